@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace AlignCluster.Client.Commands;
+
+/// <summary>Every subcommand of the CLI. Each lives in its own file and exposes <c>Create()</c>.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> All() =>
+    [
+        VersionCommand.Create(),
+    ];
+}
