@@ -1,4 +1,4 @@
-using AlignCluster.Grains.Policy;
+using AlignCluster.Alignment.Selection;
 using AlignCluster.Interfaces;
 
 namespace AlignCluster.Grains.Selection;
@@ -7,13 +7,10 @@ namespace AlignCluster.Grains.Selection;
 public sealed record Selection(int[] NegativeIndices, double KernelEntropy);
 
 /// <summary>
-/// Picks the rejected responses of a prompt (ALGORITHMS.md, "MC-PO: the CD loss and the MC kernel").
-/// Eligible negatives are the candidates rated strictly below the chosen. Kernel weights use the current policy:
-/// w_i = exp(β ρ_i) / Σ_j exp(β ρ_j), ρ_i = logp_θ(y_i) − logp_ref(y_i).
-/// mc: M draws without replacement from Categorical(w) (Gumbel-top-k on log w; with IncludeChosen the chosen is in the
-/// categorical as in Algorithm 1); max / min: the M largest / smallest w; random: M uniform without replacement;
-/// worst_rated: the M lowest ratings; all: every eligible candidate.
-/// Ties break towards the lower candidate index, so max, min and worst_rated are deterministic.
+/// Picks the rejected responses of a prompt group with the alignment library's selectors (mc / max / min / random /
+/// worst_rated / all, AlignCluster.Alignment.Selection). The cluster's rule on top: only candidates rated strictly below
+/// the chosen are eligible negatives (a tie with the chosen is not a preference). Draws come from
+/// <see cref="SelectionRng.For"/>(seed, round or step, prompt id), so they do not depend on shard or order.
 /// </summary>
 public static class NegativeSelector
 {
@@ -24,32 +21,20 @@ public static class NegativeSelector
         .Where(i => i != group.ChosenIndex && group.Candidates[i].Rating < group.Candidates[group.ChosenIndex].Rating)
         .ToArray();
 
-    public static Selection Select(PromptGroup group, double[] policyLogProbs, SelectionSpec spec, SeededRandom random)
+    public static Selection Select(PromptGroup group, double[] policyLogProbs, SelectionSpec spec, ulong seed, long roundOrStep)
     {
-        var eligible = Eligible(group).ToList();
-        if (spec.Strategy == "mc" && spec.IncludeChosen) eligible.Insert(0, group.ChosenIndex);
-        if (eligible.Count == 0) return new Selection([], 0);
-
-        // log w_i up to a constant, and the kernel's entropy H(w).
-        var logW = eligible.Select(i => spec.Beta * (policyLogProbs[i] - (group.Candidates[i].ReferenceLogProb
-            ?? throw new InvalidOperationException($"prompt {group.PromptId}: candidate {group.Candidates[i].CandidateId} has no cached reference log-prob")))).ToArray();
-        double max = logW.Max(), logZ = max + Math.Log(logW.Sum(v => Math.Exp(v - max)));
-        double entropy = -logW.Sum(v => Math.Exp(v - logZ) * (v - logZ));
-
-        int m = spec.Strategy == "all" ? eligible.Count : Math.Min(spec.Negatives, eligible.Count);
-        IEnumerable<int> order = spec.Strategy switch
-        {
-            "mc" => Enumerable.Range(0, eligible.Count).Select(k => (k, key: logW[k] + random.NextGumbel()))
-                .OrderByDescending(p => p.key).Select(p => p.k),
-            "max" => Enumerable.Range(0, eligible.Count).OrderByDescending(k => logW[k]).ThenBy(k => k),
-            "min" => Enumerable.Range(0, eligible.Count).OrderBy(k => logW[k]).ThenBy(k => k),
-            "random" => Enumerable.Range(0, eligible.Count).Select(k => (k, key: random.NextDouble()))
-                .OrderBy(p => p.key).Select(p => p.k),
-            "worst_rated" => Enumerable.Range(0, eligible.Count).OrderBy(k => group.Candidates[eligible[k]].Rating).ThenBy(k => k),
-            "all" => Enumerable.Range(0, eligible.Count),
-            _ => throw new ArgumentException($"unknown selection strategy '{spec.Strategy}'; known: {string.Join(", ", Strategies)}"),
-        };
-        return new Selection(order.Take(m).Select(k => eligible[k]).ToArray(), entropy);
+        var eligible = Eligible(group);
+        if (eligible.Length == 0) return new Selection([], 0);
+        // The selector sees the chosen (index 0) and the eligible candidates only.
+        int[] pool = [group.ChosenIndex, .. eligible];
+        var policy = pool.Select(i => policyLogProbs[i]).ToArray();
+        var reference = pool.Select(i => group.Candidates[i].ReferenceLogProb ?? throw new InvalidOperationException(
+            $"prompt {group.PromptId}: candidate {group.Candidates[i].CandidateId} has no cached reference log-prob")).ToArray();
+        var options = new SelectionOptions(SelectorNames.Parse(spec.Strategy), spec.Beta, spec.Negatives, spec.IncludeChosen);
+        var picked = Alignment.Selection.NegativeSelector.Select(options, policy, reference, 0,
+            SelectionRng.For(seed, roundOrStep, group.PromptId), pool.Select(i => (double?)group.Candidates[i].Rating).ToArray());
+        double entropy = Alignment.Selection.NegativeSelector.KernelEntropy(policy, reference, 0, spec.Beta, spec.IncludeChosen);
+        return new Selection(picked.Select(k => pool[k]).ToArray(), entropy);
     }
 
     /// <summary>

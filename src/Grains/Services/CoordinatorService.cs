@@ -82,7 +82,7 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
             foreach (var temperature in config.Candidates.Temperatures)
                 samples.AddRange(await trainer.GenerateAsync(new GenerateRequest(data.TrainPrompts, config.Candidates.PerTemperature,
                     temperature, config.Policy.MaxResponseLength, SeededRandom.Derive(Seed, "candidates", temperature))));
-            var ratings = await reward.RateAsync(samples.Select(s => (PromptOf(data.TrainPrompts, s.PromptId), s.TokenIds)).ToList(), ct);
+            var ratings = await RateAsync(samples, data.TrainPrompts, ct);
             var built = CandidateSets.Build(data.TrainPrompts, samples, ratings);
             if (config.Candidates.InjectNoise)
             {
@@ -187,7 +187,7 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
             var prompts = groups.Select(g => new PromptRef(g.PromptId, g.PromptTokenIds)).ToArray();
             var samples = await trainer.GenerateAsync(new GenerateRequest(prompts, config.Online.Generations, config.Online.Temperature,
                 config.Policy.MaxResponseLength, SeededRandom.Derive(Seed, "online", round)));
-            var ratings = await reward.RateAsync(samples.Select(s => (PromptOf(prompts, s.PromptId), s.TokenIds)).ToList(), ct);
+            var ratings = await RateAsync(samples, prompts, ct);
             var perPrompt = prompts.Select(p => samples.Select((s, k) => (s, k)).Where(t => t.s.PromptId == p.PromptId)
                 .Select((t, j) => new Candidate($"g{round}-{j}", t.s.TokenIds, ratings[t.k])).ToArray()).ToArray();
             var merged = await shard(i).MergeCandidatesAsync(round, perPrompt, prompts.Select(p => p.PromptId).ToArray(), config.Online.Cap);
@@ -210,24 +210,12 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         }));
     }
 
-    /// <summary>Held-out evaluation: policy vs reference samples on the same prompts, rated by the reward function.</summary>
+    /// <summary>Held-out evaluation of the current policy against the reference.</summary>
     private async Task<EvalResult> EvaluateAsync(int round, CancellationToken ct)
     {
         state.Phase = $"round {round}: evaluate";
         using var span = ClusterTelemetry.StartPhase("evaluate", runId, round);
-        var config = Config;
-        var seed = SeededRandom.Derive(Seed, "eval"); // the same draws every round: curves differ by the policy only
-        var policy = await trainer.GenerateAsync(new GenerateRequest(state.EvalPrompts, config.Eval.SamplesPerPrompt,
-            config.Eval.Temperature, config.Policy.MaxResponseLength, seed));
-        var reference = await trainer.GenerateAsync(new GenerateRequest(state.EvalPrompts, config.Eval.SamplesPerPrompt,
-            config.Eval.Temperature, config.Policy.MaxResponseLength, seed, FromReference: true));
-        var policyRewards = await reward.RateAsync(policy.Select(s => (PromptOf(state.EvalPrompts, s.PromptId), s.TokenIds)).ToList(), ct);
-        var referenceRewards = await reward.RateAsync(reference.Select(s => (PromptOf(state.EvalPrompts, s.PromptId), s.TokenIds)).ToList(), ct);
-        double wins = 0;
-        for (int i = 0; i < policyRewards.Length; i++)
-            wins += policyRewards[i] > referenceRewards[i] ? 1 : policyRewards[i] == referenceRewards[i] ? 0.5 : 0;
-        var result = new EvalResult(policyRewards.Average(), referenceRewards.Average(), wins / policyRewards.Length,
-            policy.Average(s => s.PolicyLogProb - s.ReferenceLogProb), policyRewards.Length);
+        var result = await PolicyEvaluation.EvaluateAsync(trainer, reward, state.EvalPrompts, Config, ct);
         span?.SetTag("oracle_reward", result.OracleReward);
         ClusterTelemetry.RecordEval(runId, result);
         return result;
@@ -253,7 +241,11 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         return (int)(h % (uint)Config.Shards);
     }
 
-    private static int[] PromptOf(PromptRef[] prompts, string id) => prompts.First(p => p.PromptId == id).PromptTokenIds;
+    private Task<double[]> RateAsync(IEnumerable<GeneratedResponse> samples, PromptRef[] prompts, CancellationToken ct)
+    {
+        var byId = prompts.ToDictionary(p => p.PromptId, p => p.PromptTokenIds);
+        return reward.RateAsync(samples.Select(s => (byId[s.PromptId], s.TokenIds)).ToList(), ct);
+    }
 
     public static PolicySpec PolicySpecOf(RunConfig c) => new(c.Policy.Kind, c.Policy.Path, c.Data.MaxLength,
         c.Policy.MaxResponseLength, SeededRandom.Derive(c.Seed, "init"), c.Policy.WeightDecay, c.Policy.GradClip);

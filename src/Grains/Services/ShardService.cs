@@ -1,4 +1,3 @@
-using AlignCluster.Grains.Policy;
 using AlignCluster.Grains.Selection;
 using AlignCluster.Interfaces;
 
@@ -51,8 +50,7 @@ public sealed class ShardService(ShardState state)
         foreach (var g in State.Groups)
         {
             if (!byPrompt.TryGetValue(g.PromptId, out var s)) continue;
-            var random = new SeededRandom(SeededRandom.Derive(seed, "select", round, g.PromptId));
-            var picked = NegativeSelector.Select(g, s.LogProbs, spec, random);
+            var picked = NegativeSelector.Select(g, s.LogProbs, spec, seed, round);
             if (picked.NegativeIndices.Length == 0) continue;
             records.Add(new SelectionRecord(g.PromptId, picked.NegativeIndices.Select(i => g.Candidates[i].CandidateId).ToArray(), picked.KernelEntropy));
             examples.AddRange(NegativeSelector.Examples(g, picked, pairsForAll: spec.Strategy == "all"));

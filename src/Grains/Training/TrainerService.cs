@@ -108,8 +108,7 @@ public sealed class TrainerService
         int picks = 0;
         for (int i = 0; i < batch.Length; i++)
         {
-            var random = new SeededRandom(SeededRandom.Derive(request.Seed, "select", step, batch[i].PromptId));
-            var picked = NegativeSelector.Select(batch[i], scores[i].LogProbs, request.Selection, random);
+            var picked = NegativeSelector.Select(batch[i], scores[i].LogProbs, request.Selection, request.Seed, step);
             if (picked.NegativeIndices.Length == 0) continue;
             entropySum += picked.KernelEntropy;
             picks++;
