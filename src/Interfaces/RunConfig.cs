@@ -44,8 +44,8 @@ public sealed record DataConfig
     /// <summary>reverse_digits: reverse a string of digits (graded oracle: fraction of positions right).</summary>
     public string Task { get; init; } = "reverse_digits";
     public string? Path { get; init; }
-    public int TrainPrompts { get; init; } = 256;
-    public int EvalPrompts { get; init; } = 128;
+    public int TrainPrompts { get; init; } = 1024;
+    public int EvalPrompts { get; init; } = 256;
     public int MinLength { get; init; } = 3;
     public int MaxLength { get; init; } = 6;
     /// <summary>Probability that a demonstration has one digit replaced at random (imperfect demonstrations).</summary>
@@ -56,9 +56,9 @@ public sealed record DataConfig
 public sealed record SftConfig
 {
     public bool Enabled { get; init; } = true;
-    public int Epochs { get; init; } = 6;
+    public int Epochs { get; init; } = 3;
     public int BatchSize { get; init; } = 16;
-    public double LearningRate { get; init; } = 0.05;
+    public double LearningRate { get; init; } = 0.02;
 }
 
 /// <summary>Candidate sets sampled from the SFT policy and ranked by the reward function.</summary>
@@ -93,7 +93,7 @@ public sealed record TrainingConfig
 {
     public int Rounds { get; init; } = 4;
     public int BatchSize { get; init; } = 16;
-    public double LearningRate { get; init; } = 0.05;
+    public double LearningRate { get; init; } = 0.02;
 }
 
 /// <summary>Online rounds: every <see cref="Every"/> rounds generate new candidates with the current policy and merge them.</summary>

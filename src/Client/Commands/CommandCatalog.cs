@@ -8,5 +8,10 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All() =>
     [
         VersionCommand.Create(),
+        DemoCommand.Create(),
+        TrainCommand.Create(),
+        StatusCommand.Create(),
+        EvalCommand.Create(),
+        ExportCommand.Create(),
     ];
 }

@@ -23,10 +23,12 @@ public static class RunConfigLoader
 
     /// <summary>Loads <paramref name="path"/> (null: the embedded default), applies overrides, validates.</summary>
     /// <exception cref="ConfigException">The file is missing or malformed, an override is bad, or a value is invalid.</exception>
-    public static RunConfig Load(string? path, IEnumerable<string>? overrides = null)
+    public static RunConfig Load(string? path, IEnumerable<string>? overrides = null) =>
+        FromYaml(path is null ? "{}" : ReadFile(path), path ?? "(embedded default)", overrides);
+
+    /// <summary>Parses YAML text (<paramref name="source"/> names it in errors), applies overrides, validates.</summary>
+    public static RunConfig FromYaml(string yaml, string source, IEnumerable<string>? overrides = null)
     {
-        string source = path ?? "(embedded default)";
-        string yaml = path is null ? "{}" : ReadFile(path);
         var overrideList = overrides?.ToList() ?? [];
         if (overrideList.Count > 0) yaml = ApplyOverrides(yaml, source, overrideList);
         RunConfig? config;

@@ -1,5 +1,6 @@
 using AlignCluster.Grains.Configuration;
 using AlignCluster.Grains.Demo;
+using AlignCluster.Grains.Hosting;
 using AlignCluster.Grains.Services;
 using AlignCluster.Interfaces;
 using AlignCluster.Runtime;
@@ -13,7 +14,7 @@ namespace AlignCluster.Grains.Grains;
 /// from the last checkpoint.
 /// </summary>
 [Reentrant]
-public sealed class CoordinatorGrain([PersistentState("run")] IPersistentState<CoordinatorState> state)
+public sealed class CoordinatorGrain([PersistentState("run")] IPersistentState<CoordinatorState> state, CoordinatorOptions options)
     : Grain, ICoordinatorGrain, IRemindable
 {
     /// <summary>The reminder that brings a crashed run back.</summary>
@@ -28,7 +29,7 @@ public sealed class CoordinatorGrain([PersistentState("run")] IPersistentState<C
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (state.State.State is RunState.Preparing or RunState.Running) StartDriving();
+        if (options.AutoResume && state.State.State is RunState.Preparing or RunState.Running) StartDriving();
         return Task.CompletedTask;
     }
 
@@ -89,6 +90,7 @@ public sealed class CoordinatorGrain([PersistentState("run")] IPersistentState<C
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
+        if (!options.AutoResume) return;
         if (state.State.State is RunState.Preparing or RunState.Running) StartDriving();
         else if (state.State.State is RunState.Completed or RunState.Cancelled) await StopReminderAsync();
     }
