@@ -49,11 +49,5 @@ internal sealed class GrainDirectory(IStateStore store)
         }
     }
 
-    internal static string Key(GrainId grain) => StoreKeys.Escape(grain.ToString());
-}
-
-/// <summary>Store keys built from identities: percent-encoded so they are safe as file and blob names.</summary>
-internal static class StoreKeys
-{
-    public static string Escape(string text) => Uri.EscapeDataString(text);
+    internal static string Key(GrainId grain) => grain.ToString();
 }

@@ -15,14 +15,14 @@ internal interface IStateBinding
 
 /// <summary>
 /// <see cref="IPersistentState{TState}"/> on an <see cref="IStateStore"/>: container "grainstate", key
-/// "{grain type}/{grain key}/{state name}" percent-encoded, value the state as JSON. Writes and clears are
+/// "{grain type}/{grain key}/{state name}" (the store encodes keys), value the state as JSON. Writes and clears are
 /// conditional on the ETag of the last read or write; a lost race surfaces as <see cref="InconsistentStateException"/>.
 /// </summary>
 internal sealed class PersistentStateBinding<TState>(IStateStore store, GrainId grain, string stateName, WireSerializer serializer)
     : IPersistentState<TState>, IStateBinding
 {
     public const string Container = "grainstate";
-    private readonly string _key = StoreKeys.Escape($"{grain}/{stateName}");
+    private readonly string _key = $"{grain}/{stateName}";
     private byte[]? _persisted;
 
     public TState State { get; set; } = Fresh();

@@ -7,7 +7,7 @@ namespace AlignCluster.Runtime.Activation;
 
 /// <summary>
 /// Durable reminders. Each reminder is a record in the state store (container "reminders", key
-/// "{grain id}/{name}" percent-encoded). The silo that owns a reminder's grain id on the consistent-hash ring runs
+/// "{grain id}/{name}"). The silo that owns a reminder's grain id on the consistent-hash ring runs
 /// it: every silo re-reads the table at start, on membership changes and every ReminderRefreshPeriod, and keeps a
 /// one-shot timer per reminder it owns. A tick calls IRemindable.ReceiveReminder through the normal call path, so
 /// it activates the grain where needed — also after a full cluster restart. Ticks fall at
@@ -79,7 +79,7 @@ internal sealed class ReminderService(SiloRuntime silo, IStateStore store)
     public async Task<List<IGrainReminder>> ListAsync(GrainId grain)
     {
         var result = new List<IGrainReminder>();
-        await foreach (var key in store.ListAsync(Container, StoreKeys.Escape($"{grain}/")).ConfigureAwait(false))
+        await foreach (var key in store.ListAsync(Container, $"{grain}/").ConfigureAwait(false))
             if (await ReadAsync(key).ConfigureAwait(false) is { } e && e.GrainId == grain.ToString()) result.Add(new Reminder(e.Name));
         return result;
     }
@@ -174,5 +174,5 @@ internal sealed class ReminderService(SiloRuntime silo, IStateStore store)
         return record is null ? null : JsonSerializer.Deserialize<Entry>(record.Data.Span);
     }
 
-    private static string Key(GrainId grain, string name) => StoreKeys.Escape($"{grain}/{name}");
+    private static string Key(GrainId grain, string name) => $"{grain}/{name}";
 }
