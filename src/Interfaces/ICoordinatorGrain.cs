@@ -10,7 +10,7 @@ namespace AlignCluster.Interfaces;
 /// All methods are idempotent with respect to the run state: starting a run that already exists with the same
 /// config resumes it; with a different config it fails.
 /// </remarks>
-public interface ICoordinatorGrain : IRunGrain
+public interface ICoordinatorGrain : AlignCluster.Runtime.IGrainWithStringKey
 {
     /// <summary>Validates and stores the config, then starts (or, when progress exists, resumes) the run in the background.</summary>
     /// <exception cref="ArgumentException">The config is invalid, or differs from the one this run was started with.</exception>

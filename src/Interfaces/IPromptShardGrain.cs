@@ -4,7 +4,7 @@ namespace AlignCluster.Interfaces;
 /// Owns a slice of a run's prompts (key = "{runId}/shard-{i}"): candidate texts as token ids, ratings, cached
 /// reference log-probs and the selection history. Persisted after every change.
 /// </summary>
-public interface IPromptShardGrain : IRunGrain
+public interface IPromptShardGrain : AlignCluster.Runtime.IGrainWithStringKey
 {
     /// <summary>Replaces the slice (run preparation). Candidates keep their cached reference log-probs if given.</summary>
     Task LoadSliceAsync(ShardSlice slice);

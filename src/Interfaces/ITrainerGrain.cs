@@ -5,7 +5,7 @@ namespace AlignCluster.Interfaces;
 /// GPU, CPU "devices" where there is none). Scores candidates without gradients in large batches (a prompt's
 /// candidates share the prompt), trains with a named loss, generates, and checkpoints.
 /// </summary>
-public interface ITrainerGrain : IRunGrain
+public interface ITrainerGrain : AlignCluster.Runtime.IGrainWithStringKey
 {
     /// <summary>Builds the policy (from scratch or a model directory); the reference is a frozen copy.</summary>
     Task InitializeAsync(PolicySpec policy);
@@ -25,6 +25,10 @@ public interface ITrainerGrain : IRunGrain
 
     /// <summary>Writes policy weights, reference, optimizer and RNG state atomically under the run's checkpoint prefix.</summary>
     Task<CheckpointInfo> CheckpointAsync(string runId, int round);
+
+    /// <summary>Drops policy and reference from memory and frees the device (the activation ends); a later call
+    /// re-activates the trainer from its newest checkpoint.</summary>
+    Task ReleaseAsync();
 
     /// <summary>Restores the state written by <see cref="CheckpointAsync"/>; false when there is none.</summary>
     Task<bool> RestoreAsync(string runId, int round);

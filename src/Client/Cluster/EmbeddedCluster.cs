@@ -1,5 +1,6 @@
 using AlignCluster.Grains.Hosting;
 using AlignCluster.Runtime;
+using AlignCluster.Runtime.Messaging;
 using AlignCluster.Runtime.Storage;
 using AlignCluster.Runtime.Testing;
 
@@ -27,12 +28,16 @@ public sealed class EmbeddedCluster : IAsyncDisposable
 
     /// <summary>Starts the silo over <paramref name="stateDirectory"/> (created if missing; must be writable).</summary>
     /// <param name="autoResume">Let coordinators continue interrupted runs when they activate (off for read-only tools).</param>
-    public static async Task<EmbeddedCluster> StartAsync(string stateDirectory, bool autoResume = true)
+    /// <param name="cpuDevices">CPU "devices" the silo declares: trainers are device-pinned, one per device, so this is
+    /// how many runs can train at once (default: one per core).</param>
+    public static async Task<EmbeddedCluster> StartAsync(string stateDirectory, bool autoResume = true, int? cpuDevices = null)
     {
         var directory = Path.GetFullPath(stateDirectory);
         EnsureWritable(directory);
         var store = new LocalDirectoryStateStore(directory);
-        var cluster = await InProcessCluster.StartAsync(ClusterSetup.SiloOptions(store, new CoordinatorOptions(autoResume)), silos: 1);
+        int devices = Math.Max(1, cpuDevices ?? Environment.ProcessorCount);
+        var cluster = await InProcessCluster.StartAsync(ClusterSetup.SiloOptions(store, new CoordinatorOptions(autoResume)), silos: 1,
+            _ => Enumerable.Range(0, devices).Select(i => new DeviceInfo($"cpu:{i}", "cpu")).ToList());
         return new EmbeddedCluster(cluster, store, directory);
     }
 

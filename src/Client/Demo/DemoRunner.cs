@@ -27,7 +27,7 @@ public static class DemoRunner
         // The demo's cluster state is scratch: a previous demo's runs (same ids) would otherwise be "resumed" as done.
         if (Directory.Exists(stateDirectory)) Directory.Delete(stateDirectory, recursive: true);
 
-        await using var cluster = await EmbeddedCluster.StartAsync(stateDirectory);
+        await using var cluster = await EmbeddedCluster.StartAsync(stateDirectory, cpuDevices: options.Parallelism);
         var jobs = (from seed in Enumerable.Range(1, options.Seeds) from method in options.Methods select (method, seed: (ulong)seed)).ToList();
         var results = new (DemoMethod, RunStatus)[jobs.Count];
         using var gate = new SemaphoreSlim(Math.Max(1, options.Parallelism));

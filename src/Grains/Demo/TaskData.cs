@@ -14,7 +14,7 @@ public sealed record TaskData(PromptRef[] TrainPrompts, PromptGroup[] Demonstrat
         var eval = task.SamplePrompts(data.EvalPrompts, SeededRandom.Derive(seed, "eval-prompts"), train.ToHashSet());
         var noise = new SeededRandom(SeededRandom.Derive(seed, "demonstrations"));
         var demos = train.Select((p, i) => new PromptGroup($"p{i}", ToyVocabulary.Encode(p),
-            [new Candidate("demo", ToyVocabulary.EncodeResponse(ReverseDigitsTask.Demonstrate(p, data.DemonstrationNoise, noise)), double.NaN)], 0)).ToArray();
+            [new Candidate("demo", ToyVocabulary.EncodeResponse(ReverseDigitsTask.Demonstrate(p, data.DemonstrationNoise, noise)), Rating: 0)], 0)).ToArray();
         return new TaskData(
             train.Select((p, i) => new PromptRef($"p{i}", ToyVocabulary.Encode(p))).ToArray(),
             demos,

@@ -57,6 +57,12 @@ public sealed class TrainerGrain([PersistentState("trainer")] IPersistentState<T
         return info;
     }
 
+    public Task ReleaseAsync()
+    {
+        DeactivateOnIdle();
+        return Task.CompletedTask;
+    }
+
     public async Task<bool> RestoreAsync(string runId, int round)
     {
         if (await checkpoints.ReadAsync(runId, round) is not { } checkpoint) return false;

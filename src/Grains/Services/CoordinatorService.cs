@@ -35,6 +35,7 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
                 state.State = RunState.Completed;
                 state.Phase = "done";
                 await persist();
+                await trainer.ReleaseAsync(); // frees the device for the next run
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)
