@@ -19,16 +19,18 @@ internal static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue an existing run from its last checkpoint." };
         var state = CommonOptions.State();
         var cluster = CommonOptions.Cluster();
+        var run = new Option<string?>("--run") { Description = "With --resume: the run to continue (its stored config is used)." };
         var printConfig = new Option<bool>("--print-config") { Description = "Print the effective config as YAML and exit." };
         var command = new Command("train", "Train one run (preference optimization with a named loss and selector).")
         {
-            config, set, resume, state, cluster, printConfig,
+            config, set, resume, run, state, cluster, printConfig,
         };
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
             CommonOptions.RejectCluster(parse.GetValue(cluster));
             var overrides = parse.GetValue(set) ?? [];
             string? configPath = parse.GetValue(config);
+            if (parse.GetValue(run) is { } runId) overrides = [$"run_id={runId}", .. overrides];
             var runConfig = RunConfigLoader.Load(configPath, overrides);
             if (parse.GetValue(printConfig))
             {
@@ -41,7 +43,7 @@ internal static class TrainCommand
             {
                 var stored = await index.GetAsync(runConfig.RunId)
                     ?? throw new ClientException($"--resume: run '{runConfig.RunId}' does not exist in {embedded.Store.Name}");
-                if (configPath is not null || overrides.Length > 0)
+                if (configPath is not null || overrides.Any(o => !o.StartsWith("run_id=", StringComparison.Ordinal)))
                     if (RunConfigLoader.ToYaml(stored) != RunConfigLoader.ToYaml(runConfig))
                         throw new ClientException($"--resume: the given config differs from the one run '{runConfig.RunId}' was started with; resume without --config/--set, or pick a new run_id");
                 runConfig = stored;

@@ -5,8 +5,9 @@ using AlignCluster.Interfaces;
 namespace AlignCluster.Client.Demo;
 
 /// <summary>What to run.</summary>
+/// <param name="Customize">Adjusts each run's config (tests shrink the sizes with it).</param>
 public sealed record DemoOptions(string OutputDirectory, bool Quick, int Seeds, bool InjectNoise, IReadOnlyList<DemoMethod> Methods,
-    int Parallelism);
+    int Parallelism, Func<RunConfig, RunConfig>? Customize = null);
 
 /// <summary>What came out: the runs' final statuses, the aggregate, the files written and the wall time.</summary>
 public sealed record DemoOutcome(IReadOnlyList<(DemoMethod Method, RunStatus Status)> Runs, DemoResults Results,
@@ -37,6 +38,7 @@ public static class DemoRunner
             try
             {
                 var config = DemoProtocol.Config(job.method, job.seed, options.Quick, options.InjectNoise);
+                if (options.Customize is not null) config = options.Customize(config);
                 var coordinator = cluster.Client.GetGrain<ICoordinatorGrain>(config.RunId);
                 await coordinator.StartAsync(config);
                 var status = await RunWatcher.WaitAsync(coordinator, s => onStatus?.Invoke(job.method, job.seed, s), ct: ct);

@@ -114,7 +114,13 @@ public sealed class CoordinatorGrain([PersistentState("run")] IPersistentState<C
             i => GrainFactory.GetGrain<IPromptShardGrain>($"{RunId}/shard-{i}"),
             GrainFactory.GetGrain<ITrainerGrain>($"{RunId}/trainer-0"),
             RewardFunctions.Create(config.Reward),
-            () => state.WriteStateAsync());
+            () =>
+            {
+                // After a crash of this silo (activation abandoned) nothing more may be persisted: the run's next
+                // activation owns the state now.
+                ct.ThrowIfCancellationRequested();
+                return state.WriteStateAsync();
+            });
         if (state.State.State == RunState.Preparing && state.State.Prepared) state.State.State = RunState.Running;
         try
         {

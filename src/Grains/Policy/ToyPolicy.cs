@@ -42,6 +42,9 @@ public sealed class ToyPolicy : IPolicyModel
 
     public int ParameterCount => _w.Length;
 
+    /// <summary>The accumulated gradient, (F, V) row-major, until the next optimizer step clears it (for tests and diagnostics).</summary>
+    public ReadOnlySpan<double> Gradient => _grad;
+
     /// <summary>Active feature rows at response position t after token <paramref name="previous"/>.</summary>
     private int[] Features(int[] prompt, int t, int previous)
     {
