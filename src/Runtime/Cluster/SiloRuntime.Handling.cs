@@ -30,7 +30,7 @@ public sealed partial class SiloRuntime
             return InvocationResponse.Rejected(request.CorrelationId, RejectionReasons.ShuttingDown, $"silo {Address} is not running");
         var grainClass = Catalog.FindClass(request.Target.Type);
         var method = Catalog.FindMethod(request.Interface, request.Method);
-        if (Refuse(request, grainClass, method) is { } refusal) return refusal;
+        if (Refuse(request, grainClass, method, Catalog) is { } refusal) return refusal;
 
         for (int attempt = 0; attempt < 8; attempt++)
         {
@@ -50,11 +50,11 @@ public sealed partial class SiloRuntime
     }
 
     // Only registered grain interfaces, methods and grain types are served; argument counts must match.
-    private static InvocationResponse? Refuse(InvocationRequest request, GrainClassInfo? grainClass, GrainMethod? method)
+    private static InvocationResponse? Refuse(InvocationRequest request, GrainClassInfo? grainClass, GrainMethod? method, GrainInterfaceCatalog catalog)
     {
         string? why =
             method is null ? $"method {request.Interface}.{request.Method} is not part of a registered grain interface"
-            : grainClass is null ? $"grain type {request.Target.Type} has no registered grain class on this cluster"
+            : grainClass is null ? catalog.WhyNoClass(request.Target.Type)
             : !method.Interface.IsAssignableFrom(grainClass.Type) ? $"{grainClass.Type.FullName} does not implement {request.Interface}"
             : request.Arguments.Length != method.ArgumentTypes.Length ? $"{method} takes {method.ArgumentTypes.Length} arguments, the request has {request.Arguments.Length}"
             : null;
