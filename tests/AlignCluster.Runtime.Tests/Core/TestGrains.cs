@@ -7,9 +7,15 @@ namespace AlignCluster.Runtime.Tests.Core;
 /// <summary>Shared helpers: a cluster with every test grain registered, and a probe grains report into.</summary>
 internal static class Fixture
 {
-    public static RuntimeOptions Options(IStateStore? store = null) => new RuntimeOptions()
-        .AddAssembly(typeof(Fixture).Assembly)
-        .AddStateStore("Default", store ?? new MemoryStateStore());
+    /// <summary>Every grain class of this assembly (not AddAssembly: the allowlist tests declare deliberately bad
+    /// grain interfaces that no class implements).</summary>
+    public static RuntimeOptions Options(IStateStore? store = null)
+    {
+        var options = new RuntimeOptions().AddStateStore("Default", store ?? new MemoryStateStore());
+        foreach (var type in typeof(Fixture).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(Grain)) && !t.IsAbstract))
+            options.AddGrain(type);
+        return options;
+    }
 
     public static Task<InProcessCluster> StartAsync(int silos, RuntimeOptions? options = null) =>
         InProcessCluster.StartAsync(options ?? Options(), silos);
