@@ -77,12 +77,11 @@ public sealed class AzureBlobStateStore : IStateStore, IDisposable
     public async Task<string> WriteAsync(string container, string key, ReadOnlyMemory<byte> data, string? expectedEtag, CancellationToken cancellationToken = default)
     {
         var blob = BlobName(container, key);
-        var bytes = data.ToArray();
         for (var createdContainer = false; ; createdContainer = true)
         {
             using var response = await SendAsync("write", blob, () =>
             {
-                var request = new HttpRequestMessage(HttpMethod.Put, BlobUri(blob)) { Content = new ByteArrayContent(bytes) };
+                var request = new HttpRequestMessage(HttpMethod.Put, BlobUri(blob)) { Content = new ReadOnlyMemoryContent(data) };
                 request.Headers.TryAddWithoutValidation("x-ms-blob-type", "BlockBlob");
                 if (StoreKeys.IsShortened(blob)) request.Headers.TryAddWithoutValidation(KeyMetadata, StoreKeys.Encode(key, foldCase: false));
                 AddCondition(request, expectedEtag);

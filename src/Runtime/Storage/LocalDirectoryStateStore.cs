@@ -73,9 +73,14 @@ public sealed class LocalDirectoryStateStore : IStateStore
         var path = RecordPath(container, key);
         var directory = Path.GetDirectoryName(path)!;
         var fileName = Path.GetFileName(path);
-        using var held = await LockAsync(directory, fileName, cancellationToken);
         try
         {
+            if (!Directory.Exists(directory))
+            {
+                Directory.CreateDirectory(directory);
+                FileSystemSync.SyncDirectory(Root); // the new container directory must survive a crash too
+            }
+            using var held = await LockAsync(directory, fileName, cancellationToken);
             DeleteStaleTempFiles(directory, fileName);
             EtagConditions.Check(Name, container, key, ReadEtag(path), expectedEtag);
             var etag = RecordFile.NewEtag();
@@ -105,9 +110,9 @@ public sealed class LocalDirectoryStateStore : IStateStore
         var path = RecordPath(container, key);
         var directory = Path.GetDirectoryName(path)!;
         if (!Directory.Exists(directory)) return;
-        using var held = await LockAsync(directory, Path.GetFileName(path), cancellationToken);
         try
         {
+            using var held = await LockAsync(directory, Path.GetFileName(path), cancellationToken);
             var stored = ReadEtag(path);
             if (stored is null) return;
             if (expectedEtag is not null) EtagConditions.Check(Name, container, key, stored, expectedEtag);
