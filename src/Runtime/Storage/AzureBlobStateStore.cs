@@ -16,6 +16,9 @@ public sealed record AzureBlobStoreOptions
 
     /// <summary>Time limit of one attempt.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Blobs per List Blobs page (the service's maximum is 5000).</summary>
+    public int ListPageSize { get; init; } = 5000;
 }
 
 /// <summary>
@@ -129,7 +132,7 @@ public sealed class AzureBlobStateStore : IStateStore, IDisposable
         string? marker = null;
         do
         {
-            var query = $"?restype=container&comp=list&prefix={Uri.EscapeDataString(serverPrefix)}"
+            var query = $"?restype=container&comp=list&maxresults={_options.ListPageSize}&prefix={Uri.EscapeDataString(serverPrefix)}"
                         + (marker is null ? "" : $"&marker={Uri.EscapeDataString(marker)}");
             using var response = await SendAsync("list", serverPrefix, () => new HttpRequestMessage(HttpMethod.Get, ContainerUri(query)), cancellationToken);
             if (response.StatusCode == HttpStatusCode.NotFound) break; // no container yet: no keys

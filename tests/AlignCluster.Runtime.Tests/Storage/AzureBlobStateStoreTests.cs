@@ -51,6 +51,16 @@ public sealed class AzureBlobStateStoreTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Listing_follows_continuation_markers_across_pages()
+    {
+        using var store = azurite.CreateStore(options: new AzureBlobStoreOptions { ListPageSize = 2 });
+        var container = "c" + Guid.NewGuid().ToString("N")[..8];
+        string[] keys = ["k1", "k2", "k3", "k4", "k5"];
+        foreach (var key in keys) await store.WriteAsync(container, key, Bytes(key), null);
+        Assert.Equal(keys, await ToListAsync(store.ListAsync(container))); // 3 pages of at most 2
+    }
+
+    [Fact]
     public async Task A_wrong_account_key_is_refused_and_reported_with_the_endpoint()
     {
         var wrongKey = Convert.ToBase64String(new byte[64]);
