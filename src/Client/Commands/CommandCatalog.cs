@@ -9,5 +9,10 @@ internal static class CommandCatalog
     [
         VersionCommand.Create(),
         SmokeCommand.Create(),
+        DemoCommand.Create(),
+        TrainCommand.Create(),
+        StatusCommand.Create(),
+        EvalCommand.Create(),
+        ExportCommand.Create(),
     ];
 }
