@@ -9,7 +9,7 @@ namespace AlignCluster.Runtime.Transport;
 /// <summary>
 /// The client half of one long-lived <c>Connect</c> stream to a peer: requests go up the request body, responses
 /// come back down the response body and complete the caller's task by correlation id. When the stream breaks,
-/// every pending call fails with <see cref="SiloUnavailableException"/> naming the peer.
+/// every pending call fails with <see cref="PeerUnavailableException"/> naming the peer.
 /// </summary>
 public sealed class PeerConnection : IAsyncDisposable
 {
@@ -56,7 +56,7 @@ public sealed class PeerConnection : IAsyncDisposable
         catch (HttpRequestException e)
         {
             content.Dispose();
-            throw new SiloUnavailableException($"cannot connect to silo at {endpoint}: {e.Message}", e);
+            throw new PeerUnavailableException($"cannot connect to silo at {endpoint}: {e.Message}", e);
         }
         if (response.Headers.TryGetValues("grpc-status", out var statusValues))
         {
@@ -67,7 +67,7 @@ public sealed class PeerConnection : IAsyncDisposable
             content.Dispose();
             if (status == GrpcStatus.Unauthenticated)
                 throw new ClusterAuthenticationException($"silo at {endpoint} refused the connection: {message}");
-            throw new SiloUnavailableException($"silo at {endpoint} refused the connection: grpc-status {status} {message}");
+            throw new PeerUnavailableException($"silo at {endpoint} refused the connection: grpc-status {status} {message}");
         }
         var connection = new PeerConnection(endpoint, content, response);
         var requestStream = await content.Stream.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -100,7 +100,9 @@ public sealed class PeerConnection : IAsyncDisposable
     {
         await using var registration = cancellationToken.Register(() =>
         {
-            if (_pending.TryRemove(id, out var c)) c.TrySetCanceled(cancellationToken);
+            if (!_pending.TryRemove(id, out var c)) return;
+            c.TrySetCanceled(cancellationToken);
+            _outbox.Writer.TryWrite(new Envelope { Kind = EnvelopeKind.Cancel, CorrelationId = id });   // the silo cancels the handler
         }).ConfigureAwait(false);
         return await completion.Task.ConfigureAwait(false);
     }
@@ -152,7 +154,7 @@ public sealed class PeerConnection : IAsyncDisposable
             if (_pending.TryRemove(id, out var completion)) completion.TrySetException(Unavailable(reason));
     }
 
-    private SiloUnavailableException Unavailable(string reason) => new($"silo at {Endpoint}: {reason}");
+    private PeerUnavailableException Unavailable(string reason) => new($"silo at {Endpoint}: {reason}");
 
     public async ValueTask DisposeAsync()
     {

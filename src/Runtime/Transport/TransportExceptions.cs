@@ -1,7 +1,7 @@
 namespace AlignCluster.Runtime.Transport;
 
 /// <summary>The target silo cannot be reached, refused the connection, or the connection broke mid-call.</summary>
-public sealed class SiloUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class PeerUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>The peer refused us: wrong or missing cluster key (grpc-status UNAUTHENTICATED).</summary>
 public sealed class ClusterAuthenticationException(string message) : Exception(message);

@@ -37,6 +37,7 @@ public sealed class TransportServer : IAsyncDisposable
     private readonly TransportServerOptions _options;
     private readonly IEnvelopeHandler _handler;
     private WebApplication? _app;
+    private readonly CancellationTokenSource _stopping = new();
 
     public TransportServer(TransportServerOptions options, IEnvelopeHandler handler)
     {
@@ -129,7 +130,9 @@ public sealed class TransportServer : IAsyncDisposable
     private async Task ServeConnectAsync(HttpContext ctx)
     {
         if (!Authorize(ctx, out var refusal)) { await refusal; return; }
-        var aborted = ctx.RequestAborted;
+        // Peer streams never end on their own: stopping the server ends them (the peer sees the stream close).
+        using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, _stopping.Token);
+        var aborted = lifetime.Token;
         ctx.Response.ContentType = GrpcFraming.ContentType;
         await ctx.Response.StartAsync(aborted);
         await ctx.Response.BodyWriter.FlushAsync(aborted);   // headers out now: the caller's SendAsync waits for them
@@ -137,14 +140,27 @@ public sealed class TransportServer : IAsyncDisposable
         var outbox = Channel.CreateUnbounded<Envelope>(new UnboundedChannelOptions { SingleReader = true });
         var writing = WriteLoopAsync(outbox.Reader, ctx.Response.BodyWriter, aborted);
         string? badFrame = null;
+        var running = new System.Collections.Concurrent.ConcurrentDictionary<ulong, CancellationTokenSource>();
         int pending = 1;   // the read loop's own share; the outbox completes when it and every served call are done
         void Release() { if (Interlocked.Decrement(ref pending) == 0) outbox.Writer.TryComplete(); }
         try
         {
             while (await GrpcFraming.ReadAsync(ctx.Request.BodyReader, Envelope.Parser, aborted) is { } request)
             {
+                if (request.Kind == EnvelopeKind.Cancel)
+                {
+                    if (running.TryRemove(request.CorrelationId, out var cancelled)) cancelled.Cancel();
+                    continue;
+                }
+                var callCancellation = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+                running[request.CorrelationId] = callCancellation;
                 Interlocked.Increment(ref pending);
-                _ = ServeIntoAsync(request, outbox.Writer, aborted).ContinueWith(_ => Release(), TaskScheduler.Default);
+                _ = ServeIntoAsync(request, outbox.Writer, callCancellation.Token).ContinueWith(_ =>
+                {
+                    running.TryRemove(KeyValuePair.Create(request.CorrelationId, callCancellation));
+                    callCancellation.Dispose();
+                    Release();
+                }, TaskScheduler.Default);
             }
         }
         catch (Exception e) when (e is IOException or OperationCanceledException)
@@ -200,6 +216,7 @@ public sealed class TransportServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (_app is null) return;
+        _stopping.Cancel();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         try { await _app.StopAsync(timeout.Token).ConfigureAwait(false); } catch (OperationCanceledException) { }
         await _app.DisposeAsync().ConfigureAwait(false);

@@ -70,9 +70,9 @@ public sealed class TransportTests : IAsyncLifetime
         var hanging = client.SendAsync(Endpoint, Request("Hang", [1]));
         await WaitUntil(() => _handler.Served == 1);
         await _server.DisposeAsync();
-        var error = await Assert.ThrowsAsync<SiloUnavailableException>(() => hanging.WaitAsync(TimeSpan.FromSeconds(30)));
+        var error = await Assert.ThrowsAsync<PeerUnavailableException>(() => hanging.WaitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains($"127.0.0.1:", error.Message);
-        await Assert.ThrowsAsync<SiloUnavailableException>(() => client.SendAsync(Endpoint, Request("Echo", [1])));
+        await Assert.ThrowsAsync<PeerUnavailableException>(() => client.SendAsync(Endpoint, Request("Echo", [1])));
     }
 
     [Fact]
