@@ -17,6 +17,7 @@ public sealed class MembershipRow
     public DateTime IAmAliveTime { get; set; }
     public List<SuspectVote> Suspicions { get; init; } = [];
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public SiloAddress SiloAddress => _parsed ??= Messaging.SiloAddress.Parse(Address);
     private SiloAddress? _parsed;
 }

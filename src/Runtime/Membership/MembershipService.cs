@@ -94,7 +94,7 @@ public sealed class MembershipService : IMembershipView, IAsyncDisposable
         _leaving = true;
         await StopLoopsAsync().ConfigureAwait(false);
         await SetOwnStatusAsync(SiloStatus.Dead, cancellationToken).ConfigureAwait(false);
-        _log.LogInformation("silo {Silo} left the cluster", _self);
+        _log.LogDebug("silo {Silo} marked itself Dead in the table", _self);
     }
 
     private Task SetOwnStatusAsync(SiloStatus status, CancellationToken cancellationToken) => UpdateAndPublishAsync(table =>
