@@ -26,6 +26,7 @@ public static class SiloHostBuilder
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));   // e.g. --Logging:LogLevel:Default=Warning
 
         var config = builder.Configuration.Get<SiloConfig>() ?? new SiloConfig();
         var runtimeOptions = new RuntimeOptions();

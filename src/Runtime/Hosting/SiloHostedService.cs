@@ -31,6 +31,9 @@ public sealed class SiloHostedService(
     /// <summary>This silo's identity (after start).</summary>
     public SiloAddress? Address { get; private set; }
 
+    /// <summary>This silo's membership (after start).</summary>
+    public IMembershipView? Membership => _membership;
+
     /// <summary>The grain runtime (after start): its GrainFactory serves code running in the silo.</summary>
     public SiloRuntime? Runtime { get; private set; }
 

@@ -34,6 +34,11 @@ public sealed class YamlConfigurationProvider(string path, bool optional) : Conf
         {
             throw new FormatException($"{path} line {e.Start.Line}, column {e.Start.Column}: {e.InnerException?.Message ?? e.Message}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet reports some truncated documents this way, without a position.
+            throw new FormatException($"{path}: not valid YAML (the document ends inside a collection or scalar: {e.Message})", e);
+        }
         if (yaml.Documents.Count > 0) Flatten(yaml.Documents[0].RootNode, "", data);
         Data = data;
     }
