@@ -32,7 +32,7 @@ public sealed class MultiProcessClusterTests
         await using var transport = new TransportClient(key);
         await using var view = new GatewayMembershipView(transport, cluster.Silos.Select(s => s.Gateway).ToList());
         await view.StartAsync(TimeSpan.FromSeconds(1), default);
-        await TransportTests.WaitUntil(() => view.Current.ActiveSilos.Count == 3);
+        await TransportTests.WaitUntil(() => view.Current.ActiveSilos.Count == 3, 60, "3 active silos in the client's view");
         var options = new RuntimeOptions().AddGrainInterface<INetCounterGrain>();
         var client = new ClusterClient(options, new GrpcSiloTransport(transport), view);
 
@@ -59,14 +59,23 @@ public sealed class MultiProcessClusterTests
         var watch = Stopwatch.StartNew();
         LocalClusterProcess.Kill9(victim.Pid);
         var victimId = SiloAddress.Parse(victimAddress);
-        await TransportTests.WaitUntil(() => view.Current.StatusOf(victimId) == SiloStatus.Dead, (int)DetectionBound.TotalSeconds + 5);
+        await TransportTests.WaitUntil(() => view.Current.StatusOf(victimId) == SiloStatus.Dead, (int)DetectionBound.TotalSeconds + 5,
+            $"{victimId} declared dead");
         Assert.True(watch.Elapsed < DetectionBound, $"declared dead after {watch.Elapsed}, bound {DetectionBound}");
 
         // The in-flight call fails with a clear error naming the silo (it is not silently lost, and it does not hang).
         var failure = await Record.ExceptionAsync(() => inFlight.WaitAsync(TimeSpan.FromSeconds(60)));
-        Assert.NotNull(failure);
-        Assert.IsType<SiloUnavailableException>(failure);
-        Assert.Contains($"{victimId.Host}:{victimId.Port}", failure.Message);
+        Assert.True(failure is SiloUnavailableException, $"expected SiloUnavailableException, got {failure?.ToString() ?? "success"}");
+        Assert.Contains($"{victimId.Host}:{victimId.Port}", failure!.Message);
+
+        // Calls made while a survivor has not yet refreshed its table may still be routed to the dead silo (and fail
+        // with SiloUnavailableException); wait until every survivor's gateway reports the death, as a caller would retry.
+        foreach (var survivor in cluster.Silos.Where(s => s != victim))
+        {
+            await using var survivorView = new GatewayMembershipView(transport, [survivor.Gateway]);
+            await TransportTests.WaitUntil(() => survivorView.RefreshAsync(default).ContinueWith(_ => survivorView.Current.StatusOf(victimId) == SiloStatus.Dead).Result,
+                30, $"{survivor.Address} sees {victimId} dead");
+        }
 
         // Every grain of the dead silo re-activates on a survivor with its persisted count (2), and counts on.
         foreach (var key2 in victimGrains)

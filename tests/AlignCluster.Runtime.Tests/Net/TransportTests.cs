@@ -85,12 +85,12 @@ public sealed class TransportTests : IAsyncLifetime
         Assert.Equal(new byte[] { 8, 7 }, ok.Payload.ToByteArray());
     }
 
-    internal static async Task WaitUntil(Func<bool> condition, int seconds = 30)
+    internal static async Task WaitUntil(Func<bool> condition, int seconds = 30, string what = "condition")
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
         while (!condition())
         {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("condition not reached");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{what} not reached within {seconds} s");
             await Task.Delay(20);
         }
     }
