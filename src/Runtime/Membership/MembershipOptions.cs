@@ -2,8 +2,9 @@ namespace AlignCluster.Runtime.Membership;
 
 /// <summary>
 /// Timing of Orleans' membership protocol. With the defaults a crashed silo is declared dead within about
-/// MissedProbesLimit × (ProbeInterval + ProbeTimeout) + ProbeTimeout (indirect probe) + a table write ≈ 8 s, and the
-/// other silos see it within one more TableRefreshInterval (tests allow 30 s on a loaded 2-core machine).
+/// MissedProbesLimit × (ProbeInterval + ProbeTimeout) + 2 × ProbeTimeout (indirect probe) + a table write ≈ 13 s, and
+/// the other silos see it within one more TableRefreshInterval (tests allow 45 s on a loaded 2-core machine). A killed
+/// process usually refuses connections at once, so probes fail fast and detection takes about 4 s.
 /// </summary>
 public sealed record MembershipOptions
 {
@@ -12,7 +13,7 @@ public sealed record MembershipOptions
     /// <summary>How often each silo probes its successors in the ring.</summary>
     public TimeSpan ProbeInterval { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>How long a probe may take before it counts as missed.</summary>
-    public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>How many silos each silo probes (its successors in address order).</summary>
     public int NumProbedSilos { get; init; } = 3;
     /// <summary>Consecutive missed probes before the prober suspects the target.</summary>
