@@ -110,8 +110,8 @@ public sealed class LanguageModel : IDisposable
         return new LanguageModel(network, tokenizer, companions);
     }
 
-    /// <summary>tokenizer.json, or GPT-2's original vocab.json + merges.txt.</summary>
-    private static Tokenizer LoadTokenizer(string dir)
+    /// <summary>The tokenizer of a model directory: tokenizer.json, or GPT-2's original vocab.json + merges.txt.</summary>
+    public static Tokenizer LoadTokenizer(string dir)
     {
         string json = Path.Combine(dir, "tokenizer.json");
         if (File.Exists(json)) return TokenizerJson.Load(json);

@@ -8,5 +8,7 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All() =>
     [
         VersionCommand.Create(),
+        TokenizeCommand.Create(),
+        LogprobsCommand.Create(),
     ];
 }
