@@ -5,6 +5,8 @@ namespace AlignCluster.Runtime.Storage;
 /// <list type="bullet">
 /// <item><c>memory</c> — <see cref="MemoryStateStore"/>;</item>
 /// <item><c>local:DIR</c> — <see cref="LocalDirectoryStateStore"/> rooted at DIR (relative paths resolve against the current directory);</item>
+/// <item><c>azureblob:CONNECTION STRING</c> with <c>Container=NAME</c> among its pairs — <see cref="AzureBlobStateStore"/>
+/// (see <see cref="AzureStorageAccount"/> for the forms, e.g. <c>azureblob:UseDevelopmentStorage=true;Container=state</c>).</item>
 /// </list>
 /// </summary>
 public static class StateStoreFactory
@@ -23,6 +25,10 @@ public static class StateStoreFactory
                 return new MemoryStateStore();
             case "local" when argument.Length > 0:
                 return new LocalDirectoryStateStore(argument);
+            case "azureblob" when argument.Length > 0:
+                return new AzureBlobStateStore(argument);
+            case "azureblob":
+                throw new FormatException("storage 'azureblob' needs a connection string: azureblob:AccountName=...;AccountKey=...;Container=NAME");
             case "local":
                 throw new FormatException("storage 'local' needs a directory: local:DIR");
             default:

@@ -1,6 +1,8 @@
 using System.Text;
 using AlignCluster.Runtime.Storage;
 
+using static AlignCluster.Runtime.Tests.Storage.TestBytes;
+
 namespace AlignCluster.Runtime.Tests.Storage;
 
 /// <summary>A directory under the system temp folder, deleted with the test.</summary>
@@ -61,7 +63,6 @@ public sealed class LocalDirectoryStateStoreTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static byte[] Bytes(string s) => Encoding.UTF8.GetBytes(s);
 
     [Fact]
     public async Task Records_and_etags_survive_a_restart()

@@ -1,6 +1,8 @@
 using System.Text;
 using AlignCluster.Runtime.Storage;
 
+using static AlignCluster.Runtime.Tests.Storage.TestBytes;
+
 namespace AlignCluster.Runtime.Tests.Storage;
 
 /// <summary>
@@ -15,7 +17,6 @@ public abstract class StateStoreContractTests
     /// <summary>A container name unique to this test instance, so tests sharing one backend do not interfere.</summary>
     protected string Container { get; } = "c" + Guid.NewGuid().ToString("N")[..12];
 
-    private static byte[] Bytes(string s) => Encoding.UTF8.GetBytes(s);
     private static string Text(StoredRecord? r) => Encoding.UTF8.GetString(Assert.IsType<StoredRecord>(r).Data.Span);
 
     [Fact]
