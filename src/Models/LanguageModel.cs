@@ -113,6 +113,7 @@ public sealed class LanguageModel : IDisposable
     /// <summary>The tokenizer of a model directory: tokenizer.json, or GPT-2's original vocab.json + merges.txt.</summary>
     public static Tokenizer LoadTokenizer(string dir)
     {
+        if (!Directory.Exists(dir)) throw new ModelLoadException($"model directory '{dir}' does not exist");
         string json = Path.Combine(dir, "tokenizer.json");
         if (File.Exists(json)) return TokenizerJson.Load(json);
         string vocab = Path.Combine(dir, "vocab.json"), merges = Path.Combine(dir, "merges.txt");
