@@ -78,6 +78,9 @@ public class DataTests
         Assert.Equal([2.5f, 2.5f], Tensor.Full([2], 2.5).ToArray<float>());
         Assert.Equal([0L, 1, 2, 3], Tensor.Arange(4).ToArray<long>());
         Assert.Equal([1.0, 1.5, 2.0, 2.5], Tensor.Arange(1.0, 3.0, 0.5, DType.Float64).ToArray<double>());
+        Assert.Equal([0f, 0.5f], Tensor.Arange(0, 1.0, 0.5).ToArray<float>()); // a float bound infers Float32
+        Assert.Equal(DType.Int64, Tensor.Arange(0, 4, 2).DType);
+        Assert.Equal([1.0f, 2.0f], Tensor.From(new[] { 1.0f, 2.0f }).ToArray<float>()); // T inferred from an array
         Assert.Equal(3.0, Tensor.FromScalar(3.0, DType.Float64).ToDouble());
         Assert.Equal(0, Tensor.FromScalar(1).Dim);
         var like = Tensor.OnesLike(Tensor.Zeros([2, 2], DType.Float64));

@@ -26,11 +26,24 @@ public sealed partial class SiloRuntime
 
     public partial async ValueTask<InvocationResponse> HandleAsync(InvocationRequest request, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await ServeAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Runtime failures (placement impossible, store unreachable) go back to the caller as errors.
+            return InvocationResponse.Error(request.CorrelationId, e.GetType().FullName!, $"Silo {Address} could not serve {request.Interface}.{request.Method} on {request.Target}: {e.Message}");
+        }
+    }
+
+    private async ValueTask<InvocationResponse> ServeAsync(InvocationRequest request, CancellationToken cancellationToken)
+    {
         if (_state != RunState.Running)
             return InvocationResponse.Rejected(request.CorrelationId, RejectionReasons.ShuttingDown, $"silo {Address} is not running");
         var grainClass = Catalog.FindClass(request.Target.Type);
         var method = Catalog.FindMethod(request.Interface, request.Method);
-        if (Refuse(request, grainClass, method) is { } refusal) return refusal;
+        if (Refuse(request, grainClass, method, Catalog) is { } refusal) return refusal;
 
         for (int attempt = 0; attempt < 8; attempt++)
         {
@@ -50,11 +63,11 @@ public sealed partial class SiloRuntime
     }
 
     // Only registered grain interfaces, methods and grain types are served; argument counts must match.
-    private static InvocationResponse? Refuse(InvocationRequest request, GrainClassInfo? grainClass, GrainMethod? method)
+    private static InvocationResponse? Refuse(InvocationRequest request, GrainClassInfo? grainClass, GrainMethod? method, GrainInterfaceCatalog catalog)
     {
         string? why =
             method is null ? $"method {request.Interface}.{request.Method} is not part of a registered grain interface"
-            : grainClass is null ? $"grain type {request.Target.Type} has no registered grain class on this cluster"
+            : grainClass is null ? catalog.WhyNoClass(request.Target.Type)
             : !method.Interface.IsAssignableFrom(grainClass.Type) ? $"{grainClass.Type.FullName} does not implement {request.Interface}"
             : request.Arguments.Length != method.ArgumentTypes.Length ? $"{method} takes {method.ArgumentTypes.Length} arguments, the request has {request.Arguments.Length}"
             : null;
@@ -71,10 +84,12 @@ public sealed partial class SiloRuntime
             var entry = await Directory.ReadAsync(request.Target, cancellationToken).ConfigureAwait(false);
             var view = Membership.Current;
             SiloAddress host;
-            if (entry is not null && view.IsActive(entry.Silo))
+            InvocationResponse? response;
+            if (entry is not null && view.IsActive(entry.Silo) && refused?.Contains(entry.Silo) != true)
             {
                 host = entry.Silo;
-                if (host == Address) return TryActivateHere(request.Target, grainClass, entry.Etag, view);
+                if (host == Address) response = TryActivateHere(request, grainClass, entry.Etag, view);
+                else response = await ForwardAsync(host, request, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -83,10 +98,11 @@ public sealed partial class SiloRuntime
                     .OnAddActivation(grainClass.Placement, new PlacementTarget(request.Target, request.Interface), context).ConfigureAwait(false);
                 var etag = await Directory.TryRegisterAsync(request.Target, host, entry?.Etag, cancellationToken).ConfigureAwait(false);
                 if (etag is null) continue; // another silo placed it first: follow its record
-                if (host == Address) return TryActivateHere(request.Target, grainClass, etag, view);
+                if (host == Address) response = TryActivateHere(request, grainClass, etag, view);
+                else response = await ForwardAsync(host, request, cancellationToken).ConfigureAwait(false);
             }
-            var response = await ForwardAsync(host, request, cancellationToken).ConfigureAwait(false);
-            if (response is { Status: InvocationStatus.Rejected, ErrorType: RejectionReasons.NoFreeDevice })
+            // The silo that placed a forwarded request chooses again, not the silo it was forwarded to.
+            if (response is { Status: InvocationStatus.Rejected, ErrorType: RejectionReasons.NoFreeDevice } && !request.Headers.ContainsKey(HopsHeader))
             {
                 (refused ??= []).Add(host);
                 continue;
@@ -96,13 +112,14 @@ public sealed partial class SiloRuntime
         return InvocationResponse.Rejected(request.CorrelationId, RejectionReasons.NotHere, $"could not place {request.Target}");
     }
 
-    private InvocationResponse? TryActivateHere(GrainId grain, GrainClassInfo grainClass, string directoryEtag, MembershipSnapshot view)
+    private InvocationResponse? TryActivateHere(InvocationRequest request, GrainClassInfo grainClass, string directoryEtag, MembershipSnapshot view)
     {
+        var grain = request.Target;
         DeviceInfo? device = null;
         lock (_activationGate)
         {
             if (_state != RunState.Running)
-                return InvocationResponse.Rejected(0, RejectionReasons.ShuttingDown, $"silo {Address} is not running");
+                return InvocationResponse.Rejected(request.CorrelationId, RejectionReasons.ShuttingDown, $"silo {Address} is not running");
             if (Activations.ContainsKey(grain)) return null;
             if (grainClass.Placement is DevicePinnedPlacement pinned)
             {
@@ -112,7 +129,7 @@ public sealed partial class SiloRuntime
                 if (device is null)
                 {
                     _ = Directory.UnregisterAsync(grain, directoryEtag);
-                    return InvocationResponse.Rejected(0, RejectionReasons.NoFreeDevice, $"silo {Address} has no free {kind} device for {grain}");
+                    return InvocationResponse.Rejected(request.CorrelationId, RejectionReasons.NoFreeDevice, $"silo {Address} has no free {kind} device for {grain}");
                 }
             }
             var activation = new ActivationData(this, grain, grainClass, directoryEtag, device);

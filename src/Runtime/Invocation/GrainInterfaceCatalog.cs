@@ -16,6 +16,7 @@ internal sealed class GrainInterfaceCatalog
     private readonly FrozenDictionary<string, FrozenDictionary<string, GrainMethod>> _byName;
     private readonly FrozenDictionary<string, Type> _interfaces;
     private readonly FrozenDictionary<string, GrainClassInfo> _classes;
+    private readonly FrozenDictionary<string, string> _ambiguous;
 
     public GrainInterfaceCatalog(RuntimeOptions options, TypeAllowlist allowlist)
     {
@@ -43,18 +44,13 @@ internal sealed class GrainInterfaceCatalog
             .ToFrozenDictionary(g => g.Key, g => g.ToFrozenDictionary(m => m.Name, StringComparer.Ordinal), StringComparer.Ordinal);
         _interfaces = interfaces.ToFrozenDictionary(i => i.FullName!, StringComparer.Ordinal);
 
-        var classes = new Dictionary<string, GrainClassInfo>(StringComparer.Ordinal);
-        foreach (var cls in options.GrainClasses)
-        {
-            var info = new GrainClassInfo(cls, allowlist);
-            foreach (var iface in cls.GetInterfaces().Where(RuntimeOptions.IsGrainInterface).Where(i => i != typeof(IRemindable)))
-            {
-                if (classes.TryGetValue(iface.FullName!, out var other) && other.Type != cls)
-                    throw new NotSupportedException($"Grain interface {iface.FullName} is implemented by both {other.Type.FullName} and {cls.FullName}; a grain interface must map to one grain class.");
-                classes[iface.FullName!] = info;
-            }
-        }
-        _classes = classes.ToFrozenDictionary(StringComparer.Ordinal);
+        // A grain interface implemented by several classes (e.g. a shared base interface) cannot address a grain.
+        var implementations = options.GrainClasses.Select(c => new GrainClassInfo(c, allowlist))
+            .SelectMany(info => info.Type.GetInterfaces().Where(RuntimeOptions.IsGrainInterface).Where(i => i != typeof(IRemindable)).Select(i => (Interface: i.FullName!, info)))
+            .GroupBy(x => x.Interface, StringComparer.Ordinal).ToList();
+        _classes = implementations.Where(g => g.Count() == 1).ToFrozenDictionary(g => g.Key, g => g.Single().info, StringComparer.Ordinal);
+        _ambiguous = implementations.Where(g => g.Count() > 1)
+            .ToFrozenDictionary(g => g.Key, g => string.Join(", ", g.Select(x => x.info.Type.FullName)), StringComparer.Ordinal);
     }
 
     /// <summary>Caller side: the descriptor of an interface method.</summary>
@@ -77,6 +73,11 @@ internal sealed class GrainInterfaceCatalog
 
     /// <summary>Silo side: the class that implements grain type <paramref name="grainType"/>, or null.</summary>
     public GrainClassInfo? FindClass(string grainType) => _classes.GetValueOrDefault(grainType);
+
+    /// <summary>Why no class serves <paramref name="grainType"/>.</summary>
+    public string WhyNoClass(string grainType) => _ambiguous.TryGetValue(grainType, out var classes)
+        ? $"grain interface {grainType} is implemented by several grain classes ({classes}); address the grain through an interface only one class implements"
+        : $"grain type {grainType} has no registered grain class on this cluster";
 
     private static Func<GrainCallRouter, GrainId, GrainMethod, object?[], object> MakeAdapter(GrainMethod m)
     {

@@ -179,7 +179,7 @@ internal enum BinaryOp
 }
 
 /// <summary>Reductions; values match the shim's <c>Reduce</c> enum.</summary>
-internal enum ReduceOp { Sum, Mean, Amax, Amin, LogSumExp, Prod, Var, Std, Norm }
+internal enum ReduceOp { Sum, Mean, Amax, Amin, LogSumExp, Prod, Var, Std, Norm, Any, All }
 
 /// <summary>The shim's blittable scalar: kind 0 = double, 1 = int64, 2 = bool.</summary>
 [StructLayout(LayoutKind.Sequential)]
