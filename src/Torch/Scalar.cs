@@ -23,6 +23,9 @@ public readonly struct Scalar
     /// <summary>A boolean scalar.</summary>
     public static implicit operator Scalar(bool v) => new(new NativeScalar(v ? 1 : 0, v ? 1 : 0, 2));
 
+    /// <summary>True for a floating-point value (not an integer or bool).</summary>
+    public bool IsFloatingPoint => Value.Kind == 0;
+
     /// <inheritdoc />
     public override string ToString() => Value.Kind switch { 1 => Value.I.ToString(), 2 => (Value.I != 0).ToString(), _ => Value.D.ToString("R") };
 }

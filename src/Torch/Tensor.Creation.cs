@@ -34,9 +34,15 @@ public partial class Tensor
     /// <summary>0, 1, …, end−1 (Int64 unless a dtype is given).</summary>
     public static Tensor Arange(long end, DType dtype = DType.Int64, Device? device = null) => Arange(0, end, 1, dtype, device);
 
-    /// <summary>start, start+step, … up to (not including) end.</summary>
-    public static Tensor Arange(Scalar start, Scalar end, Scalar step, DType dtype = DType.Int64, Device? device = null, bool requiresGrad = false) =>
-        Wrap(act_arange(start.Value, end.Value, step.Value, (int)dtype, DevType(device), DevIndex(device), requiresGrad ? 1 : 0));
+    /// <summary>
+    /// start, start+step, … up to (not including) end. Without a dtype: Float32 when any bound is floating-point,
+    /// otherwise Int64 (as torch.arange).
+    /// </summary>
+    public static Tensor Arange(Scalar start, Scalar end, Scalar step, DType? dtype = null, Device? device = null, bool requiresGrad = false)
+    {
+        var inferred = dtype ?? (start.IsFloatingPoint || end.IsFloatingPoint || step.IsFloatingPoint ? DType.Float32 : DType.Int64);
+        return Wrap(act_arange(start.Value, end.Value, step.Value, (int)inferred, DevType(device), DevIndex(device), requiresGrad ? 1 : 0));
+    }
 
     /// <summary>Samples of the standard normal distribution, from <paramref name="generator"/> or the global one.</summary>
     public static Tensor Randn(ReadOnlySpan<long> shape, DType dtype = DType.Float32, Device? device = null, Generator? generator = null, bool requiresGrad = false) =>

@@ -76,6 +76,15 @@ public partial class Tensor
     /// <summary>Euclidean norm over <paramref name="dim"/>.</summary>
     public Tensor Norm(long dim, bool keepDim = false) => Reduce(ReduceOp.Norm, [dim], keepDim);
 
+    /// <summary>True when any element is non-zero (Bool, 0-dim).</summary>
+    public Tensor Any() => Wrap(act_reduce_all(ReduceOp.Any, this));
+    /// <summary>True where any element along <paramref name="dim"/> is non-zero.</summary>
+    public Tensor Any(long dim, bool keepDim = false) => Reduce(ReduceOp.Any, [dim], keepDim);
+    /// <summary>True when every element is non-zero (Bool, 0-dim).</summary>
+    public Tensor All() => Wrap(act_reduce_all(ReduceOp.All, this));
+    /// <summary>True where every element along <paramref name="dim"/> is non-zero.</summary>
+    public Tensor All(long dim, bool keepDim = false) => Reduce(ReduceOp.All, [dim], keepDim);
+
     /// <summary>log Σ exp over all elements, computed stably.</summary>
     public Tensor LogSumExp() => Wrap(act_reduce_all(ReduceOp.LogSumExp, this));
     /// <summary>log Σ exp over <paramref name="dim"/>, computed stably.</summary>

@@ -78,6 +78,9 @@ public class DataTests
         Assert.Equal([2.5f, 2.5f], Tensor.Full([2], 2.5).ToArray<float>());
         Assert.Equal([0L, 1, 2, 3], Tensor.Arange(4).ToArray<long>());
         Assert.Equal([1.0, 1.5, 2.0, 2.5], Tensor.Arange(1.0, 3.0, 0.5, DType.Float64).ToArray<double>());
+        Assert.Equal([0f, 0.5f], Tensor.Arange(0, 1.0, 0.5).ToArray<float>()); // a float bound infers Float32
+        Assert.Equal(DType.Int64, Tensor.Arange(0, 4, 2).DType);
+        Assert.Equal([1.0f, 2.0f], Tensor.From(new[] { 1.0f, 2.0f }).ToArray<float>()); // T inferred from an array
         Assert.Equal(3.0, Tensor.FromScalar(3.0, DType.Float64).ToDouble());
         Assert.Equal(0, Tensor.FromScalar(1).Dim);
         var like = Tensor.OnesLike(Tensor.Zeros([2, 2], DType.Float64));
@@ -105,6 +108,35 @@ public class DataTests
         Assert.Equal(b, Tensor.Randn([4]).ToArray<float>());
         var probs = Tensor.From<float>([0, 0, 1, 0]);
         Assert.Equal(2L, probs.Multinomial(1, generator: g1).ToInt64()); // all mass on index 2
+    }
+
+    [Fact]
+    public void Thread_count_is_set_at_start_from_the_environment_or_the_core_count()
+    {
+        var configured = Environment.GetEnvironmentVariable("ALIGNCLUSTER_THREADS");
+        Assert.Equal(string.IsNullOrEmpty(configured) ? Environment.ProcessorCount : int.Parse(configured), LibTorch.NumThreads);
+    }
+
+    [Fact]
+    public void Errors_are_per_thread()
+    {
+        using var start = new Barrier(2);
+        var failing = Task.Run(() =>
+        {
+            start.SignalAndWait();
+            for (var i = 0; i < 200; i++)
+                Assert.Throws<TorchException>(() => { using var s = DisposeScope.Begin(); Tensor.Zeros([2]).View(3); });
+        });
+        var healthy = Task.Run(() =>
+        {
+            start.SignalAndWait();
+            for (var i = 0; i < 200; i++)
+            {
+                using var s = DisposeScope.Begin();
+                Assert.Null(Tensor.Ones([1]).Grad); // a failure on the other thread never shows up here
+            }
+        });
+        Task.WaitAll(failing, healthy);
     }
 
     [Fact]

@@ -115,6 +115,10 @@ public class OpValueTests
         Assert.Equal(720.0, t.Prod().ToDouble());
         Assert.Equal([4.0, 4.0], Values(t.Var(1))); // unbiased: ((1−3)² + (5−3)² + 0²)/2 = 4 and (0² + (−2)² + 2²)/2 = 4
         Assert.Equal([1.0, 6, 9, 4, 6, 12], Values(t.CumSum(1)));
+        Assert.True(t.Gt(5).Any().ToBoolean());
+        Assert.False(t.Gt(5).All().ToBoolean());
+        Assert.Equal([false, true], t.Gt(5).Any(1).ToArray<bool>());
+        Assert.Equal([true, true, false], t.Lt(6).All(0).ToArray<bool>());
     }
 
     [Fact]

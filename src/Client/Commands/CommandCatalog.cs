@@ -8,5 +8,11 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All() =>
     [
         VersionCommand.Create(),
+        SmokeCommand.Create(),
+        DemoCommand.Create(),
+        TrainCommand.Create(),
+        StatusCommand.Create(),
+        EvalCommand.Create(),
+        ExportCommand.Create(),
     ];
 }

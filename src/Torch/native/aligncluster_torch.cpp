@@ -345,7 +345,7 @@ ACT_EXPORT int32_t act_uniform_(TH t, double from, double to, void* g) { ACT_STA
 ACT_EXPORT int32_t act_set_data(TH t, TH data) { ACT_STATUS(T(t).set_data(T(data));) }
 
 // ---------------------------------------------------------------- reductions
-enum Reduce { R_SUM, R_MEAN, R_AMAX, R_AMIN, R_LOGSUMEXP, R_PROD, R_VAR, R_STD, R_NORM };
+enum Reduce { R_SUM, R_MEAN, R_AMAX, R_AMIN, R_LOGSUMEXP, R_PROD, R_VAR, R_STD, R_NORM, R_ANY, R_ALL };
 ACT_EXPORT TH act_reduce_all(int32_t op, TH h) {
   ACT_TRY(nullptr, const at::Tensor& x = T(h); switch (op) {
     case R_SUM: return wrap(at::sum(x));
@@ -357,6 +357,8 @@ ACT_EXPORT TH act_reduce_all(int32_t op, TH h) {
     case R_VAR: return wrap(at::var(x));
     case R_STD: return wrap(at::std(x));
     case R_NORM: return wrap(at::norm(x));
+    case R_ANY: return wrap(at::any(x));
+    case R_ALL: return wrap(at::all(x));
     default: throw std::invalid_argument("act_reduce_all: unknown op");
   })
 }
@@ -371,6 +373,8 @@ ACT_EXPORT TH act_reduce_dims(int32_t op, TH h, const int64_t* ds, int32_t n, in
     case R_VAR: return wrap(at::var(x, d, true, k));
     case R_STD: return wrap(at::std(x, d, true, k));
     case R_NORM: return wrap(at::norm(x, 2, d, k));
+    case R_ANY: TORCH_CHECK(n == 1, "any reduces one dimension at a time"); return wrap(at::any(x, d[0], k));
+    case R_ALL: TORCH_CHECK(n == 1, "all reduces one dimension at a time"); return wrap(at::all(x, d[0], k));
     default: throw std::invalid_argument("act_reduce_dims: unknown op");
   })
 }
