@@ -130,6 +130,7 @@ public class FormatTests
         var (prompts, _) = TempJsonl.Read(
             """{"id": "q", "prompt": "p", "answers": [{"answer": "a", "rank": 2}, {"answer": "b", "rank": 1}]}""");
         string json = JsonSerializer.Serialize(prompts[0]);
+        Assert.DoesNotContain("RejectedIndices", json);   // derived properties stay out of the stored form
         var back = JsonSerializer.Deserialize<PromptCandidates>(json)!;
         Assert.Equal(prompts[0].Id, back.Id);
         Assert.Equal(prompts[0].ChosenIndex, back.ChosenIndex);
