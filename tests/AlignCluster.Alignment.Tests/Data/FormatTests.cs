@@ -125,6 +125,19 @@ public class FormatTests
     }
 
     [Fact]
+    public void LinesLongerThanTheReadBufferAndAMissingFinalNewline()
+    {
+        // 200 kB of text spans several 64 KiB reads; the last record has no terminating newline.
+        string big = new('z', 200_000);
+        string path = TempJsonl.WriteBytes(System.Text.Encoding.UTF8.GetBytes(
+            $"{{\"prompt\": \"a\", \"chosen\": \"{big}\", \"rejected\": \"y\"}}\n{{\"prompt\": \"b\", \"chosen\": \"x\", \"rejected\": \"{big}\"}}"));
+        var (prompts, report) = PreferenceReader.ReadAll(path);
+        Assert.Equal(2, report.Prompts);
+        Assert.Equal(big, prompts[0].Chosen.Text);
+        Assert.Equal(big, prompts[1].Candidates[1].Text);
+    }
+
+    [Fact]
     public void PromptCandidatesRoundTripThroughJson()
     {
         var (prompts, _) = TempJsonl.Read(
