@@ -1,1 +1,6 @@
+using System.Runtime.CompilerServices;
+
+[assembly: InternalsVisibleTo("AlignCluster.Runtime.Tests")]
+[assembly: InternalsVisibleTo("AlignCluster.Runtime.Bench")]
+
 namespace AlignCluster.Runtime;
