@@ -16,6 +16,9 @@ public sealed record AzureBlobStoreOptions
 
     /// <summary>Time limit of one attempt.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Blobs per List Blobs page (the service's maximum is 5000).</summary>
+    public int ListPageSize { get; init; } = 5000;
 }
 
 /// <summary>
@@ -77,12 +80,11 @@ public sealed class AzureBlobStateStore : IStateStore, IDisposable
     public async Task<string> WriteAsync(string container, string key, ReadOnlyMemory<byte> data, string? expectedEtag, CancellationToken cancellationToken = default)
     {
         var blob = BlobName(container, key);
-        var bytes = data.ToArray();
         for (var createdContainer = false; ; createdContainer = true)
         {
             using var response = await SendAsync("write", blob, () =>
             {
-                var request = new HttpRequestMessage(HttpMethod.Put, BlobUri(blob)) { Content = new ByteArrayContent(bytes) };
+                var request = new HttpRequestMessage(HttpMethod.Put, BlobUri(blob)) { Content = new ReadOnlyMemoryContent(data) };
                 request.Headers.TryAddWithoutValidation("x-ms-blob-type", "BlockBlob");
                 if (StoreKeys.IsShortened(blob)) request.Headers.TryAddWithoutValidation(KeyMetadata, StoreKeys.Encode(key, foldCase: false));
                 AddCondition(request, expectedEtag);
@@ -130,7 +132,7 @@ public sealed class AzureBlobStateStore : IStateStore, IDisposable
         string? marker = null;
         do
         {
-            var query = $"?restype=container&comp=list&prefix={Uri.EscapeDataString(serverPrefix)}"
+            var query = $"?restype=container&comp=list&maxresults={_options.ListPageSize}&prefix={Uri.EscapeDataString(serverPrefix)}"
                         + (marker is null ? "" : $"&marker={Uri.EscapeDataString(marker)}");
             using var response = await SendAsync("list", serverPrefix, () => new HttpRequestMessage(HttpMethod.Get, ContainerUri(query)), cancellationToken);
             if (response.StatusCode == HttpStatusCode.NotFound) break; // no container yet: no keys

@@ -7,7 +7,7 @@ namespace AlignCluster.Runtime.Storage;
 /// <c>ROOT/&lt;container&gt;/&lt;encoded key&gt;</c>.
 /// </summary>
 /// <remarks>
-/// <para><b>Atomicity.</b> A write goes to a hidden temp file in the same directory, is flushed to disk (fsync), and is
+/// <para><b>Atomicity.</b> A write goes to a temp file in <c>ROOT/&lt;container&gt;/.tmp/</c> (same file system), is flushed to disk (fsync), and is
 /// renamed over the record; the directory is then fsynced. Readers therefore see the old record or the new one,
 /// never a partial file; a crash mid-write leaves at most a stale temp file, which readers and listings ignore and
 /// the next write of that key deletes.</para>
@@ -26,13 +26,19 @@ public sealed class LocalDirectoryStateStore : IStateStore
 {
     private const int MaxFileNameLength = 200;
     private const string LockDirectory = ".locks";
+    private const string TempDirectory = ".tmp";
     private readonly SemaphoreSlim[] _stripes = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
 
     /// <summary>Creates the store; the directory is created when missing.</summary>
     /// <param name="root">Root directory of all containers.</param>
     /// <param name="lockTimeout">How long a write waits for another writer of the same key before failing (default 30 s).</param>
-    public LocalDirectoryStateStore(string root, TimeSpan? lockTimeout = null)
+    /// <param name="flushToDisk">
+    /// fsync each record and its directory (default). false keeps writes atomic for readers and across process crashes,
+    /// but a power loss may lose recent writes (tests, scratch runs).
+    /// </param>
+    public LocalDirectoryStateStore(string root, TimeSpan? lockTimeout = null, bool flushToDisk = true)
     {
+        FlushToDisk = flushToDisk;
         ArgumentException.ThrowIfNullOrWhiteSpace(root);
         var disabled = Environment.GetEnvironmentVariable("DOTNET_SYSTEM_IO_DISABLEFILELOCKING");
         if (disabled is "1" || string.Equals(disabled, "true", StringComparison.OrdinalIgnoreCase))
@@ -49,6 +55,9 @@ public sealed class LocalDirectoryStateStore : IStateStore
 
     /// <summary>How long a write waits for the lock of its key.</summary>
     public TimeSpan LockTimeout { get; }
+
+    /// <summary>Whether writes are fsynced before they return (see the constructor).</summary>
+    public bool FlushToDisk { get; }
 
     public string Name => $"local:{Root}";
 
@@ -73,19 +82,24 @@ public sealed class LocalDirectoryStateStore : IStateStore
         var path = RecordPath(container, key);
         var directory = Path.GetDirectoryName(path)!;
         var fileName = Path.GetFileName(path);
-        using var held = await LockAsync(directory, fileName, cancellationToken);
         try
         {
+            if (!Directory.Exists(directory))
+            {
+                Directory.CreateDirectory(directory);
+                if (FlushToDisk) FileSystemSync.SyncDirectory(Root); // the new container directory must survive a crash too
+            }
+            using var held = await LockAsync(directory, fileName, cancellationToken);
             DeleteStaleTempFiles(directory, fileName);
             EtagConditions.Check(Name, container, key, ReadEtag(path), expectedEtag);
             var etag = RecordFile.NewEtag();
-            var temp = Path.Combine(directory, $".{fileName}.{Guid.NewGuid():N}.tmp");
+            var temp = Path.Combine(directory, TempDirectory, $"{fileName}.{Guid.NewGuid():N}");
             try
             {
                 using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
                 {
                     RecordFile.Write(file, etag, key, data.Span);
-                    file.Flush(flushToDisk: true);
+                    file.Flush(flushToDisk: FlushToDisk);
                 }
                 File.Move(temp, path, overwrite: true);
             }
@@ -94,7 +108,7 @@ public sealed class LocalDirectoryStateStore : IStateStore
                 TryDelete(temp);
                 throw;
             }
-            FileSystemSync.SyncDirectory(directory);
+            if (FlushToDisk) FileSystemSync.SyncDirectory(directory);
             return etag;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw Unavailable("write", path, ex); }
@@ -105,14 +119,14 @@ public sealed class LocalDirectoryStateStore : IStateStore
         var path = RecordPath(container, key);
         var directory = Path.GetDirectoryName(path)!;
         if (!Directory.Exists(directory)) return;
-        using var held = await LockAsync(directory, Path.GetFileName(path), cancellationToken);
         try
         {
+            using var held = await LockAsync(directory, Path.GetFileName(path), cancellationToken);
             var stored = ReadEtag(path);
             if (stored is null) return;
             if (expectedEtag is not null) EtagConditions.Check(Name, container, key, stored, expectedEtag);
             File.Delete(path);
-            FileSystemSync.SyncDirectory(directory);
+            if (FlushToDisk) FileSystemSync.SyncDirectory(directory);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw Unavailable("delete", path, ex); }
     }
@@ -195,10 +209,20 @@ public sealed class LocalDirectoryStateStore : IStateStore
         catch (InvalidDataException ex) { throw new StorageUnavailableException($"{Name}: record file {path} is corrupt: {ex.Message}", ex); }
     }
 
-    /// <summary>Temp files of a key can only be stale while we hold its lock: their writer died mid-write.</summary>
+    /// <summary>
+    /// Temp files of a key can only be stale while we hold its lock: their writer died mid-write. They live in their
+    /// own directory, which is nearly always empty, so this costs no scan of the records.
+    /// </summary>
     private static void DeleteStaleTempFiles(string directory, string fileName)
     {
-        foreach (var temp in Directory.EnumerateFiles(directory, $".{fileName}.*.tmp")) TryDelete(temp);
+        var temps = Path.Combine(directory, TempDirectory);
+        Directory.CreateDirectory(temps);
+        foreach (var temp in Directory.EnumerateFiles(temps, $"{fileName}.*"))
+        {
+            // "<name>.<32 hex>" only: the pattern also matches temps of a key whose name continues with a dot.
+            var suffix = Path.GetFileName(temp).AsSpan(fileName.Length + 1);
+            if (suffix.Length == 32 && !suffix.ContainsAnyExcept("0123456789abcdef")) TryDelete(temp);
+        }
     }
 
     private static void TryDelete(string path)

@@ -51,6 +51,16 @@ public sealed class AzureBlobStateStoreTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Listing_follows_continuation_markers_across_pages()
+    {
+        using var store = azurite.CreateStore(options: new AzureBlobStoreOptions { ListPageSize = 2 });
+        var container = "c" + Guid.NewGuid().ToString("N")[..8];
+        string[] keys = ["k1", "k2", "k3", "k4", "k5"];
+        foreach (var key in keys) await store.WriteAsync(container, key, Bytes(key), null);
+        Assert.Equal(keys, await ToListAsync(store.ListAsync(container))); // 3 pages of at most 2
+    }
+
+    [Fact]
     public async Task A_wrong_account_key_is_refused_and_reported_with_the_endpoint()
     {
         var wrongKey = Convert.ToBase64String(new byte[64]);
@@ -80,10 +90,7 @@ public sealed class AzureBlobStateStoreRetryTests
     [Fact]
     public async Task An_unreachable_endpoint_raises_StorageUnavailable_naming_it()
     {
-        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop(); // nothing listens there now: connections are refused
+        var port = Loopback.FreePort(); // nothing listens there: connections are refused
         using var store = new AzureBlobStateStore(Account($"http://127.0.0.1:{port}/devstoreaccount1"), Fast);
         var ex = await Assert.ThrowsAsync<StorageUnavailableException>(() => store.ReadAsync("grains", "k"));
         Assert.Contains($"http://127.0.0.1:{port}/devstoreaccount1", ex.Message);
@@ -122,19 +129,46 @@ public sealed class AzureBlobStateStoreRetryTests
         Assert.Equal(1, handler.Calls);
     }
 
+    [Fact]
+    public async Task A_request_that_times_out_is_retried()
+    {
+        var handler = new ScriptedHandler(HttpStatusCode.RequestTimeout, HttpStatusCode.OK) { HangOnFirstCall = true };
+        var options = Fast with { RequestTimeout = TimeSpan.FromMilliseconds(200) };
+        using var store = new AzureBlobStateStore(Account("http://127.0.0.1:1/devstoreaccount1"), options, handler);
+        var record = await store.ReadAsync("grains", "k");
+        Assert.Equal("\"etag-2\"", record!.Etag);
+        Assert.Equal(2, handler.Calls);
+    }
+
+    [Fact]
+    public async Task Cancellation_by_the_caller_is_not_reported_as_unavailable_storage()
+    {
+        var handler = new ScriptedHandler(HttpStatusCode.OK) { HangOnFirstCall = true };
+        using var store = new AzureBlobStateStore(Account("http://127.0.0.1:1/devstoreaccount1"), Fast, handler);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.ReadAsync("grains", "k", cancel.Token));
+        Assert.Equal(1, handler.Calls);
+    }
+
     /// <summary>Answers each request with the next scripted status (ETag "etag-N" on the N-th call).</summary>
     private sealed class ScriptedHandler(params HttpStatusCode[] statuses) : HttpMessageHandler
     {
         public int Calls;
         public readonly List<string> Authorizations = [];
+        public bool HangOnFirstCall { get; init; }
 
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             Authorizations.Add(request.Headers.GetValues("Authorization").Single());
+            if (HangOnFirstCall && Calls == 0)
+            {
+                Calls++;
+                await Task.Delay(Timeout.Infinite, cancellationToken); // never answers; only cancellation ends it
+            }
             var status = statuses[Math.Min(Calls++, statuses.Length - 1)];
             var response = new HttpResponseMessage(status);
             response.Headers.TryAddWithoutValidation("ETag", $"\"etag-{Calls}\"");
-            return Task.FromResult(response);
+            return response;
         }
     }
 }

@@ -18,7 +18,7 @@ public sealed class AzuriteFixture : IDisposable
     public AzuriteFixture()
     {
         var executable = FindAzurite();
-        Port = FreeLoopbackPort();
+        Port = Loopback.FreePort();
         Directory.CreateDirectory(_location);
         var start = new ProcessStartInfo(executable,
             ["--blobHost", "127.0.0.1", "--blobPort", Port.ToString(), "--location", _location, "--silent", "--loose", "--skipApiVersionCheck"])
@@ -67,14 +67,6 @@ public sealed class AzuriteFixture : IDisposable
             $"Azurite was not found in .cache/npm above {AppContext.BaseDirectory}: run `bash scripts/setup.sh` in the checkout (it installs azurite with npm)");
     }
 
-    private static int FreeLoopbackPort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 
     private void WaitForPort()
     {

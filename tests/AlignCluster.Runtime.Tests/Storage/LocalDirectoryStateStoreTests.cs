@@ -30,6 +30,19 @@ public sealed class LocalDirectoryStateStoreContractTests : StateStoreContractTe
     public void Dispose() => _dir.Dispose();
 }
 
+/// <summary>Without fsync the contract is the same (only power-loss durability differs).</summary>
+public sealed class LocalDirectoryWithoutFsyncContractTests : StateStoreContractTests, IDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly LocalDirectoryStateStore _store;
+
+    public LocalDirectoryWithoutFsyncContractTests() => _store = new LocalDirectoryStateStore(_dir.Path, flushToDisk: false);
+
+    protected override IStateStore Store => _store;
+
+    public void Dispose() => _dir.Dispose();
+}
+
 /// <summary>Two store instances over one directory behave like two processes: only the file locks keep CAS exact.</summary>
 public sealed class LocalDirectoryTwoInstancesContractTests : StateStoreContractTests, IDisposable
 {
@@ -85,7 +98,7 @@ public sealed class LocalDirectoryStateStoreTests : IDisposable
         var store = new LocalDirectoryStateStore(_dir.Path);
         var etag = await store.WriteAsync("grains", "g1", Bytes("old"), null);
         var path = store.RecordPath("grains", "g1");
-        var temp = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        var temp = Path.Combine(Path.GetDirectoryName(path)!, ".tmp", $"{Path.GetFileName(path)}.{Guid.NewGuid():N}");
         await File.WriteAllBytesAsync(temp, Bytes("ACR1half-written garbage"));
 
         var record = await store.ReadAsync("grains", "g1");
@@ -100,14 +113,31 @@ public sealed class LocalDirectoryStateStoreTests : IDisposable
         Assert.Equal("new", Encoding.UTF8.GetString((await store.ReadAsync("grains", "g1"))!.Data.Span));
     }
 
+    /// <summary>Key "a"'s cleanup must not touch a temp of key "a.b" (its name starts with "a." too).</summary>
+    [Fact]
+    public async Task Stale_temp_cleanup_touches_only_its_own_key()
+    {
+        var store = new LocalDirectoryStateStore(_dir.Path);
+        await store.WriteAsync("c", "a", Bytes("1"), null);
+        var temps = Path.Combine(Path.GetDirectoryName(store.RecordPath("c", "a"))!, ".tmp");
+        var othersTemp = Path.Combine(temps, $"a.b.{Guid.NewGuid():N}");
+        var ownTemp = Path.Combine(temps, $"a.{Guid.NewGuid():N}");
+        await File.WriteAllTextAsync(othersTemp, "in progress");
+        await File.WriteAllTextAsync(ownTemp, "stale");
+        await store.WriteAsync("c", "a", Bytes("2"), (await store.ReadAsync("c", "a"))!.Etag);
+        Assert.True(File.Exists(othersTemp));
+        Assert.False(File.Exists(ownTemp));
+    }
+
     [Fact]
     public async Task No_temp_files_remain_after_writes()
     {
         var store = new LocalDirectoryStateStore(_dir.Path);
         var etag = await store.WriteAsync("c", "k", Bytes("1"), null);
         await store.WriteAsync("c", "k", Bytes("2"), etag);
-        var names = Directory.GetFiles(Path.GetDirectoryName(store.RecordPath("c", "k"))!).Select(Path.GetFileName);
-        Assert.Equal(["k"], names);
+        var directory = Path.GetDirectoryName(store.RecordPath("c", "k"))!;
+        Assert.Equal(["k"], Directory.GetFiles(directory).Select(Path.GetFileName));
+        Assert.Empty(Directory.GetFiles(Path.Combine(directory, ".tmp")));
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using AlignCluster.Runtime.Telemetry;
+using AlignCluster.Runtime.Tests.Storage;
 using OpenTelemetry.Exporter;
 
 namespace AlignCluster.Runtime.Tests.Telemetry;
@@ -20,7 +21,7 @@ public sealed class OtlpExportTests
     [Fact]
     public async Task Http_protobuf_export_posts_spans_and_metrics_to_the_endpoint()
     {
-        var port = FreePort();
+        var port = Loopback.FreePort();
         using var sink = new HttpListener();
         sink.Prefixes.Add($"http://127.0.0.1:{port}/");
         sink.Start();
@@ -101,13 +102,4 @@ public sealed class OtlpExportTests
     }
 
     private static bool Contains(byte[] haystack, string needle) => haystack.AsSpan().IndexOf(Encoding.UTF8.GetBytes(needle)) >= 0;
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }
