@@ -9,6 +9,11 @@ internal static class CommandCatalog
     [
         VersionCommand.Create(),
         SmokeCommand.Create(),
+        DemoCommand.Create(),
+        TrainCommand.Create(),
+        StatusCommand.Create(),
+        EvalCommand.Create(),
+        ExportCommand.Create(),
         LossesCommand.Create(),
     ];
 }

@@ -1,0 +1,30 @@
+using System.CommandLine;
+using AlignCluster.Client.Cluster;
+
+namespace AlignCluster.Client.Commands;
+
+/// <summary>Options shared by the cluster commands.</summary>
+internal static class CommonOptions
+{
+    public static Option<string> State() => new("--state")
+    {
+        Description = "State directory of the embedded cluster (grain state, checkpoints, run index).",
+        DefaultValueFactory = _ => ".aligncluster",
+    };
+
+    public static Option<string?> Cluster() => new("--cluster")
+    {
+        Description = "Connect to running silos (host:port of a gateway) instead of the embedded cluster.",
+    };
+
+    public static Option<string> Run() => new("--run") { Description = "Run id.", Required = true };
+
+    public static Option<int?> Round() => new("--round") { Description = "Checkpoint round (default: the newest)." };
+
+    /// <summary>Connecting to silos over the network is not wired into the client yet; say so instead of ignoring it.</summary>
+    public static void RejectCluster(string? endpoint)
+    {
+        if (endpoint is not null)
+            throw new ClientException($"--cluster {endpoint}: connecting to running silos is not available in this build yet; run without --cluster (embedded cluster)");
+    }
+}

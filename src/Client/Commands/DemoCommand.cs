@@ -1,0 +1,77 @@
+using System.CommandLine;
+using AlignCluster.Client.Cluster;
+using AlignCluster.Client.Demo;
+using AlignCluster.Interfaces;
+using Spectre.Console;
+
+namespace AlignCluster.Client.Commands;
+
+/// <summary>`aligncluster demo`: the controlled experiment of <see cref="DemoProtocol"/> on the embedded cluster.</summary>
+internal static class DemoCommand
+{
+    public static Command Create()
+    {
+        var quick = new Option<bool>("--quick") { Description = "Smaller data and fewer rounds (about a minute on 2 cores)." };
+        var seeds = new Option<int>("--seeds") { Description = "Seeds per method.", DefaultValueFactory = _ => 3 };
+        var noise = new Option<bool>("--inject-noise") { Description = "Add MC-PO Table 2's corrupted chosen (two tokens swapped) to every candidate set." };
+        var output = new Option<string>("--out") { Description = "Output directory (results.json, runs.json, plots/, state/).", DefaultValueFactory = _ => "demo-out" };
+        var methods = new Option<string?>("--methods") { Description = $"Comma-separated subset of: {string.Join(", ", DemoProtocol.Methods.Select(m => m.Name))}." };
+        var command = new Command("demo", "Run the preference-optimization experiment (DPO vs MC-PO vs ablations) on the embedded cluster.")
+        {
+            quick, seeds, noise, output, methods,
+        };
+        command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
+        {
+            int seedCount = parse.GetValue(seeds);
+            if (seedCount < 1) throw new ClientException($"--seeds: {seedCount} must be ≥ 1");
+            var chosen = SelectMethods(parse.GetValue(methods));
+            var options = new DemoOptions(parse.GetValue(output)!, parse.GetValue(quick), seedCount, parse.GetValue(noise), chosen,
+                Math.Max(1, Environment.ProcessorCount));
+            AnsiConsole.MarkupLine($"[bold]AlignCluster demo[/]: {chosen.Count} methods × {seedCount} seeds, reverse-digits task, " +
+                $"{(options.Quick ? "quick" : "full")} size{(options.InjectNoise ? ", corrupted-chosen noise injected" : "")}; embedded cluster, {options.Parallelism} runs at a time");
+            var outcome = await RunWithProgressAsync(options, ct);
+            Report.PrintResults(outcome);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static List<DemoMethod> SelectMethods(string? list)
+    {
+        if (string.IsNullOrWhiteSpace(list)) return [.. DemoProtocol.Methods];
+        return list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(name =>
+            DemoProtocol.Methods.FirstOrDefault(m => m.Name == name)
+            ?? throw new ClientException($"--methods: unknown method '{name}'; known: {string.Join(", ", DemoProtocol.Methods.Select(m => m.Name))}")).ToList();
+    }
+
+    private static async Task<DemoOutcome> RunWithProgressAsync(DemoOptions options, CancellationToken ct)
+    {
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+            return await DemoRunner.RunAsync(options, (method, seed, status) =>
+            {
+                if (RunWatcher.IsFinished(status.State))
+                    Console.WriteLine($"  {status.RunId}: {status.State}, oracle reward {status.History.LastOrDefault()?.Eval?.OracleReward:F3}");
+            }, ct);
+
+        DemoOutcome? outcome = null;
+        await AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+            .StartAsync(async context =>
+            {
+                var tasks = new Dictionary<string, ProgressTask>();
+                foreach (var seed in Enumerable.Range(1, options.Seeds))
+                    foreach (var method in options.Methods)
+                    {
+                        var config = DemoProtocol.Config(method, (ulong)seed, options.Quick, options.InjectNoise);
+                        tasks[config.RunId] = context.AddTask(config.RunId, maxValue: config.Training.Rounds + 1);
+                    }
+                outcome = await DemoRunner.RunAsync(options, (_, _, status) =>
+                {
+                    var task = tasks[status.RunId];
+                    task.Value = status.State == RunState.Completed ? task.MaxValue : status.Round + (status.Baseline is null ? 0 : 1);
+                    task.Description = $"{status.RunId} [grey]{Markup.Escape(status.Phase)}[/]";
+                }, ct);
+            });
+        return outcome!;
+    }
+}

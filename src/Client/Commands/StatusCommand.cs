@@ -1,0 +1,47 @@
+using System.CommandLine;
+using AlignCluster.Client.Cluster;
+using AlignCluster.Grains.Checkpoints;
+using AlignCluster.Interfaces;
+using Spectre.Console;
+
+namespace AlignCluster.Client.Commands;
+
+/// <summary>`aligncluster status [--run ID]`: the cluster, and every run's state (or one run's rounds). Never resumes a run.</summary>
+internal static class StatusCommand
+{
+    public static Command Create()
+    {
+        var state = CommonOptions.State();
+        var cluster = CommonOptions.Cluster();
+        var run = new Option<string?>("--run") { Description = "Show one run's rounds." };
+        var command = new Command("status", "Show the cluster and its runs.") { state, cluster, run };
+        command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
+        {
+            CommonOptions.RejectCluster(parse.GetValue(cluster));
+            string directory = parse.GetValue(state)!;
+            if (!Directory.Exists(directory)) throw new ClientException($"no cluster state in '{Path.GetFullPath(directory)}' (pass --state DIR)");
+            await using var embedded = await EmbeddedCluster.StartAsync(directory, autoResume: false);
+            AnsiConsole.MarkupLine($"Cluster: embedded, 1 silo (this process), storage {Markup.Escape(embedded.Store.Name)}");
+            var index = new RunIndex(embedded.Store);
+            var checkpoints = new CheckpointStore(embedded.Store);
+            if (parse.GetValue(run) is { } runId)
+            {
+                if (await index.GetAsync(runId) is null) throw new ClientException($"run '{runId}' does not exist in {embedded.Store.Name}");
+                Report.PrintRun(await embedded.Client.GetGrain<ICoordinatorGrain>(runId).GetStatusAsync());
+                return 0;
+            }
+            var table = new Table().Border(TableBorder.Rounded).AddColumn("run").AddColumn("state").AddColumn("round")
+                .AddColumn("phase").AddColumn("oracle reward").AddColumn("checkpoints");
+            foreach (var id in await index.ListAsync())
+            {
+                var s = await embedded.Client.GetGrain<ICoordinatorGrain>(id).GetStatusAsync();
+                var reward = s.History.LastOrDefault(h => h.Eval is not null)?.Eval?.OracleReward ?? s.Baseline?.OracleReward;
+                table.AddRow(Markup.Escape(id), s.State.ToString(), $"{s.Round}/{s.TotalRounds}", Markup.Escape(s.Phase),
+                    reward is { } r ? $"{r:F3}" : "", string.Join(", ", await checkpoints.RoundsAsync(id)));
+            }
+            AnsiConsole.Write(table);
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,91 @@
+using System.CommandLine;
+using AlignCluster.Client.Cluster;
+using AlignCluster.Grains.Configuration;
+using AlignCluster.Interfaces;
+using Spectre.Console;
+
+namespace AlignCluster.Client.Commands;
+
+/// <summary>
+/// `aligncluster train --config run.yaml [--set key=value]… [--resume]`: one run on the embedded cluster (state in
+/// --state). The config is validated before anything is written: bad input leaves no run and no checkpoint behind.
+/// </summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string?>("--config") { Description = "Run config (YAML). Without it the embedded default config is used." };
+        var set = new Option<string[]>("--set") { Description = "Override a config value, e.g. --set training.rounds=8 (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var resume = new Option<bool>("--resume") { Description = "Continue an existing run from its last checkpoint." };
+        var state = CommonOptions.State();
+        var cluster = CommonOptions.Cluster();
+        var run = new Option<string?>("--run") { Description = "With --resume: the run to continue (its stored config is used)." };
+        var printConfig = new Option<bool>("--print-config") { Description = "Print the effective config as YAML and exit." };
+        var command = new Command("train", "Train one run (preference optimization with a named loss and selector).")
+        {
+            config, set, resume, run, state, cluster, printConfig,
+        };
+        command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
+        {
+            CommonOptions.RejectCluster(parse.GetValue(cluster));
+            var overrides = parse.GetValue(set) ?? [];
+            string? configPath = parse.GetValue(config);
+            if (parse.GetValue(run) is { } runId) overrides = [$"run_id={runId}", .. overrides];
+            var runConfig = RunConfigLoader.Load(configPath, overrides);
+            if (parse.GetValue(printConfig))
+            {
+                Console.Write(RunConfigLoader.ToYaml(runConfig));
+                return 0;
+            }
+            await using var embedded = await EmbeddedCluster.StartAsync(parse.GetValue(state)!);
+            var index = new RunIndex(embedded.Store);
+            if (parse.GetValue(resume))
+            {
+                var stored = await index.GetAsync(runConfig.RunId)
+                    ?? throw new ClientException($"--resume: run '{runConfig.RunId}' does not exist in {embedded.Store.Name}");
+                if (configPath is not null || overrides.Any(o => !o.StartsWith("run_id=", StringComparison.Ordinal)))
+                    if (RunConfigLoader.ToYaml(stored) != RunConfigLoader.ToYaml(runConfig))
+                        throw new ClientException($"--resume: the given config differs from the one run '{runConfig.RunId}' was started with; resume without --config/--set, or pick a new run_id");
+                runConfig = stored;
+            }
+            else await index.AddAsync(runConfig);
+
+            var coordinator = embedded.Client.GetGrain<ICoordinatorGrain>(runConfig.RunId);
+            await coordinator.StartAsync(runConfig);
+            AnsiConsole.MarkupLine($"[bold]train[/] {Markup.Escape(runConfig.RunId)}: loss {runConfig.Loss.Name}, selection {runConfig.Selection.Strategy} per {runConfig.Selection.Per}, " +
+                $"{runConfig.Training.Rounds} rounds; state in {Markup.Escape(embedded.StateDirectory)}");
+            var final = await WatchAsync(coordinator, runConfig.Training.Rounds, ct);
+            Report.PrintRun(final);
+            return final.State == RunState.Completed ? 0 : 1;
+        }));
+        return command;
+    }
+
+    private static async Task<RunStatus> WatchAsync(ICoordinatorGrain coordinator, int rounds, CancellationToken ct)
+    {
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            int shown = -1;
+            return await RunWatcher.WaitAsync(coordinator, s =>
+            {
+                if (s.Round == shown) return;
+                shown = s.Round;
+                var last = s.History.LastOrDefault();
+                Console.WriteLine($"  round {s.Round}/{s.TotalRounds} ({s.Phase}){(last?.Eval is { } e ? $": oracle reward {e.OracleReward:F3}" : "")}");
+            }, ct: ct);
+        }
+        RunStatus? final = null;
+        await AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask("preparing", maxValue: rounds + 1);
+                final = await RunWatcher.WaitAsync(coordinator, s =>
+                {
+                    task.Value = s.State == RunState.Completed ? task.MaxValue : s.Round + (s.Baseline is null ? 0 : 1);
+                    task.Description = Markup.Escape(s.Phase);
+                }, ct: ct);
+            });
+        return final!;
+    }
+}

@@ -1,0 +1,168 @@
+using AlignCluster.Interfaces;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace AlignCluster.Grains.Configuration;
+
+/// <summary>
+/// Reads a run config from YAML (snake_case keys, every key optional: defaults are those of <see cref="RunConfig"/>),
+/// applies command-line overrides ("training.rounds=8", "loss.parameters.beta=0.2"), and validates the result.
+/// Unknown keys, wrong types and invalid values are errors naming the file and line or the field.
+/// </summary>
+public static class RunConfigLoader
+{
+    private static readonly IDeserializer Deserializer = new DeserializerBuilder()
+        .WithNamingConvention(UnderscoredNamingConvention.Instance)
+        .Build();
+
+    private static readonly ISerializer Serializer = new SerializerBuilder()
+        .WithNamingConvention(UnderscoredNamingConvention.Instance)
+        .Build();
+
+    /// <summary>Loads <paramref name="path"/> (null: the embedded default), applies overrides, validates.</summary>
+    /// <exception cref="ConfigException">The file is missing or malformed, an override is bad, or a value is invalid.</exception>
+    public static RunConfig Load(string? path, IEnumerable<string>? overrides = null) =>
+        FromYaml(path is null ? "{}" : ReadFile(path), path ?? "(embedded default)", overrides);
+
+    /// <summary>Parses YAML text (<paramref name="source"/> names it in errors), applies overrides, validates.</summary>
+    public static RunConfig FromYaml(string yaml, string source, IEnumerable<string>? overrides = null)
+    {
+        var overrideList = overrides?.ToList() ?? [];
+        if (overrideList.Count > 0) yaml = ApplyOverrides(yaml, source, overrideList);
+        RunConfig? config;
+        try
+        {
+            config = Deserializer.Deserialize<RunConfig?>(yaml);
+        }
+        catch (YamlException e)
+        {
+            var cause = e.InnerException is { } inner ? $"{e.Message}: {inner.Message}" : e.Message;
+            throw new ConfigException($"{source}:{e.Start.Line}:{e.Start.Column}: {cause}", e);
+        }
+        config ??= new RunConfig();
+        var errors = Validate(config);
+        if (errors.Count > 0)
+            throw new ConfigException($"{source}: invalid run config:\n  " + string.Join("\n  ", errors));
+        return config;
+    }
+
+    /// <summary>The config as YAML (what `train --print-config` shows).</summary>
+    public static string ToYaml(RunConfig config) => Serializer.Serialize(config);
+
+    private static string ReadFile(string path)
+    {
+        if (!File.Exists(path)) throw new ConfigException($"{path}: config file not found");
+        try { return File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"{path}: cannot read the config file: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Sets "a.b.c=value" paths in the YAML tree (creating mappings as needed).</summary>
+    private static string ApplyOverrides(string yaml, string source, List<string> overrides)
+    {
+        var stream = new YamlStream();
+        try { stream.Load(new StringReader(yaml)); }
+        catch (YamlException e) { throw new ConfigException($"{source}:{e.Start.Line}:{e.Start.Column}: {e.Message}", e); }
+        var root = stream.Documents.Count > 0 && stream.Documents[0].RootNode is YamlMappingNode m ? m : new YamlMappingNode();
+        foreach (var item in overrides)
+        {
+            int eq = item.IndexOf('=');
+            if (eq <= 0) throw new ConfigException($"override '{item}': expected key.path=value");
+            var path = item[..eq].Split('.');
+            string value = item[(eq + 1)..];
+            var node = root;
+            foreach (var part in path[..^1])
+            {
+                if (!node.Children.TryGetValue(new YamlScalarNode(part), out var child) || child is not YamlMappingNode next)
+                {
+                    next = new YamlMappingNode();
+                    node.Children[new YamlScalarNode(part)] = next;
+                }
+                node = next;
+            }
+            node.Children[new YamlScalarNode(path[^1])] = value.StartsWith('[')
+                ? new YamlSequenceNode(value.Trim('[', ']').Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    .Select(v => new YamlScalarNode(v)))
+                : new YamlScalarNode(value);
+        }
+        var writer = new StringWriter();
+        new YamlStream(new YamlDocument(root)).Save(writer, assignAnchors: false);
+        return writer.ToString();
+    }
+
+    /// <summary>Every problem with a config, one line each, naming the field.</summary>
+    public static List<string> Validate(RunConfig c)
+    {
+        var errors = new List<string>();
+        void Check(bool ok, string message) { if (!ok) errors.Add(message); }
+
+        Check(!string.IsNullOrEmpty(c.RunId) && c.RunId.Length <= 100 && c.RunId.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_' or '.'),
+            $"run_id: '{c.RunId}' must be 1–100 characters of letters, digits, '-', '_' or '.'");
+        Check(c.Shards is >= 1 and <= 1024, $"shards: {c.Shards} must be between 1 and 1024");
+
+        Check(c.Policy.Kind is "toy" or "hf", $"policy.kind: '{c.Policy.Kind}' is not one of toy, hf");
+        if (c.Policy.Kind == "hf")
+            Check(c.Policy.Path is not null && Directory.Exists(c.Policy.Path), $"policy.path: model directory '{c.Policy.Path}' not found");
+        Check(c.Policy.MaxResponseLength is >= 1 and <= 4096, $"policy.max_response_length: {c.Policy.MaxResponseLength} must be 1–4096");
+        Check(c.Policy.WeightDecay >= 0, $"policy.weight_decay: {c.Policy.WeightDecay} must be ≥ 0");
+        Check(c.Policy.GradClip >= 0, $"policy.grad_clip: {c.Policy.GradClip} must be ≥ 0 (0 = no clipping)");
+
+        Check(c.Data.Source is "task", $"data.source: '{c.Data.Source}' is not supported by this build (supported: task)");
+        Check(c.Data.Task == Demo.ReverseDigitsTask.Name, $"data.task: unknown task '{c.Data.Task}'; known: {Demo.ReverseDigitsTask.Name}");
+        Check(c.Data.TrainPrompts >= 1, $"data.train_prompts: {c.Data.TrainPrompts} must be ≥ 1");
+        Check(c.Data.EvalPrompts >= 1, $"data.eval_prompts: {c.Data.EvalPrompts} must be ≥ 1");
+        Check(c.Data.MinLength >= 2 && c.Data.MinLength <= c.Data.MaxLength && c.Data.MaxLength <= 12,
+            $"data.min_length/max_length: {c.Data.MinLength}..{c.Data.MaxLength} must satisfy 2 ≤ min ≤ max ≤ 12");
+        Check(c.Data.DemonstrationNoise is >= 0 and <= 1, $"data.demonstration_noise: {c.Data.DemonstrationNoise} must be in [0, 1]");
+        if (c.Policy.Kind == "toy")
+            Check(c.Policy.MaxResponseLength >= c.Data.MaxLength + 1,
+                $"policy.max_response_length: {c.Policy.MaxResponseLength} is too short for answers of {c.Data.MaxLength} digits plus the end token");
+        long distinct = Enumerable.Range(c.Data.MinLength, Math.Max(0, c.Data.MaxLength - c.Data.MinLength + 1)).Sum(l => (long)Math.Pow(10, Math.Min(l, 15)));
+        Check(c.Data.TrainPrompts + c.Data.EvalPrompts <= distinct / 2,
+            $"data.train_prompts + data.eval_prompts: {c.Data.TrainPrompts + c.Data.EvalPrompts} is too many for {distinct} distinct prompts of length {c.Data.MinLength}..{c.Data.MaxLength}");
+
+        Check(c.Sft.Epochs >= 0 && c.Sft.BatchSize >= 1 && c.Sft.LearningRate > 0,
+            $"sft: epochs ({c.Sft.Epochs}) must be ≥ 0, batch_size ({c.Sft.BatchSize}) ≥ 1, learning_rate ({c.Sft.LearningRate}) > 0");
+        Check(c.Candidates.Temperatures is { Length: > 0 } && c.Candidates.Temperatures.All(t => t > 0 && double.IsFinite(t)),
+            "candidates.temperatures: need at least one finite temperature > 0");
+        Check(c.Candidates.PerTemperature >= 1, $"candidates.per_temperature: {c.Candidates.PerTemperature} must be ≥ 1");
+
+        if (!Training.LossRegistry.Names.Contains(c.Loss.Name))
+            errors.Add($"loss.name: unknown loss '{c.Loss.Name}'; known: {string.Join(", ", Training.LossRegistry.Names)}");
+        foreach (var (key, value) in c.Loss.Parameters)
+            Check(double.IsFinite(value), $"loss.parameters.{key}: {value} is not a finite number");
+        Check(c.Loss.Parameters.GetValueOrDefault("beta", 0.1) > 0, "loss.parameters.beta: must be > 0");
+        Check(c.Loss.Parameters.GetValueOrDefault("epsilon", 1e-3) is > 0 and < 0.5, "loss.parameters.epsilon: must be in (0, 0.5)");
+        Check(c.Loss.Name != "minor_dpo" || c.Selection.Negatives == 1, "selection.negatives: minor_dpo takes exactly one negative");
+
+        Check(Selection.NegativeSelector.Strategies.Contains(c.Selection.Strategy),
+            $"selection.strategy: unknown '{c.Selection.Strategy}'; known: {string.Join(", ", Selection.NegativeSelector.Strategies)}");
+        Check(c.Selection.Negatives >= 1, $"selection.negatives: {c.Selection.Negatives} must be ≥ 1");
+        Check(c.Selection.Per is "round" or "step", $"selection.per: '{c.Selection.Per}' is not one of round, step");
+        Check(!c.Selection.IncludeChosen || c.Selection.Strategy == "mc", "selection.include_chosen: only applies to strategy mc");
+
+        Check(c.Training.Rounds >= 1, $"training.rounds: {c.Training.Rounds} must be ≥ 1");
+        Check(c.Training.BatchSize >= 1, $"training.batch_size: {c.Training.BatchSize} must be ≥ 1");
+        Check(c.Training.LearningRate > 0 && double.IsFinite(c.Training.LearningRate), $"training.learning_rate: {c.Training.LearningRate} must be > 0");
+
+        Check(c.Online.Every >= 0, $"online.every: {c.Online.Every} must be ≥ 0 (0 = offline)");
+        Check(c.Online.Generations >= 1 && c.Online.Temperature > 0 && c.Online.Cap >= 2,
+            "online: generations must be ≥ 1, temperature > 0, cap ≥ 2");
+
+        Check(c.Reward.Kind is "rule" or "http", $"reward.kind: '{c.Reward.Kind}' is not supported (supported: rule, http)");
+        if (c.Reward.Kind == "rule")
+            Check(c.Reward.Name == Demo.ReverseDigitsTask.Name, $"reward.name: unknown rule '{c.Reward.Name}'; known: {Demo.ReverseDigitsTask.Name}");
+        if (c.Reward.Kind == "http")
+            Check(Uri.TryCreate(c.Reward.Name, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https",
+                $"reward.name: '{c.Reward.Name}' is not an http(s) URL");
+
+        Check(c.Eval.Every >= 0 && c.Eval.SamplesPerPrompt >= 1 && c.Eval.Temperature > 0,
+            "eval: every must be ≥ 0, samples_per_prompt ≥ 1, temperature > 0");
+        Check(c.Checkpoint.Every >= 1, $"checkpoint.every: {c.Checkpoint.Every} must be ≥ 1");
+        return errors;
+    }
+}

@@ -1,0 +1,182 @@
+using AlignCluster.Grains.Policy;
+using AlignCluster.Grains.Selection;
+using AlignCluster.Interfaces;
+
+namespace AlignCluster.Grains.Training;
+
+/// <summary>
+/// The trainer's logic without the grain: a policy and its frozen reference, no-grad scoring, preference steps with a
+/// named loss (and per-step MC re-selection), supervised fine-tuning, sampling. Deterministic: every random choice
+/// comes from a seed the caller passes, so a resumed run repeats an uninterrupted one exactly.
+/// </summary>
+public sealed class TrainerService
+{
+    private IPolicyModel? _policy, _reference;
+
+    public bool IsInitialized => _policy is not null;
+    public IPolicyModel Policy => _policy ?? throw new InvalidOperationException("the trainer has no policy yet: call InitializeAsync first");
+    public IPolicyModel Reference => _reference ?? throw new InvalidOperationException("the trainer has no reference yet: call InitializeAsync first");
+
+    public void Initialize(PolicySpec spec)
+    {
+        _policy = PolicyFactory.Create(spec);
+        _reference = _policy.Snapshot();
+    }
+
+    /// <summary>Replaces policy and reference (restore from a checkpoint).</summary>
+    public void Restore(PolicySpec spec, PolicyState policy, PolicyState reference)
+    {
+        _policy = PolicyFactory.Create(spec);
+        _policy.Load(policy);
+        _reference = PolicyFactory.Create(spec);
+        _reference.Load(reference);
+    }
+
+    public GroupScores[] Score(PromptGroup[] groups, bool reference)
+    {
+        var model = reference ? Reference : Policy;
+        // One batch for everything; a prompt's candidates sit next to each other (prefix shared by the model).
+        var sequences = groups.SelectMany(g => g.Candidates.Select(c => new Sequence(g.PromptTokenIds, c.TokenIds))).ToList();
+        var logps = model.LogProbs(sequences);
+        var result = new GroupScores[groups.Length];
+        for (int i = 0, offset = 0; i < groups.Length; offset += groups[i].Candidates.Length, i++)
+            result[i] = new GroupScores(groups[i].PromptId, logps[offset..(offset + groups[i].Candidates.Length)]);
+        return result;
+    }
+
+    public SftReport SupervisedFineTune(SftRequest request)
+    {
+        var policy = Policy;
+        var demos = request.Demonstrations
+            .Select(g => new Sequence(g.PromptTokenIds, g.Candidates[g.ChosenIndex].TokenIds)).ToList();
+        var losses = new double[request.Epochs];
+        for (int epoch = 0; epoch < request.Epochs; epoch++)
+        {
+            var order = demos.ToList();
+            new SeededRandom(SeededRandom.Derive(request.Seed, "sft", epoch)).Shuffle(order);
+            double nll = 0;
+            int tokens = 0;
+            foreach (var batch in order.Chunk(request.BatchSize))
+            {
+                int batchTokens = batch.Sum(s => s.Response.Length);
+                nll -= policy.LogProbs(batch).Sum();
+                tokens += batchTokens;
+                // Loss = −Σ logp / tokens, so ∂loss/∂logp_i = −1/tokens for every sequence.
+                policy.AccumulateGradient(batch, Enumerable.Repeat(-1.0 / batchTokens, batch.Length).ToArray());
+                policy.OptimizerStep(request.LearningRate);
+            }
+            losses[epoch] = nll / tokens;
+        }
+        // Preference training starts from the fine-tuned weights with a fresh optimizer; the reference is frozen here.
+        _policy = policy.Snapshot();
+        _reference = policy.Snapshot();
+        return new SftReport(losses);
+    }
+
+    public TrainReport Train(TrainRequest request)
+    {
+        var loss = LossRegistry.Create(request.Loss);
+        double beta = LossRegistry.MetricBeta(request.Loss);
+        var groups = request.Groups.ToList();
+        new SeededRandom(SeededRandom.Derive(request.Seed, "order")).Shuffle(groups);
+        var steps = new List<StepMetrics>();
+        var selections = new List<SelectionRecord>();
+        int step = 0;
+        foreach (var batch in groups.Chunk(request.BatchSize))
+        {
+            var examples = BuildExamples(batch, loss, request, step, selections, out double entropy);
+            if (examples.Count > 0) steps.Add(Step(examples, loss, beta, request.LearningRate, step, entropy));
+            step++;
+        }
+        return new TrainReport([.. steps], [.. selections]);
+    }
+
+    /// <summary>Chosen-first examples for one batch: whole groups, per-step selections, or the groups as selected per round.</summary>
+    private List<PromptGroup> BuildExamples(PromptGroup[] batch, IGroupLoss loss, TrainRequest request, int step,
+        List<SelectionRecord> selections, out double entropy)
+    {
+        entropy = 0;
+        if (loss.WholeGroup)
+            return batch.Select(g => WholeGroupExample(g, loss.Name == "exo_rw")).Where(g => g.Candidates.Length > 1).ToList();
+        if (!request.Selection.PerStep)
+            return batch.Where(g => g.Candidates.Length > 1).ToList();
+
+        // Per-step selection: score this batch's candidates with the policy as it is now, then pick negatives.
+        var scores = Score(batch, reference: false);
+        var examples = new List<PromptGroup>();
+        double entropySum = 0;
+        int picks = 0;
+        for (int i = 0; i < batch.Length; i++)
+        {
+            var picked = NegativeSelector.Select(batch[i], scores[i].LogProbs, request.Selection, request.Seed, step);
+            if (picked.NegativeIndices.Length == 0) continue;
+            entropySum += picked.KernelEntropy;
+            picks++;
+            selections.Add(new SelectionRecord(batch[i].PromptId,
+                picked.NegativeIndices.Select(k => batch[i].Candidates[k].CandidateId).ToArray(), picked.KernelEntropy));
+            examples.AddRange(NegativeSelector.Examples(batch[i], picked, pairsForAll: request.Selection.Strategy == "all"));
+        }
+        entropy = picks > 0 ? entropySum / picks : 0;
+        return examples;
+    }
+
+    /// <summary>The chosen first, then every other candidate (exo_rw) or every candidate rated below it (pair_mnm).</summary>
+    private static PromptGroup WholeGroupExample(PromptGroup g, bool includeTies)
+    {
+        var chosen = g.Candidates[g.ChosenIndex];
+        var rest = includeTies
+            ? g.Candidates.Where((_, i) => i != g.ChosenIndex)
+            : NegativeSelector.Eligible(g).Select(i => g.Candidates[i]);
+        return g with { Candidates = [chosen, .. rest], ChosenIndex = 0 };
+    }
+
+    private StepMetrics Step(List<PromptGroup> examples, IGroupLoss loss, double beta, double learningRate, int step, double entropy)
+    {
+        var sequences = new List<Sequence>();
+        foreach (var e in examples) sequences.AddRange(e.Candidates.Select(c => new Sequence(e.PromptTokenIds, c.TokenIds)));
+        var logps = Policy.LogProbs(sequences);
+        var weights = new double[sequences.Count];
+        double lossSum = 0, rewardChosen = 0, rewardRejected = 0, accuracy = 0, logpChosen = 0, logpRejected = 0,
+            rhoChosen = 0, rhoRejected = 0;
+        int offset = 0;
+        foreach (var e in examples)
+        {
+            int k = e.Candidates.Length;
+            var inputs = new LossInputs(logps[offset..(offset + k)],
+                e.Candidates.Select(c => c.ReferenceLogProb ?? throw new InvalidOperationException(
+                    $"prompt {e.PromptId}: candidate {c.CandidateId} has no cached reference log-prob")).ToArray(),
+                e.Candidates.Select(c => c.TokenIds.Length).ToArray(),
+                e.Candidates.Select(c => c.Rating).ToArray());
+            var value = loss.Evaluate(inputs);
+            lossSum += value.Loss;
+            for (int i = 0; i < k; i++) weights[offset + i] = value.GradientWrtPolicyLogProbs[i] / examples.Count;
+            double rhoW = inputs.Rho(0), rhoL = Enumerable.Range(1, k - 1).Average(inputs.Rho);
+            rhoChosen += rhoW; rhoRejected += rhoL;
+            rewardChosen += beta * rhoW; rewardRejected += beta * rhoL;
+            accuracy += rhoW > rhoL ? 1 : 0;
+            logpChosen += inputs.PolicyLogProbs[0];
+            logpRejected += Enumerable.Range(1, k - 1).Average(i => inputs.PolicyLogProbs[i]);
+            offset += k;
+        }
+        Policy.AccumulateGradient(sequences, weights);
+        double gradNorm = Policy.OptimizerStep(learningRate);
+        double n = examples.Count;
+        return new StepMetrics(step, lossSum / n, rewardChosen / n, rewardRejected / n, (rewardChosen - rewardRejected) / n,
+            accuracy / n, logpChosen / n, logpRejected / n, rhoChosen / n, rhoRejected / n, entropy, gradNorm);
+    }
+
+    public GeneratedResponse[] Generate(GenerateRequest request)
+    {
+        var sampler = request.FromReference ? Reference : Policy;
+        var result = new List<GeneratedResponse>();
+        foreach (var prompt in request.Prompts)
+            for (int k = 0; k < request.PerPrompt; k++)
+            {
+                var random = new SeededRandom(SeededRandom.Derive(request.Seed, prompt.PromptId, k));
+                var (response, _) = sampler.Sample(prompt.PromptTokenIds, request.Temperature, request.MaxNewTokens, random);
+                var sequence = new[] { new Sequence(prompt.PromptTokenIds, response) };
+                result.Add(new GeneratedResponse(prompt.PromptId, response, Policy.LogProbs(sequence)[0], Reference.LogProbs(sequence)[0]));
+            }
+        return [.. result];
+    }
+}

@@ -1,0 +1,35 @@
+namespace AlignCluster.Interfaces;
+
+/// <summary>
+/// Holds a policy and its frozen reference on one device (key = "{runId}/{device}", placed device-pinned: one per
+/// GPU, CPU "devices" where there is none). Scores candidates without gradients in large batches (a prompt's
+/// candidates share the prompt), trains with a named loss, generates, and checkpoints.
+/// </summary>
+public interface ITrainerGrain : AlignCluster.Runtime.IGrainWithStringKey
+{
+    /// <summary>Builds the policy (from scratch or a model directory); the reference is a frozen copy.</summary>
+    Task InitializeAsync(PolicySpec policy);
+
+    /// <summary>Supervised fine-tuning on demonstrations; afterwards the reference is reset to the fine-tuned policy.</summary>
+    Task<SftReport> SupervisedFineTuneAsync(SftRequest request);
+
+    /// <summary>Sequence log-probs (sum over response tokens) of every candidate, no gradients.</summary>
+    /// <param name="reference">Score under the frozen reference instead of the current policy.</param>
+    Task<GroupScores[]> ScoreAsync(PromptGroup[] groups, bool reference);
+
+    /// <summary>Preference steps on the groups with the named loss (selection per step when requested).</summary>
+    Task<TrainReport> TrainAsync(TrainRequest request);
+
+    /// <summary>Samples responses (seeded) and scores each under policy and reference.</summary>
+    Task<GeneratedResponse[]> GenerateAsync(GenerateRequest request);
+
+    /// <summary>Writes policy weights, reference, optimizer and RNG state atomically under the run's checkpoint prefix.</summary>
+    Task<CheckpointInfo> CheckpointAsync(string runId, int round);
+
+    /// <summary>Drops policy and reference from memory and frees the device (the activation ends); a later call
+    /// re-activates the trainer from its newest checkpoint.</summary>
+    Task ReleaseAsync();
+
+    /// <summary>Restores the state written by <see cref="CheckpointAsync"/>; false when there is none.</summary>
+    Task<bool> RestoreAsync(string runId, int round);
+}

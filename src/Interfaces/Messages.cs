@@ -1,0 +1,110 @@
+namespace AlignCluster.Interfaces;
+
+// Messages that cross grain boundaries. Plain records of arrays and scalars so any binary serializer can carry them:
+// token ids are int[], log-probabilities double[]. Nothing here holds a tensor or a live object.
+
+/// <summary>One candidate response of a prompt, as the shard stores it.</summary>
+/// <param name="CandidateId">Stable id within the prompt (e.g. "c3", "g2-1" for generated ones).</param>
+/// <param name="TokenIds">Response token ids, including the end-of-sequence token when the response ended with one.</param>
+/// <param name="Rating">Oracle / reward-model / human rating; higher is better.</param>
+/// <param name="ReferenceLogProb">Sum of reference-policy log-probs of the response tokens; null until scored (then cached forever).</param>
+public sealed record Candidate(string CandidateId, int[] TokenIds, double Rating, double? ReferenceLogProb = null);
+
+/// <summary>A prompt with its candidates. The chosen response is <c>Candidates[ChosenIndex]</c>.</summary>
+/// <remarks>When a group is a training example (after selection) the chosen comes first (index 0) and the negatives follow.</remarks>
+public sealed record PromptGroup(string PromptId, int[] PromptTokenIds, Candidate[] Candidates, int ChosenIndex);
+
+/// <summary>Sequence log-probs of every candidate of one prompt, in candidate order.</summary>
+public sealed record GroupScores(string PromptId, double[] LogProbs);
+
+/// <summary>How rejected responses are picked (ALGORITHMS.md, MC-PO §6.3).</summary>
+/// <param name="Strategy">mc | max | min | random | worst_rated | all.</param>
+/// <param name="Negatives">M, the negatives per chosen (drawn without replacement).</param>
+/// <param name="IncludeChosen">mc only: put the chosen in the categorical as in Algorithm 1 (drawing it gives no gradient).</param>
+/// <param name="PerStep">true: re-select on each batch just before its step (faithful); false: once at round start.</param>
+/// <param name="Beta">β of the kernel weights w_i ∝ exp(β·ρ(y_i)).</param>
+public sealed record SelectionSpec(string Strategy, int Negatives, bool IncludeChosen, bool PerStep, double Beta);
+
+/// <summary>A loss of the registry by name with its hyper-parameters (β, ε, λ, γ, β_π, β_r, …).</summary>
+public sealed record LossSpec(string Name, IReadOnlyDictionary<string, double> Parameters)
+{
+    /// <summary>The parameter, or <paramref name="fallback"/> when it is not set.</summary>
+    public double Get(string key, double fallback) => Parameters.TryGetValue(key, out var v) ? v : fallback;
+}
+
+/// <summary>The negatives picked for one prompt in one round or step.</summary>
+public sealed record SelectionRecord(string PromptId, string[] NegativeIds, double KernelEntropy);
+
+/// <summary>Training metrics of one optimizer step, named after TRL's (ALGORITHMS.md "Metrics").</summary>
+public sealed record StepMetrics(
+    int Step, double Loss,
+    double RewardsChosen, double RewardsRejected, double RewardsMargins, double RewardsAccuracies,
+    double LogpsChosen, double LogpsRejected,
+    double RhoChosen, double RhoRejected, double KernelEntropy, double GradNorm)
+{
+    /// <summary>The metrics under their TRL names, for logs, plots and OpenTelemetry instruments.</summary>
+    public IEnumerable<(string Name, double Value)> Named()
+    {
+        yield return ("loss", Loss);
+        yield return ("rewards/chosen", RewardsChosen);
+        yield return ("rewards/rejected", RewardsRejected);
+        yield return ("rewards/margins", RewardsMargins);
+        yield return ("rewards/accuracies", RewardsAccuracies);
+        yield return ("logps/chosen", LogpsChosen);
+        yield return ("logps/rejected", LogpsRejected);
+        yield return ("rho/chosen", RhoChosen);
+        yield return ("rho/rejected", RhoRejected);
+        yield return ("kernel/entropy", KernelEntropy);
+        yield return ("grad_norm", GradNorm);
+    }
+}
+
+/// <summary>Steps of preference training on already scored groups.</summary>
+/// <param name="Groups">Per-round selection: chosen + negatives (chosen first). Per-step selection: whole candidate sets.</param>
+/// <param name="Selection">Applied by the trainer before each step when <see cref="SelectionSpec.PerStep"/>; otherwise ignored.</param>
+/// <param name="Seed">Derives the batch order and the kernel draws; same seed, same steps.</param>
+public sealed record TrainRequest(string RunId, int Round, PromptGroup[] Groups, LossSpec Loss, SelectionSpec Selection,
+    int BatchSize, double LearningRate, ulong Seed);
+
+/// <summary>What a call to train did: per-step metrics and, for per-step selection, the negatives picked.</summary>
+public sealed record TrainReport(StepMetrics[] Steps, SelectionRecord[] Selections);
+
+/// <summary>A supervised fine-tuning pass on demonstrations (prompt → response).</summary>
+public sealed record SftRequest(PromptGroup[] Demonstrations, int Epochs, int BatchSize, double LearningRate, ulong Seed);
+
+/// <summary>Mean negative log-likelihood per token of each SFT epoch.</summary>
+public sealed record SftReport(double[] EpochLosses);
+
+/// <summary>A prompt to generate for.</summary>
+public sealed record PromptRef(string PromptId, int[] PromptTokenIds);
+
+/// <summary>Sampling <paramref name="PerPrompt"/> responses per prompt at a temperature, seeded.</summary>
+/// <param name="FromReference">Sample from the frozen reference (SFT) policy instead of the current one.</param>
+public sealed record GenerateRequest(PromptRef[] Prompts, int PerPrompt, double Temperature, int MaxNewTokens, ulong Seed,
+    bool FromReference = false);
+
+/// <summary>A sampled response with its log-prob under the current policy and under the reference.</summary>
+public sealed record GeneratedResponse(string PromptId, int[] TokenIds, double PolicyLogProb, double ReferenceLogProb);
+
+/// <summary>How a trainer builds its policy.</summary>
+/// <param name="Kind">toy (the demo's log-linear policy, plain C#) or hf (a Hugging Face directory via AlignCluster.Models).</param>
+/// <param name="Path">hf: the model directory; toy: unused.</param>
+/// <param name="MaxPromptLength">toy: longest prompt the feature table covers.</param>
+/// <param name="MaxResponseLength">Longest response, in tokens including the end token.</param>
+public sealed record PolicySpec(string Kind, string? Path, int MaxPromptLength, int MaxResponseLength, ulong Seed,
+    double WeightDecay = 0.0, double GradClip = 1.0);
+
+/// <summary>Where a checkpoint went and what it holds.</summary>
+/// <param name="Key">Storage key prefix of the checkpoint (policy + optimizer + RNG).</param>
+public sealed record CheckpointInfo(string RunId, int Round, string Key, long Bytes);
+
+/// <summary>A shard's slice of the prompts of a run.</summary>
+public sealed record ShardSlice(string RunId, PromptGroup[] Groups);
+
+/// <summary>What merging freshly generated, rated candidates did.</summary>
+public sealed record MergeReport(int Added, int Duplicates, int DroppedByCap);
+
+/// <summary>A shard's state in numbers.</summary>
+/// <param name="SelectionChangeRate">Fraction of prompts whose negative(s) changed since the previous round.</param>
+public sealed record ShardReport(string ShardKey, int Prompts, int Candidates, int MissingReference,
+    int LastRound, double SelectionChangeRate);

@@ -1,0 +1,131 @@
+namespace AlignCluster.Interfaces;
+
+// The run configuration: YAML (snake_case keys) → these records. Every default below is the documented default
+// (docs/cluster.md lists them). Loading and validation live in AlignCluster.Grains.Configuration.RunConfigLoader.
+
+/// <summary>A whole run: what policy, what data, which loss and selector, how many rounds, where state goes.</summary>
+public sealed record RunConfig
+{
+    /// <summary>Names the run; the coordinator grain's key and the checkpoint prefix. Letters, digits, '-', '_', '.'.</summary>
+    public string RunId { get; init; } = "run";
+    /// <summary>Seeds everything (initial weights, sampling, batch order, kernel draws).</summary>
+    public ulong Seed { get; init; } = 1;
+    public PolicyConfig Policy { get; init; } = new();
+    public DataConfig Data { get; init; } = new();
+    public SftConfig Sft { get; init; } = new();
+    public CandidatesConfig Candidates { get; init; } = new();
+    public LossConfig Loss { get; init; } = new();
+    public SelectionConfig Selection { get; init; } = new();
+    public TrainingConfig Training { get; init; } = new();
+    public OnlineConfig Online { get; init; } = new();
+    public RewardConfig Reward { get; init; } = new();
+    public EvalConfig Eval { get; init; } = new();
+    public CheckpointConfig Checkpoint { get; init; } = new();
+    /// <summary>Prompt-shard grains the prompts are spread over.</summary>
+    public int Shards { get; init; } = 4;
+}
+
+/// <summary>The policy. kind toy: the demo's log-linear policy over the toy vocabulary; kind hf: a Hugging Face model directory.</summary>
+public sealed record PolicyConfig
+{
+    public string Kind { get; init; } = "toy";
+    /// <summary>hf: model directory (config.json, model.safetensors, tokenizer.json).</summary>
+    public string? Path { get; init; }
+    public int MaxResponseLength { get; init; } = 10;
+    public double WeightDecay { get; init; } = 0.0;
+    public double GradClip { get; init; } = 1.0;
+}
+
+/// <summary>Where prompts and candidates come from: the built-in synthetic task, or a JSONL file.</summary>
+public sealed record DataConfig
+{
+    /// <summary>task: generate prompts from <see cref="Task"/>; file: read <see cref="Path"/>.</summary>
+    public string Source { get; init; } = "task";
+    /// <summary>reverse_digits: reverse a string of digits (graded oracle: fraction of positions right).</summary>
+    public string Task { get; init; } = "reverse_digits";
+    public string? Path { get; init; }
+    public int TrainPrompts { get; init; } = 1024;
+    public int EvalPrompts { get; init; } = 256;
+    public int MinLength { get; init; } = 3;
+    public int MaxLength { get; init; } = 6;
+    /// <summary>Probability that a demonstration has one digit replaced at random (imperfect demonstrations).</summary>
+    public double DemonstrationNoise { get; init; } = 0.5;
+}
+
+/// <summary>Supervised fine-tuning from scratch on the demonstrations before preference training (toy policy).</summary>
+public sealed record SftConfig
+{
+    public bool Enabled { get; init; } = true;
+    public int Epochs { get; init; } = 3;
+    public int BatchSize { get; init; } = 16;
+    public double LearningRate { get; init; } = 0.02;
+}
+
+/// <summary>Candidate sets sampled from the SFT policy and ranked by the reward function.</summary>
+public sealed record CandidatesConfig
+{
+    public double[] Temperatures { get; init; } = [0.7, 1.0, 1.5];
+    public int PerTemperature { get; init; } = 2;
+    /// <summary>MC-PO Table 2: add a corrupted copy of the chosen (two tokens swapped) to every candidate set.</summary>
+    public bool InjectNoise { get; init; }
+}
+
+/// <summary>A loss of the registry by name with its hyper-parameters.</summary>
+public sealed record LossConfig
+{
+    /// <summary>dpo, cd (MC-PO's CD loss with M negatives), minor_dpo, pair_mnm, exo_pref, exo_rw, … .</summary>
+    public string Name { get; init; } = "dpo";
+    /// <summary>β, ε, λ, γ, beta_pi, beta_r …; missing ones take the registry's defaults.</summary>
+    public Dictionary<string, double> Parameters { get; init; } = new() { ["beta"] = 0.1 };
+}
+
+/// <summary>The rejected-response selector (ALGORITHMS.md, MC-PO).</summary>
+public sealed record SelectionConfig
+{
+    public string Strategy { get; init; } = "random";
+    public int Negatives { get; init; } = 1;
+    public bool IncludeChosen { get; init; }
+    /// <summary>round: select at round start; step: re-select on each batch just before its step.</summary>
+    public string Per { get; init; } = "step";
+}
+
+public sealed record TrainingConfig
+{
+    public int Rounds { get; init; } = 4;
+    public int BatchSize { get; init; } = 16;
+    public double LearningRate { get; init; } = 0.02;
+}
+
+/// <summary>Online rounds: every <see cref="Every"/> rounds generate new candidates with the current policy and merge them.</summary>
+public sealed record OnlineConfig
+{
+    /// <summary>0 = offline.</summary>
+    public int Every { get; init; }
+    public int Generations { get; init; } = 2;
+    public double Temperature { get; init; } = 1.0;
+    /// <summary>Most candidates a prompt keeps; the lowest-rated generated ones go first.</summary>
+    public int Cap { get; init; } = 12;
+}
+
+/// <summary>The reward function that rates candidates: a rule plugin, a reward-model checkpoint, or an HTTP judge.</summary>
+public sealed record RewardConfig
+{
+    /// <summary>rule | model | http.</summary>
+    public string Kind { get; init; } = "rule";
+    /// <summary>rule: plugin name (reverse_digits). model: checkpoint dir. http: judge URL.</summary>
+    public string Name { get; init; } = "reverse_digits";
+}
+
+public sealed record EvalConfig
+{
+    /// <summary>Evaluate on the held-out prompts every N rounds (and always after the last round); 0 = only at the end.</summary>
+    public int Every { get; init; } = 1;
+    public int SamplesPerPrompt { get; init; } = 2;
+    public double Temperature { get; init; } = 1.0;
+}
+
+public sealed record CheckpointConfig
+{
+    /// <summary>Checkpoint every N rounds (the last round always).</summary>
+    public int Every { get; init; } = 1;
+}
