@@ -20,10 +20,11 @@ internal static class TrainCommand
         var state = CommonOptions.State();
         var cluster = CommonOptions.Cluster();
         var run = new Option<string?>("--run") { Description = "With --resume: the run to continue (its stored config is used)." };
+        var otlp = CommonOptions.OtlpEndpoint();
         var printConfig = new Option<bool>("--print-config") { Description = "Print the effective config as YAML and exit." };
         var command = new Command("train", "Train one run (preference optimization with a named loss and selector).")
         {
-            config, set, resume, run, state, cluster, printConfig,
+            config, set, resume, run, state, cluster, otlp, printConfig,
         };
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
@@ -37,6 +38,7 @@ internal static class TrainCommand
                 Console.Write(RunConfigLoader.ToYaml(runConfig));
                 return 0;
             }
+            using var telemetry = ClientTelemetry.Start(parse.GetValue(otlp), "aligncluster-train");
             await using var embedded = await EmbeddedCluster.StartAsync(parse.GetValue(state)!);
             var index = new RunIndex(embedded.Store);
             if (parse.GetValue(resume))
