@@ -1,6 +1,7 @@
 using System.CommandLine;
 using AlignCluster.Client.Cluster;
 using AlignCluster.Grains.Configuration;
+using AlignCluster.Grains.Demo;
 using AlignCluster.Interfaces;
 using Spectre.Console;
 
@@ -37,6 +38,12 @@ internal static class TrainCommand
             {
                 Console.Write(RunConfigLoader.ToYaml(runConfig));
                 return 0;
+            }
+            if (runConfig.Data.Source == "file")
+            {
+                // Read and validate the whole dataset before anything is written: a bad file leaves no run behind.
+                try { FileData.Load(runConfig.Data, runConfig.Seed); }
+                catch (ArgumentException e) { throw new ClientException(e.Message); }
             }
             using var telemetry = ClientTelemetry.Start(parse.GetValue(otlp), "aligncluster-train");
             await using var embedded = await EmbeddedCluster.StartAsync(parse.GetValue(state)!);
