@@ -8,11 +8,14 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All() =>
     [
         VersionCommand.Create(),
+        LossesCommand.Create(),
         SmokeCommand.Create(),
         DemoCommand.Create(),
         TrainCommand.Create(),
         StatusCommand.Create(),
         EvalCommand.Create(),
         ExportCommand.Create(),
+        TokenizeCommand.Create(),
+        LogprobsCommand.Create(),
     ];
 }
