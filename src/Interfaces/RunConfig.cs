@@ -1,9 +1,12 @@
+using AlignCluster.Runtime;
+
 namespace AlignCluster.Interfaces;
 
 // The run configuration: YAML (snake_case keys) → these records. Every default below is the documented default
 // (docs/cluster.md lists them). Loading and validation live in AlignCluster.Grains.Configuration.RunConfigLoader.
 
 /// <summary>A whole run: what policy, what data, which loss and selector, how many rounds, where state goes.</summary>
+[GenerateSerializer]
 public sealed record RunConfig
 {
     /// <summary>Names the run; the coordinator grain's key and the checkpoint prefix. Letters, digits, '-', '_', '.'.</summary>
@@ -26,6 +29,7 @@ public sealed record RunConfig
 }
 
 /// <summary>The policy. kind toy: the demo's log-linear policy over the toy vocabulary; kind hf: a Hugging Face model directory.</summary>
+[GenerateSerializer]
 public sealed record PolicyConfig
 {
     public string Kind { get; init; } = "toy";
@@ -37,14 +41,16 @@ public sealed record PolicyConfig
 }
 
 /// <summary>Where prompts and candidates come from: the built-in synthetic task, or a JSONL file.</summary>
+[GenerateSerializer]
 public sealed record DataConfig
 {
-    /// <summary>task: generate prompts from <see cref="Task"/>; file: read <see cref="Path"/>.</summary>
+    /// <summary>task: generate prompts from <see cref="Task"/>; file: read preference data (JSONL) from <see cref="Path"/>.</summary>
     public string Source { get; init; } = "task";
     /// <summary>reverse_digits: reverse a string of digits (graded oracle: fraction of positions right).</summary>
     public string Task { get; init; } = "reverse_digits";
     public string? Path { get; init; }
     public int TrainPrompts { get; init; } = 1024;
+    /// <summary>Held-out prompts for evaluation (task: generated apart from the training prompts; file: held out of the file).</summary>
     public int EvalPrompts { get; init; } = 256;
     public int MinLength { get; init; } = 3;
     public int MaxLength { get; init; } = 6;
@@ -53,6 +59,7 @@ public sealed record DataConfig
 }
 
 /// <summary>Supervised fine-tuning from scratch on the demonstrations before preference training (toy policy).</summary>
+[GenerateSerializer]
 public sealed record SftConfig
 {
     public bool Enabled { get; init; } = true;
@@ -62,6 +69,7 @@ public sealed record SftConfig
 }
 
 /// <summary>Candidate sets sampled from the SFT policy and ranked by the reward function.</summary>
+[GenerateSerializer]
 public sealed record CandidatesConfig
 {
     public double[] Temperatures { get; init; } = [0.7, 1.0, 1.5];
@@ -71,6 +79,7 @@ public sealed record CandidatesConfig
 }
 
 /// <summary>A loss of the registry by name with its hyper-parameters.</summary>
+[GenerateSerializer]
 public sealed record LossConfig
 {
     /// <summary>dpo, cd (MC-PO's CD loss with M negatives), minor_dpo, pair_mnm, exo_pref, exo_rw, … .</summary>
@@ -80,6 +89,7 @@ public sealed record LossConfig
 }
 
 /// <summary>The rejected-response selector (ALGORITHMS.md, MC-PO).</summary>
+[GenerateSerializer]
 public sealed record SelectionConfig
 {
     public string Strategy { get; init; } = "random";
@@ -89,6 +99,7 @@ public sealed record SelectionConfig
     public string Per { get; init; } = "step";
 }
 
+[GenerateSerializer]
 public sealed record TrainingConfig
 {
     public int Rounds { get; init; } = 4;
@@ -97,6 +108,7 @@ public sealed record TrainingConfig
 }
 
 /// <summary>Online rounds: every <see cref="Every"/> rounds generate new candidates with the current policy and merge them.</summary>
+[GenerateSerializer]
 public sealed record OnlineConfig
 {
     /// <summary>0 = offline.</summary>
@@ -108,6 +120,7 @@ public sealed record OnlineConfig
 }
 
 /// <summary>The reward function that rates candidates: a rule plugin, a reward-model checkpoint, or an HTTP judge.</summary>
+[GenerateSerializer]
 public sealed record RewardConfig
 {
     /// <summary>rule | model | http.</summary>
@@ -116,6 +129,7 @@ public sealed record RewardConfig
     public string Name { get; init; } = "reverse_digits";
 }
 
+[GenerateSerializer]
 public sealed record EvalConfig
 {
     /// <summary>Evaluate on the held-out prompts every N rounds (and always after the last round); 0 = only at the end.</summary>
@@ -124,6 +138,7 @@ public sealed record EvalConfig
     public double Temperature { get; init; } = 1.0;
 }
 
+[GenerateSerializer]
 public sealed record CheckpointConfig
 {
     /// <summary>Checkpoint every N rounds (the last round always).</summary>

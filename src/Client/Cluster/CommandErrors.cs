@@ -1,3 +1,4 @@
+using AlignCluster.Alignment.Data;
 using AlignCluster.Grains.Configuration;
 using AlignCluster.Runtime.Storage;
 
@@ -17,6 +18,10 @@ public static class CommandErrors
             return Fail(e.Message, e.ExitCode);
         }
         catch (ConfigException e)
+        {
+            return Fail(e.Message, 2);
+        }
+        catch (DataFormatException e)
         {
             return Fail(e.Message, 2);
         }

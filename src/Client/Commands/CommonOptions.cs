@@ -17,6 +17,11 @@ internal static class CommonOptions
         Description = "Connect to running silos (host:port of a gateway) instead of the embedded cluster.",
     };
 
+    public static Option<string?> OtlpEndpoint() => new("--otlp-endpoint")
+    {
+        Description = "Export traces and metrics over OTLP to this URL (default: OTEL_EXPORTER_OTLP_ENDPOINT; none = off).",
+    };
+
     public static Option<string> Run() => new("--run") { Description = "Run id.", Required = true };
 
     public static Option<int?> Round() => new("--round") { Description = "Checkpoint round (default: the newest)." };

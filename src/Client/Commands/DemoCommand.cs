@@ -16,9 +16,10 @@ internal static class DemoCommand
         var noise = new Option<bool>("--inject-noise") { Description = "Add MC-PO Table 2's corrupted chosen (two tokens swapped) to every candidate set." };
         var output = new Option<string>("--out") { Description = "Output directory (results.json, runs.json, plots/, state/).", DefaultValueFactory = _ => "demo-out" };
         var methods = new Option<string?>("--methods") { Description = $"Comma-separated subset of: {string.Join(", ", DemoProtocol.Methods.Select(m => m.Name))}." };
+        var otlp = CommonOptions.OtlpEndpoint();
         var command = new Command("demo", "Run the preference-optimization experiment (DPO vs MC-PO vs ablations) on the embedded cluster.")
         {
-            quick, seeds, noise, output, methods,
+            quick, seeds, noise, output, methods, otlp,
         };
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
@@ -29,6 +30,7 @@ internal static class DemoCommand
                 Math.Max(1, Environment.ProcessorCount));
             AnsiConsole.MarkupLine($"[bold]AlignCluster demo[/]: {chosen.Count} methods × {seedCount} seeds, reverse-digits task, " +
                 $"{(options.Quick ? "quick" : "full")} size{(options.InjectNoise ? ", corrupted-chosen noise injected" : "")}; embedded cluster, {options.Parallelism} runs at a time");
+            using var telemetry = ClientTelemetry.Start(parse.GetValue(otlp), "aligncluster-demo");
             var outcome = await RunWithProgressAsync(options, ct);
             Report.PrintResults(outcome);
             return 0;

@@ -34,7 +34,7 @@ internal static class EvalCommand
             var trainer = embedded.Client.GetGrain<ITrainerGrain>($"{runId}/eval");
             if (!await trainer.RestoreAsync(runId, r))
                 throw new ClientException($"run '{runId}' has no complete checkpoint for round {r} (available: {string.Join(", ", rounds)})");
-            var prompts = TaskData.Create(config.Data, config.Seed).EvalPrompts;
+            var prompts = TaskData.For(config.Data, config.Seed).EvalPrompts;
             var result = await PolicyEvaluation.EvaluateAsync(trainer, RewardFunctions.Create(config.Reward), prompts, config, ct);
             var table = new Table().Title($"{Markup.Escape(runId)}, checkpoint of round {r}").Border(TableBorder.Rounded)
                 .AddColumn("held-out prompts").AddColumn("samples").AddColumn("oracle reward").AddColumn("reference reward")

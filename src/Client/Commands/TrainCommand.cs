@@ -1,6 +1,7 @@
 using System.CommandLine;
 using AlignCluster.Client.Cluster;
 using AlignCluster.Grains.Configuration;
+using AlignCluster.Grains.Demo;
 using AlignCluster.Interfaces;
 using Spectre.Console;
 
@@ -20,10 +21,11 @@ internal static class TrainCommand
         var state = CommonOptions.State();
         var cluster = CommonOptions.Cluster();
         var run = new Option<string?>("--run") { Description = "With --resume: the run to continue (its stored config is used)." };
+        var otlp = CommonOptions.OtlpEndpoint();
         var printConfig = new Option<bool>("--print-config") { Description = "Print the effective config as YAML and exit." };
         var command = new Command("train", "Train one run (preference optimization with a named loss and selector).")
         {
-            config, set, resume, run, state, cluster, printConfig,
+            config, set, resume, run, state, cluster, otlp, printConfig,
         };
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
@@ -37,6 +39,13 @@ internal static class TrainCommand
                 Console.Write(RunConfigLoader.ToYaml(runConfig));
                 return 0;
             }
+            if (runConfig.Data.Source == "file")
+            {
+                // Read and validate the whole dataset before anything is written: a bad file leaves no run behind.
+                try { FileData.Load(runConfig.Data, runConfig.Seed); }
+                catch (ArgumentException e) { throw new ClientException(e.Message); }
+            }
+            using var telemetry = ClientTelemetry.Start(parse.GetValue(otlp), "aligncluster-train");
             await using var embedded = await EmbeddedCluster.StartAsync(parse.GetValue(state)!);
             var index = new RunIndex(embedded.Store);
             if (parse.GetValue(resume))

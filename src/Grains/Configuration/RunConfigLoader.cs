@@ -23,8 +23,17 @@ public static class RunConfigLoader
 
     /// <summary>Loads <paramref name="path"/> (null: the embedded default), applies overrides, validates.</summary>
     /// <exception cref="ConfigException">The file is missing or malformed, an override is bad, or a value is invalid.</exception>
-    public static RunConfig Load(string? path, IEnumerable<string>? overrides = null) =>
-        FromYaml(path is null ? "{}" : ReadFile(path), path ?? "(embedded default)", overrides);
+    public static RunConfig Load(string? path, IEnumerable<string>? overrides = null)
+    {
+        var config = FromYaml(path is null ? "{}" : ReadFile(path), path ?? "(embedded default)", overrides);
+        // A relative data.path is relative to the config file (or the working directory for the embedded default).
+        if (config.Data.Path is { } data && !Path.IsPathRooted(data))
+            config = config with { Data = config.Data with { Path = Path.GetFullPath(data, path is null ? Environment.CurrentDirectory
+                : Path.GetDirectoryName(Path.GetFullPath(path))!) } };
+        if (config.Data.Source == "file" && !File.Exists(config.Data.Path))
+            throw new ConfigException($"{path ?? "(embedded default)"}: data.path: file '{config.Data.Path}' not found");
+        return config;
+    }
 
     /// <summary>Parses YAML text (<paramref name="source"/> names it in errors), applies overrides, validates.</summary>
     public static RunConfig FromYaml(string yaml, string source, IEnumerable<string>? overrides = null)
@@ -111,7 +120,8 @@ public static class RunConfigLoader
         Check(c.Policy.WeightDecay >= 0, $"policy.weight_decay: {c.Policy.WeightDecay} must be ≥ 0");
         Check(c.Policy.GradClip >= 0, $"policy.grad_clip: {c.Policy.GradClip} must be ≥ 0 (0 = no clipping)");
 
-        Check(c.Data.Source is "task", $"data.source: '{c.Data.Source}' is not supported by this build (supported: task)");
+        Check(c.Data.Source is "task" or "file", $"data.source: '{c.Data.Source}' is not one of task, file");
+        Check(c.Data.Source != "file" || !string.IsNullOrEmpty(c.Data.Path), "data.path: required when data.source is file");
         Check(c.Data.Task == Demo.ReverseDigitsTask.Name, $"data.task: unknown task '{c.Data.Task}'; known: {Demo.ReverseDigitsTask.Name}");
         Check(c.Data.TrainPrompts >= 1, $"data.train_prompts: {c.Data.TrainPrompts} must be ≥ 1");
         Check(c.Data.EvalPrompts >= 1, $"data.eval_prompts: {c.Data.EvalPrompts} must be ≥ 1");
@@ -122,7 +132,7 @@ public static class RunConfigLoader
             Check(c.Policy.MaxResponseLength >= c.Data.MaxLength + 1,
                 $"policy.max_response_length: {c.Policy.MaxResponseLength} is too short for answers of {c.Data.MaxLength} digits plus the end token");
         long distinct = Enumerable.Range(c.Data.MinLength, Math.Max(0, c.Data.MaxLength - c.Data.MinLength + 1)).Sum(l => (long)Math.Pow(10, Math.Min(l, 15)));
-        Check(c.Data.TrainPrompts + c.Data.EvalPrompts <= distinct / 2,
+        Check(c.Data.Source == "file" || c.Data.TrainPrompts + c.Data.EvalPrompts <= distinct / 2,
             $"data.train_prompts + data.eval_prompts: {c.Data.TrainPrompts + c.Data.EvalPrompts} is too many for {distinct} distinct prompts of length {c.Data.MinLength}..{c.Data.MaxLength}");
 
         Check(c.Sft.Epochs >= 0 && c.Sft.BatchSize >= 1 && c.Sft.LearningRate > 0,

@@ -1,6 +1,5 @@
 using AlignCluster.Grains.Checkpoints;
 using AlignCluster.Grains.Grains;
-using AlignCluster.Grains.Services;
 using AlignCluster.Interfaces;
 using AlignCluster.Runtime;
 using AlignCluster.Runtime.Storage;
@@ -13,42 +12,49 @@ namespace AlignCluster.Grains.Hosting;
 public sealed record CoordinatorOptions(bool AutoResume = true);
 
 /// <summary>
-/// Registers the cluster's grains, message types and services with a runtime: what a silo host (embedded or
-/// src/Silo) and a client call once at start.
+/// Registers the cluster's grains and the services they need with a runtime: what a silo host (embedded, or src/Silo
+/// via <c>SiloHostBuilder.Create(args, runtime => ClusterSetup.AddTo(runtime))</c>) calls once at start. Messages
+/// are marked [GenerateSerializer], so clients need only the grain interfaces.
 /// </summary>
 public static class ClusterSetup
 {
-    /// <summary>Runtime options for a silo: grains of this assembly, the store as "Default", checkpoint store and coordinator options as services.</summary>
-    public static RuntimeOptions SiloOptions(IStateStore store, CoordinatorOptions? coordinator = null)
+    /// <summary>
+    /// Adds the grains of this assembly and the services: a <see cref="CheckpointStore"/> over the runtime's "Default"
+    /// store (looked up at first use, so a host may register the store after this call) and the coordinator options.
+    /// </summary>
+    public static RuntimeOptions AddTo(RuntimeOptions runtime, CoordinatorOptions? coordinator = null)
     {
-        var services = new ServiceRegistry()
-            .Add(new CheckpointStore(store))
+        runtime.Services = new ServiceRegistry(runtime.Services)
+            .Add(new CheckpointStore(new DeferredStore(() => runtime.GetStore("Default"))))
             .Add(coordinator ?? new CoordinatorOptions());
-        var options = new RuntimeOptions { Services = services, ResponseTimeout = TimeSpan.FromMinutes(30) };
-        options.AddStateStore("Default", store);
-        options.AddAssembly(typeof(CoordinatorGrain).Assembly);
-        return AddMessageTypes(options);
+        return runtime.AddAssembly(typeof(CoordinatorGrain).Assembly);
     }
 
-    /// <summary>Runtime options for a client: the grain interfaces and message types.</summary>
-    public static RuntimeOptions ClientOptions()
-    {
-        var options = new RuntimeOptions { ResponseTimeout = TimeSpan.FromMinutes(30) };
-        options.AddAssembly(typeof(ICoordinatorGrain).Assembly);
-        return AddMessageTypes(options);
-    }
+    /// <summary>Runtime options for an embedded silo over <paramref name="store"/>.</summary>
+    public static RuntimeOptions SiloOptions(IStateStore store, CoordinatorOptions? coordinator = null) =>
+        AddTo(new RuntimeOptions { ResponseTimeout = TimeSpan.FromMinutes(30) }.AddStateStore("Default", store), coordinator);
 
-    private static RuntimeOptions AddMessageTypes(RuntimeOptions options)
-    {
-        foreach (var type in typeof(RunConfig).Assembly.GetTypes().Where(t => t.IsPublic && !t.IsInterface && !t.IsAbstract))
-            options.AddMessageType(type);
-        options.AddMessageType<ShardState>().AddMessageType<CoordinatorState>().AddMessageType<TrainerGrainState>();
-        return options;
-    }
+    /// <summary>Runtime options for a client: the grain interfaces.</summary>
+    public static RuntimeOptions ClientOptions() =>
+        new RuntimeOptions { ResponseTimeout = TimeSpan.FromMinutes(30) }.AddAssembly(typeof(ICoordinatorGrain).Assembly);
 }
 
-/// <summary>A minimal service provider: one instance per type.</summary>
-public sealed class ServiceRegistry : IServiceProvider
+/// <summary>A store resolved at first use (the silo host registers its stores after the application's setup ran).</summary>
+internal sealed class DeferredStore(Func<IStateStore> resolve) : IStateStore
+{
+    private readonly Lazy<IStateStore> _store = new(resolve);
+    public string Name => _store.Value.Name;
+    public Task<StoredRecord?> ReadAsync(string container, string key, CancellationToken ct = default) => _store.Value.ReadAsync(container, key, ct);
+    public Task<string> WriteAsync(string container, string key, ReadOnlyMemory<byte> data, string? expectedEtag, CancellationToken ct = default) =>
+        _store.Value.WriteAsync(container, key, data, expectedEtag, ct);
+    public Task DeleteAsync(string container, string key, string? expectedEtag, CancellationToken ct = default) =>
+        _store.Value.DeleteAsync(container, key, expectedEtag, ct);
+    public IAsyncEnumerable<string> ListAsync(string container, string prefix = "", CancellationToken ct = default) =>
+        _store.Value.ListAsync(container, prefix, ct);
+}
+
+/// <summary>A minimal service provider: one instance per type, falling back to an inner provider.</summary>
+public sealed class ServiceRegistry(IServiceProvider? inner = null) : IServiceProvider
 {
     private readonly Dictionary<Type, object> _services = [];
 
@@ -58,5 +64,5 @@ public sealed class ServiceRegistry : IServiceProvider
         return this;
     }
 
-    public object? GetService(Type serviceType) => _services.GetValueOrDefault(serviceType);
+    public object? GetService(Type serviceType) => _services.GetValueOrDefault(serviceType) ?? inner?.GetService(serviceType);
 }

@@ -64,7 +64,16 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         state.Phase = "prepare";
         var config = Config;
         await trainer.InitializeAsync(PolicySpecOf(config));
-        var data = TaskData.Create(config.Data, Seed);
+        // Prompts: the synthetic task (candidates sampled below) or a preference file (candidates given).
+        TaskData data;
+        List<PromptGroup>? fromFile = null;
+        int skippedByReader = 0;
+        if (config.Data.Source == "file")
+        {
+            var (fileData, fileGroups, report) = FileData.Load(config.Data, Seed);
+            (data, fromFile, skippedByReader) = (fileData, [.. fileGroups], report.SkippedTooFewCandidates);
+        }
+        else data = TaskData.Create(config.Data, Seed);
         state.EvalPrompts = data.EvalPrompts;
         if (config.Sft.Enabled)
         {
@@ -79,12 +88,7 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         PromptGroup[] groups;
         using (var generate = ClusterTelemetry.StartPhase("generate", runId, 0))
         {
-            var samples = new List<GeneratedResponse>();
-            foreach (var temperature in config.Candidates.Temperatures)
-                samples.AddRange(await trainer.GenerateAsync(new GenerateRequest(data.TrainPrompts, config.Candidates.PerTemperature,
-                    temperature, config.Policy.MaxResponseLength, SeededRandom.Derive(Seed, "candidates", temperature))));
-            var ratings = await RateAsync(samples, data.TrainPrompts, ct);
-            var built = CandidateSets.Build(data.TrainPrompts, samples, ratings);
+            var built = fromFile ?? await SampleCandidatesAsync(data.TrainPrompts, ct);
             if (config.Candidates.InjectNoise)
             {
                 var corruptions = CandidateSets.Corruptions(built, Seed, ToyVocabulary.Eos);
@@ -93,7 +97,7 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
                 built = CandidateSets.AddCorruptions(built, corruptions, await reward.RateAsync(toRate, ct));
             }
             (groups, int skipped) = CandidateSets.Trainable(built);
-            state.PromptsSkipped = skipped + data.TrainPrompts.Length - built.Count;
+            state.PromptsSkipped = skipped + skippedByReader + data.TrainPrompts.Length - built.Count;
             generate?.SetTag("candidates", groups.Sum(g => g.Candidates.Length));
             generate?.SetTag("prompts.skipped", state.PromptsSkipped);
         }
@@ -197,6 +201,17 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         span?.SetTag("candidates.added", added);
         await ScoreReferenceAsync(round);
         return added;
+    }
+
+    /// <summary>Candidate sets sampled from the (SFT) policy at each configured temperature and rated by the reward function.</summary>
+    private async Task<List<PromptGroup>> SampleCandidatesAsync(PromptRef[] prompts, CancellationToken ct)
+    {
+        var config = Config;
+        var samples = new List<GeneratedResponse>();
+        foreach (var temperature in config.Candidates.Temperatures)
+            samples.AddRange(await trainer.GenerateAsync(new GenerateRequest(prompts, config.Candidates.PerTemperature,
+                temperature, config.Policy.MaxResponseLength, SeededRandom.Derive(Seed, "candidates", temperature))));
+        return CandidateSets.Build(prompts, samples, await RateAsync(samples, prompts, ct));
     }
 
     /// <summary>Reference log-probs for every candidate that has none yet: computed once, cached in the shards.</summary>

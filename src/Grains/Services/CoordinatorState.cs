@@ -1,8 +1,10 @@
 using AlignCluster.Interfaces;
+using AlignCluster.Runtime;
 
 namespace AlignCluster.Grains.Services;
 
 /// <summary>A run's durable progress, persisted by the coordinator after preparation and after every round.</summary>
+[GenerateSerializer]
 public sealed class CoordinatorState
 {
     public RunConfig? Config { get; set; }

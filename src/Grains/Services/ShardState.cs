@@ -1,8 +1,10 @@
 using AlignCluster.Interfaces;
+using AlignCluster.Runtime;
 
 namespace AlignCluster.Grains.Services;
 
 /// <summary>A prompt shard's durable state: its prompts and candidates (with cached reference log-probs) and the selection history.</summary>
+[GenerateSerializer]
 public sealed class ShardState
 {
     public string RunId { get; set; } = "";

@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using AlignCluster.Client.Cluster;
-using AlignCluster.Grains.Telemetry;
 using AlignCluster.Runtime.Telemetry;
 
 namespace AlignCluster.Integration.Tests.Cluster;
@@ -12,19 +10,13 @@ public class SpanTreeTests
     [Fact]
     public async Task RunRoundAndPhaseSpansFormOneTreeAcrossGrainCalls()
     {
-        var spans = new ConcurrentBag<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name is ClusterTelemetry.Name or RuntimeDiagnostics.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Add,
-        };
-        ActivitySource.AddActivityListener(listener);
+        // The runtime's in-memory capture (an OpenTelemetry processor), listening to every AlignCluster.* source.
+        using var telemetry = TelemetrySetup.Start(new TelemetryOptions { ServiceName = "span-tree-test", CaptureInMemory = true });
 
         await using (var cluster = await EmbeddedCluster.StartAsync(TestConfigs.TempDirectory()))
             await ClusterHarness.RunToEndAsync(cluster, TestConfigs.Tiny("traced", rounds: 2));
 
-        var all = spans.ToList();
+        var all = telemetry.Spans!.Finished.ToList();
         var run = Assert.Single(all, s => s.OperationName == "run" && (string?)s.GetTagItem("run.id") == "traced");
         var byParent = all.ToLookup(s => s.ParentSpanId);
         List<Activity> Children(Activity a) => byParent[a.SpanId].Where(c => c.TraceId == a.TraceId).ToList();

@@ -45,6 +45,20 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void DatasetErrorNamesFileAndLineAndWritesNothing()
+    {
+        string dir = TestConfigs.TempDirectory();
+        string data = FileDataTests.WriteDataset(dir, 30);
+        File.AppendAllText(data, "{\"id\": \"bad\", \"prompt\": \"123\", \"completions\": [{\"response\": \"321\", \"score\": \"high\"}]}\n");
+        string state = Path.Combine(dir, "state");
+        var (code, _, err) = Cli("train", "--set", "data.source=file", "--set", $"data.path={data}", "--set", "data.eval_prompts=5", "--state", state);
+        Assert.Equal(2, code);
+        Assert.Contains($"{data}:31", err);   // the appended record is line 31
+        Assert.Contains("score", err);
+        Assert.False(Directory.Exists(state), "a rejected dataset must not create any state");
+    }
+
+    [Fact]
     public void UnwritableStateDirectoryIsReportedBeforeAnyWork()
     {
         string dir = TestConfigs.TempDirectory();
