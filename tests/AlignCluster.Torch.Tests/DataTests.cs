@@ -111,6 +111,35 @@ public class DataTests
     }
 
     [Fact]
+    public void Thread_count_is_set_at_start_from_the_environment_or_the_core_count()
+    {
+        var configured = Environment.GetEnvironmentVariable("ALIGNCLUSTER_THREADS");
+        Assert.Equal(string.IsNullOrEmpty(configured) ? Environment.ProcessorCount : int.Parse(configured), LibTorch.NumThreads);
+    }
+
+    [Fact]
+    public void Errors_are_per_thread()
+    {
+        using var start = new Barrier(2);
+        var failing = Task.Run(() =>
+        {
+            start.SignalAndWait();
+            for (var i = 0; i < 200; i++)
+                Assert.Throws<TorchException>(() => { using var s = DisposeScope.Begin(); Tensor.Zeros([2]).View(3); });
+        });
+        var healthy = Task.Run(() =>
+        {
+            start.SignalAndWait();
+            for (var i = 0; i < 200; i++)
+            {
+                using var s = DisposeScope.Begin();
+                Assert.Null(Tensor.Ones([1]).Grad); // a failure on the other thread never shows up here
+            }
+        });
+        Task.WaitAll(failing, healthy);
+    }
+
+    [Fact]
     public void Devices_parse_and_cpu_is_reported()
     {
         using var scope = DisposeScope.Begin();

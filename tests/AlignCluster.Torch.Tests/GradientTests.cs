@@ -93,6 +93,13 @@ public class GradientTests
         ["cross_entropy sum smoothing"] = (x => F.CrossEntropy(x[0], Idx([2, 0, 1], 3), Reduction.Sum, labelSmoothing: 0.1), () => [In(1, 3, 4)]),
         ["mse_loss"] = (x => F.MseLoss(x[0], x[1]), () => [In(1, 2, 3), In(2, 2, 3)]),
         ["dropout"] = (x => F.Dropout(x[0], 0.3, training: true), () => [In(1, 4, 5)]),
+        ["min with indices"] = (x => x[0].MinWithIndices(0).Values, () => [In(1, 3, 4)]),
+        ["where scalar"] = (x => Tensor.Where(x[0].Lt(0), x[0], 0.25), () => [In(1, 2, 3)]),
+        ["in-place arithmetic"] = (x => (x[0] * 1.0).Add_(x[1]).Mul_(x[1]).Sub_(x[0]).Mul_(3.0).Add_(1.0).Div_(2.0), () => [In(1, 2, 3), In(2, 2, 3)]),
+        ["copy_ into a view"] = (x => { var y = Tensor.Zeros([2, 4], DType.Float64); y.Narrow(1, 1, 2).Copy_(x[0]); return y * y; }, () => [In(1, 2, 2)]),
+        ["linear without bias"] = (x => F.Linear(x[0], x[1]), () => [In(1, 2, 3), In(2, 4, 3)]),
+        ["attention composed"] = (x => F.ComposedScaledDotProductAttention(x[0], x[1], x[2], isCausal: true), () => [In(1, 2, 4, 3), In(2, 2, 4, 3), In(3, 2, 4, 3)]),
+        ["attention dropout"] = (x => F.ScaledDotProductAttention(x[0], x[1], x[2], dropoutP: 0.2), () => [In(1, 3, 4), In(2, 5, 4), In(3, 5, 4)]),
         ["to float32 and back"] = (x => (x[0].To(DType.Float32) * 1.0).To(DType.Float64) + x[0], () => [In(1, 2)]),
     };
 

@@ -14,5 +14,7 @@ internal static class CommandCatalog
         StatusCommand.Create(),
         EvalCommand.Create(),
         ExportCommand.Create(),
+        TokenizeCommand.Create(),
+        LogprobsCommand.Create(),
     ];
 }

@@ -244,6 +244,18 @@ public static class TokenizerJson
     }
 
     /// <summary>
+    /// A byte-level tokenizer without merges: ids 0..255 are the bytes (in <see cref="ByteLevelAlphabet"/> order of
+    /// byte value), then <paramref name="specialTokens"/> get 256, 257, …. Enough for toy models trained from scratch.
+    /// </summary>
+    public static Tokenizer BytesOnly(params string[] specialTokens)
+    {
+        var vocab = Enumerable.Range(0, 256).ToDictionary(b => ByteLevelAlphabet.Char((byte)b).ToString(), b => b);
+        var added = specialTokens.Select((t, i) => new AddedToken(256 + i, t, Special: true)).ToList();
+        foreach (var a in added) vocab[a.Content] = a.Id;
+        return Parse(ByteLevelJson(vocab, [], added, SplitPatterns.Gpt2), "bytes-only tokenizer");
+    }
+
+    /// <summary>
     /// A byte-level BPE tokenizer.json in the layout HF writes: Split(<paramref name="pattern"/>) then ByteLevel, or
     /// GPT-2's ByteLevel-with-regex when the pattern is GPT-2's.
     /// </summary>

@@ -32,18 +32,18 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library), SuppressGCTransition] internal static partial int act_grad_enabled();
     [LibraryImport(Library), SuppressGCTransition] internal static partial void act_set_grad_enabled(int on);
 
-    // Metadata
-    [LibraryImport(Library)] internal static partial int act_dim(Tensor t);
-    [LibraryImport(Library)] internal static partial long act_numel(Tensor t);
-    [LibraryImport(Library)] internal static partial int act_shape(Tensor t, long* output, int capacity);
+    // Metadata: trivial field reads that cannot fail or block, so they skip the GC transition.
+    [LibraryImport(Library), SuppressGCTransition] internal static partial int act_dim(Tensor t);
+    [LibraryImport(Library), SuppressGCTransition] internal static partial long act_numel(Tensor t);
+    [LibraryImport(Library), SuppressGCTransition] internal static partial int act_shape(Tensor t, long* output, int capacity);
     [LibraryImport(Library)] internal static partial long act_size(Tensor t, int dim);
-    [LibraryImport(Library)] internal static partial int act_dtype(Tensor t);
-    [LibraryImport(Library)] internal static partial int act_device_type(Tensor t);
-    [LibraryImport(Library)] internal static partial int act_device_index(Tensor t);
-    [LibraryImport(Library)] internal static partial int act_requires_grad(Tensor t);
-    [LibraryImport(Library)] internal static partial int act_is_leaf(Tensor t);
-    [LibraryImport(Library)] internal static partial int act_is_contiguous(Tensor t);
-    [LibraryImport(Library)] internal static partial long act_element_size(Tensor t);
+    [LibraryImport(Library), SuppressGCTransition] internal static partial int act_dtype(Tensor t);
+    [LibraryImport(Library), SuppressGCTransition] internal static partial int act_device_type(Tensor t);
+    [LibraryImport(Library), SuppressGCTransition] internal static partial int act_device_index(Tensor t);
+    [LibraryImport(Library), SuppressGCTransition] internal static partial int act_requires_grad(Tensor t);
+    [LibraryImport(Library), SuppressGCTransition] internal static partial int act_is_leaf(Tensor t);
+    [LibraryImport(Library), SuppressGCTransition] internal static partial int act_is_contiguous(Tensor t);
+    [LibraryImport(Library), SuppressGCTransition] internal static partial long act_element_size(Tensor t);
     [LibraryImport(Library)] internal static partial nint act_data_ptr(Tensor t);
     [LibraryImport(Library)] internal static partial nint act_to_string(Tensor t);
 

@@ -1,0 +1,225 @@
+using System.Text.Json.Nodes;
+using AlignCluster.Models.Tokenization;
+using AlignCluster.Torch;
+using AlignCluster.Torch.SafeTensors;
+
+namespace AlignCluster.Models;
+
+/// <summary>
+/// A Hugging Face model directory in memory: the network, its tokenizer and chat template, and the special tokens.
+/// <see cref="Load"/> reads config.json + model.safetensors (or shards) + tokenizer.json (+ tokenizer_config.json,
+/// generation_config.json); <see cref="Save"/> writes the same layout back so other tools load it.
+/// </summary>
+public sealed class LanguageModel : IDisposable
+{
+    private static readonly string[] CompanionFiles = ["tokenizer_config.json", "generation_config.json", "special_tokens_map.json"];
+    private readonly Dictionary<string, string> _companions;
+
+    public ModelConfig Config => Network.Config;
+    public CausalLM Network { get; }
+    public Tokenizer Tokenizer { get; }
+    public ChatTemplate Template { get; }
+    public int? BosId { get; }
+    public int? EosId { get; }
+    /// <summary>Id used for padding (pad token, else EOS, else 0); padded positions are always masked.</summary>
+    public int PadId { get; }
+    /// <summary>Ids that end generation: EOS ids from every config file plus the template's end-of-turn token.</summary>
+    public IReadOnlyList<int> StopTokenIds { get; }
+
+    private LanguageModel(CausalLM network, Tokenizer tokenizer, Dictionary<string, string> companions)
+    {
+        Network = network;
+        Tokenizer = tokenizer;
+        _companions = companions;
+        var tokConfig = companions.TryGetValue("tokenizer_config.json", out var tc) ? JsonNode.Parse(tc) as JsonObject : null;
+        var genConfig = companions.TryGetValue("generation_config.json", out var gc) ? JsonNode.Parse(gc) as JsonObject : null;
+
+        int? IdOf(string? token) => token is null ? null : tokenizer.TokenToId(token);
+        string? eosText = TokenText(tokConfig?["eos_token"]);
+        BosId = IdOf(TokenText(tokConfig?["bos_token"])) ?? Config.BosTokenId;
+        EosId = IdOf(eosText) ?? (Config.EosTokenIds.Count > 0 ? Config.EosTokenIds[0] : (int?)null) ?? IdOf("<|endoftext|>");
+        PadId = IdOf(TokenText(tokConfig?["pad_token"])) ?? Config.PadTokenId ?? EosId ?? 0;
+
+        var format = ChatTemplate.Detect(ChatTemplateText(tokConfig?["chat_template"]));
+        Template = new ChatTemplate(format, eosText ?? (EosId is { } e ? tokenizer.IdToToken(e) : null));
+        var stops = new List<int>();
+        if (EosId is { } eos) stops.Add(eos);
+        stops.AddRange(Config.EosTokenIds);
+        stops.AddRange(IdList(genConfig?["eos_token_id"]));
+        if (Template.EndOfTurn.Length > 0 && tokenizer.TokenToId(Template.EndOfTurn) is { } eot) stops.Add(eot);
+        StopTokenIds = stops.Distinct().ToList();
+    }
+
+    private static string? TokenText(JsonNode? node) => node switch
+    {
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        JsonObject o => o["content"]?.GetValue<string>(),
+        _ => null,
+    };
+
+    private static string? ChatTemplateText(JsonNode? node) => node switch
+    {
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        JsonArray a => a.OfType<JsonObject>().FirstOrDefault(t => t["name"]?.GetValue<string>() == "default")?["template"]?.GetValue<string>(),
+        _ => null,
+    };
+
+    private static IEnumerable<int> IdList(JsonNode? node) => node switch
+    {
+        JsonArray a => a.Select(x => x!.GetValue<int>()),
+        JsonValue v when v.TryGetValue<int>(out int i) => [i],
+        _ => [],
+    };
+
+    /// <summary>
+    /// Loads a model directory. Weights are converted to <paramref name="dtype"/> and placed on <paramref name="device"/>
+    /// (default: CPU). Missing files, unknown architectures and missing or mis-shaped tensors give
+    /// <see cref="ModelLoadException"/>s naming the file and key.
+    /// </summary>
+    public static LanguageModel Load(string dir, DType dtype = DType.Float32, Device? device = null)
+    {
+        dir = Path.GetFullPath(dir);
+        if (!Directory.Exists(dir)) throw new ModelLoadException($"model directory '{dir}' does not exist");
+        var config = ModelConfig.Load(Path.Combine(dir, "config.json"));
+        var tokenizer = LoadTokenizer(dir);
+        if (tokenizer.VocabSize > config.VocabSize)
+            throw new ModelLoadException($"{dir}: tokenizer has {tokenizer.VocabSize} ids but config.json's vocab_size is {config.VocabSize}");
+        var companions = CompanionFiles.Where(f => File.Exists(Path.Combine(dir, f)))
+            .ToDictionary(f => f, f => File.ReadAllText(Path.Combine(dir, f)));
+
+        var network = CausalLM.CreateUninitialized(config, dtype);
+        try
+        {
+            using var checkpoint = SafeTensorsCheckpoint.Open(dir);
+            var names = WeightLayout.Resolve(config, checkpoint);
+            foreach (var (name, parameter) in network.StateDict())
+                checkpoint.CopyInto(names[name], parameter);
+            if (device is { } d && !d.IsCpu) network.To(d);
+            network.Eval();
+        }
+        catch (SafeTensorsException e)
+        {
+            network.Dispose();
+            throw new ModelLoadException(e.Message, e);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+        return new LanguageModel(network, tokenizer, companions);
+    }
+
+    /// <summary>The tokenizer of a model directory: tokenizer.json, or GPT-2's original vocab.json + merges.txt.</summary>
+    public static Tokenizer LoadTokenizer(string dir)
+    {
+        if (!Directory.Exists(dir)) throw new ModelLoadException($"model directory '{dir}' does not exist");
+        string json = Path.Combine(dir, "tokenizer.json");
+        if (File.Exists(json)) return TokenizerJson.Load(json);
+        string vocab = Path.Combine(dir, "vocab.json"), merges = Path.Combine(dir, "merges.txt");
+        if (File.Exists(vocab) && File.Exists(merges)) return TokenizerJson.Parse(TokenizerJson.FromGpt2Files(vocab, merges), vocab);
+        throw new ModelLoadException($"{dir}: no tokenizer.json (or vocab.json + merges.txt)");
+    }
+
+    /// <summary>
+    /// A new model with random weights (seeded), for training from scratch. The tokenizer must carry its
+    /// tokenizer.json text (any tokenizer from <see cref="TokenizerJson"/> does).
+    /// </summary>
+    public static LanguageModel Create(ModelConfig config, Tokenizer tokenizer, ChatFormat format = ChatFormat.Plain, ulong seed = 0,
+        DType dtype = DType.Float32, string? eosToken = null)
+    {
+        if (tokenizer.VocabSize > config.VocabSize)
+            throw new ArgumentException($"tokenizer has {tokenizer.VocabSize} ids but the config's vocab_size is {config.VocabSize}");
+        using var generator = new Generator(seed);
+        var network = CausalLM.Create(config with { TorchDtype = TorchDtypeName(dtype) }, dtype, generator);
+        var tokConfig = new JsonObject { ["tokenizer_class"] = "PreTrainedTokenizerFast" };
+        if (eosToken is not null) tokConfig["eos_token"] = eosToken;
+        string? template = format switch
+        {
+            ChatFormat.ChatMl => "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}",
+            ChatFormat.Llama3 => "{{ bos_token }}{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + message['content'] | trim + '<|eot_id|>' }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}",
+            _ => null,
+        };
+        if (template is not null) tokConfig["chat_template"] = template;
+        var companions = new Dictionary<string, string> { ["tokenizer_config.json"] = tokConfig.ToJsonString() };
+        return new LanguageModel(network, tokenizer, companions);
+    }
+
+    /// <summary>
+    /// Writes config.json, model.safetensors (sharded above <paramref name="maxShardBytes"/>), tokenizer.json and the
+    /// companion files into <paramref name="dir"/>. Everything is written to a sibling temp directory first and then
+    /// swapped in, so <paramref name="dir"/> always holds a complete model (the old one or the new one).
+    /// </summary>
+    public void Save(string dir, long maxShardBytes = 5L << 30)
+    {
+        dir = Path.GetFullPath(dir.TrimEnd('/', '\\'));
+        string parent = Path.GetDirectoryName(dir)!;
+        Directory.CreateDirectory(parent);
+        string temp = Path.Combine(parent, $".{Path.GetFileName(dir)}.{Guid.NewGuid():N}.tmp");
+        Directory.CreateDirectory(temp);
+        try
+        {
+            var state = Network.StateDict();
+            var entries = WeightLayout.Expected(Config).Select(t => SafeTensorsTensors.ToEntry(t.Name, state[t.Name])).ToList();
+            SafeTensorsCheckpoint.Save(temp, entries, maxShardBytes);
+            AtomicFile.WriteText(Path.Combine(temp, "config.json"), (Config with { TorchDtype = TorchDtypeName(Network.DType) }).ToJson());
+            AtomicFile.WriteText(Path.Combine(temp, "tokenizer.json"),
+                Tokenizer.Json ?? throw new InvalidOperationException("the tokenizer has no tokenizer.json text to save"));
+            foreach (var (name, text) in _companions) AtomicFile.WriteText(Path.Combine(temp, name), text);
+            SwapIn(temp, dir);
+        }
+        catch
+        {
+            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+            throw;
+        }
+    }
+
+    /// <summary>config.json's torch_dtype spelling of a dtype.</summary>
+    private static string TorchDtypeName(DType dtype) =>
+        dtype switch { DType.BFloat16 => "bfloat16", DType.Float16 => "float16", DType.Float64 => "float64", _ => "float32" };
+
+    private static void SwapIn(string temp, string dir)
+    {
+        if (!Directory.Exists(dir))
+        {
+            Directory.Move(temp, dir);
+            return;
+        }
+        string old = dir + $".{Guid.NewGuid():N}.old";
+        Directory.Move(dir, old);
+        Directory.Move(temp, dir);
+        Directory.Delete(old, recursive: true);
+    }
+
+    /// <summary>Token ids of a user prompt formatted with the model's chat template (BOS included where the model uses one).</summary>
+    public List<int> EncodePrompt(string prompt) => EncodePromptText(Template.Prompt(prompt));
+
+    /// <summary>Token ids of a conversation formatted with the chat template, ending with the assistant header.</summary>
+    public List<int> EncodePrompt(IReadOnlyList<ChatMessage> messages) => EncodePromptText(Template.Prompt(messages));
+
+    private List<int> EncodePromptText(string text)
+    {
+        var ids = Tokenizer.Encode(text, addSpecialTokens: !Template.PromptHasSpecialTokens);
+        // Byte-level GPT-2 adds no BOS itself; give an empty plain prompt a first token so the response has context.
+        if (ids.Count == 0 && (BosId ?? EosId) is { } start) ids.Add(start);
+        return ids;
+    }
+
+    /// <summary>Token ids of an assistant response followed by the template's end-of-turn token.</summary>
+    public List<int> EncodeResponse(string response) => Tokenizer.Encode(response + Template.EndOfTurn);
+
+    /// <summary>Log-probs of responses given prompts (texts formatted with the chat template), no gradients.</summary>
+    public List<SequenceScore> Score(IEnumerable<(string Prompt, string Response)> pairs, int batchSize = 8) =>
+        SequenceScoring.Score(Network, pairs.Select(p => new ScoringRow(EncodePrompt(p.Prompt), EncodeResponse(p.Response))).ToList(), PadId, batchSize);
+
+    /// <summary>Samples responses to prompts; stops at the model's stop tokens unless the options list others.</summary>
+    public List<string> Generate(IReadOnlyList<string> prompts, GenerationOptions options)
+    {
+        if (options.StopTokenIds.Count == 0) options = options with { StopTokenIds = StopTokenIds };
+        var results = Generation.Generate(Network, prompts.Select(p => (IReadOnlyList<int>)EncodePrompt(p)).ToList(), options, PadId);
+        return results.Select(r => Tokenizer.Decode(r.TokenIds, skipSpecialTokens: true)).ToList();
+    }
+
+    public void Dispose() => Network.Dispose();
+}
