@@ -3,6 +3,8 @@ using AlignCluster.Grains.Demo;
 using AlignCluster.Grains.Policy;
 using AlignCluster.Integration.Tests.Cluster;
 using AlignCluster.Interfaces;
+using AlignCluster.Models;
+using AlignCluster.Models.Tokenization;
 using AlignCluster.Torch;
 
 namespace AlignCluster.Integration.Tests.Policy;
@@ -155,6 +157,30 @@ public class TorchPolicyTests
             Assert.Equal(policy.LogProbs([new Sequence(prompts[i], response)])[0], first[i].LogProb);
         }
         Assert.False(first.Zip(other).All(p => p.First.Response.SequenceEqual(p.Second.Response)), "another seed gave the same samples");
+    }
+
+    [Fact]
+    public void HfKindLoadsAModelDirectoryScoresLikeTheModelsApiAndSamplesUntilItsEndToken()
+    {
+        // A tiny GPT-2 with a byte-level tokenizer, saved in HF layout by the models API, is the "hf" policy's input.
+        string dir = Path.Combine(TestConfigs.TempDirectory(), "model");
+        var config = TorchPolicy.TinyConfig("gpt2", 16, 16) with { VocabSize = 258, BosTokenId = null, EosTokenIds = [256], PadTokenId = 257 };
+        using (var model = LanguageModel.Create(config, TokenizerJson.BytesOnly("<|endoftext|>", "<|pad|>"), seed: 3, eosToken: "<|endoftext|>"))
+            model.Save(dir);
+        using var policy = (TorchPolicy)PolicyFactory.Create(new PolicySpec("hf", dir, 16, 12, 1));
+        using var loaded = LanguageModel.Load(dir);
+        Assert.Equal("hf", policy.Kind);
+
+        // Prompts are used as given (no BOS added); the reference scores come from SequenceScoring on the loaded model.
+        var sequences = new[] { new Sequence([72, 105, 33], [111, 107, 256]), new Sequence([65], [66, 67, 68, 69]) };
+        var expected = SequenceScoring.Score(loaded.Network, sequences.Select(q => new ScoringRow(q.Prompt, q.Response)).ToList(), loaded.PadId);
+        Assert.Equal(expected.Select(e => e.Sum), policy.LogProbs(sequences));
+
+        var (response, logp) = policy.Sample([72, 105], 1.0, 12, new SeededRandom(1));
+        Assert.True(response.Length is > 0 and <= 12);
+        Assert.True(response[^1] == 256 || response.Length == 12);
+        Assert.Equal(policy.LogProbs([new Sequence([72, 105], response)])[0], logp);
+        Assert.Contains("\"GPT2LMHeadModel\"", policy.Save().ConfigJson); // the checkpoint's config is HF's config.json
     }
 
     [Fact]
