@@ -2,6 +2,7 @@
 var benches = new Dictionary<string, Func<Task>>
 {
     ["cross-silo"] = CrossSiloBench.RunAsync,
+    ["local"] = LocalCallsBench.RunAsync,
 };
 var chosen = args.Length == 0 ? benches.Keys.ToArray() : args;
 foreach (var name in chosen)

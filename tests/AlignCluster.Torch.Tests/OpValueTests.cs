@@ -244,4 +244,43 @@ public class OpValueTests
         Assert.Equal([2L, 6], t.Repeat(1, 2).Shape);
         Assert.Equal(6, t.Contiguous().NumElements);
     }
+
+    [Fact]
+    public void Dropout_zeroes_about_p_and_scales_the_rest()
+    {
+        using var scope = DisposeScope.Begin();
+        var x = Tensor.Full([10_000], 2.0, DType.Float64);
+        var y = F.Dropout(x, 0.25, training: true).ToArray<double>();
+        Assert.All(y, v => Assert.True(v == 0 || Math.Abs(v - 2 / 0.75) < 1e-12, $"{v} is neither 0 nor x/(1−p)"));
+        var zeros = y.Count(v => v == 0) / 10_000.0;
+        Assert.InRange(zeros, 0.22, 0.28); // binomial: p = 0.25, σ ≈ 0.0043
+        Assert.True(F.Dropout(x, 0.25, training: false).ValueEquals(x));
+    }
+
+    [Fact]
+    public void Losses_and_norms_equal_loops()
+    {
+        using var scope = DisposeScope.Begin();
+        const int n = 3, c = 4;
+        const double eps = 0.1;
+        var logits = Seq(n * c);
+        long[] target = [1, 3, 0];
+        double smoothed = 0; // C# reference: (1−ε)·(−log p[t]) + ε·mean_j(−log p[j]), averaged over rows
+        for (var r = 0; r < n; r++)
+        {
+            var lse = Math.Log(Enumerable.Range(0, c).Sum(j => Math.Exp(logits[r * c + j])));
+            var nll = lse - logits[r * c + target[r]];
+            var uniform = Enumerable.Range(0, c).Average(j => lse - logits[r * c + j]);
+            smoothed += ((1 - eps) * nll + eps * uniform) / n;
+        }
+        var ce = F.CrossEntropy(Tensor.From<double>(logits, n, c), Tensor.From<long>(target), labelSmoothing: eps);
+        Near([smoothed], [ce.ToDouble()]);
+        var a = Seq(6);
+        var b = Seq(6).Select(v => v * v).ToArray();
+        Near([a.Zip(b, (u, v) => (u - v) * (u - v)).Average()], [F.MseLoss(Tensor.From<double>(a), Tensor.From<double>(b)).ToDouble()]);
+        Near([Math.Sqrt(a.Sum(v => v * v))], [Tensor.From<double>(a).Norm().ToDouble()]);
+        // scatter: row r gets src[r] written at column index[r]
+        var scattered = Tensor.Zeros([2, 3], DType.Float64).Scatter(1, Tensor.From<long>([2, 0], 2, 1), Tensor.From<double>([7, 8], 2, 1));
+        Assert.Equal([0.0, 0, 7, 8, 0, 0], Values(scattered));
+    }
 }

@@ -13,35 +13,44 @@ internal static class JsonlLines
     public static IEnumerable<(int Line, byte[] Bytes)> Read(Stream stream)
     {
         var buffer = new byte[1 << 16];
-        var pending = new List<byte>();
-        int lineNumber = 0;
-        bool first = true;
-        int read;
+        var carry = new byte[1 << 12];   // the unfinished line from previous reads
+        int carried = 0, lineNumber = 0, read;
         while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
         {
-            int start = 0;
-            for (int i = 0; i < read; i++)
+            int start = 0, newline;
+            while ((newline = Array.IndexOf(buffer, (byte)'\n', start, read - start)) >= 0)
             {
-                if (buffer[i] != (byte)'\n') continue;
-                pending.AddRange(new ReadOnlySpan<byte>(buffer, start, i - start));
-                start = i + 1;
-                yield return (++lineNumber, Finish(pending, ref first));
+                var piece = buffer.AsSpan(start, newline - start);
+                byte[] line;
+                if (carried == 0) line = Finish(piece, lineNumber == 0);
+                else
+                {
+                    Append(ref carry, ref carried, piece);
+                    line = Finish(carry.AsSpan(0, carried), lineNumber == 0);
+                    carried = 0;
+                }
+                start = newline + 1;
+                yield return (++lineNumber, line);
             }
-            pending.AddRange(new ReadOnlySpan<byte>(buffer, start, read - start));
+            Append(ref carry, ref carried, buffer.AsSpan(start, read - start));
         }
-        if (pending.Count > 0)
-            yield return (++lineNumber, Finish(pending, ref first));
+        if (carried > 0)
+            yield return (++lineNumber, Finish(carry.AsSpan(0, carried), lineNumber == 0));
     }
 
-    private static byte[] Finish(List<byte> pending, ref bool first)
+    private static void Append(ref byte[] carry, ref int carried, ReadOnlySpan<byte> piece)
     {
-        int skip = first && pending.Count >= 3 && pending[0] == 0xEF && pending[1] == 0xBB && pending[2] == 0xBF ? 3 : 0;
-        first = false;
-        int end = pending.Count;
-        if (end > skip && pending[end - 1] == (byte)'\r') end--;
-        var bytes = pending.GetRange(skip, end - skip).ToArray();
-        pending.Clear();
-        return bytes;
+        if (carried + piece.Length > carry.Length) Array.Resize(ref carry, Math.Max(carry.Length * 2, carried + piece.Length));
+        piece.CopyTo(carry.AsSpan(carried));
+        carried += piece.Length;
+    }
+
+    /// <summary>Copies one line out, without a trailing CR and (on the first line) a UTF-8 BOM.</summary>
+    private static byte[] Finish(ReadOnlySpan<byte> line, bool first)
+    {
+        if (first && line.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) line = line[3..];
+        if (line.Length > 0 && line[^1] == (byte)'\r') line = line[..^1];
+        return line.ToArray();
     }
 
     /// <summary>True when the line holds only JSON whitespace (blank lines are skipped).</summary>

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace AlignCluster.Alignment.Data;
 
 /// <summary>One chat message of a conversational prompt or response (TRL's conversational format).</summary>
@@ -21,9 +23,11 @@ public sealed record Candidate(
     /// A "higher is better" number for ordering candidates: the score when present, else the negated rank,
     /// else null. Used by the worst_rated selector and by de-duplication.
     /// </summary>
+    [JsonIgnore]
     public double? Quality => Score ?? (Rank is int r ? -r : null);
 
     /// <summary>Identity of the content, used to de-duplicate identical candidates (roles are part of it).</summary>
+    [JsonIgnore]
     public string ContentKey => Text ?? string.Join('\u001e', Messages!.Select(m => m.Role + '\u001f' + m.Content));
 }
 
@@ -40,8 +44,10 @@ public sealed record PromptCandidates(
     int ChosenIndex)
 {
     /// <summary>The chosen (preferred) candidate.</summary>
+    [JsonIgnore]
     public Candidate Chosen => Candidates[ChosenIndex];
 
     /// <summary>Indices of every candidate except the chosen, in order.</summary>
+    [JsonIgnore]
     public IEnumerable<int> RejectedIndices => Enumerable.Range(0, Candidates.Count).Where(i => i != ChosenIndex);
 }

@@ -1,3 +1,6 @@
+using AlignCluster.Alignment.Losses;
+using AlignCluster.Torch;
+
 namespace AlignCluster.Alignment.Metrics;
 
 /// <summary>
@@ -55,5 +58,19 @@ public static class PreferenceMetrics
             [NormalizedRewardsChosen] = chosenRatio / pairs,
             [NormalizedRewardsRejected] = rejectedRatio / pairs,
         };
+    }
+
+    /// <summary>The same metrics from a loss batch's tensors (read without gradient; needs reference log-probs).</summary>
+    public static Dictionary<string, double> Compute(LossBatch batch, double beta)
+    {
+        var reference = batch.ReferenceLogps ?? throw new ArgumentException("metrics need reference log-probs");
+        return Compute(Rows(batch.PolicyLogps), Rows(reference), beta);
+    }
+
+    private static List<double[]> Rows(Tensor t)
+    {
+        long columns = t.Size(1);
+        var values = t.Detach().To(Device.Cpu, DType.Float64).ToArray<double>();
+        return values.Chunk((int)columns).ToList();
     }
 }

@@ -8,6 +8,7 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All() =>
     [
         VersionCommand.Create(),
+        LossesCommand.Create(),
         SmokeCommand.Create(),
         DemoCommand.Create(),
         TrainCommand.Create(),

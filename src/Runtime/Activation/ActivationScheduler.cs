@@ -17,7 +17,7 @@ internal sealed class ActivationScheduler : TaskScheduler, IThreadPoolWorkItem
     {
         _queue.Enqueue(task);
         if (Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0)
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
 
     void IThreadPoolWorkItem.Execute()
@@ -33,7 +33,7 @@ internal sealed class ActivationScheduler : TaskScheduler, IThreadPoolWorkItem
             t_running = null;
             Volatile.Write(ref _scheduled, 0);
             if (!_queue.IsEmpty && Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0)
-                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
         }
     }
 

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace AlignCluster.Torch.Native;
 
 /// <summary>
-/// P/Invoke declarations of the native shim (native/aligncluster_torch.cpp). Required tensors are passed as
+/// P/Invoke declarations of the native shim (native/*.cpp, native/shim.h). Required tensors are passed as
 /// <see cref="Tensor"/> (a SafeHandle, kept alive and ref-counted for the call); optional tensors and tensor
 /// arrays as raw handles, kept alive by the caller. Functions returning a handle return 0 on failure (see
 /// <see cref="TorchException"/>); status functions return -1.

@@ -125,11 +125,25 @@ public class FormatTests
     }
 
     [Fact]
+    public void LinesLongerThanTheReadBufferAndAMissingFinalNewline()
+    {
+        // 200 kB of text spans several 64 KiB reads; the last record has no terminating newline.
+        string big = new('z', 200_000);
+        string path = TempJsonl.WriteBytes(System.Text.Encoding.UTF8.GetBytes(
+            $"{{\"prompt\": \"a\", \"chosen\": \"{big}\", \"rejected\": \"y\"}}\n{{\"prompt\": \"b\", \"chosen\": \"x\", \"rejected\": \"{big}\"}}"));
+        var (prompts, report) = PreferenceReader.ReadAll(path);
+        Assert.Equal(2, report.Prompts);
+        Assert.Equal(big, prompts[0].Chosen.Text);
+        Assert.Equal(big, prompts[1].Candidates[1].Text);
+    }
+
+    [Fact]
     public void PromptCandidatesRoundTripThroughJson()
     {
         var (prompts, _) = TempJsonl.Read(
             """{"id": "q", "prompt": "p", "answers": [{"answer": "a", "rank": 2}, {"answer": "b", "rank": 1}]}""");
         string json = JsonSerializer.Serialize(prompts[0]);
+        Assert.DoesNotContain("RejectedIndices", json);   // derived properties stay out of the stored form
         var back = JsonSerializer.Deserialize<PromptCandidates>(json)!;
         Assert.Equal(prompts[0].Id, back.Id);
         Assert.Equal(prompts[0].ChosenIndex, back.ChosenIndex);

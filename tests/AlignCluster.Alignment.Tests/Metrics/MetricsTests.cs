@@ -1,4 +1,6 @@
+using AlignCluster.Alignment.Losses;
 using AlignCluster.Alignment.Metrics;
+using AlignCluster.Torch;
 using M = AlignCluster.Alignment.Metrics.PreferenceMetrics;
 
 namespace AlignCluster.Alignment.Tests.Metrics;
@@ -47,5 +49,13 @@ public class MetricsTests
         // Uniform over 2 rejected → ln 2; one-hot → 0; mean = ln 2 / 2.
         var entropy = SelectionMetrics.MeanKernelEntropy([(zeros, zeros, 0), ([0, 0, 1000], zeros, 0)], beta: 1);
         Assert.Equal(Math.Log(2) / 2, entropy, 12);
+    }
+
+    [Fact]
+    public void TensorBatchGivesTheSameMetrics()
+    {
+        using var scope = DisposeScope.Begin();
+        var batch = new LossBatch(Tensor.From<double>([-1.0, -3, -5, -2], 2, 2), Tensor.From<double>([-2.0, -3, -4, -3], 2, 2));
+        Assert.Equal(M.Compute([[-1, -3], [-5, -2]], [[-2, -3], [-4, -3]], beta: 0.5), M.Compute(batch, beta: 0.5));
     }
 }

@@ -1,4 +1,5 @@
 using AlignCluster.Alignment.Selection;
+using AlignCluster.Alignment.Tests.Data;
 
 namespace AlignCluster.Alignment.Tests.Selection;
 
@@ -148,5 +149,16 @@ public class SelectorTests
         foreach (var kind in Enum.GetValues<SelectorKind>())
             Assert.Equal(kind, SelectorNames.Parse(SelectorNames.Name(kind)));
         Assert.Contains("worst_rated", Assert.Throws<ArgumentException>(() => SelectorNames.Parse("best")).Message);
+    }
+
+    [Fact]
+    public void WorstRatedFromReadPromptUsesRanks()
+    {
+        var (prompts, _) = TempJsonl.Read(
+            """{"prompt": "p", "answers": [{"answer": "a", "rank": 2}, {"answer": "b", "rank": 4}, {"answer": "c", "rank": 1}, {"answer": "d", "rank": 3}]}""");
+        var prompt = prompts[0];
+        double[] zeros = [0, 0, 0, 0];
+        Assert.Equal(2, prompt.ChosenIndex);
+        Assert.Equal([1, 3], prompt.Select(new SelectionOptions(SelectorKind.WorstRated, Count: 2), zeros, zeros, new SelectionRng(1)));
     }
 }

@@ -17,7 +17,7 @@ public class ResumeTests
     {
         CoordinatorGrain.KeepAlivePeriod = TimeSpan.FromSeconds(1);
         string directory = TestConfigs.TempDirectory();
-        var reference = TestConfigs.Tiny("uninterrupted", rounds: 4);
+        var reference = TestConfigs.Tiny("uninterrupted", rounds: 6); // enough rounds that the crash lands mid-run even on a loaded machine
         var crashed = reference with { RunId = "crashed" };
 
         await using (var cluster = await EmbeddedCluster.StartAsync(directory))
