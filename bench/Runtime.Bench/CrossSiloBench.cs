@@ -35,8 +35,8 @@ internal static class CrossSiloBench
         var key = ClusterKey.Generate();
         string[] Args() => ["--cluster:key=" + key, "--cluster:id=bench", "--network:port=0", "--storage:default=local:" + dir.FullName,
             "--Logging:LogLevel:Default=Warning"];
-        using var hostA = SiloHostBuilder.Create(Args(), o => o.AddGrain<BenchEchoGrain>()).Build();
-        using var hostB = SiloHostBuilder.Create(Args(), o => o.AddGrain<BenchEchoGrain>()).Build();
+        using var hostA = SiloHostBuilder.Create(Args(), _ => new RuntimeOptions().AddGrain<BenchEchoGrain>()).Build();
+        using var hostB = SiloHostBuilder.Create(Args(), _ => new RuntimeOptions().AddGrain<BenchEchoGrain>()).Build();
         await hostA.StartAsync();
         await hostB.StartAsync();
         try

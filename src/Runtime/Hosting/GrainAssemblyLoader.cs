@@ -9,6 +9,26 @@ namespace AlignCluster.Runtime.Hosting;
 /// </summary>
 public static class GrainAssemblyLoader
 {
+    /// <summary>
+    /// Loads <paramref name="paths"/> and registers their grains: every grain class and interface, or only the
+    /// classes named in <paramref name="classNames"/> (full names) when that list is not empty.
+    /// </summary>
+    public static void Register(RuntimeOptions options, IReadOnlyList<string> paths, IReadOnlyList<string> classNames)
+    {
+        var assemblies = paths.Select(Load).ToList();
+        if (classNames.Count == 0)
+        {
+            foreach (var assembly in assemblies) options.AddAssembly(assembly);
+            return;
+        }
+        foreach (var name in classNames)
+        {
+            var type = assemblies.Select(a => a.GetType(name, throwOnError: false)).FirstOrDefault(t => t is not null)
+                ?? throw new InvalidOperationException($"grainClasses: {name} is not a type in grainAssemblies ({string.Join(", ", paths)})");
+            options.AddGrain(type);
+        }
+    }
+
     public static Assembly Load(string path)
     {
         var full = Path.GetFullPath(path);

@@ -19,6 +19,8 @@ public sealed class SiloConfig
     public int CpuDevices { get; set; } = 1;
     /// <summary>Extra assemblies (paths) whose grain classes and interfaces this silo hosts.</summary>
     public List<string> GrainAssemblies { get; set; } = [];
+    /// <summary>When set, only these grain classes (full type names) of <see cref="GrainAssemblies"/> are hosted.</summary>
+    public List<string> GrainClasses { get; set; } = [];
     /// <summary>Free-form metadata published in the membership table.</summary>
     public Dictionary<string, string> Metadata { get; set; } = [];
 

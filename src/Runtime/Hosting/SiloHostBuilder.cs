@@ -1,4 +1,5 @@
 using AlignCluster.Runtime.Messaging;
+using AlignCluster.Runtime.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -14,9 +15,10 @@ namespace AlignCluster.Runtime.Hosting;
 public static class SiloHostBuilder
 {
     /// <param name="args">Process arguments.</param>
-    /// <param name="configureRuntime">Registers grain classes, message types and extra stores.</param>
+    /// <param name="createRuntimeOptions">Builds the runtime options (grain classes, message types, services) from the
+    /// silo's default store, which is created from configuration at start; null = empty options.</param>
     /// <param name="deviceDetector">Detects accelerators (e.g. CUDA through the torch binding); null = CPU devices.</param>
-    public static HostApplicationBuilder Create(string[] args, Action<RuntimeOptions>? configureRuntime = null,
+    public static HostApplicationBuilder Create(string[] args, Func<IStateStore, RuntimeOptions>? createRuntimeOptions = null,
         Func<IReadOnlyList<DeviceInfo>>? deviceDetector = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = args });
@@ -29,11 +31,8 @@ public static class SiloHostBuilder
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));   // e.g. --Logging:LogLevel:Default=Warning
 
         var config = builder.Configuration.Get<SiloConfig>() ?? new SiloConfig();
-        var runtimeOptions = new RuntimeOptions();
-        configureRuntime?.Invoke(runtimeOptions);
         builder.Services.AddSingleton(config);
-        builder.Services.AddSingleton(runtimeOptions);
-        builder.Services.AddSingleton(sp => new SiloHostedService(config, runtimeOptions,
+        builder.Services.AddSingleton(sp => new SiloHostedService(config, createRuntimeOptions ?? (_ => new RuntimeOptions()),
             sp.GetRequiredService<IHostApplicationLifetime>(), sp.GetRequiredService<ILogger<SiloHostedService>>(), deviceDetector));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SiloHostedService>());
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));

@@ -13,9 +13,11 @@ namespace AlignCluster.Runtime.Hosting;
 /// runtime, and graceful shutdown (ShuttingDown → deactivate grains and persist their state → Dead → close).
 /// If the cluster declares this silo dead, the runtime stops serving and the host exits with code 3.
 /// </summary>
+/// <param name="createRuntimeOptions">Builds the runtime options (grains, message types, services) given the silo's
+/// default store; the host then adds the configured named stores and grain assemblies.</param>
 public sealed class SiloHostedService(
     SiloConfig config,
-    RuntimeOptions runtimeOptions,
+    Func<IStateStore, RuntimeOptions> createRuntimeOptions,
     IHostApplicationLifetime lifetime,
     ILogger<SiloHostedService> log,
     Func<IReadOnlyList<DeviceInfo>>? deviceDetector = null) : IHostedService
@@ -42,10 +44,11 @@ public sealed class SiloHostedService(
         config.Validate();
         var key = new ClusterKey(config.Cluster.Key!);
         var defaultStore = StateStoreFactory.Create(config.Storage.Default);
+        var runtimeOptions = createRuntimeOptions(defaultStore);
         runtimeOptions.AddStateStore("Default", defaultStore);
         foreach (var (name, spec) in config.Storage.Named) runtimeOptions.AddStateStore(name, StateStoreFactory.Create(spec));
         var membershipStore = string.IsNullOrWhiteSpace(config.Storage.Membership) ? defaultStore : StateStoreFactory.Create(config.Storage.Membership);
-        foreach (var path in config.GrainAssemblies) runtimeOptions.AddAssembly(GrainAssemblyLoader.Load(path));
+        GrainAssemblyLoader.Register(runtimeOptions, config.GrainAssemblies, config.GrainClasses);
         var devices = DeviceDetection.Resolve(config.Devices, deviceDetector, config.CpuDevices);
 
         var router = new EnvelopeRouter();

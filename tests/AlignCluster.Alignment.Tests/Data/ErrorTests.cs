@@ -114,4 +114,12 @@ public class ErrorTests
         AssertError(e, DataErrorKind.EmptyFile, 0, null);
         Assert.Contains("no records", e.Message);
     }
+
+    [Fact]
+    public void ForcedFormatMismatchNamesTheMissingField()
+    {
+        string path = TempJsonl.Write("""{"prompt": "p", "answers": [{"answer": "a", "rank": 1}, {"answer": "b", "rank": 2}]}""");
+        var e = Assert.Throws<DataFormatException>(() => PreferenceReader.ReadAll(path, PreferenceFormat.RatedCompletions));
+        AssertError(e, DataErrorKind.MissingField, 1, "completions");
+    }
 }

@@ -33,6 +33,7 @@ public sealed class MultiProcessClusterTests
         await using var cluster = new LocalClusterProcess(secret, new Dictionary<string, string>
         {
             ["ALIGNCLUSTER_GRAINASSEMBLIES__0"] = typeof(NetCounterGrain).Assembly.Location,
+            ["ALIGNCLUSTER_GRAINCLASSES__0"] = typeof(NetCounterGrain).FullName!,
         });
         await cluster.StartAsync(3);
 
