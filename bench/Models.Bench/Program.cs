@@ -15,7 +15,7 @@ int layers = Arg("--layers", 12), iters = Arg("--iters", 3);
 const int warmup = 1;
 LibTorch.NumThreads = threads;
 
-Console.WriteLine($"machine: {CpuModel()}, {Environment.ProcessorCount} logical cores; threads: {threads} (C# and Python)");
+Console.WriteLine($"machine: {CpuModel()}, {Environment.ProcessorCount} logical cores, load average {LoadAverage()}; threads: {threads} (C# and Python)");
 Console.WriteLine($"model: GPT-2 small shape (vocab 50257, 768 hidden, 12 heads, {layers} layers), float32, batch {batch} × {seq} tokens");
 
 var config = ModelConfig.Parse($$"""
@@ -60,7 +60,10 @@ double shared = Best(() => SequenceScoring.ScoreCandidates(model, prompt, respon
 Console.WriteLine();
 Console.WriteLine($"scoring {k} candidates of {responseLength} tokens after one {promptLength}-token prompt (no grad):");
 Console.WriteLine($"  batched full sequences: {plain:F3} s; prompt once via KV cache: {shared:F3} s; saving {(1 - shared / plain) * 100:F0}% ({plain / shared:F2}× faster)");
+Console.WriteLine($"load average at end: {LoadAverage()}");
 return 0;
+
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 
 void Row(string name, double cs, double python) =>
     Console.WriteLine($"{name,-18} {tokens / cs,10:F0} {tokens / python,13:F0} {cs,8:F3} {python,9:F3} {cs / python,15:F2}");

@@ -41,7 +41,8 @@ public sealed class LanguageModel : IDisposable
         PadId = IdOf(TokenText(tokConfig?["pad_token"])) ?? Config.PadTokenId ?? EosId ?? 0;
 
         var format = ChatTemplate.Detect(ChatTemplateText(tokConfig?["chat_template"]));
-        Template = new ChatTemplate(format, eosText ?? (EosId is { } e ? tokenizer.IdToToken(e) : null));
+        Template = new ChatTemplate(format, eosText ?? (EosId is { } e ? tokenizer.IdToToken(e) : null),
+            TokenText(tokConfig?["bos_token"]) ?? (BosId is { } b ? tokenizer.IdToToken(b) : null));
         var stops = new List<int>();
         if (EosId is { } eos) stops.Add(eos);
         stops.AddRange(Config.EosTokenIds);
@@ -138,6 +139,7 @@ public sealed class LanguageModel : IDisposable
         {
             ChatFormat.ChatMl => "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}",
             ChatFormat.Llama3 => "{{ bos_token }}{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + message['content'] | trim + '<|eot_id|>' }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}",
+            ChatFormat.Inst => "{{ bos_token }}{% for message in messages %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}{% else %}{{ ' ' + message['content'] + eos_token }}{% endif %}{% endfor %}",
             _ => null,
         };
         if (template is not null) tokConfig["chat_template"] = template;

@@ -115,6 +115,13 @@ public sealed class TokenizerTests
         Assert.Equal(ChatFormat.ChatMl, ChatTemplate.Detect("{% for message in messages %}{{'<|im_start|>' + message['role'] }}"));
         Assert.Equal(ChatFormat.Llama3, ChatTemplate.Detect("{{ '<|start_header_id|>' + message['role'] }}"));
         Assert.Equal(ChatFormat.Plain, ChatTemplate.Detect(null));
+        // Mistral-7B-Instruct's template: "{{ bos_token }}…'[INST] ' + message['content'] + ' [/INST]'…message['content'] + eos_token"
+        var inst = new ChatTemplate(ChatFormat.Inst, "</s>", "<s>");
+        Assert.Equal("<s>[INST] Be brief.\n\nHi [/INST]", inst.Prompt(msgs));
+        Assert.Equal("<s>[INST] a [/INST] b</s><s>[INST] c [/INST]",
+            inst.Prompt([new ChatMessage("user", "a"), new ChatMessage("assistant", "b"), new ChatMessage("user", "c")]));
+        Assert.Equal("</s>", inst.EndOfTurn);
+        Assert.Equal(ChatFormat.Inst, ChatTemplate.Detect("{{ bos_token }}{% for message in messages %}{{ '[INST] ' + message['content'] + ' [/INST]' }}"));
     }
 
     [Theory]

@@ -172,7 +172,7 @@ internal sealed partial class ActivationData : IGrainContext, IActivationService
     /// <summary>Crash: drop everything without running grain code or persisting.</summary>
     public void Abandon()
     {
-        MarkDead();
+        foreach (var waiting in MarkDeadAndTakeWaiting()) waiting.Completion.TrySetResult(Bounced);
         StopTimers();
         _lifetime.Cancel();
         _deactivated.TrySetResult();

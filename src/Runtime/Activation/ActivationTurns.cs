@@ -131,6 +131,18 @@ internal sealed partial class ActivationData
         lock (_gate) if (_phase == Phase.Activating) _phase = Phase.Active;
     }
 
+    /// <summary>Final, for a crash: returns the waiting turns (the caller bounces them; running turns finish unobserved).</summary>
+    private List<Turn> MarkDeadAndTakeWaiting()
+    {
+        lock (_gate)
+        {
+            _phase = Phase.Dead;
+            List<Turn> waiting = [.. _waiting];
+            _waiting.Clear();
+            return waiting;
+        }
+    }
+
     /// <summary>Final: the activation runs nothing more; waiting turns are bounced when the current turn ends.</summary>
     private void MarkDead()
     {
