@@ -147,7 +147,7 @@ public static class RunConfigLoader
             $"run_id: '{c.RunId}' must be 1–100 characters of letters, digits, '-', '_' or '.'");
         Check(c.Shards is >= 1 and <= 1024, $"shards: {c.Shards} must be between 1 and 1024");
 
-        Check(c.Policy.Kind is "toy" or "hf", $"policy.kind: '{c.Policy.Kind}' is not one of toy, hf");
+        Check(Policy.PolicyFactory.Kinds.Contains(c.Policy.Kind), $"policy.kind: '{c.Policy.Kind}' is not one of {string.Join(", ", Policy.PolicyFactory.Kinds)}");
         if (c.Policy.Kind == "hf")
             Check(c.Policy.Path is not null && Directory.Exists(c.Policy.Path), $"policy.path: model directory '{c.Policy.Path}' not found");
         Check(c.Policy.MaxResponseLength is >= 1 and <= 4096, $"policy.max_response_length: {c.Policy.MaxResponseLength} must be 1–4096");
@@ -162,7 +162,7 @@ public static class RunConfigLoader
         Check(c.Data.MinLength >= 2 && c.Data.MinLength <= c.Data.MaxLength && c.Data.MaxLength <= 12,
             $"data.min_length/max_length: {c.Data.MinLength}..{c.Data.MaxLength} must satisfy 2 ≤ min ≤ max ≤ 12");
         Check(c.Data.DemonstrationNoise is >= 0 and <= 1, $"data.demonstration_noise: {c.Data.DemonstrationNoise} must be in [0, 1]");
-        if (c.Policy.Kind == "toy")
+        if (c.Policy.Kind is "toy" or "gpt2" or "llama") // the toy vocabulary's policies: answers are digits + end token
             Check(c.Policy.MaxResponseLength >= c.Data.MaxLength + 1,
                 $"policy.max_response_length: {c.Policy.MaxResponseLength} is too short for answers of {c.Data.MaxLength} digits plus the end token");
         long distinct = Enumerable.Range(c.Data.MinLength, Math.Max(0, c.Data.MaxLength - c.Data.MinLength + 1)).Sum(l => (long)Math.Pow(10, Math.Min(l, 15)));
