@@ -66,10 +66,11 @@ public sealed class RuntimeOptions
         return this;
     }
 
-    /// <summary>Registers every concrete grain class and grain interface of an assembly.</summary>
+    /// <summary>Registers every public concrete grain class and public grain interface of an assembly (grain
+    /// references are generated proxies, so grain interfaces must be public anyway).</summary>
     public RuntimeOptions AddAssembly(Assembly assembly)
     {
-        foreach (var t in assembly.GetTypes())
+        foreach (var t in assembly.GetExportedTypes())
         {
             if (IsGrainInterface(t)) AddGrainInterface(t);
             else if (t.IsClass && !t.IsAbstract && typeof(Grain).IsAssignableFrom(t)) AddGrain(t);

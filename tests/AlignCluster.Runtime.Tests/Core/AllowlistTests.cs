@@ -18,12 +18,14 @@ public sealed class HidesAnObject
 [GenerateSerializer]
 public sealed record Allowed(string Name, int[] Values, Dictionary<string, double> Scores, Allowed? Next);
 
-public interface IBadArgumentGrain : IGrainWithStringKey
+// Internal: AddAssembly registers public types only, so hosts that load this test assembly as a grain assembly
+// (the multi-process tests) do not meet these deliberately bad interfaces.
+internal interface IBadArgumentGrain : IGrainWithStringKey
 {
     Task Take(Unregistered value);
 }
 
-public interface IBadMemberGrain : IGrainWithStringKey
+internal interface IBadMemberGrain : IGrainWithStringKey
 {
     Task<HidesAnObject> Give();
 }

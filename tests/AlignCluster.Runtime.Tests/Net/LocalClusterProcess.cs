@@ -6,7 +6,7 @@ using System.Text.RegularExpressions;
 namespace AlignCluster.Runtime.Tests.Net;
 
 /// <summary>Drives deploy/local/cluster.sh for the multi-process tests: start N silo processes, kill one, stop all.</summary>
-internal sealed partial class LocalClusterProcess : IAsyncDisposable
+public sealed partial class LocalClusterProcess : IAsyncDisposable
 {
     public sealed record Silo(string Address, string Gateway, int Pid);
 
