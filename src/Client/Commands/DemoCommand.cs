@@ -16,18 +16,25 @@ internal static class DemoCommand
         var noise = new Option<bool>("--inject-noise") { Description = "Add MC-PO Table 2's corrupted chosen (two tokens swapped) to every candidate set." };
         var output = new Option<string>("--out") { Description = "Output directory (results.json, runs.json, plots/, state/).", DefaultValueFactory = _ => "demo-out" };
         var methods = new Option<string?>("--methods") { Description = $"Comma-separated subset of: {string.Join(", ", DemoProtocol.Methods.Select(m => m.Name))}." };
+        var policy = new Option<string>("--policy")
+        {
+            Description = "Policy kind: toy (plain C# log-linear, default) or gpt2 / llama (tiny transformers on libtorch).",
+            DefaultValueFactory = _ => "toy",
+        };
         var otlp = CommonOptions.OtlpEndpoint();
         var command = new Command("demo", "Run the preference-optimization experiment (DPO vs MC-PO vs ablations) on the embedded cluster.")
         {
-            quick, seeds, noise, output, methods, otlp,
+            quick, seeds, noise, output, methods, policy, otlp,
         };
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
             int seedCount = parse.GetValue(seeds);
             if (seedCount < 1) throw new ClientException($"--seeds: {seedCount} must be ≥ 1");
             var chosen = SelectMethods(parse.GetValue(methods));
+            string policyKind = parse.GetValue(policy)!;
+            if (policyKind is not ("toy" or "gpt2" or "llama")) throw new ClientException($"--policy: '{policyKind}' is not one of toy, gpt2, llama");
             var options = new DemoOptions(parse.GetValue(output)!, parse.GetValue(quick), seedCount, parse.GetValue(noise), chosen,
-                Math.Max(1, Environment.ProcessorCount));
+                Math.Max(1, Environment.ProcessorCount), PolicyCustomization(policyKind));
             AnsiConsole.MarkupLine($"[bold]AlignCluster demo[/]: {chosen.Count} methods × {seedCount} seeds, reverse-digits task, " +
                 $"{(options.Quick ? "quick" : "full")} size{(options.InjectNoise ? ", corrupted-chosen noise injected" : "")}; embedded cluster, {options.Parallelism} runs at a time");
             using var telemetry = ClientTelemetry.Start(parse.GetValue(otlp), "aligncluster-demo");
@@ -37,6 +44,17 @@ internal static class DemoCommand
         }));
         return command;
     }
+
+    /// <summary>
+    /// The demo's configs are tuned for the toy policy; a transformer keeps the protocol and takes Adam-sized learning
+    /// rates (the toy's 0.02 is too large for a transformer) and a little weight decay.
+    /// </summary>
+    private static Func<RunConfig, RunConfig>? PolicyCustomization(string kind) => kind == "toy" ? null : config => config with
+    {
+        Policy = config.Policy with { Kind = kind, WeightDecay = 0.01 },
+        Sft = config.Sft with { LearningRate = 3e-3 },
+        Training = config.Training with { LearningRate = 1e-3 },
+    };
 
     private static List<DemoMethod> SelectMethods(string? list)
     {

@@ -103,6 +103,40 @@ public static class RunConfigLoader
         return writer.ToString();
     }
 
+    /// <summary>Losses defined on exactly one (chosen, rejected) pair: they need one negative per example.</summary>
+    private static readonly HashSet<string> PairOnlyLosses = ["exo_pref", "pair_single"];
+
+    /// <summary>
+    /// loss.name against the alignment registry; each loss.parameters entry through that loss's own range checks
+    /// (docs/alignment.md), one error per field. <c>beta</c> is accepted for every loss (the MC kernel's β).
+    /// </summary>
+    private static void ValidateLoss(RunConfig c, List<string> errors)
+    {
+        var known = Training.LossRegistry.Names;
+        var name = known.FirstOrDefault(n => string.Equals(n, c.Loss.Name, StringComparison.OrdinalIgnoreCase));
+        if (name is null)
+        {
+            errors.Add($"loss.name: unknown loss '{c.Loss.Name}'; known: {string.Join(", ", known)}");
+            return;
+        }
+        var library = Alignment.Losses.LossRegistry.Get(name);
+        foreach (var (key, value) in c.Loss.Parameters)
+        {
+            if (!double.IsFinite(value)) errors.Add($"loss.parameters.{key}: {value} is not a finite number");
+            else if (key == Training.LossRegistry.KernelBeta && !library.Defaults.ContainsKey(key))
+            {
+                if (value <= 0) errors.Add($"loss.parameters.beta: {value} must be > 0 (the MC kernel's β)");
+            }
+            else
+            {
+                try { library.Resolve(new Dictionary<string, double> { [key] = value }); }
+                catch (ArgumentException e) { errors.Add($"loss.parameters.{key}: {e.Message}"); }
+            }
+        }
+        if (PairOnlyLosses.Contains(name) && c.Selection.Negatives != 1 && c.Selection.Strategy != "all")
+            errors.Add($"selection.negatives: {name} compares the chosen with exactly one negative, got {c.Selection.Negatives} (use 1, or strategy all for one pair per negative)");
+    }
+
     /// <summary>Every problem with a config, one line each, naming the field.</summary>
     public static List<string> Validate(RunConfig c)
     {
@@ -113,7 +147,7 @@ public static class RunConfigLoader
             $"run_id: '{c.RunId}' must be 1–100 characters of letters, digits, '-', '_' or '.'");
         Check(c.Shards is >= 1 and <= 1024, $"shards: {c.Shards} must be between 1 and 1024");
 
-        Check(c.Policy.Kind is "toy" or "hf", $"policy.kind: '{c.Policy.Kind}' is not one of toy, hf");
+        Check(Policy.PolicyFactory.Kinds.Contains(c.Policy.Kind), $"policy.kind: '{c.Policy.Kind}' is not one of {string.Join(", ", Policy.PolicyFactory.Kinds)}");
         if (c.Policy.Kind == "hf")
             Check(c.Policy.Path is not null && Directory.Exists(c.Policy.Path), $"policy.path: model directory '{c.Policy.Path}' not found");
         Check(c.Policy.MaxResponseLength is >= 1 and <= 4096, $"policy.max_response_length: {c.Policy.MaxResponseLength} must be 1–4096");
@@ -128,7 +162,7 @@ public static class RunConfigLoader
         Check(c.Data.MinLength >= 2 && c.Data.MinLength <= c.Data.MaxLength && c.Data.MaxLength <= 12,
             $"data.min_length/max_length: {c.Data.MinLength}..{c.Data.MaxLength} must satisfy 2 ≤ min ≤ max ≤ 12");
         Check(c.Data.DemonstrationNoise is >= 0 and <= 1, $"data.demonstration_noise: {c.Data.DemonstrationNoise} must be in [0, 1]");
-        if (c.Policy.Kind == "toy")
+        if (c.Policy.Kind is "toy" or "gpt2" or "llama") // the toy vocabulary's policies: answers are digits + end token
             Check(c.Policy.MaxResponseLength >= c.Data.MaxLength + 1,
                 $"policy.max_response_length: {c.Policy.MaxResponseLength} is too short for answers of {c.Data.MaxLength} digits plus the end token");
         long distinct = Enumerable.Range(c.Data.MinLength, Math.Max(0, c.Data.MaxLength - c.Data.MinLength + 1)).Sum(l => (long)Math.Pow(10, Math.Min(l, 15)));
@@ -141,13 +175,7 @@ public static class RunConfigLoader
             "candidates.temperatures: need at least one finite temperature > 0");
         Check(c.Candidates.PerTemperature >= 1, $"candidates.per_temperature: {c.Candidates.PerTemperature} must be ≥ 1");
 
-        if (!Training.LossRegistry.Names.Contains(c.Loss.Name))
-            errors.Add($"loss.name: unknown loss '{c.Loss.Name}'; known: {string.Join(", ", Training.LossRegistry.Names)}");
-        foreach (var (key, value) in c.Loss.Parameters)
-            Check(double.IsFinite(value), $"loss.parameters.{key}: {value} is not a finite number");
-        Check(c.Loss.Parameters.GetValueOrDefault("beta", 0.1) > 0, "loss.parameters.beta: must be > 0");
-        Check(c.Loss.Parameters.GetValueOrDefault("epsilon", 1e-3) is > 0 and < 0.5, "loss.parameters.epsilon: must be in (0, 0.5)");
-        Check(c.Loss.Name != "minor_dpo" || c.Selection.Negatives == 1, "selection.negatives: minor_dpo takes exactly one negative");
+        ValidateLoss(c, errors);
 
         Check(Selection.NegativeSelector.Strategies.Contains(c.Selection.Strategy),
             $"selection.strategy: unknown '{c.Selection.Strategy}'; known: {string.Join(", ", Selection.NegativeSelector.Strategies)}");

@@ -17,11 +17,17 @@ public sealed record LossInputs(double[] PolicyLogProbs, double[] ReferenceLogPr
 /// <summary>A loss value for one prompt and its gradient with respect to every policy log-prob of <see cref="LossInputs"/>.</summary>
 public sealed record LossValue(double Loss, double[] GradientWrtPolicyLogProbs);
 
-/// <summary>A preference loss as a function of per-sequence log-probs (ALGORITHMS.md), returning value and exact gradient.</summary>
+/// <summary>
+/// A preference loss as a function of per-sequence log-probs (ALGORITHMS.md), returning value and exact gradient.
+/// The one implementation is <see cref="AlignmentGroupLoss"/>, over the alignment library's losses.
+/// </summary>
 public interface IGroupLoss
 {
     string Name { get; }
-    /// <summary>true: takes the whole candidate set of a prompt (MPPO, EXO-rw); false: the chosen and the selected negatives.</summary>
+    /// <summary>
+    /// true: takes the whole candidate set of a prompt (MPPO's point/multi-pair/list losses, exo_rw, dpo_rw);
+    /// false: the chosen and the selected negatives.
+    /// </summary>
     bool WholeGroup { get; }
     LossValue Evaluate(LossInputs inputs);
 }

@@ -3,24 +3,40 @@ using AlignCluster.Interfaces;
 namespace AlignCluster.Grains.Training;
 
 /// <summary>
-/// The losses a trainer can run, by name, with their documented defaults:
-/// dpo / cd (β = 0.1), minor_dpo (β = 0.1), pair_mnm (no parameters), exo_pref (beta_pi = 0.5, epsilon = 1e-3),
-/// exo_rw (beta_pi = 0.5, beta_r = 0.1).
+/// The losses a trainer can run: every loss of the alignment library's registry (ALGORITHMS.md's names, defaults and
+/// range checks in docs/alignment.md), reached through <see cref="AlignmentGroupLoss"/>. The cluster's config names
+/// are the registry's names, so no name is mapped.
 /// </summary>
 public static class LossRegistry
 {
-    public static readonly IReadOnlyList<string> Names = ["dpo", "cd", "minor_dpo", "pair_mnm", "exo_pref", "exo_rw"];
+    /// <summary>
+    /// <c>loss.parameters.beta</c> is also the MC kernel's β of negative selection (and the metric β), so every loss
+    /// accepts it; it reaches the loss only when the loss takes a β.
+    /// </summary>
+    public const string KernelBeta = "beta";
 
-    /// <summary>The loss for a spec; unknown names raise an error listing the known ones.</summary>
-    public static IGroupLoss Create(LossSpec spec) => spec.Name switch
+    /// <summary>Every loss name the trainer accepts.</summary>
+    public static IReadOnlyList<string> Names { get; } = [.. Alignment.Losses.LossRegistry.Names];
+
+    /// <summary>The loss for a spec. Unknown names (error lists the known ones), unknown hyper-parameters and out-of-range values raise ArgumentException.</summary>
+    public static AlignmentGroupLoss Create(LossSpec spec)
     {
-        "dpo" or "cd" => new ContrastiveDivergenceLoss(spec.Name, spec.Get("beta", 0.1)),
-        "minor_dpo" => new MinorDpoLoss(spec.Get("beta", 0.1)),
-        "pair_mnm" => new PairMnmLoss(),
-        "exo_pref" or "exo_rw" => new ExoLoss(spec.Name, spec.Get("beta_pi", 0.5), spec.Get("beta_r", 0.1), spec.Get("epsilon", 1e-3)),
-        _ => throw new ArgumentException($"unknown loss '{spec.Name}'; known: {string.Join(", ", Names)}"),
-    };
+        var library = Alignment.Losses.LossRegistry.Get(spec.Name);
+        return new AlignmentGroupLoss(library, LossParameters(library, spec.Parameters));
+    }
 
-    /// <summary>β used for the TRL reward metrics (rewards/* = β·ρ): the loss's β, or beta_pi for EXO, else 0.1.</summary>
-    public static double MetricBeta(LossSpec spec) => spec.Get("beta", spec.Get("beta_pi", 0.1));
+    /// <summary>The config's parameters that go to the loss: all of them, except a <c>beta</c> the loss does not take.</summary>
+    public static Dictionary<string, double> LossParameters(Alignment.Losses.LossSpec library, IReadOnlyDictionary<string, double> parameters) =>
+        parameters.Where(p => p.Key != KernelBeta || library.Defaults.ContainsKey(KernelBeta)).ToDictionary(p => p.Key, p => p.Value);
+
+    /// <summary>
+    /// β used for the TRL reward metrics (rewards/* = β·ρ): the configured <c>beta</c>, else the loss's β (default
+    /// included), else its beta_pi (EXO, dpo_rw), else 0.1.
+    /// </summary>
+    public static double MetricBeta(LossSpec spec)
+    {
+        if (spec.Parameters.TryGetValue(KernelBeta, out double beta)) return beta;
+        var resolved = Create(spec).Parameters;
+        return resolved.TryGetValue("beta", out beta) ? beta : resolved.TryGetValue("beta_pi", out double betaPi) ? betaPi : 0.1;
+    }
 }

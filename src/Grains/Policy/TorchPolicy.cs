@@ -1,0 +1,279 @@
+using AlignCluster.Grains.Demo;
+using AlignCluster.Interfaces;
+using AlignCluster.Models;
+using AlignCluster.Models.Nn;
+using AlignCluster.Torch;
+using AlignCluster.Torch.NN;
+using AlignCluster.Torch.Optim;
+
+namespace AlignCluster.Grains.Policy;
+
+/// <summary>
+/// A transformer policy on libtorch: an <see cref="CausalLM"/> (GPT-2 or Llama family) with an AdamW optimizer.
+/// Kinds: <c>hf</c> loads a Hugging Face model directory (its own tokenizer ids, prompts used as given);
+/// <c>gpt2</c> and <c>llama</c> create a tiny randomly initialized model over the demo's <see cref="ToyVocabulary"/>
+/// (every prompt is fed as [BOS] + prompt, so the first response token always has context).
+/// <para>
+/// Every call opens its own <see cref="DisposeScope"/> and finishes it before returning (no await inside), so
+/// intermediate tensors are freed deterministically and the policy may be called from any thread, one call at a time
+/// (the trainer grain serializes calls). Gradients live in the parameters between
+/// <see cref="AccumulateGradient"/> and <see cref="OptimizerStep"/>.
+/// </para>
+/// </summary>
+public sealed class TorchPolicy : IPolicyModel, IDisposable
+{
+    /// <summary>Sequences per forward pass when scoring or back-propagating (bounds peak memory).</summary>
+    private const int BatchSize = 64;
+
+    /// <summary>Width, depth and heads of the from-scratch models: small enough for the demo on 2 CPU cores.</summary>
+    public const int TinyHidden = 48, TinyLayers = 2, TinyHeads = 4;
+
+    private readonly CausalLM _model;
+    private readonly (string Name, Parameter Parameter)[] _parameters; // optimizer order = state-dict order
+    private readonly AdamW _optimizer;
+    private readonly int[] _promptPrefix;                               // prepended to every prompt ([BOS] or none)
+    private readonly int _padId;
+    private readonly HashSet<int> _stopIds;
+    private readonly int _maxResponse;
+    private readonly double _weightDecay, _gradClip;
+    private bool _hasGradient;
+
+    private TorchPolicy(string kind, CausalLM model, int[] promptPrefix, int padId, IEnumerable<int> stopIds,
+        int maxResponse, double weightDecay, double gradClip)
+    {
+        Kind = kind;
+        _model = model;
+        _model.Eval(); // our models have no dropout; eval only documents that the forward is deterministic
+        _parameters = model.NamedParameters().ToArray();
+        _optimizer = new AdamW(_parameters.Select(p => p.Parameter), weightDecay: weightDecay);
+        _promptPrefix = promptPrefix;
+        _padId = padId;
+        _stopIds = stopIds.ToHashSet();
+        _maxResponse = maxResponse;
+        _weightDecay = weightDecay;
+        _gradClip = gradClip;
+    }
+
+    /// <summary>Builds the policy <paramref name="spec"/> names (kind gpt2, llama or hf).</summary>
+    public static TorchPolicy Create(PolicySpec spec)
+    {
+        if (spec.Kind == "hf")
+        {
+            if (string.IsNullOrEmpty(spec.Path)) throw new ArgumentException("policy kind 'hf' needs policy.path (a Hugging Face model directory)");
+            // The policy owns the loaded network (the LanguageModel's Dispose would only dispose that network).
+            var loaded = LanguageModel.Load(spec.Path);
+            // The prompt is used as given (already formatted, BOS included); only an empty one gets BOS (or EOS) as context.
+            return new TorchPolicy("hf", loaded.Network, [], loaded.PadId, loaded.StopTokenIds, spec.MaxResponseLength, spec.WeightDecay, spec.GradClip)
+            {
+                _emptyPromptContext = loaded.BosId ?? loaded.EosId ?? loaded.PadId,
+            };
+        }
+        var config = TinyConfig(spec.Kind, spec.MaxPromptLength, spec.MaxResponseLength);
+        using var generator = new Generator(spec.Seed);
+        return FromScratch(spec.Kind, CausalLM.Create(config, DType.Float32, generator), spec);
+    }
+
+    private static TorchPolicy FromScratch(string kind, CausalLM model, PolicySpec spec) =>
+        new(kind, model, [ToyVocabulary.Bos], ToyVocabulary.Pad, [ToyVocabulary.Eos], spec.MaxResponseLength, spec.WeightDecay, spec.GradClip)
+        {
+            _spec = spec,
+        };
+
+    private PolicySpec? _spec;            // gpt2/llama: what built this policy (Snapshot rebuilds from it)
+    private int? _emptyPromptContext;     // hf: the token an empty prompt is replaced by
+
+    /// <summary>
+    /// The from-scratch architecture of kind gpt2 or llama over the toy vocabulary: <see cref="TinyLayers"/> blocks of
+    /// width <see cref="TinyHidden"/>, positions for BOS + the longest prompt + the longest response.
+    /// </summary>
+    public static ModelConfig TinyConfig(string kind, int maxPromptLength, int maxResponseLength)
+    {
+        int positions = 1 + maxPromptLength + maxResponseLength;
+        var common = new ModelConfig
+        {
+            ModelType = kind, VocabSize = ToyVocabulary.Size, HiddenSize = TinyHidden, NumLayers = TinyLayers, NumHeads = TinyHeads,
+            NumKvHeads = TinyHeads, HeadDim = TinyHidden / TinyHeads, IntermediateSize = 4 * TinyHidden, MaxPositions = positions,
+            BosTokenId = ToyVocabulary.Bos, EosTokenIds = [ToyVocabulary.Eos], PadTokenId = ToyVocabulary.Pad,
+        };
+        return kind switch
+        {
+            // GPT-2: LayerNorm, learned positions, tied LM head, biases everywhere (HF defaults).
+            "gpt2" => common with { TieWordEmbeddings = true, QkvBias = true, OutputProjBias = true, MlpBias = true },
+            // Llama: RMSNorm, RoPE, SwiGLU (intermediate ≈ 8/3·C), grouped-query attention with 2 KV heads.
+            "llama" => common with { NumKvHeads = TinyHeads / 2, IntermediateSize = 128, NormEps = 1e-6 },
+            _ => throw new ArgumentException($"unknown transformer policy kind '{kind}'; known: gpt2, llama, hf"),
+        };
+    }
+
+    /// <summary>A new network with <paramref name="source"/>'s architecture and a copy of its weights.</summary>
+    private static CausalLM CloneOf(CausalLM source)
+    {
+        var copy = CausalLM.Create(source.Config, source.DType);
+        copy.LoadStateDict(source.StateDict()); // copies values (no shared storage)
+        return copy;
+    }
+
+    /// <inheritdoc />
+    public string Kind { get; }
+
+    /// <summary>The network (tests compare against its logits).</summary>
+    public CausalLM Network => _model;
+
+    /// <summary>The token ids the model sees for <paramref name="prompt"/>: the kind's prefix, then the prompt.</summary>
+    public int[] ModelPrompt(int[] prompt) =>
+        prompt.Length == 0 && _emptyPromptContext is { } context ? [context] : [.. _promptPrefix, .. prompt];
+
+    private List<ScoringRow> Rows(IEnumerable<Sequence> sequences) =>
+        sequences.Select(s => new ScoringRow(ModelPrompt(s.Prompt), s.Response)).ToList();
+
+    /// <inheritdoc />
+    public double[] LogProbs(IReadOnlyList<Sequence> sequences)
+    {
+        if (sequences.Count == 0) return [];
+        // Score opens its own no-grad mode and dispose scopes per batch.
+        return SequenceScoring.Score(_model, Rows(sequences), _padId, BatchSize).Select(s => s.Sum).ToArray();
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Back-propagates the surrogate Σ_i w_i·logp_i per batch; libtorch adds into each parameter's .grad.</remarks>
+    public void AccumulateGradient(IReadOnlyList<Sequence> sequences, IReadOnlyList<double> weights)
+    {
+        if (weights.Count != sequences.Count)
+            throw new ArgumentException($"{sequences.Count} sequences but {weights.Count} weights");
+        for (int start = 0; start < sequences.Count; start += BatchSize)
+        {
+            int n = Math.Min(BatchSize, sequences.Count - start);
+            var w = new float[n];
+            for (int i = 0; i < n; i++) w[i] = (float)weights[start + i];
+            if (w.All(x => x == 0)) continue; // nothing to add
+            using var scope = DisposeScope.Begin();
+            using var grad = Autograd.EnableGrad();
+            using var logps = SequenceScoring.Compute(_model, Rows(sequences.Skip(start).Take(n)), _padId);  // (B)
+            var surrogate = logps.Sum.Mul(Tensor.From<float>(w).To(logps.Sum.Device)).Sum();                // ()
+            surrogate.Backward();
+            _hasGradient = true;
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>No accumulated gradient (every weight was 0): nothing to step, returns 0.</remarks>
+    public double OptimizerStep(double learningRate)
+    {
+        if (!_hasGradient) return 0;
+        using var scope = DisposeScope.Begin();
+        double norm = GradientClipping.ClipGradNorm(_parameters.Select(p => p.Parameter),
+            _gradClip > 0 ? _gradClip : double.PositiveInfinity);
+        _optimizer.LearningRate = learningRate;
+        _optimizer.Step(); // descends .grad = ∂loss/∂θ (the weights given to AccumulateGradient are ∂loss/∂logp)
+        _optimizer.ZeroGrad();
+        _hasGradient = false;
+        return norm;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Decodes one token at a time with a KV cache; tokens are drawn by <see cref="Generation.Sample"/> from a libtorch
+    /// generator seeded by one draw of <paramref name="random"/>, so a seed fixes the response.
+    /// </remarks>
+    public (int[] Response, double LogProb) Sample(int[] prompt, double temperature, int maxNewTokens, SeededRandom random)
+    {
+        var context = ModelPrompt(prompt);
+        int budget = Math.Min(maxNewTokens, _maxResponse);
+        if (_model.Config.Family == ModelFamily.Gpt2) budget = Math.Min(budget, _model.Config.MaxPositions - context.Length);
+        var options = new GenerationOptions { Temperature = temperature };
+        var response = new List<int>();
+        var device = _model.DeviceOfParameters();
+        using (Autograd.NoGrad())
+        using (var generator = new Generator(random.NextULong()))
+        using (var cache = new KvCache(_model.Config.NumLayers))
+        {
+            long[] input = context.Select(t => (long)t).ToArray();
+            for (int step = 0; step < budget; step++)
+            {
+                using var scope = DisposeScope.Begin();
+                var logits = _model.Forward(Tensor.From<long>(input, 1, input.Length).To(device), null, cache); // (1, T, V)
+                var last = logits.Select(1, input.Length - 1);                                                  // (1, V)
+                int token = (int)Generation.Sample(last, options, generator).Cpu().ToArray<long>()[0];
+                response.Add(token);
+                if (_stopIds.Contains(token)) break;
+                input = [token];                                                                                // (1, 1) next
+            }
+        }
+        var ids = response.ToArray();
+        return (ids, ids.Length == 0 ? 0 : LogProbs([new Sequence(prompt, ids)])[0]);
+    }
+
+    /// <inheritdoc />
+    public IPolicyModel Snapshot()
+    {
+        var copy = CloneOf(_model);
+        return _spec is { } spec
+            ? FromScratch(Kind, copy, spec)
+            : new TorchPolicy(Kind, copy, _promptPrefix, _padId, _stopIds, _maxResponse, _weightDecay, _gradClip) { _emptyPromptContext = _emptyPromptContext };
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Weights under their Hugging Face names (float32, HF order), then "optimizer.{name}.exp_avg" /
+    /// "optimizer.{name}.exp_avg_sq" per parameter and "optimizer.step"; the config is the model's config.json.
+    /// </remarks>
+    public PolicyState Save()
+    {
+        using var scope = DisposeScope.Begin();
+        var tensors = new List<NamedTensor>();
+        var weights = _model.StateDict();
+        foreach (var (name, _) in WeightLayout.Expected(_model.Config))
+            tensors.Add(ToNamed(name, weights[name]));
+        var optimizer = _optimizer.StateDict();
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            tensors.Add(ToNamed($"optimizer.{_parameters[i].Name}.exp_avg", optimizer[$"0.{i}.exp_avg"]));
+            tensors.Add(ToNamed($"optimizer.{_parameters[i].Name}.exp_avg_sq", optimizer[$"0.{i}.exp_avg_sq"]));
+        }
+        tensors.Add(new NamedTensor("optimizer.step", [1], [optimizer["step"].ToInt64()])); // "step" is a new tensor: the scope frees it
+        return new PolicyState(_model.Config.ToJson(), tensors);
+    }
+
+    private static NamedTensor ToNamed(string name, Tensor t) => new(name, t.Shape, t.To(DType.Float32).Cpu().ToArray<float>());
+
+    /// <inheritdoc />
+    /// <remarks>Every weight must be present with its shape; optimizer tensors are optional (absent: fresh moments).</remarks>
+    public void Load(PolicyState state)
+    {
+        using var scope = DisposeScope.Begin();
+        var byName = new Dictionary<string, NamedTensor>();
+        foreach (var t in state.Tensors)
+            if (!byName.TryAdd(t.Name, t)) throw new InvalidDataException($"{Kind} policy checkpoint: tensor '{t.Name}' appears twice");
+        Tensor ToTensor(NamedTensor t) => t.Values.LongLength == t.Shape.Aggregate(1L, (a, b) => a * b)
+            ? Tensor.From<float>(t.Values, t.Shape)
+            : throw new InvalidDataException($"{Kind} policy checkpoint: tensor '{t.Name}' has {t.Values.Length} values for shape [{string.Join(", ", t.Shape)}]");
+
+        var weights = byName.Values.Where(t => !t.Name.StartsWith("optimizer.", StringComparison.Ordinal))
+            .ToDictionary(t => t.Name, ToTensor);
+        try { _model.LoadStateDict(weights); }
+        catch (TorchException e) { throw new InvalidDataException($"{Kind} policy checkpoint does not fit the model: {e.Message}", e); }
+
+        if (byName.TryGetValue("optimizer.step", out var step))
+        {
+            var moments = new Dictionary<string, Tensor> { ["step"] = Tensor.FromScalar((long)step.Values[0], DType.Int64) };
+            for (int i = 0; i < _parameters.Length; i++)
+                foreach (var buffer in new[] { "exp_avg", "exp_avg_sq" })
+                {
+                    string name = $"optimizer.{_parameters[i].Name}.{buffer}";
+                    moments[$"0.{i}.{buffer}"] = byName.TryGetValue(name, out var t) ? ToTensor(t)
+                        : throw new InvalidDataException($"{Kind} policy checkpoint has optimizer.step but no '{name}'");
+                }
+            try { _optimizer.LoadStateDict(moments); }
+            catch (TorchException e) { throw new InvalidDataException($"{Kind} policy checkpoint: optimizer state does not fit: {e.Message}", e); }
+        }
+        _optimizer.ZeroGrad();
+        _hasGradient = false;
+    }
+
+    /// <summary>Frees the weights and optimizer moments (native memory).</summary>
+    public void Dispose()
+    {
+        _optimizer.Dispose();
+        _model.Dispose();
+    }
+}
