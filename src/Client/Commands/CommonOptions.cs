@@ -12,9 +12,15 @@ internal static class CommonOptions
         DefaultValueFactory = _ => ".aligncluster",
     };
 
-    public static Option<string?> Cluster() => new("--cluster")
+    public static Option<string[]> Cluster() => new("--cluster")
     {
-        Description = "Connect to running silos (host:port of a gateway) instead of the embedded cluster.",
+        Description = "Connect to running silos through this gateway (host:port; repeatable or comma-separated) instead of the embedded cluster.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public static Option<string?> ClusterKeyFile() => new("--cluster-key-file")
+    {
+        Description = $"With --cluster: file holding the cluster key (default: ${RemoteCluster.KeyVariable}).",
     };
 
     public static Option<string?> OtlpEndpoint() => new("--otlp-endpoint")
@@ -26,10 +32,10 @@ internal static class CommonOptions
 
     public static Option<int?> Round() => new("--round") { Description = "Checkpoint round (default: the newest)." };
 
-    /// <summary>Connecting to silos over the network is not wired into the client yet; say so instead of ignoring it.</summary>
-    public static void RejectCluster(string? endpoint)
+    /// <summary>For commands not wired to running silos yet: say so instead of ignoring --cluster.</summary>
+    public static void RejectCluster(string[]? endpoints)
     {
-        if (endpoint is not null)
-            throw new ClientException($"--cluster {endpoint}: connecting to running silos is not available in this build yet; run without --cluster (embedded cluster)");
+        if (endpoints is { Length: > 0 })
+            throw new ClientException($"--cluster {string.Join(",", endpoints)}: connecting to running silos is not available in this build yet; run without --cluster (embedded cluster)");
     }
 }

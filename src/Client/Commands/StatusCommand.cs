@@ -6,18 +6,23 @@ using Spectre.Console;
 
 namespace AlignCluster.Client.Commands;
 
-/// <summary>`aligncluster status [--run ID]`: the cluster, and every run's state (or one run's rounds). Never resumes a run.</summary>
+/// <summary>`aligncluster status [--run ID] [--cluster host:port]`: the cluster, and every run's state (or one run's rounds). Never resumes a run.</summary>
 internal static class StatusCommand
 {
     public static Command Create()
     {
         var state = CommonOptions.State();
         var cluster = CommonOptions.Cluster();
+        var keyFile = CommonOptions.ClusterKeyFile();
         var run = new Option<string?>("--run") { Description = "Show one run's rounds." };
-        var command = new Command("status", "Show the cluster and its runs.") { state, cluster, run };
+        var command = new Command("status", "Show the cluster and its runs.") { state, cluster, keyFile, run };
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
-            CommonOptions.RejectCluster(parse.GetValue(cluster));
+            if (parse.GetValue(cluster) is { Length: > 0 } gateways)
+            {
+                await using var remote = await RemoteCluster.ConnectAsync(gateways, parse.GetValue(keyFile), ct);
+                return await RemoteCommands.PrintStatusAsync(remote, parse.GetValue(run));
+            }
             string directory = parse.GetValue(state)!;
             if (!Directory.Exists(directory)) throw new ClientException($"no cluster state in '{Path.GetFullPath(directory)}' (pass --state DIR)");
             await using var embedded = await EmbeddedCluster.StartAsync(directory, autoResume: false);

@@ -9,7 +9,7 @@ namespace AlignCluster.Client.Commands;
 
 /// <summary>
 /// `aligncluster train --config run.yaml [--set key=value]… [--resume]`: one run on the embedded cluster (state in
-/// --state). The config is validated before anything is written: bad input leaves no run and no checkpoint behind.
+/// --state), or with `--cluster host:port` on running silos. The config is validated before anything is written: bad input leaves no run and no checkpoint behind.
 /// </summary>
 internal static class TrainCommand
 {
@@ -20,16 +20,17 @@ internal static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue an existing run from its last checkpoint." };
         var state = CommonOptions.State();
         var cluster = CommonOptions.Cluster();
+        var keyFile = CommonOptions.ClusterKeyFile();
+        var detach = new Option<bool>("--detach") { Description = "With --cluster: submit the run and return without following it." };
         var run = new Option<string?>("--run") { Description = "With --resume: the run to continue (its stored config is used)." };
         var otlp = CommonOptions.OtlpEndpoint();
         var printConfig = new Option<bool>("--print-config") { Description = "Print the effective config as YAML and exit." };
         var command = new Command("train", "Train one run (preference optimization with a named loss and selector).")
         {
-            config, set, resume, run, state, cluster, otlp, printConfig,
+            config, set, resume, run, state, cluster, keyFile, detach, otlp, printConfig,
         };
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
-            CommonOptions.RejectCluster(parse.GetValue(cluster));
             var overrides = parse.GetValue(set) ?? [];
             string? configPath = parse.GetValue(config);
             if (parse.GetValue(run) is { } runId) overrides = [$"run_id={runId}", .. overrides];
@@ -46,6 +47,8 @@ internal static class TrainCommand
                 catch (ArgumentException e) { throw new ClientException(e.Message); }
             }
             using var telemetry = ClientTelemetry.Start(parse.GetValue(otlp), "aligncluster-train");
+            if (parse.GetValue(cluster) is { Length: > 0 } gateways)
+                return await TrainRemoteAsync(gateways, parse.GetValue(keyFile), runConfig, parse.GetValue(resume), parse.GetValue(detach), ct);
             await using var embedded = await EmbeddedCluster.StartAsync(parse.GetValue(state)!);
             var index = new RunIndex(embedded.Store);
             if (parse.GetValue(resume))
@@ -68,6 +71,32 @@ internal static class TrainCommand
             return final.State == RunState.Completed ? 0 : 1;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// `--cluster`: the run goes to the silos' coordinator grain (which keeps its config and state); --resume continues
+    /// a paused or interrupted run with the config it was started with.
+    /// </summary>
+    private static async Task<int> TrainRemoteAsync(string[] gateways, string? keyFile, RunConfig runConfig, bool resume, bool detach, CancellationToken ct)
+    {
+        await using var remote = await RemoteCluster.ConnectAsync(gateways, keyFile, ct);
+        ICoordinatorGrain coordinator;
+        if (resume)
+        {
+            coordinator = remote.Client.GetGrain<ICoordinatorGrain>(runConfig.RunId);
+            await RemoteCommands.Translate(() => coordinator.ResumeAsync(), remote);
+        }
+        else coordinator = (await RemoteCommands.StartRunAsync(remote, runConfig)).Coordinator;
+        AnsiConsole.MarkupLine($"[bold]train[/] {Markup.Escape(runConfig.RunId)}: loss {runConfig.Loss.Name}, selection {runConfig.Selection.Strategy} per {runConfig.Selection.Per}, " +
+            $"{runConfig.Training.Rounds} rounds; on the cluster at {Markup.Escape(string.Join(",", remote.Gateways))}");
+        if (detach)
+        {
+            Console.WriteLine($"submitted; follow it with: aligncluster status --cluster {string.Join(",", remote.Gateways)} --run {runConfig.RunId}");
+            return 0;
+        }
+        var final = await RemoteCommands.Translate(() => WatchAsync(coordinator, runConfig.Training.Rounds, ct), remote);
+        Report.PrintRun(final);
+        return final.State == RunState.Completed ? 0 : 1;
     }
 
     private static async Task<RunStatus> WatchAsync(ICoordinatorGrain coordinator, int rounds, CancellationToken ct)

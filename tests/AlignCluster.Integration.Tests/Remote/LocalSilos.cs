@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+
+namespace AlignCluster.Integration.Tests.Remote;
+
+/// <summary>
+/// Silo processes started by deploy/local/cluster.sh in a fresh run folder on free ports (CLUSTER_DIR, BASE_PORT),
+/// stopped in <see cref="DisposeAsync"/>. The script generates the key into CLUSTER_DIR/cluster.key.
+/// </summary>
+public sealed partial class LocalSilos : IAsyncLifetime
+{
+    private const int SiloCount = 1;   // one keeps the test light on 2 cores; the CLI path is the same for N
+    private readonly string _root = FindRepoRoot();
+    private readonly List<int> _pids = [];
+
+    public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("aligncluster-remote-").FullName;
+    public int BasePort { get; } = FreeBasePort();
+    public string KeyFile => Path.Combine(Directory, "cluster.key");
+    public List<string> Gateways { get; } = [];
+
+    public async Task InitializeAsync()
+    {
+        string output = await ScriptAsync($"start {SiloCount}", TimeSpan.FromSeconds(150));
+        foreach (Match m in ReadyLine().Matches(output))
+        {
+            Gateways.Add(m.Groups["gateway"].Value);
+            _pids.Add(int.Parse(m.Groups["pid"].Value));
+        }
+        if (Gateways.Count != SiloCount) throw new InvalidOperationException($"expected {SiloCount} SILO READY lines, got:\n{output}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        try { await ScriptAsync("stop", TimeSpan.FromSeconds(90)); } catch (Exception) { /* best effort; the kill below is the fallback */ }
+        foreach (int pid in _pids)
+            try { Process.GetProcessById(pid).Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
+        try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }
+    }
+
+    private async Task<string> ScriptAsync(string arguments, TimeSpan timeout)
+    {
+        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _root };
+        psi.ArgumentList.Add(Path.Combine(_root, "deploy", "local", "cluster.sh"));
+        foreach (var a in arguments.Split(' ')) psi.ArgumentList.Add(a);
+        psi.Environment["CLUSTER_DIR"] = Directory;
+        psi.Environment["BASE_PORT"] = BasePort.ToString();
+        psi.Environment.Remove("ALIGNCLUSTER_CLUSTER__KEY");   // let the script generate cluster.key
+        // The silo built beside these tests (the test project references it), so the configuration always matches.
+        psi.Environment["SILO_DLL"] = Path.Combine(AppContext.BaseDirectory, "AlignCluster.Silo.dll");
+        using var script = Process.Start(psi)!;
+        var stdout = script.StandardOutput.ReadToEndAsync();
+        var stderr = script.StandardError.ReadToEndAsync();
+        await script.WaitForExitAsync().WaitAsync(timeout);
+        if (script.ExitCode != 0) throw new InvalidOperationException($"cluster.sh {arguments} failed ({script.ExitCode}): {await stderr}\n{await stdout}");
+        return await stdout;
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "AlignCluster.sln"))) return dir.FullName;
+        throw new InvalidOperationException($"no AlignCluster.sln above {AppContext.BaseDirectory}");
+    }
+
+    /// <summary>A base port with the silo ports and Azurite's (base - 1000) free right now.</summary>
+    private static int FreeBasePort()
+    {
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            int candidate = Random.Shared.Next(31000, 60000);
+            if (Enumerable.Range(candidate, SiloCount).Append(candidate - 1000).All(PortIsFree)) return candidate;
+        }
+        throw new InvalidOperationException("no free port range found for the local cluster");
+    }
+
+    private static bool PortIsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException) { return false; }
+    }
+
+    [GeneratedRegex(@"SILO READY \S+ gateway=(?<gateway>\S+) pid=(?<pid>\d+)")]
+    private static partial Regex ReadyLine();
+}

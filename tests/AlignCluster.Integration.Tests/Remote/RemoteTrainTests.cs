@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using AlignCluster.Client.Cluster;
+using AlignCluster.Grains.Configuration;
+using AlignCluster.Integration.Tests.Cluster;
+using AlignCluster.Interfaces;
+using AlignCluster.Runtime.Transport;
+
+namespace AlignCluster.Integration.Tests.Remote;
+
+/// <summary>Silo processes are heavy on a 2-core machine: these tests run alone, not beside other test classes.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RemoteCollection
+{
+    public const string Name = "remote silos";
+}
+
+/// <summary>
+/// `aligncluster train/status --cluster` as a user runs them (the built client as a subprocess) against a silo
+/// process started by deploy/local/cluster.sh.
+/// </summary>
+[Collection(RemoteCollection.Name)]
+public sealed class RemoteTrainTests(LocalSilos silos) : IClassFixture<LocalSilos>
+{
+    private static (int Code, string Out, string Err) Cli(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "aligncluster.dll"));
+        foreach (var a in args) info.ArgumentList.Add(a);
+        info.Environment.Remove(RemoteCluster.KeyVariable);
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(120_000))
+        {
+            process.Kill();
+            Assert.Fail($"aligncluster {string.Join(' ', args)} did not finish");
+        }
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [Fact]
+    public async Task Train_on_the_cluster_runs_to_completion_and_status_reports_it()
+    {
+        const int rounds = 2;   // the configured number the run must finish with
+        string dir = TestConfigs.TempDirectory();
+        string config = Path.Combine(dir, "run.yaml");
+        File.WriteAllText(config, RunConfigLoader.ToYaml(TestConfigs.Tiny("remote-e2e", rounds: rounds)));
+
+        // Gateways comma-separated here, repeated below: both spellings are accepted.
+        var (code, output, err) = Cli("train", "--cluster", string.Join(",", silos.Gateways), "--cluster-key-file", silos.KeyFile, "--config", config);
+        Assert.True(code == 0, $"train --cluster failed ({code}): {err}\n{output}");
+        Assert.Contains($"round {rounds}/{rounds}", output);
+        Assert.Contains("Run remote-e2e: Completed", output);
+
+        string[] cluster = [.. silos.Gateways.SelectMany(g => new[] { "--cluster", g })];
+        (code, output, err) = Cli(["status", .. cluster, "--cluster-key-file", silos.KeyFile, "--run", "remote-e2e"]);
+        Assert.True(code == 0, $"status --cluster failed ({code}): {err}\n{output}");
+        Assert.Contains("1 active silo(s) of 1", output);
+        Assert.Contains("cpu:0", output);
+        Assert.Contains("Run remote-e2e: Completed", output);
+
+        // The coordinator's own record, read over a separate connection: completed with exactly the configured rounds.
+        await using var remote = await RemoteCluster.ConnectAsync(silos.Gateways, silos.KeyFile);
+        var status = await remote.Client.GetGrain<ICoordinatorGrain>("remote-e2e").GetStatusAsync();
+        Assert.Equal(RunState.Completed, status.State);
+        Assert.Equal(rounds, status.Round);
+        Assert.Equal(Enumerable.Range(1, rounds), status.History.Select(h => h.Round));
+    }
+
+    [Fact]
+    public void A_wrong_key_is_refused_clearly_with_exit_code_3()
+    {
+        string dir = TestConfigs.TempDirectory();
+        string wrongKey = Path.Combine(dir, "wrong.key");
+        File.WriteAllText(wrongKey, ClusterKey.Generate());
+        var (code, output, err) = Cli("train", "--cluster", silos.Gateways[0], "--cluster-key-file", wrongKey,
+            "--set", "run_id=intruder", "--set", "training.rounds=1");
+        Assert.Equal(3, code);
+        Assert.Contains(silos.Gateways[0], err);
+        Assert.Contains("wrong cluster key", err);
+        Assert.DoesNotContain("   at ", err);   // no stack trace
+        Assert.DoesNotContain("train", output);   // refused before anything was submitted
+    }
+
+    [Fact]
+    public void An_unreachable_gateway_is_named_with_exit_code_3()
+    {
+        string nobody = $"127.0.0.1:{silos.BasePort + 50}";   // inside no silo's range: nothing listens there
+        var (code, _, err) = Cli("status", "--cluster", nobody, "--cluster-key-file", silos.KeyFile);
+        Assert.Equal(3, code);
+        Assert.Contains($"cannot connect to the cluster at {nobody}", err);
+        Assert.DoesNotContain("   at ", err);
+    }
+}
