@@ -65,7 +65,11 @@ public sealed class TransportServer : IAsyncDisposable
             kestrel.Limits.MinResponseDataRate = null;
             kestrel.Limits.Http2.InitialConnectionWindowSize = 8 * 1024 * 1024;
             kestrel.Limits.Http2.InitialStreamWindowSize = 4 * 1024 * 1024;
-            kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(20);
+            // Known issue, root cause not found yet: on a new HTTP/2 connection the silo's first response frames
+            // (including a trailers-only refusal) can sit unsent until Kestrel writes its next frame. With a 20 s
+            // keep-alive that stalled new peers for ~20 s, long enough for membership probes to time out and declare
+            // healthy silos dead. A 1 s keep-alive ping bounds the stall; the multi-process tests cover it.
+            kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(1);
             kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
         });
         var app = builder.Build();
