@@ -1,6 +1,5 @@
+using AlignCluster.Tests.Shared;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 
 namespace AlignCluster.Integration.Tests.Remote;
@@ -16,7 +15,7 @@ public sealed partial class LocalSilos : IAsyncLifetime
     private readonly List<int> _pids = [];
 
     public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("aligncluster-remote-").FullName;
-    public int BasePort { get; } = FreeBasePort();
+    public int BasePort { get; } = LoopbackPorts.FindFreeBasePort(SiloCount);
     public string KeyFile => Path.Combine(Directory, "cluster.key");
     public List<string> Gateways { get; } = [];
 
@@ -62,28 +61,6 @@ public sealed partial class LocalSilos : IAsyncLifetime
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "AlignCluster.sln"))) return dir.FullName;
         throw new InvalidOperationException($"no AlignCluster.sln above {AppContext.BaseDirectory}");
-    }
-
-    /// <summary>A base port with the silo ports and Azurite's (base - 1000) free right now.</summary>
-    private static int FreeBasePort()
-    {
-        for (int attempt = 0; attempt < 50; attempt++)
-        {
-            int candidate = Random.Shared.Next(31000, 60000);
-            if (Enumerable.Range(candidate, SiloCount).Append(candidate - 1000).All(PortIsFree)) return candidate;
-        }
-        throw new InvalidOperationException("no free port range found for the local cluster");
-    }
-
-    private static bool PortIsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException) { return false; }
     }
 
     [GeneratedRegex(@"SILO READY \S+ gateway=(?<gateway>\S+) pid=(?<pid>\d+)")]

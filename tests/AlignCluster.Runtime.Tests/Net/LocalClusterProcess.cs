@@ -1,6 +1,5 @@
+using AlignCluster.Tests.Shared;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.RegularExpressions;
 
 namespace AlignCluster.Runtime.Tests.Net;
@@ -19,7 +18,7 @@ public sealed partial class LocalClusterProcess : IAsyncDisposable
     {
         Key = key;
         Directory = System.IO.Directory.CreateTempSubdirectory("aligncluster-local-").FullName;
-        int basePort = FindFreeBasePort();
+        int basePort = LoopbackPorts.FindFreeBasePort(4);   // three silos + one spare, as before
         _environment = new Dictionary<string, string>(extraEnvironment)
         {
             ["CLUSTER_DIR"] = Directory,
@@ -64,28 +63,6 @@ public sealed partial class LocalClusterProcess : IAsyncDisposable
         await script.WaitForExitAsync().WaitAsync(timeout);
         if (script.ExitCode != 0) throw new InvalidOperationException($"cluster.sh {arguments} failed ({script.ExitCode}): {await stderr}\n{await stdout}");
         return await stdout;
-    }
-
-    /// <summary>A base port with base, base+1, base+2 and base-1000 (Azurite) free right now.</summary>
-    private static int FindFreeBasePort()
-    {
-        for (int attempt = 0; attempt < 50; attempt++)
-        {
-            int candidate = Random.Shared.Next(31000, 60000);
-            if (new[] { candidate, candidate + 1, candidate + 2, candidate + 3, candidate - 1000 }.All(IsFree)) return candidate;
-        }
-        throw new InvalidOperationException("no free port range found for the local cluster");
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException) { return false; }
     }
 
     [GeneratedRegex(@"SILO READY (?<address>\S+) gateway=(?<gateway>\S+) pid=(?<pid>\d+)")]

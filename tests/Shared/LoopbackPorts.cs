@@ -1,0 +1,33 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace AlignCluster.Tests.Shared;
+
+/// <summary>
+/// Free loopback ports for the local clusters that deploy/local/cluster.sh starts in tests (compiled into each test
+/// project that needs it). The script puts silo i on BASE_PORT+i and Azurite on BASE_PORT−1000.
+/// </summary>
+internal static class LoopbackPorts
+{
+    /// <summary>A base port with base .. base+<paramref name="width"/>−1 and base−1000 (Azurite) free right now.</summary>
+    public static int FindFreeBasePort(int width)
+    {
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            int candidate = Random.Shared.Next(31000, 60000);
+            if (Enumerable.Range(candidate, width).Append(candidate - 1000).All(IsFree)) return candidate;
+        }
+        throw new InvalidOperationException("no free port range found for the local cluster");
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException) { return false; }
+    }
+}
