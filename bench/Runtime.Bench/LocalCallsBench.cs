@@ -36,7 +36,9 @@ internal static class LocalCallsBench
         var sequential = await RateAsync(1, _ => client.GetGrain<ILocalBenchGrain>("seq"));
         var latencies = await LatenciesAsync(client.GetGrain<ILocalBenchGrain>("lat"), 50_000);
         int parallel = 64;
+        using var sampler = AllocationSampler.StartIfRequested();
         var spread = await RateAsync(parallel, i => client.GetGrain<ILocalBenchGrain>($"spread-{i}"));
+        sampler?.Report();
         var oneGrain = await RateAsync(parallel, _ => client.GetGrain<ILocalBenchGrain>("hot"));
         var inSilo = await RateAsync(parallel, i => cluster.Silos[0].GrainFactory.GetGrain<ILocalBenchGrain>($"silo-{i}"));
 

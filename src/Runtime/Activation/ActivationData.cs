@@ -45,13 +45,14 @@ internal sealed partial class ActivationData : IGrainContext, IActivationService
     IServiceProvider IActivationServices.Services => _silo.Services;
 
     /// <summary>Queues the activation turn: construct, read state, OnActivateAsync.</summary>
-    public void Start() => Enqueue(new Turn(ActivateAsync, TurnKind.Lifecycle));
+    public void Start() => Enqueue(new Turn(this, ActivateAsync, TurnKind.Lifecycle));
 
-    /// <summary>Runs a request as a turn.</summary>
-    public Task<InvocationResponse> InvokeAsync(InvocationRequest request, GrainMethod method, CancellationToken cancellationToken)
+    /// <summary>Runs a request as a turn. With <paramref name="reroute"/> the task never completes with
+    /// <see cref="Bounced"/>: a bounced request is served again by the silo.</summary>
+    public Task<InvocationResponse> InvokeAsync(InvocationRequest request, GrainMethod method, CancellationToken cancellationToken, bool reroute = false)
     {
         var kind = _class.Reentrant || method.AlwaysInterleave ? TurnKind.Interleave : TurnKind.Exclusive;
-        return Enqueue(new Turn(() => RunRequestAsync(request, method, cancellationToken), kind));
+        return Enqueue(new RequestTurn(this, request, method, cancellationToken, kind, reroute));
     }
 
     private async Task<InvocationResponse> RunRequestAsync(InvocationRequest request, GrainMethod method, CancellationToken cancellationToken)
@@ -63,7 +64,7 @@ internal sealed partial class ActivationData : IGrainContext, IActivationService
         {
             var args = new object?[method.ParameterCount];
             for (int i = 0; i < method.ArgumentIndexes.Length; i++)
-                args[method.ArgumentIndexes[i]] = _silo.Serializer.Deserialize(request.Arguments[i], method.ArgumentTypes[i], $"{method} argument '{method.ArgumentNames[i]}'");
+                args[method.ArgumentIndexes[i]] = _silo.Serializer.Deserialize(request.Arguments[i], method.ArgumentTypes[i], method.ArgumentSites[i]);
             if (method.CancellationTokenIndex >= 0)
             {
                 if (request.DeadlineUtc is { } due)
@@ -139,7 +140,7 @@ internal sealed partial class ActivationData : IGrainContext, IActivationService
     /// <summary>Deactivates gracefully (as a turn after the running ones); completes when gone.</summary>
     public Task DeactivateAsync(DeactivationReason reason)
     {
-        EnqueueDeactivation(new Turn(() => RunDeactivationAsync(reason), TurnKind.Lifecycle));
+        EnqueueDeactivation(new Turn(this, () => RunDeactivationAsync(reason), TurnKind.Lifecycle));
         return Deactivated;
     }
 
@@ -172,7 +173,7 @@ internal sealed partial class ActivationData : IGrainContext, IActivationService
     /// <summary>Crash: drop everything without running grain code or persisting.</summary>
     public void Abandon()
     {
-        foreach (var waiting in MarkDeadAndTakeWaiting()) waiting.Completion.TrySetResult(Bounced);
+        foreach (var waiting in MarkDeadAndTakeWaiting()) waiting.Complete(Bounced);
         StopTimers();
         _lifetime.Cancel();
         _deactivated.TrySetResult();
@@ -203,7 +204,7 @@ internal sealed partial class ActivationData : IGrainContext, IActivationService
     internal Task<InvocationResponse> EnqueueTimerTick(Func<Task<InvocationResponse>> tick, bool interleave, bool keepAlive)
     {
         if (keepAlive) _lastUsedTicks = Environment.TickCount64;
-        return Enqueue(new Turn(tick, interleave ? TurnKind.Interleave : TurnKind.Exclusive));
+        return Enqueue(new Turn(this, tick, interleave ? TurnKind.Interleave : TurnKind.Exclusive));
     }
 
     internal CancellationToken Lifetime => _lifetime.Token;

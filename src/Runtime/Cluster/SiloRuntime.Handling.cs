@@ -24,7 +24,28 @@ public sealed partial class SiloRuntime
         [typeof(DevicePinnedPlacement)] = new DevicePinnedPlacementDirector(),
     };
 
-    public partial async ValueTask<InvocationResponse> HandleAsync(InvocationRequest request, CancellationToken cancellationToken)
+    public partial ValueTask<InvocationResponse> HandleAsync(InvocationRequest request, CancellationToken cancellationToken)
+    {
+        // Fast path, the common case: the grain is active here and the request is valid. The caller gets the turn's
+        // own task (no state machine in between); a turn the activation bounces is served again by
+        // ServeAfterBounceAsync.
+        if (_state == RunState.Running && Activations.TryGetValue(request.Target, out var activation))
+        {
+            var method = Catalog.FindMethod(request.Interface, request.Method);
+            if (Refuse(request, Catalog.FindClass(request.Target.Type), method, Catalog) is null)
+                return new ValueTask<InvocationResponse>(activation.InvokeAsync(request, method!, cancellationToken, reroute: true));
+        }
+        return HandleSlowAsync(request, cancellationToken);
+    }
+
+    /// <summary>A request bounced by a deactivating activation: once it is gone, serve the request again.</summary>
+    internal async Task<InvocationResponse> ServeAfterBounceAsync(ActivationData activation, InvocationRequest request, CancellationToken cancellationToken)
+    {
+        await activation.Deactivated.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await HandleSlowAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<InvocationResponse> HandleSlowAsync(InvocationRequest request, CancellationToken cancellationToken)
     {
         try
         {

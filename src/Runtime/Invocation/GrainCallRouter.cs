@@ -73,15 +73,18 @@ internal sealed class GrainCallRouter : IGrainFactory, IGrainReferenceFactory
             Headers = TraceContext.Inject(Activity.Current),
             DeadlineUtc = bounded ? DateTime.UtcNow + method.Timeout : null,
         };
-        using var timeout = bounded || cancellation.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellation) : null;
-        if (bounded) timeout!.CancelAfter(method.Timeout);
+        // Timeouts share one token per time window (CallDeadlines); a caller's own token is linked in only when given.
+        var deadline = bounded ? CallDeadlines.For(method.Timeout) : default;
+        using var linked = bounded && cancellation.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellation, deadline) : null;
+        var token = linked?.Token ?? (bounded ? deadline : cancellation);
         string outcome = "ok";
         try
         {
-            var response = await SendAsync(request, timeout?.Token ?? default).ConfigureAwait(false);
+            var response = await SendAsync(request, token).ConfigureAwait(false);
             return Complete<T>(response, method, target);
         }
-        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested && timeout is { IsCancellationRequested: true })
+        // The callee enforces the exact deadline and may answer "cancelled" before the shared caller token fires.
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested && (deadline.IsCancellationRequested || DateTime.UtcNow >= request.DeadlineUtc))
         {
             outcome = "timeout";
             throw new TimeoutException($"Call {method.InterfaceName}.{method.Name} on grain {target} timed out after {method.Timeout} without a response.");
@@ -108,24 +111,33 @@ internal sealed class GrainCallRouter : IGrainFactory, IGrainReferenceFactory
 
     private T Complete<T>(InvocationResponse response, GrainMethod method, GrainId target) => response.Status switch
     {
-        InvocationStatus.Ok => method.ResultType is null ? default! : (T)Serializer.Deserialize(response.Result, typeof(T), $"{method} result")!,
+        InvocationStatus.Ok => method.ResultType is null ? default! : (T)Serializer.Deserialize(response.Result, typeof(T), method.ResultSite)!,
         InvocationStatus.Error => throw RemoteExceptions.Rebuild(response.ErrorType, response.ErrorMessage, method, target),
         _ => throw new GrainCallException($"{method} on grain {target} could not be delivered: {response.ErrorType}: {response.ErrorMessage}", response.ErrorType),
     };
 
     /// <summary>Routes a request to the silo that should handle it, retrying rejections with a fresh view.</summary>
-    public async ValueTask<InvocationResponse> SendAsync(InvocationRequest request, CancellationToken cancellationToken)
+    /// <remarks>Not async on purpose: the first attempt hands back the transport's own ValueTask, so a call that is
+    /// not rejected costs no state machine here.</remarks>
+    public ValueTask<InvocationResponse> SendAsync(InvocationRequest request, CancellationToken cancellationToken)
+    {
+        var first = SendOnce(request, cancellationToken);
+        if (first.IsCompletedSuccessfully)
+        {
+            var response = first.Result;
+            if (response.Status != InvocationStatus.Rejected) { Remember(request.Target, response); return first; }
+        }
+        return CompleteAsync(first, request, cancellationToken);
+    }
+
+    private async ValueTask<InvocationResponse> CompleteAsync(ValueTask<InvocationResponse> pending, InvocationRequest request, CancellationToken cancellationToken)
     {
         for (int attempt = 1; ; attempt++)
         {
-            var view = _membership.Current;
-            var target = PickSilo(request.Target, view);
             InvocationResponse response;
             try
             {
-                response = _localSilo is not null && target == _localSilo.Address
-                    ? await _localSilo.HandleAsync(request, cancellationToken).ConfigureAwait(false)
-                    : await _transport.SendAsync(target, request, cancellationToken).ConfigureAwait(false);
+                response = await pending.ConfigureAwait(false);
             }
             catch (SiloUnavailableException)
             {
@@ -134,12 +146,29 @@ internal sealed class GrainCallRouter : IGrainFactory, IGrainReferenceFactory
             }
             if (response.Status != InvocationStatus.Rejected || attempt == MaxAttempts)
             {
-                if (response.ActivationSilo is { } at) _locations[request.Target] = at;
+                Remember(request.Target, response);
                 return response;
             }
             _locations.TryRemove(request.Target, out _);
             await Task.Delay(Math.Min(10 * attempt, 200), cancellationToken).ConfigureAwait(false);
+            pending = SendOnce(request, cancellationToken);
         }
+    }
+
+    private ValueTask<InvocationResponse> SendOnce(InvocationRequest request, CancellationToken cancellationToken)
+    {
+        SiloAddress target;
+        try { target = PickSilo(request.Target, _membership.Current); }
+        catch (GrainCallException e) { return ValueTask.FromException<InvocationResponse>(e); }
+        return _localSilo is not null && target == _localSilo.Address
+            ? _localSilo.HandleAsync(request, cancellationToken)
+            : _transport.SendAsync(target, request, cancellationToken);
+    }
+
+    // Writes only on a change: under load every call would otherwise take a ConcurrentDictionary bucket lock.
+    private void Remember(GrainId grain, InvocationResponse response)
+    {
+        if (response.ActivationSilo is { } at && !(_locations.TryGetValue(grain, out var known) && known == at)) _locations[grain] = at;
     }
 
     private SiloAddress PickSilo(GrainId grain, MembershipSnapshot view)

@@ -33,11 +33,19 @@ internal sealed class GrainMethod
         AlwaysInterleave = method.IsDefined(typeof(AlwaysInterleaveAttribute));
         Invoker = MethodInvoker.Create(method);
         SpanName = $"{InterfaceName}/{Name}";
+        ArgumentSites = [.. ArgumentNames.Select(n => $"{this} argument '{n}'")];
+        ResultSite = $"{this} result";
         MetricTags = [new("rpc.service", InterfaceName), new("rpc.method", Name)];
     }
 
     /// <summary>Span name: "{interface full name}/{method}".</summary>
     public string SpanName { get; }
+
+    /// <summary>"I.M argument 'x'", for decoding errors (built once, not per call).</summary>
+    public string[] ArgumentSites { get; }
+
+    /// <summary>"I.M result", for decoding errors.</summary>
+    public string ResultSite { get; }
 
     /// <summary>rpc.service and rpc.method as metric tags.</summary>
     public KeyValuePair<string, object?>[] MetricTags { get; }
