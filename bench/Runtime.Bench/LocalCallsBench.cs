@@ -62,6 +62,7 @@ internal static class LocalCallsBench
 
     private static async Task<Rate> RateAsync(int callers, Func<int, ILocalBenchGrain> grainFor)
     {
+        Console.Error.WriteLine($"  measuring {callers} caller(s)...");
         long calls = 0;
         bool measuring = false, stop = false;
         var workers = Enumerable.Range(0, callers).Select(i => Task.Run(async () =>
