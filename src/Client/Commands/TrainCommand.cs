@@ -44,8 +44,12 @@ internal static class TrainCommand
             // anything is written: bad input leaves no run behind.
             try
             {
+                if (runConfig.Policy.Kind == "hf")
+                {
+                    ModelTextCodec.Load(runConfig.Policy.Path!);
+                    ModelTextCodec.CheckWeights(runConfig.Policy.Path!);
+                }
                 if (runConfig.Data.Source == "file") FileData.Load(runConfig);
-                else if (runConfig.Policy.Kind == "hf") ModelTextCodec.Load(runConfig.Policy.Path!);
             }
             catch (ArgumentException e) { throw new ClientException(e.Message); }
             using var telemetry = ClientTelemetry.Start(parse.GetValue(otlp), "aligncluster-train");

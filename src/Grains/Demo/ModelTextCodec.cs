@@ -82,6 +82,25 @@ public sealed class ModelTextCodec
         }
     }
 
+    /// <summary>
+    /// Checks, without loading them, that the directory's weights fit its config.json (every tensor present with its
+    /// shape, per <see cref="WeightLayout.Resolve"/>), so a broken model directory is refused before a run starts.
+    /// </summary>
+    public static void CheckWeights(string directory)
+    {
+        directory = Path.GetFullPath(directory);
+        try
+        {
+            var config = ModelConfig.Load(Path.Combine(directory, "config.json"));
+            using var checkpoint = Torch.SafeTensors.SafeTensorsCheckpoint.Open(directory);
+            WeightLayout.Resolve(config, checkpoint);
+        }
+        catch (Exception e) when (e is ModelLoadException or Torch.SafeTensors.SafeTensorsException)
+        {
+            throw new ConfigException($"policy.path: {e.Message}", e);
+        }
+    }
+
     /// <summary>Prompt ids: messages through the chat template, a plain text as it is (see the class rules).</summary>
     public int[] EncodePrompt(string? text, IReadOnlyList<DataMessage>? messages)
     {
