@@ -115,6 +115,18 @@ public class HfTextDataTests
     }
 
     [Fact]
+    public void TheDocumentedExampleLoadsAndEncodes()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(root.FullName, "AlignCluster.sln"))) root = root.Parent!;
+        string model = WriteTinyModel(TestConfigs.TempDirectory(), positions: 128);
+        var config = RunConfigLoader.Load(Path.Combine(root.FullName, "docs", "examples", "hf-text-run.yaml"), [$"policy.path={model}"]);
+        Assert.Equal(Path.Combine(root.FullName, "docs", "examples", "hf-text-pairs.jsonl"), config.Data.Path);   // relative to the YAML
+        var loaded = FileData.Load(config);
+        Assert.Equal((6, 2), (loaded.Train.Length, loaded.Held.Length));
+    }
+
+    [Fact]
     public void LongTextsAreAnErrorNamingTheLimitOrAreTruncatedWhenAskedTo()
     {
         string dir = TestConfigs.TempDirectory();
