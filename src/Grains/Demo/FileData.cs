@@ -26,14 +26,16 @@ public static class FileData
             ? new HfEncoder(ModelTextCodec.Load(config.Policy.Path ?? throw new ArgumentException("policy.path: required for policy.kind hf")),
                 data.MaxPromptTokens, config.Policy.MaxResponseLength, data.Truncate)
             : (IEncoder)new ToyEncoder(data.MaxLength);
-        var (records, report) = PreferenceReader.ReadAll(path);
+        var report = new ReadReport();
+        var recordLines = RecordLines(path);
         var groups = new List<PromptGroup>();
-        foreach (var record in records)
+        foreach (var record in PreferenceReader.ReadFile(path, report))
         {
+            int line = recordLines[report.Records - 1];   // the reader has just counted this record
             int[] Encode(Func<int[]> encode)
             {
                 try { return encode(); }
-                catch (ArgumentException e) { throw new DataFormatException(DataErrorKind.InvalidValue, path, 0, $"prompt {record.Id}", e.Message); }
+                catch (ArgumentException e) { throw new DataFormatException(DataErrorKind.InvalidValue, path, line, $"prompt {record.Id}", e.Message); }
             }
             var prompt = Encode(() => encoder.Prompt(record));
             var candidates = record.Candidates.Select((c, i) => new Interfaces.Candidate($"c{i}", Encode(() => encoder.Response(c, prompt.Length)),
@@ -53,6 +55,31 @@ public static class FileData
     }
 
     private static PromptRef Ref(PromptGroup g) => new(g.PromptId, g.PromptTokenIds);
+
+    /// <summary>
+    /// 1-based line numbers of the file's records (its non-blank lines, split at '\n' as the JSONL reader splits), so an
+    /// encoding error can name the line of its record.
+    /// </summary>
+    private static List<int> RecordLines(string path)
+    {
+        var lines = new List<int>();
+        var bytes = File.ReadAllBytes(path);
+        int number = 1;
+        bool blank = true;
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            byte b = bytes[i];
+            if (b == (byte)'\n')
+            {
+                if (!blank) lines.Add(number);
+                number++;
+                blank = true;
+            }
+            else if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r') && !(number == 1 && i < 3 && b is 0xEF or 0xBB or 0xBF)) blank = false;
+        }
+        if (!blank) lines.Add(number);
+        return lines;
+    }
 
     private interface IEncoder
     {

@@ -135,8 +135,15 @@ public class HfTextDataTests
         var config = TextRun("long", model, data);
         config = config with { Data = config.Data with { MaxPromptTokens = 5 } };
         var error = Assert.Throws<Alignment.Data.DataFormatException>(() => FileData.Load(config));
-        Assert.Contains("prompt t0", error.Message);
+        Assert.Contains($"{data}:1: field 'prompt t0'", error.Message);
         Assert.Contains("data.max_prompt_tokens is 5", error.Message);
+
+        // The error names the record's line: blank lines count as lines, not as records.
+        string later = Path.Combine(dir, "later.jsonl");
+        File.WriteAllLines(later, ["""{"id":"a","prompt":"hi","chosen":"x","rejected":"y"}""", "  ",
+            """{"id":"b","prompt":"hi","chosen":"x","rejected":"y"}""", """{"id":"c","prompt":"a prompt of many bytes","chosen":"x","rejected":"y"}"""]);
+        error = Assert.Throws<Alignment.Data.DataFormatException>(() => FileData.Load(config with { Data = config.Data with { Path = later } }));
+        Assert.StartsWith($"{later}:4: field 'prompt c'", error.Message);
 
         // Truncation keeps a prompt's last tokens and a response's first ones plus the end token.
         config = config with { Data = config.Data with { Truncate = true }, Policy = config.Policy with { MaxResponseLength = 3 } };

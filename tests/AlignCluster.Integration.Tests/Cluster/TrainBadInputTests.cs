@@ -51,7 +51,7 @@ public class TrainBadInputTests
         string data = HfTextDataTests.WriteTextPairs(dir, 6);
         (code, err) = Train(Path.Combine(dir, "s2"), [.. HfText(model, data), "data.max_prompt_tokens=4"]);
         Assert.Equal(2, code);
-        Assert.Contains($"{data}: field 'prompt t0': the prompt has", err);
+        Assert.Contains($"{data}:1: field 'prompt t0': the prompt has", err);   // t0 is the file's first line
         Assert.Contains("data.max_prompt_tokens is 4", err);
     }
 
