@@ -48,6 +48,33 @@ public class PreferenceEvalTests
     }
 
     [Fact]
+    public async Task PointMseTrainsOnUnitScoresWhateverTheRatingScale()
+    {
+        // Ratings 5..15 (10·oracle + 5). point_mse = Σ_i (s_i − p_i)² over a prompt's 3 candidates with p_i ∈ [0, 1]:
+        // at most 3 when s ∈ [0, 1], at least (5 − 1)² = 16 for one raw rating. So every step's loss tells which it got.
+        string directory = TestConfigs.TempDirectory();
+        string raw = FileDataTests.WriteDataset(directory, 60);
+        string path = Path.Combine(directory, "scaled.jsonl");
+        File.WriteAllLines(path, File.ReadAllLines(raw).Select(line =>
+        {
+            var record = System.Text.Json.Nodes.JsonNode.Parse(line)!;
+            foreach (var c in record["completions"]!.AsArray()) c!["score"] = 10 * c["score"]!.GetValue<double>() + 5;
+            return record.ToJsonString();
+        }));
+        var config = TestConfigs.Tiny("point-mse", loss: "point_mse", rounds: 1) with
+        {
+            Data = new DataConfig { Source = "file", Path = path, EvalPrompts = 10 },
+        };
+        await using var cluster = await Client.Cluster.EmbeddedCluster.StartAsync(Path.Combine(directory, "state"));
+        var status = await ClusterHarness.RunToEndAsync(cluster, config);
+        var steps = Assert.Single(status.History).Steps;
+        Assert.NotEmpty(steps);
+        Assert.All(steps, s => Assert.InRange(s.Loss, 0, 3));
+        var shard = await cluster.Client.GetGrain<IPromptShardGrain>("point-mse/shard-0").GetTrainingItemsAsync(1);
+        Assert.All(shard.SelectMany(g => g.Candidates), c => Assert.InRange(c.Rating, 5, 15));   // stored raw
+    }
+
+    [Fact]
     public void PointLossesGetRatingsMinMaxScaledPerPromptAndOtherLossesTheRawOnes()
     {
         Assert.Equal([1, 0, 0.5], UnitScores.Rescale([3, 1, 2]));
