@@ -70,8 +70,9 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         int skippedByReader = 0;
         if (config.Data.Source == "file")
         {
-            var (fileData, fileGroups, report) = FileData.Load(config.Data, Seed);
-            (data, fromFile, skippedByReader) = (fileData, [.. fileGroups], report.SkippedTooFewCandidates);
+            var file = FileData.Load(config);
+            (data, fromFile, skippedByReader) = (file.Data, [.. file.Train], file.Report.SkippedTooFewCandidates);
+            state.EvalGroups = file.Held;
         }
         else data = TaskData.Create(config.Data, Seed);
         state.EvalPrompts = data.EvalPrompts;
@@ -107,6 +108,8 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         await Task.WhenAll(Enumerable.Range(0, config.Shards).Select(i =>
             shard(i).LoadSliceAsync(new ShardSlice(runId, groups.Where(g => ShardIndex(g.PromptId) == i).ToArray()))));
         await ScoreReferenceAsync(0);
+        if (state.EvalGroups.Length > 0) // the reference is frozen from here on: score the held-out candidates once
+            state.EvalGroups = CacheReference(state.EvalGroups, await trainer.ScoreAsync(state.EvalGroups, reference: true));
 
         state.Baseline = await EvaluateAsync(0, ct);
         await CheckpointAsync(0);
@@ -144,6 +147,8 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
                     scores.Where(s => ShardIndex(s.PromptId) == i).ToArray(), seed)))).SelectMany(e => e).ToArray();
             }
         }
+
+        examples = UnitScores.ForLoss(config.Loss.Name, examples); // point_ce/point_mse read ratings as scores in [0, 1]
 
         state.Phase = $"round {round}: train";
         TrainReport report;
@@ -231,7 +236,7 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
     {
         state.Phase = $"round {round}: evaluate";
         using var span = ClusterTelemetry.StartPhase("evaluate", runId, round);
-        var result = await PolicyEvaluation.EvaluateAsync(trainer, reward, state.EvalPrompts, Config, ct);
+        var result = await PolicyEvaluation.EvaluateAsync(trainer, reward, state.EvalPrompts, Config, ct, state.EvalGroups);
         span?.SetTag("oracle_reward", result.OracleReward);
         ClusterTelemetry.RecordEval(runId, result);
         return result;
@@ -246,6 +251,9 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         state.LastCheckpointRound = round;
         return info.Key;
     }
+
+    private static PromptGroup[] CacheReference(PromptGroup[] groups, GroupScores[] scores) => groups.Zip(scores, (g, s) =>
+        g with { Candidates = g.Candidates.Select((c, i) => c with { ReferenceLogProb = s.LogProbs[i] }).ToArray() }).ToArray();
 
     private IEnumerable<IPromptShardGrain> Shards() => Enumerable.Range(0, Config.Shards).Select(shard);
 
