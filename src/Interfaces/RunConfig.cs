@@ -62,6 +62,11 @@ public sealed record DataConfig
     public int MaxLength { get; init; } = 6;
     /// <summary>Probability that a demonstration has one digit replaced at random (imperfect demonstrations).</summary>
     public double DemonstrationNoise { get; init; } = 0.5;
+    /// <summary>File data with policy.kind hf: the most prompt tokens (after the chat template); responses are bounded by policy.max_response_length.</summary>
+    public int MaxPromptTokens { get; init; } = 512;
+    /// <summary>File data with policy.kind hf: false = a prompt or response over its limit is an error; true = prompts keep their last
+    /// data.max_prompt_tokens tokens and responses their first policy.max_response_length − 1 tokens plus the end token.</summary>
+    public bool Truncate { get; init; }
 }
 
 /// <summary>Supervised fine-tuning from scratch on the demonstrations before preference training (toy policy).</summary>

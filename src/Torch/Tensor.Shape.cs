@@ -82,7 +82,8 @@ public partial class Tensor
         return TakeArray(act_chunk(this, chunks, dim, &count), count);
     }
 
-    private static unsafe Tensor[] TakeArray(nint* handles, int count)
+    /// <summary>Takes ownership of a native array of new tensor handles (frees the array).</summary>
+    internal static unsafe Tensor[] TakeArray(nint* handles, int count)
     {
         if (handles == null) TorchException.ThrowLast();
         var result = new Tensor[count];

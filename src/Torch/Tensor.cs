@@ -48,6 +48,14 @@ public partial class Tensor : SafeHandle
 
     internal static nint HandleOrZero(Tensor? t) => t is null ? 0 : t.Handle;
 
+    /// <summary>Native handles of a list of tensors (the caller keeps the tensors alive while they are used).</summary>
+    internal static nint[] Handles(IReadOnlyList<Tensor> tensors)
+    {
+        var result = new nint[tensors.Count];
+        for (var i = 0; i < result.Length; i++) result[i] = tensors[i].Handle;
+        return result;
+    }
+
     // ------------------------------------------------------------------ metadata
 
     /// <summary>Number of dimensions.</summary>

@@ -80,8 +80,9 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         int skippedByReader = 0;
         if (config.Data.Source == "file")
         {
-            var (fileData, fileGroups, report) = FileData.Load(config.Data, Seed);
-            (data, fromFile, skippedByReader) = (fileData, [.. fileGroups], report.SkippedTooFewCandidates);
+            var file = FileData.Load(config);
+            (data, fromFile, skippedByReader) = (file.Data, [.. file.Train], file.Report.SkippedTooFewCandidates);
+            state.EvalGroups = file.Held;
         }
         else data = TaskData.Create(config.Data, Seed);
         state.EvalPrompts = data.EvalPrompts;
@@ -116,6 +117,8 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
 
         await LoadShardsAsync(groups);
         await ScoreReferenceAsync(0);
+        if (state.EvalGroups.Length > 0) // the reference is frozen from here on: score the held-out candidates once
+            state.EvalGroups = CacheReference(state.EvalGroups, await trainer.ScoreAsync(state.EvalGroups, reference: true));
 
         state.Baseline = await EvaluateAsync(0, ct);
         if (key is not null)
@@ -170,6 +173,8 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
                     scores.Where(s => ShardIndex(s.PromptId) == i).ToArray(), seed)))).SelectMany(e => e).ToArray();
             }
         }
+
+        examples = UnitScores.ForLoss(config.Loss.Name, examples); // point_ce/point_mse read ratings as scores in [0, 1]
 
         state.Phase = $"round {round}: train";
         TrainReport report;
@@ -257,7 +262,7 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
     {
         state.Phase = $"round {round}: evaluate";
         using var span = ClusterTelemetry.StartPhase("evaluate", runId, round);
-        var result = await PolicyEvaluation.EvaluateAsync(trainer, reward, state.EvalPrompts, Config, ct);
+        var result = await PolicyEvaluation.EvaluateAsync(trainer, reward, state.EvalPrompts, Config, ct, state.EvalGroups);
         span?.SetTag("oracle_reward", result.OracleReward);
         ClusterTelemetry.RecordEval(runId, result);
         return result;
@@ -272,6 +277,9 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         state.LastCheckpointRound = round;
         return info.Key;
     }
+
+    private static PromptGroup[] CacheReference(PromptGroup[] groups, GroupScores[] scores) => groups.Zip(scores, (g, s) =>
+        g with { Candidates = g.Candidates.Select((c, i) => c with { ReferenceLogProb = s.LogProbs[i] }).ToArray() }).ToArray();
 
     private IEnumerable<IPromptShardGrain> Shards() => Enumerable.Range(0, Config.Shards).Select(shard);
 

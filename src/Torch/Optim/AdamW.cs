@@ -33,9 +33,9 @@ public sealed class AdamW : Optimizer
         for (var gi = 0; gi < Groups.Count; gi++)
         {
             var group = Groups[gi];
-            var p = Handles(group.Parameters);
-            var m = Handles(expAvg[gi]);
-            var v = Handles(expAvgSq[gi]);
+            var p = Tensor.Handles(group.Parameters);
+            var m = Tensor.Handles(expAvg[gi]);
+            var v = Tensor.Handles(expAvgSq[gi]);
             fixed (nint* pp = p, mp = m, vp = v)
                 NativeMethods.Check(NativeMethods.act_adamw_step(pp, mp, vp, p.Length, group.LearningRate ?? LearningRate,
                     beta1, beta2, eps, group.WeightDecay ?? weightDecay, StepCount));

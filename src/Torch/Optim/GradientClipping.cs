@@ -13,8 +13,7 @@ public static class GradientClipping
     public static unsafe double ClipGradNorm(IEnumerable<Parameter> parameters, double maxNorm)
     {
         var list = parameters.ToArray();
-        var handles = new nint[list.Length];
-        for (var i = 0; i < list.Length; i++) handles[i] = list[i].Handle;
+        var handles = Tensor.Handles(list);
         double total;
         fixed (nint* h = handles) NativeMethods.Check(NativeMethods.act_clip_grad_norm(h, handles.Length, maxNorm, &total));
         GC.KeepAlive(list);

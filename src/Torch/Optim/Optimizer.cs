@@ -69,14 +69,6 @@ public abstract class Optimizer : IDisposable
     /// <summary>Frees the optimizer state.</summary>
     public abstract void Dispose();
 
-    /// <summary>Native handles of a list of tensors, in a reusable array.</summary>
-    private protected static nint[] Handles(IReadOnlyList<Tensor> tensors)
-    {
-        var result = new nint[tensors.Count];
-        for (var i = 0; i < result.Length; i++) result[i] = tensors[i].Handle;
-        return result;
-    }
-
     /// <summary>A zero tensor shaped like each parameter, owned by the optimizer (outside dispose scopes).</summary>
     private protected static Tensor[] ZerosLike(IReadOnlyList<Parameter> parameters)
     {

@@ -34,8 +34,8 @@ public sealed class Sgd : Optimizer
         for (var gi = 0; gi < Groups.Count; gi++)
         {
             var group = Groups[gi];
-            var p = Handles(group.Parameters);
-            var b = buffers is null ? new nint[p.Length] : Handles(buffers[gi]);
+            var p = Tensor.Handles(group.Parameters);
+            var b = buffers is null ? new nint[p.Length] : Tensor.Handles(buffers[gi]);
             fixed (nint* pp = p, bp = b)
                 NativeMethods.Check(NativeMethods.act_sgd_step(pp, bp, p.Length, group.LearningRate ?? LearningRate, momentum,
                     dampening, group.WeightDecay ?? weightDecay, nesterov ? 1 : 0, StepCount == 1 ? 1 : 0));
