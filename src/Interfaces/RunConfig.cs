@@ -26,6 +26,12 @@ public sealed record RunConfig
     public CheckpointConfig Checkpoint { get; init; } = new();
     /// <summary>Prompt-shard grains the prompts are spread over.</summary>
     public int Shards { get; init; } = 4;
+    /// <summary>
+    /// Start from the prepared round 0 (SFT policy, rated candidates, reference log-probs, baseline) of an earlier run
+    /// whose preparation inputs were identical — e.g. the other losses of a sweep with the same seed — instead of
+    /// recomputing it. Preparation is deterministic, so the result is the same either way.
+    /// </summary>
+    public bool ReusePreparation { get; init; } = true;
 }
 
 /// <summary>The policy. kind toy: the demo's log-linear policy over the toy vocabulary; kind hf: a Hugging Face model directory.</summary>

@@ -14,7 +14,8 @@ namespace AlignCluster.Grains.Grains;
 /// from the last checkpoint.
 /// </summary>
 [Reentrant]
-public sealed class CoordinatorGrain([PersistentState("run")] IPersistentState<CoordinatorState> state, CoordinatorOptions options)
+public sealed class CoordinatorGrain([PersistentState("run")] IPersistentState<CoordinatorState> state, CoordinatorOptions options,
+    PreparationCache preparations)
     : Grain, ICoordinatorGrain, IRemindable
 {
     /// <summary>The reminder that brings a crashed run back.</summary>
@@ -137,7 +138,7 @@ public sealed class CoordinatorGrain([PersistentState("run")] IPersistentState<C
                 // activation owns the state now.
                 ct.ThrowIfCancellationRequested();
                 return state.WriteStateAsync();
-            });
+            }, preparations);
         if (state.State.State == RunState.Preparing && state.State.Prepared) state.State.State = RunState.Running;
         try
         {
