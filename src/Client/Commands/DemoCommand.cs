@@ -60,12 +60,14 @@ internal static class DemoCommand
 
     /// <summary>
     /// The demo's configs are tuned for the toy policy; a transformer keeps the protocol and takes Adam-sized learning
-    /// rates (the toy's 0.02 is too large for a transformer) and a little weight decay.
+    /// rates (the toy's 0.02 is too large for a transformer), a little weight decay and a longer SFT.
     /// </summary>
     private static Func<RunConfig, RunConfig>? PolicyCustomization(string kind) => kind == "toy" ? null : config => config with
     {
         Policy = config.Policy with { Kind = kind, WeightDecay = 0.01 },
-        Sft = config.Sft with { LearningRate = 3e-3 },
+        // From scratch, a transformer needs more SFT passes than the log-linear toy to reverse digits at all (oracle reward
+        // of the SFT policy, quick size, seed 1: 3 epochs 0.16, 8 → 0.27, 16 → 0.29, 30 → 0.34); SFT runs once per seed.
+        Sft = config.Sft with { LearningRate = 3e-3, Epochs = 30 },
         Training = config.Training with { LearningRate = 1e-3 },
     };
 
