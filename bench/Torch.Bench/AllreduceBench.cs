@@ -9,7 +9,7 @@ namespace AlignCluster.Torch.Bench;
 /// <summary>
 /// Allreduce (sum, float32, in place) of 1M and 16M floats across 2 ranks — each rank its own process, Gloo over
 /// loopback — through AlignCluster.Torch.Distributed and through python3-torch's torch.distributed, alternating the
-/// two; plus the latency of a barrier (for ours: the agreement-header exchange every collective starts with).
+/// two; the same 1M floats as 256 tensors (one coalesced call; Python flattens them itself); and the latency of a barrier (for ours: the agreement-header exchange every collective starts with).
 /// </summary>
 internal static class AllreduceBench
 {
@@ -17,6 +17,9 @@ internal static class AllreduceBench
     private static readonly int[] Sizes = [1 << 20, 16 << 20];
     private static readonly int[] Iterations = [30, 8];
     private const int BarrierIterations = 50;
+    // Gradient-like: 256 tensors of 4096 floats (1M in all), one coalesced call (Python: flatten, all_reduce, copy back).
+    private const int Pieces = 256, PieceSize = 4096;
+    private const string CoalescedKey = "1M floats as 256 tensors";
 
     /// <summary>The parent: starts both ranks of each side `rounds` times and prints the comparison.</summary>
     public static int Run(int rounds, string python, string machine)
@@ -31,7 +34,7 @@ internal static class AllreduceBench
             py = Merge(py, RunRanks(self: false, python));
         }
         Console.WriteLine();
-        Console.WriteLine($"{"operation",-26} {"C# best ms",10} {"Py best ms",10} {"C#/Py",6} {"C# median",10} {"Py median",10} {"C#/Py",6}");
+        Console.WriteLine($"{"allreduce (sum)",-26} {"C# best ms",10} {"Py best ms",10} {"C#/Py",6} {"C# median",10} {"Py median",10} {"C#/Py",6}");
         foreach (var key in cs!.Keys)
         {
             double cb = cs[key].Min(), pb = py![key].Min(), cm = Median(cs[key]), pm = Median(py[key]);
@@ -55,6 +58,9 @@ internal static class AllreduceBench
             using var t = Tensor.Ones([n]);
             result[Key(n)] = Timed(group, () => group.AllReduce(t), repeats);
         }
+        var pieces = Enumerable.Range(0, Pieces).Select(_ => Tensor.Ones([PieceSize])).ToArray();
+        result[CoalescedKey] = Timed(group, () => group.AllReduce(pieces), 30);
+        foreach (var p in pieces) p.Dispose();
         result["barrier"] = Timed(group, group.Barrier, BarrierIterations);
         if (rank == 0) Console.WriteLine(JsonSerializer.Serialize(result));
         return 0;
@@ -91,6 +97,7 @@ internal static class AllreduceBench
         static List<double> Times(JsonElement e) => e.EnumerateArray().Select(v => v.GetDouble()).ToList();
         if (self) return json.EnumerateObject().ToDictionary(p => p.Name, p => Times(p.Value));
         var result = Sizes.ToDictionary(Key, n => Times(json.GetProperty("allreduce_s").GetProperty(n.ToString())));
+        result[CoalescedKey] = Times(json.GetProperty("coalesced_s"));
         result["barrier"] = Times(json.GetProperty("barrier_s"));
         return result;
     }
@@ -129,7 +136,7 @@ internal static class AllreduceBench
         return all;
     }
 
-    private static string Key(int n) => "allreduce " + Label(n);
+    private static string Key(int n) => Label(n);
     private static string Label(int n) => $"{n >> 20}M floats";
     private static double Median(List<double> xs) => xs.Order().ElementAt(xs.Count / 2);
     private static double Bandwidth(int n, double seconds) => 2.0 * (WorldSize - 1) / WorldSize * n * 4 / seconds / 1e9;

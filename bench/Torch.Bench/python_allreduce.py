@@ -28,6 +28,18 @@ result = {"allreduce_s": {}, "torch": torch.__version__}
 for n, repeats in zip(sizes, iterations):
     t = torch.ones(n)
     result["allreduce_s"][str(n)] = timed(lambda: dist.all_reduce(t), repeats)
+# Many small tensors (gradients): flattened into one buffer, reduced, copied back, as DDP-style code does.
+pieces = [torch.ones(4096) for _ in range(256)]
+
+
+def coalesced():
+    flat = torch._utils._flatten_dense_tensors(pieces)
+    dist.all_reduce(flat)
+    for p, r in zip(pieces, torch._utils._unflatten_dense_tensors(flat, pieces)):
+        p.copy_(r)
+
+
+result["coalesced_s"] = timed(coalesced, 30)
 result["barrier_s"] = timed(dist.barrier, 50)
 dist.destroy_process_group()
 if rank == 0:
