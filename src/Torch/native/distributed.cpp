@@ -348,6 +348,9 @@ ACT_EXPORT void* act_dist_group_new(const char* backend, void* store, const char
           check_backend(kind);
           try {
             g->backend = make_backend(kind, scoped, rank, world_size, g->timeout, hostname);
+            // Connecting finishes at different times on different ranks; one that returned and disposed its group
+            // at once would cut off a peer still connecting. A first exchange makes every rank wait for all.
+            agree(*g, kBarrier, 0, {});
           } catch (const std::exception& e) {
             throw std::runtime_error(where(*g, "rendezvous") + " failed (did every rank join within " +
                                      std::to_string(timeout_ms) + " ms?): " + message_of(e));
