@@ -25,6 +25,8 @@ public static class Report
         AnsiConsole.MarkupLine($"Wall time: {outcome.Elapsed.TotalSeconds:F1} s");
     }
 
+    private static string Accuracy(EvalResult? e) => e?.Preference is { } p ? $"{p.Accuracy:F3}" : "";
+
     public static void PrintRun(RunStatus status)
     {
         var table = new Table().Title($"Run {Markup.Escape(status.RunId)}: {status.State}").Border(TableBorder.Rounded)
@@ -33,13 +35,20 @@ public static class Report
             .AddColumn(new TableColumn("selection change").RightAligned()).AddColumn(new TableColumn("oracle reward").RightAligned())
             .AddColumn(new TableColumn("win-rate vs SFT").RightAligned()).AddColumn(new TableColumn("KL to SFT").RightAligned())
             .AddColumn(new TableColumn("seconds").RightAligned());
+        // Samples == 0: the reward function could not rate this policy's texts, so nothing was measured (not a 0).
+        static string Sampled(EvalResult? e, Func<EvalResult, double> value) => e is null ? "" : e.Samples == 0 ? "n/a" : $"{value(e):F3}";
+        bool preference = status.History.Any(r => r.Eval?.Preference is not null);
+        if (preference) table.AddColumn(new TableColumn("held-out pref. accuracy").RightAligned());
+        void Row(EvalResult? eval, params string[] cells) => table.AddRow(preference ? cells.Append(Accuracy(eval)).ToArray() : cells);
         if (status.Baseline is { } b)
-            table.AddRow("0 (SFT)", "", "", "", "", $"{b.OracleReward:F3}", "", "", "");
+            Row(b, "0 (SFT)", "", "", "", "", Sampled(b, e => e.OracleReward), "", "", "");
         foreach (var r in status.History)
-            table.AddRow(r.Round.ToString(), $"{r.Mean.Loss:F4}", $"{r.Mean.RewardsMargins:F4}", $"{r.Mean.RewardsAccuracies:F3}",
-                $"{r.SelectionChangeRate:F3}", r.Eval is { } e ? $"{e.OracleReward:F3}" : "", r.Eval is { } w ? $"{w.WinRate:F3}" : "",
-                r.Eval is { } k ? $"{k.KlToReference:F3}" : "", $"{r.Seconds:F1}");
+            Row(r.Eval, r.Round.ToString(), $"{r.Mean.Loss:F4}", $"{r.Mean.RewardsMargins:F4}", $"{r.Mean.RewardsAccuracies:F3}",
+                $"{r.SelectionChangeRate:F3}", Sampled(r.Eval, e => e.OracleReward), Sampled(r.Eval, e => e.WinRate),
+                Sampled(r.Eval, e => e.KlToReference), $"{r.Seconds:F1}");
         AnsiConsole.Write(table);
+        if (status.History.LastOrDefault(r => r.Eval?.Preference is not null)?.Eval?.Preference is { } p)
+            Console.WriteLine($"held-out preferences: accuracy {p.Accuracy:F3} over {p.Pairs} (chosen, rejected) pairs, implicit reward margin {p.MeanMargin:F4} (β={p.Beta:G3})");
         if (status.Error is not null) AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(status.Error)}");
     }
 }

@@ -30,8 +30,17 @@ public interface IInvocationHandler
 }
 
 /// <summary>A silo could not be reached, or is no longer a cluster member.</summary>
-public sealed class SiloUnavailableException(SiloAddress silo, string message, Exception? inner = null)
+/// <remarks>
+/// A call in flight when its silo dies fails with this exception (it is not retried: it may have run, and the runtime
+/// is at-most-once). <see cref="RequestSent"/> false means the request never left the caller — e.g. the silo's
+/// port refused the connection — so it did not run and the caller may retry it once membership has re-placed the
+/// grain (Orleans leaves that retry to the caller as well).
+/// </remarks>
+public sealed class SiloUnavailableException(SiloAddress silo, string message, Exception? inner = null, bool requestSent = true)
     : Exception($"Silo {silo} is unavailable: {message}", inner)
 {
+    /// <summary>Whether the request may have reached the silo (true unless the transport knows it never left).</summary>
+    public bool RequestSent { get; } = requestSent;
+
     public SiloAddress Silo { get; } = silo;
 }

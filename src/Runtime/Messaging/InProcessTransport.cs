@@ -22,7 +22,7 @@ public sealed class InProcessTransport : ISiloTransport
     public ValueTask<InvocationResponse> SendAsync(SiloAddress target, InvocationRequest request, CancellationToken cancellationToken)
     {
         if (!_handlers.TryGetValue(target, out var handler))
-            return ValueTask.FromException<InvocationResponse>(new SiloUnavailableException(target, "no such silo in this process."));
+            return ValueTask.FromException<InvocationResponse>(new SiloUnavailableException(target, "no such silo in this process.", requestSent: false));
         cancellationToken.ThrowIfCancellationRequested();
         return handler.HandleAsync(request, cancellationToken);
     }

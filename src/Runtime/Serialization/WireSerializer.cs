@@ -8,8 +8,10 @@ namespace AlignCluster.Runtime.Serialization;
 /// <summary>
 /// Encodes arguments, results and persistent state. <c>byte[]</c> and <c>ReadOnlyMemory&lt;byte&gt;</c> values are
 /// their raw bytes; everything else is UTF-8 JSON of an allowlisted type (<see cref="TypeAllowlist"/>), enforced
-/// again inside System.Text.Json so that no disallowed type is ever constructed while reading. Grain references are
-/// encoded as their grain id and interface and rebuilt through <see cref="IGrainReferenceFactory"/>.
+/// again inside System.Text.Json so that no disallowed type is ever constructed while reading. Arrays of numbers and
+/// byte buffers nested in a value leave the JSON as raw segments (<see cref="BinaryContainer"/>): no base64, no
+/// decimal text. Grain references are encoded as their grain id and interface and rebuilt through
+/// <see cref="IGrainReferenceFactory"/>.
 /// </summary>
 internal sealed class WireSerializer
 {
@@ -28,7 +30,7 @@ internal sealed class WireSerializer
         {
             TypeInfoResolver = resolver,
             IncludeFields = true,
-            Converters = { new GrainReferenceConverterFactory(references) },
+            Converters = { new GrainReferenceConverterFactory(references), new BinaryArrayConverterFactory() },
             MaxDepth = 64,
         };
     }
@@ -43,7 +45,13 @@ internal sealed class WireSerializer
         if (type == typeof(byte[])) return (byte[]?)value ?? [];
         if (type == typeof(ReadOnlyMemory<byte>)) return value is ReadOnlyMemory<byte> m ? m : default;
         if (type == typeof(Memory<byte>)) return value is Memory<byte> mm ? mm : default;
-        return JsonSerializer.SerializeToUtf8Bytes(value, type, _json);
+        var segments = BinarySegments.Begin();
+        try
+        {
+            var json = JsonSerializer.SerializeToUtf8Bytes(value, type, _json);
+            return segments.Count == 0 ? json : BinaryContainer.Pack(json, segments);
+        }
+        finally { segments.End(); }
     }
 
     /// <summary>Decodes bytes as <paramref name="type"/>; throws <see cref="SerializationException"/> naming <paramref name="where"/>.</summary>
@@ -52,14 +60,18 @@ internal sealed class WireSerializer
         if (type == typeof(byte[])) return data.ToArray();
         if (type == typeof(ReadOnlyMemory<byte>)) return data;
         if (type == typeof(Memory<byte>)) return new Memory<byte>(data.ToArray());
+        BinarySegments? segments = null;
         try
         {
-            return JsonSerializer.Deserialize(data.Span, type, _json);
+            if (!BinaryContainer.TryUnpack(data, out var json, out var raw)) return JsonSerializer.Deserialize(data.Span, type, _json);
+            segments = BinarySegments.Begin(raw);
+            return JsonSerializer.Deserialize(json.Span, type, _json);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or FormatException)
         {
             throw new SerializationException($"{where}: cannot read {TypeAllowlist.Describe(type)}: {e.Message}", e);
         }
+        finally { segments?.End(); }
     }
 
     // System.Text.Json asks for object/JsonElement metadata while building converters; never for values we refuse.

@@ -24,11 +24,11 @@ public sealed class GrpcSiloTransport(TransportClient client) : ISiloTransport, 
         }
         catch (PeerUnavailableException e)
         {
-            throw new SiloUnavailableException(target, e.Message, e);
+            throw new SiloUnavailableException(target, e.Message, e, e.RequestSent);
         }
         catch (ClusterAuthenticationException e)
         {
-            throw new SiloUnavailableException(target, e.Message, e);
+            throw new SiloUnavailableException(target, e.Message, e, requestSent: false);
         }
         return InvocationCodec.ToResponse(response, request.CorrelationId);
     }

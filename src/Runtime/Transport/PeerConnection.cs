@@ -80,7 +80,7 @@ public sealed class PeerConnection : IAsyncDisposable
     /// <summary>Sends a REQUEST or PING and awaits its RESPONSE. The correlation id is assigned here.</summary>
     public Task<Envelope> SendAsync(Envelope request, CancellationToken cancellationToken = default)
     {
-        if (_brokenReason is { } reason) return Task.FromException<Envelope>(Unavailable(reason));
+        if (_brokenReason is { } reason) return Task.FromException<Envelope>(Unavailable(reason, sent: false));
         ulong id = (ulong)Interlocked.Increment(ref _nextCorrelationId);
         request.CorrelationId = id;
         var completion = new TaskCompletionSource<Envelope>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -88,10 +88,10 @@ public sealed class PeerConnection : IAsyncDisposable
         if (!_outbox.Writer.TryWrite(request))
         {
             _pending.TryRemove(id, out _);
-            return Task.FromException<Envelope>(Unavailable(_brokenReason ?? "connection closed"));
+            return Task.FromException<Envelope>(Unavailable(_brokenReason ?? "connection closed", sent: false));
         }
         if (_brokenReason is { } lateReason && _pending.TryRemove(id, out _))   // broke between the checks
-            return Task.FromException<Envelope>(Unavailable(lateReason));
+            return Task.FromException<Envelope>(Unavailable(lateReason, sent: true));
         if (!cancellationToken.CanBeCanceled) return completion.Task;
         return WithCancellation(id, completion, cancellationToken);
     }
@@ -151,10 +151,10 @@ public sealed class PeerConnection : IAsyncDisposable
         if (Interlocked.CompareExchange(ref _brokenReason, reason, null) is not null) return;
         _outbox.Writer.TryComplete();
         foreach (var id in _pending.Keys)
-            if (_pending.TryRemove(id, out var completion)) completion.TrySetException(Unavailable(reason));
+            if (_pending.TryRemove(id, out var completion)) completion.TrySetException(Unavailable(reason, sent: true));
     }
 
-    private PeerUnavailableException Unavailable(string reason) => new($"silo at {Endpoint}: {reason}");
+    private PeerUnavailableException Unavailable(string reason, bool sent) => new($"silo at {Endpoint}: {reason}", requestSent: sent);
 
     public async ValueTask DisposeAsync()
     {

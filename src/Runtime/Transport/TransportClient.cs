@@ -14,14 +14,15 @@ public sealed class TransportClient : IAsyncDisposable
     private readonly HttpMessageInvoker _http;
     private readonly ConcurrentDictionary<string, Lazy<Task<PeerConnection>>> _peers = new();
 
-    public TransportClient(ClusterKey key, TimeSpan? connectTimeout = null)
+    /// <param name="keepAlivePingDelay">Idle time after which the client pings a peer connection (HTTP/2 PING); 20 s by default.</param>
+    public TransportClient(ClusterKey key, TimeSpan? connectTimeout = null, TimeSpan? keepAlivePingDelay = null)
     {
         _key = key;
         _http = new HttpMessageInvoker(new SocketsHttpHandler
         {
             ConnectTimeout = connectTimeout ?? TimeSpan.FromSeconds(5),
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-            KeepAlivePingDelay = TimeSpan.FromSeconds(20),
+            KeepAlivePingDelay = keepAlivePingDelay ?? TimeSpan.FromSeconds(20),
             KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
             InitialHttp2StreamWindowSize = 4 * 1024 * 1024,

@@ -22,6 +22,8 @@ public sealed record TransportServerOptions
     /// <summary>Optional separate client gateway port (same protocol and key); null = clients use <see cref="Port"/>.</summary>
     public int? GatewayPort { get; init; }
     public required ClusterKey ClusterKey { get; init; }
+    /// <summary>Idle time after which Kestrel pings the peer (HTTP/2 PING) to detect a dead connection.</summary>
+    public TimeSpan KeepAlivePingDelay { get; init; } = TimeSpan.FromSeconds(20);
 }
 
 /// <summary>
@@ -65,11 +67,9 @@ public sealed class TransportServer : IAsyncDisposable
             kestrel.Limits.MinResponseDataRate = null;
             kestrel.Limits.Http2.InitialConnectionWindowSize = 8 * 1024 * 1024;
             kestrel.Limits.Http2.InitialStreamWindowSize = 4 * 1024 * 1024;
-            // Known issue, root cause not found yet: on a new HTTP/2 connection the silo's first response frames
-            // (including a trailers-only refusal) can sit unsent until Kestrel writes its next frame. With a 20 s
-            // keep-alive that stalled new peers for ~20 s, long enough for membership probes to time out and declare
-            // healthy silos dead. A 1 s keep-alive ping bounds the stall; the multi-process tests cover it.
-            kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(1);
+            // Keep-alive only detects dead peers; it is not needed for progress. (A 1 s ping once masked a client-side
+            // stall of new streams whose HEADERS HttpClient left unflushed; DuplexRequestContent fixes that.)
+            kestrel.Limits.Http2.KeepAlivePingDelay = _options.KeepAlivePingDelay;
             kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
         });
         var app = builder.Build();

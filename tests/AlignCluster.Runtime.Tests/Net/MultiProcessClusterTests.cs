@@ -79,21 +79,47 @@ public sealed class MultiProcessClusterTests : IClassFixture<MultiProcessCluster
         string? slowKey = null;
         for (int i = 0; slowKey is null; i++)
             if (await client.GetGrain<INetCounterGrain>($"slow{i}").WhereAmI() == victimAddress) slowKey = $"slow{i}";
-        var inFlight = client.GetGrain<INetCounterGrain>(slowKey).SlowIncrement(10_000);
+        var slow = client.GetGrain<INetCounterGrain>(slowKey);
+        var inFlight = slow.SlowIncrement(10_000);
         await Task.Delay(500);
+        // Three more calls queued behind it in the activation's mailbox (turn-based: they wait for the slow turn).
+        var queued = Enumerable.Range(0, 3).Select(_ => slow.Increment()).ToList();
+        await Task.Delay(300);
 
         var watch = Stopwatch.StartNew();
         lock (_fixture.Alive) _fixture.Alive.Remove(victim);
         LocalClusterProcess.Kill9(victim.Pid);
         var victimId = SiloAddress.Parse(victimAddress);
-        await TransportTests.WaitUntil(() => view.Current.StatusOf(victimId) == SiloStatus.Dead, (int)DetectionBound.TotalSeconds + 5,
-            $"{victimId} declared dead");
-        Assert.True(watch.Elapsed < DetectionBound, $"declared dead after {watch.Elapsed}, bound {DetectionBound}");
 
         // The in-flight call fails with a clear error naming the silo (it is not silently lost, and it does not hang).
         var failure = await Record.ExceptionAsync(() => inFlight.WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.True(failure is SiloUnavailableException, $"expected SiloUnavailableException, got {failure?.ToString() ?? "success"}");
         Assert.Contains($"{victimId.Host}:{victimId.Port}", failure!.Message);
+        Assert.True(((SiloUnavailableException)failure).RequestSent);
+        // So do the calls queued behind it: none is lost silently, none hangs, none is retried elsewhere (each may
+        // have run: at-most-once).
+        foreach (var call in queued)
+        {
+            var queuedFailure = await Record.ExceptionAsync(() => call.WaitAsync(TimeSpan.FromSeconds(60)));
+            var unavailable = Assert.IsType<SiloUnavailableException>(queuedFailure);
+            Assert.Equal(victimId, unavailable.Silo);
+            Assert.True(unavailable.RequestSent);
+        }
+        // A call made once the client saw the stream break, to a grain it knows lives on the victim: the victim's port
+        // now refuses connections, so the request never leaves (RequestSent false: safe to retry once re-placed) —
+        // unless membership already re-placed the grain, in which case it runs on a survivor.
+        var lateKey = victimGrains[0];
+        var late = await Record.ExceptionAsync(() => client.GetGrain<INetCounterGrain>(lateKey).Get());
+        if (late is not null)
+        {
+            var unavailable = Assert.IsType<SiloUnavailableException>(late);
+            Assert.False(unavailable.RequestSent, $"a refused connection cannot have delivered the request: {late}");
+            Assert.Contains($"{victimId.Host}:{victimId.Port}", late.Message);
+        }
+
+        await TransportTests.WaitUntil(() => view.Current.StatusOf(victimId) == SiloStatus.Dead, (int)DetectionBound.TotalSeconds + 5,
+            $"{victimId} declared dead");
+        Assert.True(watch.Elapsed < DetectionBound, $"declared dead after {watch.Elapsed}, bound {DetectionBound}");
 
         // Calls made while a survivor has not yet refreshed its table may still be routed to the dead silo (and fail
         // with SiloUnavailableException); wait until every survivor's gateway reports the death, as a caller would retry.
