@@ -25,6 +25,9 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     /// <summary>Sequences per forward pass when scoring or back-propagating (bounds peak memory).</summary>
     private const int BatchSize = 64;
 
+    /// <summary>Responses scored together without gradients (prompts shared: <see cref="SequenceScoring.ScoreGroups"/>).</summary>
+    private const int ScoreRows = 256;
+
     /// <summary>Prompts decoded together by <see cref="SampleBatch"/>.</summary>
     private const int SampleBatchRows = 256;
 
@@ -136,8 +139,16 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     public double[] LogProbs(IReadOnlyList<Sequence> sequences)
     {
         if (sequences.Count == 0) return [];
-        // Score opens its own no-grad mode and dispose scopes per batch.
-        return SequenceScoring.Score(_model, Rows(sequences), _padId, BatchSize).Select(s => s.Sum).ToArray();
+        // Consecutive sequences with the same prompt (a prompt's candidates) form a group whose prompt is run once.
+        var groups = new List<(IReadOnlyList<int> Prompt, IReadOnlyList<IReadOnlyList<int>> Responses)>();
+        for (int i = 0; i < sequences.Count;)
+        {
+            int j = i + 1;
+            while (j < sequences.Count && sequences[j].Prompt.AsSpan().SequenceEqual(sequences[i].Prompt)) j++;
+            groups.Add((ModelPrompt(sequences[i].Prompt), Enumerable.Range(i, j - i).Select(k => (IReadOnlyList<int>)sequences[k].Response).ToList()));
+            i = j;
+        }
+        return SequenceScoring.ScoreGroups(_model, groups, _padId, ScoreRows).Select(s => s.Sum).ToArray();
     }
 
     /// <inheritdoc />

@@ -55,6 +55,20 @@ public class TorchPolicyBatchTests
         Assert.Contains(batched, r => r.Length > 0 && r[^1] == ToyVocabulary.Eos); // the stop token is kept in the response
     }
 
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("llama")]
+    public void CandidatesSharingAPromptScoreAsTheyDoOneByOne(string kind)
+    {
+        using var policy = Create(kind);
+        // A trainer's batch: each prompt's candidates next to each other (their prompt runs once), prompts of several lengths.
+        var sequences = Prompts.SelectMany((p, i) => new[] { "1", "22", "333", "4444" }.Take(i % 3 + 1)
+            .Select(r => new Sequence(p, ToyVocabulary.EncodeResponse(r)))).ToList();
+        var batched = policy.LogProbs(sequences);
+        for (int i = 0; i < sequences.Count; i++)
+            Assert.Equal(policy.LogProbs([sequences[i]])[0], batched[i], 4); // reference: one unpadded row at a time
+    }
+
     [Fact]
     public void BatchedSamplingIsDeterministicPerRequestAndRespectsTheBudget()
     {
