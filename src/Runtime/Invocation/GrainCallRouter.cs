@@ -81,7 +81,10 @@ internal sealed class GrainCallRouter : IGrainFactory, IGrainReferenceFactory
             var response = await SendAsync(request, timeout?.Token ?? default).ConfigureAwait(false);
             return Complete<T>(response, method, target);
         }
-        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested && timeout is { IsCancellationRequested: true })
+        // The callee cancels itself at the same deadline, so its OperationCanceledException can arrive before this
+        // side's timer fires (seen under load): past the deadline, either way it is a timeout.
+        catch (OperationCanceledException) when (!cancellation.IsCancellationRequested
+            && (timeout is { IsCancellationRequested: true } || request.DeadlineUtc is { } deadline && DateTime.UtcNow >= deadline))
         {
             outcome = "timeout";
             throw new TimeoutException($"Call {method.InterfaceName}.{method.Name} on grain {target} timed out after {method.Timeout} without a response.");
