@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the solution (the native shim via CMake from dotnet build) and runs every test project.
-# Ends with one line: "tests: N passed, N failed, N skipped", summed from the TRX results.
+# Ends with one line: "tests: N passed, N failed, N skipped", summed from every test assembly's summary.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -10,8 +10,9 @@ dotnet build AlignCluster.sln -c Release -nologo -v q || { echo "tests: 0 passed
 log=$(mktemp)
 dotnet test AlignCluster.sln -c Release --no-build -nologo --results-directory "$results" "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
-# One summary line per test assembly: "Passed!  - Failed: 0, Passed: 12, Skipped: 0, Total: 12, ..."
-read -r passed failed skipped < <(grep -E '^(Passed|Failed)! +- Failed:' "$log" | awk -F'[:,]' '
+# One summary per test assembly: "Passed!  - Failed: 0, Passed: 12, Skipped: 0, Total: 12, ...". Assemblies run in
+# parallel, so two summaries can share a line: match each summary wherever it is (grep -o), not at line starts.
+read -r passed failed skipped < <(grep -oE '(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" | awk -F'[:,]' '
   { f += $2; p += $4; s += $6 } END { printf "%d %d %d\n", p, f, s }')
 [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1   # a crashed test host or build error counts as a failure
 rm -f "$log"

@@ -1,6 +1,7 @@
 // Torch.Bench: per-op call overhead and float32 matmul GFLOP/s of the C# binding, side by side with the same
 // operations in Debian's python3-torch (same libtorch), at 1 and 2 threads, in one run.
 //   dotnet run --project bench/Torch.Bench -c Release [-- --iterations 20000 --rounds 3]
+//   dotnet run --project bench/Torch.Bench -c Release -- --allreduce [--rounds 3]   (c10d allreduce, see AllreduceBench)
 // Each measurement alternates C# and Python `rounds` times and keeps the best (least disturbed) of each; per-op
 // times are the best of 50 batches within a round.
 using System.Diagnostics;
@@ -16,8 +17,13 @@ int[] threadCounts = [1, 2];
 (int N, int Repeats)[] sizes = [(512, 20), (2048, 5)];
 var python = "/usr/bin/python3";
 var script = Path.Combine(AppContext.BaseDirectory, "python_ops.py");
+var machine = $"machine: {CpuModel()}, {Environment.ProcessorCount} logical cores, load average {LoadAverage()}";
+if (args.Contains("--allreduce-rank"))
+    return AllreduceBench.RunRank(ArgValue("--allreduce-rank", 0), ArgValue("--port", 0));
+if (args.Contains("--allreduce"))
+    return AllreduceBench.Run(rounds, python, $"{machine}\nC#: .NET {Environment.Version}, libtorch {LibTorch.Version}; Python: {python}");
 
-Console.WriteLine($"machine: {CpuModel()}, {Environment.ProcessorCount} logical cores, load average {LoadAverage()}");
+Console.WriteLine(machine);
 Console.WriteLine($"C#: .NET {Environment.Version}, libtorch {LibTorch.Version} via AlignCluster.Torch; Python: {python}");
 
 var perOp = new Dictionary<int, (Dictionary<string, double> Cs, Dictionary<string, double> Py)>();

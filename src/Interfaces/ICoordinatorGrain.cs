@@ -27,4 +27,10 @@ public interface ICoordinatorGrain : AlignCluster.Runtime.IGrainWithStringKey
 
     /// <summary>Stops after the round in progress and marks the run cancelled; it cannot be resumed.</summary>
     Task<RunStatus> CancelAsync();
+    /// <summary>
+    /// Evaluates the checkpoint of <paramref name="round"/> (null: the newest) on the run's held-out prompts, in a
+    /// trainer activation of its own (released afterwards), so the run's trainer is never disturbed.
+    /// </summary>
+    /// <exception cref="ArgumentException">The run does not exist or has no complete checkpoint for that round.</exception>
+    Task<CheckpointEval> EvaluateCheckpointAsync(int? round);
 }

@@ -26,6 +26,12 @@ public sealed record RunConfig
     public CheckpointConfig Checkpoint { get; init; } = new();
     /// <summary>Prompt-shard grains the prompts are spread over.</summary>
     public int Shards { get; init; } = 4;
+    /// <summary>
+    /// Start from the prepared round 0 (SFT policy, rated candidates, reference log-probs, baseline) of an earlier run
+    /// whose preparation inputs were identical — e.g. the other losses of a sweep with the same seed — instead of
+    /// recomputing it. Preparation is deterministic, so the result is the same either way.
+    /// </summary>
+    public bool ReusePreparation { get; init; } = true;
 }
 
 /// <summary>The policy. kind toy: the demo's log-linear policy over the toy vocabulary; kind hf: a Hugging Face model directory.</summary>
@@ -56,6 +62,11 @@ public sealed record DataConfig
     public int MaxLength { get; init; } = 6;
     /// <summary>Probability that a demonstration has one digit replaced at random (imperfect demonstrations).</summary>
     public double DemonstrationNoise { get; init; } = 0.5;
+    /// <summary>File data with policy.kind hf: the most prompt tokens (after the chat template); responses are bounded by policy.max_response_length.</summary>
+    public int MaxPromptTokens { get; init; } = 512;
+    /// <summary>File data with policy.kind hf: false = a prompt or response over its limit is an error; true = prompts keep their last
+    /// data.max_prompt_tokens tokens and responses their first policy.max_response_length − 1 tokens plus the end token.</summary>
+    public bool Truncate { get; init; }
 }
 
 /// <summary>Supervised fine-tuning from scratch on the demonstrations before preference training (toy policy).</summary>

@@ -11,8 +11,26 @@ public enum RunState { Created, Preparing, Running, Paused, Completed, Cancelled
 /// <param name="ReferenceOracleReward">Mean reward of reference (SFT) samples on the same prompts.</param>
 /// <param name="WinRate">Adjusted win-rate vs the reference: (wins + ties/2) / n (MC-PO §6.1).</param>
 /// <param name="KlToReference">KL(π_θ‖π_sft) ≈ mean over policy samples of logp_θ(y) − logp_sft(y) (EXO §4.1).</param>
+/// <param name="Samples">Policy samples rated; 0 when the reward function does not apply to the run's texts (then the
+/// oracle reward, win-rate and KL are not measured and read 0).</param>
+/// <param name="Preference">Preference data (data.source file): held-out preference accuracy and implicit-reward margins.</param>
 [GenerateSerializer]
-public sealed record EvalResult(double OracleReward, double ReferenceOracleReward, double WinRate, double KlToReference, int Samples);
+public sealed record EvalResult(double OracleReward, double ReferenceOracleReward, double WinRate, double KlToReference, int Samples,
+    PreferenceEval? Preference = null);
+
+/// <summary>
+/// How the policy ranks the held-out prompts' own candidates, with DPO's implicit reward r(y) = β·(logπ_θ(y|x) − logπ_ref(y|x))
+/// (TRL's rewards/accuracies and rewards/margins, on data never trained on). A pair is the chosen and one candidate
+/// rated strictly below it.
+/// </summary>
+/// <param name="Pairs">(chosen, lower-rated) pairs over the held-out prompts.</param>
+/// <param name="Accuracy">Fraction of pairs with r(chosen) &gt; r(rejected) (a tie counts as 0).</param>
+/// <param name="MeanMargin">Mean of r(chosen) − r(rejected) over the pairs.</param>
+/// <param name="MeanChosenReward">Mean r(chosen) over the pairs.</param>
+/// <param name="MeanRejectedReward">Mean r(rejected) over the pairs.</param>
+/// <param name="Beta">β of the implicit reward.</param>
+[GenerateSerializer]
+public sealed record PreferenceEval(int Pairs, double Accuracy, double MeanMargin, double MeanChosenReward, double MeanRejectedReward, double Beta);
 
 /// <summary>What one round did.</summary>
 /// <param name="Mean">Step metrics averaged over the round's steps.</param>
@@ -27,3 +45,7 @@ public sealed record RoundReport(int Round, StepMetrics Mean, StepMetrics[] Step
 [GenerateSerializer]
 public sealed record RunStatus(string RunId, RunState State, int Round, int TotalRounds, string Phase,
     RoundReport[] History, EvalResult? Baseline, SftReport? Sft, int PromptsSkipped, string? Error);
+
+/// <summary>What `aligncluster eval` reports: a checkpoint's round, how many held-out prompts, the evaluation.</summary>
+[GenerateSerializer]
+public sealed record CheckpointEval(string RunId, int Round, int HeldOutPrompts, EvalResult Result);

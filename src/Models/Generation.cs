@@ -18,8 +18,12 @@ public sealed record GenerationOptions
     public ulong Seed { get; init; }
 }
 
-/// <summary>A generated continuation: its tokens (without the stop token) and whether a stop token ended it.</summary>
-public sealed record GeneratedSequence(List<int> TokenIds, bool Stopped);
+/// <summary>A generated continuation: its tokens (without the stop token) and the stop token that ended it, if one did.</summary>
+public sealed record GeneratedSequence(List<int> TokenIds, int? StopTokenId)
+{
+    /// <summary>Whether a stop token ended the row (rather than the token budget).</summary>
+    public bool Stopped => StopTokenId is not null;
+}
 
 /// <summary>Batched autoregressive sampling with a KV cache.</summary>
 public static class Generation
@@ -51,6 +55,7 @@ public static class Generation
         var device = model.DeviceOfParameters();
         var outputs = Enumerable.Range(0, b).Select(_ => new List<int>()).ToList();
         var stopped = new bool[b];
+        var stoppedBy = new int?[b];
         var stops = options.StopTokenIds.ToHashSet();
         using var noGrad = Autograd.NoGrad();
         using var generator = new Generator(options.Seed);
@@ -72,7 +77,7 @@ public static class Generation
                 for (int i = 0; i < b; i++)
                 {
                     if (stopped[i]) { next[i] = padId; continue; }
-                    if (stops.Contains((int)next[i])) stopped[i] = true;
+                    if (stops.Contains((int)next[i])) { stopped[i] = true; stoppedBy[i] = (int)next[i]; }
                     else outputs[i].Add((int)next[i]);
                 }
                 input = Tensor.From<long>(next, b, 1).To(device).DetachFromScope();      // (B, 1)
@@ -83,7 +88,7 @@ public static class Generation
             }
         }
         finally { mask.Dispose(); }
-        return outputs.Select((o, i) => new GeneratedSequence(o, stopped[i])).ToList();
+        return outputs.Select((o, i) => new GeneratedSequence(o, stoppedBy[i])).ToList();
     }
 
     /// <summary>

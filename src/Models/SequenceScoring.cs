@@ -120,36 +120,84 @@ public static class SequenceScoring
     public static List<SequenceScore> ScoreCandidates(CausalLM model, IReadOnlyList<int> promptIds, IReadOnlyList<IReadOnlyList<int>> responses, int padId = 0)
     {
         if (promptIds.Count == 0) throw new ArgumentException("the prompt has no tokens (prepend BOS)", nameof(promptIds));
-        int k = responses.Count, lp = promptIds.Count, r = Math.Max(1, responses.Max(x => x.Count));
+        return ScoreGroups(model, [(promptIds, responses)], padId, maxResponses: int.MaxValue);
+    }
+
+    /// <summary>
+    /// Scores the responses of many prompts with every prompt run through the model once: prompts left-padded into one
+    /// batch with a KV cache, the cache fanned out to each prompt's responses (<see cref="KvCache.SelectRows"/>), then
+    /// all responses in one right-padded batch. Chunks hold at most <paramref name="maxResponses"/> responses. Same
+    /// values as <see cref="Score"/> on (prompt, response) rows; the prompt work drops from one pass per response to
+    /// one per prompt. Returns the scores in input order (group by group).
+    /// </summary>
+    public static List<SequenceScore> ScoreGroups(CausalLM model, IReadOnlyList<(IReadOnlyList<int> Prompt, IReadOnlyList<IReadOnlyList<int>> Responses)> groups,
+        int padId = 0, int maxResponses = 256)
+    {
+        var results = new List<SequenceScore>();
+        int start = 0;
+        while (start < groups.Count)
+        {
+            int end = start, rows = 0;
+            do { rows += groups[end].Responses.Count; end++; }
+            while (end < groups.Count && rows + groups[end].Responses.Count <= maxResponses);
+            results.AddRange(ScoreGroupChunk(model, groups.Skip(start).Take(end - start).ToList(), padId));
+            start = end;
+        }
+        return results;
+    }
+
+    private static List<SequenceScore> ScoreGroupChunk(CausalLM model, List<(IReadOnlyList<int> Prompt, IReadOnlyList<IReadOnlyList<int>> Responses)> groups, int padId)
+    {
+        var responses = groups.SelectMany(g => g.Responses).ToList();
+        if (responses.Count == 0) return [];
+        foreach (var (g, i) in groups.Select((g, i) => (g, i)))
+            if (g.Prompt.Count == 0) throw new ArgumentException($"group {i}: the prompt has no tokens (prepend BOS)", nameof(groups));
+        int p = groups.Count, lp = groups.Max(g => g.Prompt.Count), n = responses.Count, r = Math.Max(1, responses.Max(x => x.Count));
+        var promptIds = new long[p * lp];
+        var promptMask = new long[p * lp];
+        for (int i = 0; i < p; i++)
+        {
+            int pad = lp - groups[i].Prompt.Count; // left padding: every prompt's last token sits in column lp − 1
+            for (int j = 0; j < lp; j++)
+            {
+                promptIds[i * lp + j] = j < pad ? padId : groups[i].Prompt[j - pad];
+                promptMask[i * lp + j] = j < pad ? 0 : 1;
+            }
+        }
+        var owner = new long[n];
+        var ids = new long[n * r];
+        var mask = new long[n * (lp + r)];
+        for (int i = 0, row = 0; i < p; i++)
+            foreach (var response in groups[i].Responses)
+            {
+                owner[row] = i;
+                Array.Copy(promptMask, i * lp, mask, row * (lp + r), lp);
+                for (int j = 0; j < r; j++)
+                {
+                    bool real = j < response.Count;
+                    ids[row * r + j] = real ? response[j] : padId;
+                    mask[row * (lp + r) + lp + j] = real ? 1 : 0;
+                }
+                row++;
+            }
+
         var device = model.DeviceOfParameters();
         using var noGrad = Autograd.NoGrad();
         using var scope = DisposeScope.Begin();
         using var promptCache = new KvCache(model.Config.NumLayers);
-        var prompt = Tensor.From<long>(promptIds.Select(x => (long)x).ToArray(), 1, lp).To(device);           // (1, Lp)
-        var promptHidden = model.ForwardHidden(prompt, null, promptCache);                                   // (1, Lp, C)
-        var firstLogits = model.Logits(promptHidden.Narrow(1, lp - 1, 1)).To(DType.Float32);                 // (1, 1, V)
-
-        var ids = new long[k * r];
-        var attention = new long[k * (lp + r)];
-        for (int i = 0; i < k; i++)
-        {
-            for (int j = 0; j < lp; j++) attention[i * (lp + r) + j] = 1;
-            for (int j = 0; j < r; j++)
-            {
-                bool real = j < responses[i].Count;
-                ids[i * r + j] = real ? responses[i][j] : padId;
-                attention[i * (lp + r) + lp + j] = real ? 1 : 0;
-            }
-        }
-        using var cache = promptCache.Repeat(k);
-        var respIds = Tensor.From<long>(ids, k, r).To(device);                                               // (K, R)
-        var mask = Tensor.From<long>(attention, k, lp + r).To(device);                                       // (K, Lp + R)
-        var hidden = model.ForwardHidden(respIds, mask, cache);                                              // (K, R, C)
-        var logits = r > 1
-            ? Tensor.Cat([firstLogits.Expand(k, 1, firstLogits.Size(-1)), model.Logits(hidden.Narrow(1, 0, r - 1)).To(DType.Float32)], 1)
-            : firstLogits.Expand(k, 1, firstLogits.Size(-1));                                                // (K, R, V)
-        var tokenLogp = logits.Gather(-1, respIds.Unsqueeze(-1)).Squeeze(-1).Sub(logits.LogSumExp(-1));     // (K, R)
-        var respMask = mask.Narrow(1, lp, r).To(DType.Float32);                                              // (K, R)
+        var promptMaskT = Tensor.From<long>(promptMask, p, lp).To(device);                                        // (P, Lp)
+        var promptHidden = model.ForwardHidden(Tensor.From<long>(promptIds, p, lp).To(device),
+            promptMask.Contains(0) ? promptMaskT : null, promptCache);                                            // (P, Lp, C)
+        var firstLogits = model.Logits(promptHidden.Narrow(1, lp - 1, 1)).To(DType.Float32);                      // (P, 1, V)
+        var ownerT = Tensor.From<long>(owner).To(device);                                                         // (N)
+        using var cache = promptCache.SelectRows(ownerT);
+        var respIds = Tensor.From<long>(ids, n, r).To(device);                                                    // (N, R)
+        var fullMask = Tensor.From<long>(mask, n, lp + r).To(device);                                             // (N, Lp + R)
+        var hidden = model.ForwardHidden(respIds, fullMask, cache);                                               // (N, R, C)
+        var first = firstLogits.IndexSelect(0, ownerT);                                                           // (N, 1, V)
+        var logits = r > 1 ? Tensor.Cat([first, model.Logits(hidden.Narrow(1, 0, r - 1)).To(DType.Float32)], 1) : first; // (N, R, V)
+        var tokenLogp = logits.Gather(-1, respIds.Unsqueeze(-1)).Squeeze(-1).Sub(logits.LogSumExp(-1));          // (N, R)
+        var respMask = fullMask.Narrow(1, lp, r).To(DType.Float32);                                               // (N, R)
         var perToken = tokenLogp.Mul(respMask);
         using var lpOut = new SequenceLogProbs
         {
@@ -157,7 +205,7 @@ public static class SequenceScoring
             Mean = scope.MoveOut(perToken.Sum(1).Div(respMask.Sum(1).ClampMin(1))),
             PerToken = scope.MoveOut(perToken), Mask = scope.MoveOut(respMask),
         };
-        return ToScores(lpOut, responses.Select(x => x.Count).ToList()).ToList();
+        return ToScores(lpOut, responses.Select(x => x.Count).ToList());
     }
 
     private static List<SequenceScore> ToScores(SequenceLogProbs lp, List<int> lengths)

@@ -89,6 +89,35 @@ public sealed class ScoringAndGenerationTests
         }
     }
 
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("llama")]
+    [InlineData("mistral")]
+    public void ManyPromptsSharingTheirPrefixesScoreLikeOneRowPerResponse(string variant)
+    {
+        // Prompts of different lengths (left padding in the prompt batch), 0–3 responses each, chunks that split the
+        // groups (maxResponses 4): every value must equal the plain one-row-per-(prompt, response) scoring.
+        using var model = TinyModels.Create(variant, seed: 29);
+        (int[] Prompt, int[][] Responses)[] groups =
+        [
+            ([5, 6, 7, 8, 9], [[10, 11, 12], [13], [14, 15, 16, 17]]),
+            ([3], [[20, 21], []]),
+            ([30, 31, 32], []),
+            ([40, 41], [[42, 43, 44, 45, 46, 47], [48], [49, 50]]),
+        ];
+        var shared = SequenceScoring.ScoreGroups(model.Network,
+            groups.Select(g => ((IReadOnlyList<int>)g.Prompt, (IReadOnlyList<IReadOnlyList<int>>)g.Responses)).ToList(), maxResponses: 4);
+        var rows = groups.SelectMany(g => g.Responses.Select(r => new ScoringRow(g.Prompt, r))).ToList();
+        var plain = rows.Select(row => SequenceScoring.Score(model.Network, [row])[0]).ToList(); // unpadded, one at a time
+        Assert.Equal(plain.Count, shared.Count);
+        for (int i = 0; i < plain.Count; i++)
+        {
+            Assert.Equal(plain[i].Tokens, shared[i].Tokens);
+            Assert.Equal(plain[i].Sum, shared[i].Sum, 4);
+        }
+        Assert.Contains(shared, s => Math.Abs(s.Sum) > 1); // non-trivial values
+    }
+
     [Fact]
     public void GreedyGenerationFollowsTheArgmaxOfFullForwards()
     {

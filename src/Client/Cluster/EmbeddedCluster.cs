@@ -36,6 +36,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         EnsureWritable(directory);
         var store = new LocalDirectoryStateStore(directory);
         int devices = Math.Max(1, cpuDevices ?? Environment.ProcessorCount);
+        TorchThreads.ShareAmong(devices);
         var cluster = await InProcessCluster.StartAsync(ClusterSetup.SiloOptions(store, new CoordinatorOptions(autoResume)), silos: 1,
             _ => Enumerable.Range(0, devices).Select(i => new DeviceInfo($"cpu:{i}", "cpu")).ToList());
         return new EmbeddedCluster(cluster, store, directory);

@@ -25,21 +25,37 @@ public static class Report
         AnsiConsole.MarkupLine($"Wall time: {outcome.Elapsed.TotalSeconds:F1} s");
     }
 
+    private static string Accuracy(EvalResult? e) => e?.Preference is { } p ? $"{p.Accuracy:F3}" : "";
+
     public static void PrintRun(RunStatus status)
     {
-        var table = new Table().Title($"Run {Markup.Escape(status.RunId)}: {status.State}").Border(TableBorder.Rounded)
-            .AddColumn(new TableColumn("round").RightAligned()).AddColumn(new TableColumn("loss").RightAligned())
-            .AddColumn(new TableColumn("rewards/margins").RightAligned()).AddColumn(new TableColumn("rewards/accuracies").RightAligned())
-            .AddColumn(new TableColumn("selection change").RightAligned()).AddColumn(new TableColumn("oracle reward").RightAligned())
-            .AddColumn(new TableColumn("win-rate vs SFT").RightAligned()).AddColumn(new TableColumn("KL to SFT").RightAligned())
-            .AddColumn(new TableColumn("seconds").RightAligned());
-        if (status.Baseline is { } b)
-            table.AddRow("0 (SFT)", "", "", "", "", $"{b.OracleReward:F3}", "", "", "");
+        var evals = status.History.Select(r => r.Eval).Prepend(status.Baseline).OfType<EvalResult>().ToList();
+        // Samples == 0: the reward function could not rate this policy's texts (an hf policy with a toy rule), so the
+        // sampled columns are left out rather than shown as zeros; preference files add the held-out accuracy.
+        bool sampled = evals.Count == 0 || evals.Any(e => e.Samples > 0);
+        bool preference = evals.Any(e => e.Preference is not null);
+        var table = new Table().Title($"Run {Markup.Escape(status.RunId)}: {status.State}").Border(TableBorder.Rounded);
+        var columns = new List<string> { "round", "loss", "rewards/margins", "rewards/accuracies", "selection change" };
+        if (sampled) columns.AddRange(["oracle reward", "win-rate vs SFT", "KL to SFT"]);
+        if (preference) columns.Add("held-out pref. accuracy");
+        columns.Add("seconds");
+        foreach (var c in columns) table.AddColumn(new TableColumn(c).RightAligned());
+        static string Sampled(EvalResult? e, Func<EvalResult, double> value) => e is null ? "" : e.Samples == 0 ? "n/a" : $"{value(e):F3}";
+        void Row(EvalResult? eval, bool baseline, string[] training, string seconds)
+        {
+            var cells = new List<string>(training);
+            if (sampled) cells.AddRange([Sampled(eval, e => e.OracleReward), baseline ? "" : Sampled(eval, e => e.WinRate), baseline ? "" : Sampled(eval, e => e.KlToReference)]);
+            if (preference) cells.Add(Accuracy(eval));
+            cells.Add(seconds);
+            table.AddRow(cells.ToArray());
+        }
+        if (status.Baseline is { } b) Row(b, baseline: true, ["0 (SFT)", "", "", "", ""], "");
         foreach (var r in status.History)
-            table.AddRow(r.Round.ToString(), $"{r.Mean.Loss:F4}", $"{r.Mean.RewardsMargins:F4}", $"{r.Mean.RewardsAccuracies:F3}",
-                $"{r.SelectionChangeRate:F3}", r.Eval is { } e ? $"{e.OracleReward:F3}" : "", r.Eval is { } w ? $"{w.WinRate:F3}" : "",
-                r.Eval is { } k ? $"{k.KlToReference:F3}" : "", $"{r.Seconds:F1}");
+            Row(r.Eval, baseline: false, [r.Round.ToString(), $"{r.Mean.Loss:F4}", $"{r.Mean.RewardsMargins:F4}", $"{r.Mean.RewardsAccuracies:F3}",
+                $"{r.SelectionChangeRate:F3}"], $"{r.Seconds:F1}");
         AnsiConsole.Write(table);
+        if (status.History.LastOrDefault(r => r.Eval?.Preference is not null)?.Eval?.Preference is { } p)
+            Console.WriteLine($"held-out preferences: accuracy {p.Accuracy:F3} over {p.Pairs} (chosen, rejected) pairs, implicit reward margin {p.MeanMargin:F4} (β={p.Beta:G3})");
         if (status.Error is not null) AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(status.Error)}");
     }
 }

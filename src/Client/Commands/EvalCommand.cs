@@ -1,49 +1,77 @@
 using System.CommandLine;
 using AlignCluster.Client.Cluster;
-using AlignCluster.Grains.Checkpoints;
-using AlignCluster.Grains.Demo;
-using AlignCluster.Grains.Services;
 using AlignCluster.Interfaces;
 using Spectre.Console;
 
 namespace AlignCluster.Client.Commands;
 
-/// <summary>`aligncluster eval --run ID [--round N]`: held-out evaluation of a checkpoint against the run's reference.</summary>
+/// <summary>
+/// `aligncluster eval --run ID [--round N] [--cluster host:port]`: held-out evaluation of a checkpoint against the
+/// run's reference. The run's coordinator grain does it (it holds the config and the held-out prompts), in a trainer
+/// activation of its own, on the embedded cluster or on running silos.
+/// </summary>
 internal static class EvalCommand
 {
     public static Command Create()
     {
         var state = CommonOptions.State();
         var cluster = CommonOptions.Cluster();
+        var keyFile = CommonOptions.ClusterKeyFile();
         var run = CommonOptions.Run();
         var round = CommonOptions.Round();
-        var command = new Command("eval", "Evaluate a run's checkpoint on its held-out prompts (oracle reward, win-rate and KL vs the reference).")
+        var command = new Command("eval", "Evaluate a run's checkpoint on its held-out prompts (oracle reward, win-rate and KL vs the reference; preference accuracy for preference files).")
         {
-            state, cluster, run, round,
+            state, cluster, keyFile, run, round,
         };
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
-            CommonOptions.RejectCluster(parse.GetValue(cluster));
-            await using var embedded = await EmbeddedCluster.StartAsync(parse.GetValue(state)!, autoResume: false);
             string runId = parse.GetValue(run)!;
-            var config = await new RunIndex(embedded.Store).GetAsync(runId)
-                ?? throw new ClientException($"run '{runId}' does not exist in {embedded.Store.Name}");
-            var rounds = await new CheckpointStore(embedded.Store).RoundsAsync(runId);
-            int r = parse.GetValue(round) ?? (rounds.Count > 0 ? rounds[^1] : throw new ClientException($"run '{runId}' has no checkpoint yet"));
-            // A separate trainer activation: evaluation never disturbs the run's own trainer.
-            var trainer = embedded.Client.GetGrain<ITrainerGrain>($"{runId}/eval");
-            if (!await trainer.RestoreAsync(runId, r))
-                throw new ClientException($"run '{runId}' has no complete checkpoint for round {r} (available: {string.Join(", ", rounds)})");
-            var prompts = TaskData.For(config.Data, config.Seed).EvalPrompts;
-            var result = await PolicyEvaluation.EvaluateAsync(trainer, RewardFunctions.Create(config.Reward), prompts, config, ct);
-            var table = new Table().Title($"{Markup.Escape(runId)}, checkpoint of round {r}").Border(TableBorder.Rounded)
-                .AddColumn("held-out prompts").AddColumn("samples").AddColumn("oracle reward").AddColumn("reference reward")
-                .AddColumn("win-rate vs reference").AddColumn("KL to reference");
-            table.AddRow(prompts.Length.ToString(), result.Samples.ToString(), $"{result.OracleReward:F3}", $"{result.ReferenceOracleReward:F3}",
-                $"{result.WinRate:F3}", $"{result.KlToReference:F3}");
-            AnsiConsole.Write(table);
+            int? r = parse.GetValue(round);
+            CheckpointEval result;
+            if (parse.GetValue(cluster) is { Length: > 0 } gateways)
+            {
+                await using var remote = await RemoteCluster.ConnectAsync(gateways, parse.GetValue(keyFile), ct);
+                var coordinator = remote.Client.GetGrain<ICoordinatorGrain>(runId);
+                var status = await RemoteCommands.Translate(() => coordinator.GetStatusAsync(), remote);
+                if (status.State == RunState.Created && status.TotalRounds == 0)   // a coordinator that was never started
+                    throw new ClientException($"run '{runId}' does not exist on the cluster at {string.Join(",", remote.Gateways)}");
+                result = await Evaluate(() => RemoteCommands.Translate(() => coordinator.EvaluateCheckpointAsync(r), remote));
+            }
+            else
+            {
+                await using var embedded = await EmbeddedCluster.StartAsync(parse.GetValue(state)!, autoResume: false);
+                if (await new RunIndex(embedded.Store).GetAsync(runId) is null)
+                    throw new ClientException($"run '{runId}' does not exist in {embedded.Store.Name}");
+                result = await Evaluate(() => embedded.Client.GetGrain<ICoordinatorGrain>(runId).EvaluateCheckpointAsync(r));
+            }
+            Print(result);
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>A refused evaluation (no such checkpoint) is bad input, not a crash.</summary>
+    private static async Task<CheckpointEval> Evaluate(Func<Task<CheckpointEval>> call)
+    {
+        try { return await call(); }
+        catch (ArgumentException e) { throw new ClientException(e.Message); }
+    }
+
+    /// <summary>One table: the sampled evaluation when the reward applies, and the preference accuracy when the run has held-out pairs.</summary>
+    public static void Print(CheckpointEval eval)
+    {
+        var e = eval.Result;
+        var table = new Table().Title($"{Markup.Escape(eval.RunId)}, checkpoint of round {eval.Round}").Border(TableBorder.Rounded)
+            .AddColumn("held-out prompts").AddColumn("samples").AddColumn("oracle reward").AddColumn("reference reward")
+            .AddColumn("win-rate vs reference").AddColumn("KL to reference");
+        bool sampled = e.Samples > 0;
+        string Value(double v) => sampled ? $"{v:F3}" : "n/a";
+        table.AddRow(eval.HeldOutPrompts.ToString(), e.Samples.ToString(), Value(e.OracleReward), Value(e.ReferenceOracleReward),
+            Value(e.WinRate), Value(e.KlToReference));
+        AnsiConsole.Write(table);
+        if (!sampled) Console.WriteLine("no sampled evaluation: the reward rule reads the toy vocabulary, not this policy's tokens (reward.kind http rates any policy)");
+        if (e.Preference is { } p)
+            Console.WriteLine($"preference accuracy {p.Accuracy:F3} over {p.Pairs} held-out (chosen, rejected) pairs; implicit reward β={p.Beta:G3}: " +
+                $"chosen {p.MeanChosenReward:F4}, rejected {p.MeanRejectedReward:F4}, margin {p.MeanMargin:F4}");
     }
 }

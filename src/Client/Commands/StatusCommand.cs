@@ -36,17 +36,26 @@ internal static class StatusCommand
                 return 0;
             }
             var table = new Table().Border(TableBorder.Rounded).AddColumn("run").AddColumn("state").AddColumn("round")
-                .AddColumn("phase").AddColumn("oracle reward").AddColumn("checkpoints");
+                .AddColumn("phase").AddColumn("held-out").AddColumn("checkpoints");
             foreach (var id in await index.ListAsync())
             {
                 var s = await embedded.Client.GetGrain<ICoordinatorGrain>(id).GetStatusAsync();
-                var reward = s.History.LastOrDefault(h => h.Eval is not null)?.Eval?.OracleReward ?? s.Baseline?.OracleReward;
+                var eval = s.History.LastOrDefault(h => h.Eval is not null)?.Eval ?? s.Baseline;
                 table.AddRow(Markup.Escape(id), s.State.ToString(), $"{s.Round}/{s.TotalRounds}", Markup.Escape(s.Phase),
-                    reward is { } r ? $"{r:F3}" : "", string.Join(", ", await checkpoints.RoundsAsync(id)));
+                    Markup.Escape(HeldOut(eval)), string.Join(", ", await checkpoints.RoundsAsync(id)));
             }
             AnsiConsole.Write(table);
             return 0;
         }));
         return command;
     }
+
+    /// <summary>Oracle reward when the evaluation sampled; preference accuracy for file data without an oracle.</summary>
+    private static string HeldOut(EvalResult? eval) => eval switch
+    {
+        null => "",
+        { Samples: > 0 } e => $"oracle reward {e.OracleReward:F3}",
+        { Preference: { } p } => $"pref. accuracy {p.Accuracy:F3}",
+        _ => "n/a",
+    };
 }

@@ -40,12 +40,18 @@ internal static class TrainCommand
                 Console.Write(RunConfigLoader.ToYaml(runConfig));
                 return 0;
             }
-            if (runConfig.Data.Source == "file")
+            // Read and validate the whole dataset (encoded with the policy's tokenizer) and the hf model's text side before
+            // anything is written: bad input leaves no run behind.
+            try
             {
-                // Read and validate the whole dataset before anything is written: a bad file leaves no run behind.
-                try { FileData.Load(runConfig.Data, runConfig.Seed); }
-                catch (ArgumentException e) { throw new ClientException(e.Message); }
+                if (runConfig.Policy.Kind == "hf")
+                {
+                    ModelTextCodec.Load(runConfig.Policy.Path!);
+                    ModelTextCodec.CheckWeights(runConfig.Policy.Path!);
+                }
+                if (runConfig.Data.Source == "file") FileData.Load(runConfig);
             }
+            catch (ArgumentException e) { throw new ClientException(e.Message); }
             using var telemetry = ClientTelemetry.Start(parse.GetValue(otlp), "aligncluster-train");
             if (parse.GetValue(cluster) is { Length: > 0 } gateways)
                 return await TrainRemoteAsync(gateways, parse.GetValue(keyFile), runConfig, parse.GetValue(resume), parse.GetValue(detach), ct);
@@ -99,6 +105,9 @@ internal static class TrainCommand
         return final.State == RunState.Completed ? 0 : 1;
     }
 
+    private static string EvalSummary(EvalResult e) => e.Samples > 0 ? $"oracle reward {e.OracleReward:F3}"
+        : e.Preference is { } p ? $"held-out preference accuracy {p.Accuracy:F3}" : "evaluated";
+
     private static async Task<RunStatus> WatchAsync(ICoordinatorGrain coordinator, int rounds, CancellationToken ct)
     {
         if (!AnsiConsole.Profile.Capabilities.Interactive)
@@ -109,7 +118,7 @@ internal static class TrainCommand
                 if (s.Round == shown) return;
                 shown = s.Round;
                 var last = s.History.LastOrDefault();
-                Console.WriteLine($"  round {s.Round}/{s.TotalRounds} ({s.Phase}){(last?.Eval is { } e ? $": oracle reward {e.OracleReward:F3}" : "")}");
+                Console.WriteLine($"  round {s.Round}/{s.TotalRounds} ({s.Phase}){(last?.Eval is { } e ? $": {EvalSummary(e)}" : "")}");
             }, ct: ct);
         }
         RunStatus? final = null;

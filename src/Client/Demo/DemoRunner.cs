@@ -29,7 +29,10 @@ public static class DemoRunner
         if (Directory.Exists(stateDirectory)) Directory.Delete(stateDirectory, recursive: true);
 
         await using var cluster = await EmbeddedCluster.StartAsync(stateDirectory, cpuDevices: options.Parallelism);
-        var jobs = (from seed in Enumerable.Range(1, options.Seeds) from method in options.Methods select (method, seed: (ulong)seed)).ToList();
+        // One method of every seed first: the others of that seed then reuse its prepared round 0 (SFT policy, rated
+        // candidates, reference log-probs; RunConfig.ReusePreparation) instead of preparing it again in parallel.
+        var jobs = (from seed in Enumerable.Range(1, options.Seeds) from method in options.Methods select (method, seed: (ulong)seed))
+            .OrderBy(job => job.method == options.Methods[0] ? 0 : 1).ToList();
         var results = new (DemoMethod, RunStatus)[jobs.Count];
         using var gate = new SemaphoreSlim(Math.Max(1, options.Parallelism));
         await Task.WhenAll(jobs.Select(async (job, i) =>

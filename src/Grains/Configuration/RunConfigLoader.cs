@@ -25,18 +25,17 @@ public static class RunConfigLoader
     /// <exception cref="ConfigException">The file is missing or malformed, an override is bad, or a value is invalid.</exception>
     public static RunConfig Load(string? path, IEnumerable<string>? overrides = null)
     {
-        var config = FromYaml(path is null ? "{}" : ReadFile(path), path ?? "(embedded default)", overrides);
-        // A relative data.path is relative to the config file (or the working directory for the embedded default).
-        if (config.Data.Path is { } data && !Path.IsPathRooted(data))
-            config = config with { Data = config.Data with { Path = Path.GetFullPath(data, path is null ? Environment.CurrentDirectory
-                : Path.GetDirectoryName(Path.GetFullPath(path))!) } };
+        // Relative data.path and policy.path are relative to the config file (or the working directory for the embedded default).
+        string baseDirectory = path is null ? Environment.CurrentDirectory : Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var config = FromYaml(path is null ? "{}" : ReadFile(path), path ?? "(embedded default)", overrides, baseDirectory);
         if (config.Data.Source == "file" && !File.Exists(config.Data.Path))
             throw new ConfigException($"{path ?? "(embedded default)"}: data.path: file '{config.Data.Path}' not found");
         return config;
     }
 
     /// <summary>Parses YAML text (<paramref name="source"/> names it in errors), applies overrides, validates.</summary>
-    public static RunConfig FromYaml(string yaml, string source, IEnumerable<string>? overrides = null)
+    /// <param name="baseDirectory">Relative data.path and policy.path are made absolute against it (null: left as they are).</param>
+    public static RunConfig FromYaml(string yaml, string source, IEnumerable<string>? overrides = null, string? baseDirectory = null)
     {
         var overrideList = overrides?.ToList() ?? [];
         if (overrideList.Count > 0) yaml = ApplyOverrides(yaml, source, overrideList);
@@ -51,6 +50,15 @@ public static class RunConfigLoader
             throw new ConfigException($"{source}:{e.Start.Line}:{e.Start.Column}: {cause}", e);
         }
         config ??= new RunConfig();
+        if (baseDirectory is not null)
+        {
+            string? Absolute(string? p) => p is null || Path.IsPathRooted(p) ? p : Path.GetFullPath(p, baseDirectory);
+            config = config with
+            {
+                Data = config.Data with { Path = Absolute(config.Data.Path) },
+                Policy = config.Policy with { Path = Absolute(config.Policy.Path) },
+            };
+        }
         var errors = Validate(config);
         if (errors.Count > 0)
             throw new ConfigException($"{source}: invalid run config:\n  " + string.Join("\n  ", errors));
@@ -161,6 +169,7 @@ public static class RunConfigLoader
         Check(c.Data.EvalPrompts >= 1, $"data.eval_prompts: {c.Data.EvalPrompts} must be ≥ 1");
         Check(c.Data.MinLength >= 2 && c.Data.MinLength <= c.Data.MaxLength && c.Data.MaxLength <= 12,
             $"data.min_length/max_length: {c.Data.MinLength}..{c.Data.MaxLength} must satisfy 2 ≤ min ≤ max ≤ 12");
+        Check(c.Data.MaxPromptTokens >= 1, $"data.max_prompt_tokens: {c.Data.MaxPromptTokens} must be ≥ 1");
         Check(c.Data.DemonstrationNoise is >= 0 and <= 1, $"data.demonstration_noise: {c.Data.DemonstrationNoise} must be in [0, 1]");
         if (c.Policy.Kind is "toy" or "gpt2" or "llama") // the toy vocabulary's policies: answers are digits + end token
             Check(c.Policy.MaxResponseLength >= c.Data.MaxLength + 1,
@@ -194,6 +203,10 @@ public static class RunConfigLoader
         Check(c.Reward.Kind is "rule" or "http", $"reward.kind: '{c.Reward.Kind}' is not supported (supported: rule, http)");
         if (c.Reward.Kind == "rule")
             Check(c.Reward.Name == Demo.ReverseDigitsTask.Name, $"reward.name: unknown rule '{c.Reward.Name}'; known: {Demo.ReverseDigitsTask.Name}");
+        // The rules read the toy vocabulary's digits: they cannot rate an hf policy's samples (an HTTP judge can).
+        if (c.Reward.Kind == "rule" && c.Policy.Kind == "hf")
+            Check(c.Online.Every == 0 && !c.Candidates.InjectNoise,
+                $"reward.kind: the rule '{c.Reward.Name}' reads toy-vocabulary digits and cannot rate an hf policy's responses, which online rounds and candidates.inject_noise need; use reward.kind http");
         if (c.Reward.Kind == "http")
             Check(Uri.TryCreate(c.Reward.Name, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https",
                 $"reward.name: '{c.Reward.Name}' is not an http(s) URL");

@@ -6,8 +6,11 @@ namespace AlignCluster.Grains.Demo;
 /// <summary>The synthetic task's prompts for a run: training prompts with imperfect demonstrations, and held-out prompts.</summary>
 public sealed record TaskData(PromptRef[] TrainPrompts, PromptGroup[] Demonstrations, PromptRef[] EvalPrompts)
 {
-    /// <summary>The prompts of a run's data source (the synthetic task or a preference file), deterministic for (config, seed).</summary>
-    public static TaskData For(DataConfig data, ulong seed) => data.Source == "file" ? FileData.Load(data, seed).Data : Create(data, seed);
+    /// <summary>The prompts of a run's data source (the synthetic task or a preference file), deterministic for the config.</summary>
+    public static TaskData For(RunConfig config) => config.Data.Source == "file" ? FileData.Load(config).Data : Create(config.Data, config.Seed);
+
+    /// <summary>As <see cref="For(RunConfig)"/> for the default (toy-vocabulary) policy.</summary>
+    public static TaskData For(DataConfig data, ulong seed) => For(new RunConfig { Data = data, Seed = seed });
 
     /// <summary>Deterministic for (config, seed): the held-out prompts never overlap the training prompts.</summary>
     public static TaskData Create(DataConfig data, ulong seed)

@@ -14,7 +14,8 @@ namespace AlignCluster.Grains.Grains;
 /// from the last checkpoint.
 /// </summary>
 [Reentrant]
-public sealed class CoordinatorGrain([PersistentState("run")] IPersistentState<CoordinatorState> state, CoordinatorOptions options)
+public sealed class CoordinatorGrain([PersistentState("run")] IPersistentState<CoordinatorState> state, CoordinatorOptions options,
+    PreparationCache preparations)
     : Grain, ICoordinatorGrain, IRemindable
 {
     /// <summary>The reminder that brings a crashed run back.</summary>
@@ -88,6 +89,23 @@ public sealed class CoordinatorGrain([PersistentState("run")] IPersistentState<C
         return state.State.ToStatus(RunId);
     }
 
+    public async Task<CheckpointEval> EvaluateCheckpointAsync(int? round)
+    {
+        var run = state.State;
+        if (run.Config is not { } config) throw new ArgumentException($"run '{RunId}' does not exist");
+        int r = round ?? (run.LastCheckpointRound >= 0 ? run.LastCheckpointRound : throw new ArgumentException($"run '{RunId}' has no checkpoint yet"));
+        var trainer = GrainFactory.GetGrain<ITrainerGrain>($"{RunId}/eval");
+        if (!await trainer.RestoreAsync(RunId, r))
+            throw new ArgumentException($"run '{RunId}' has no complete checkpoint for round {r} (the newest is {run.LastCheckpointRound}; the two newest are kept)");
+        try
+        {
+            var result = await PolicyEvaluation.EvaluateAsync(trainer, RewardFunctions.Create(config.Reward), run.EvalPrompts, config,
+                heldOutGroups: run.EvalGroups);
+            return new CheckpointEval(RunId, r, run.EvalPrompts.Length, result);
+        }
+        finally { await trainer.ReleaseAsync(); } // frees the device the evaluation trainer was pinned to
+    }
+
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (!options.AutoResume) return;
@@ -120,7 +138,7 @@ public sealed class CoordinatorGrain([PersistentState("run")] IPersistentState<C
                 // activation owns the state now.
                 ct.ThrowIfCancellationRequested();
                 return state.WriteStateAsync();
-            });
+            }, preparations);
         if (state.State.State == RunState.Preparing && state.State.Prepared) state.State.State = RunState.Running;
         try
         {

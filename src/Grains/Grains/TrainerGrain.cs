@@ -52,8 +52,12 @@ public sealed class TrainerGrain([PersistentState("trainer")] IPersistentState<T
     {
         var spec = state.State.Spec ?? throw new InvalidOperationException($"trainer {this.GetPrimaryKeyString()} was never initialized");
         var info = await checkpoints.WriteAsync(runId, round, spec, _trainer.Policy.Save(), _trainer.Reference.Save());
-        state.State.CheckpointRound = round;
-        await state.WriteStateAsync();
+        // Only the trainer's own run's checkpoints are where it comes back from (not a copy for a prepared run).
+        if (runId == RunIdOfKey())
+        {
+            (state.State.RunId, state.State.CheckpointRound) = (runId, round);
+            await state.WriteStateAsync();
+        }
         return info;
     }
 

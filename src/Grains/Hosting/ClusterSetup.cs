@@ -1,5 +1,6 @@
 using AlignCluster.Grains.Checkpoints;
 using AlignCluster.Grains.Grains;
+using AlignCluster.Grains.Services;
 using AlignCluster.Interfaces;
 using AlignCluster.Runtime;
 using AlignCluster.Runtime.Storage;
@@ -24,8 +25,10 @@ public static class ClusterSetup
     /// </summary>
     public static RuntimeOptions AddTo(RuntimeOptions runtime, CoordinatorOptions? coordinator = null)
     {
+        var store = new DeferredStore(() => runtime.GetStore("Default"));
         runtime.Services = new ServiceRegistry(runtime.Services)
-            .Add(new CheckpointStore(new DeferredStore(() => runtime.GetStore("Default"))))
+            .Add(new CheckpointStore(store))
+            .Add(new PreparationCache(store))
             .Add(coordinator ?? new CoordinatorOptions());
         return runtime.AddAssembly(typeof(CoordinatorGrain).Assembly);
     }

@@ -25,6 +25,26 @@ public interface IPolicyModel
     /// <summary>Samples a response (end token included when produced) and returns it with its log-prob at temperature 1.</summary>
     (int[] Response, double LogProb) Sample(int[] prompt, double temperature, int maxNewTokens, SeededRandom random);
 
+    /// <summary>
+    /// One response per prompt (end token included when produced), <paramref name="seeds"/>[i] fixing row i's draws
+    /// — or, for policies that decode a batch at once, the first seed fixing the whole batch (same request, same
+    /// responses). The default samples row by row.
+    /// </summary>
+    int[][] SampleBatch(IReadOnlyList<int[]> prompts, IReadOnlyList<ulong> seeds, double temperature, int maxNewTokens) =>
+        prompts.Select((prompt, i) => Sample(prompt, temperature, maxNewTokens, new SeededRandom(seeds[i])).Response).ToArray();
+
+    /// <summary>
+    /// Log-probs of <paramref name="sequences"/>, then adds Σ_i w_i·∂logp_i/∂θ to the gradient buffer with
+    /// w = <paramref name="lossGradient"/>(logps) (∂loss/∂logp). Returns the log-probs. Policies that keep the autograd
+    /// graph of the scoring pass do this with one forward; the default scores, then back-propagates a second pass.
+    /// </summary>
+    double[] LogProbsAndGradient(IReadOnlyList<Sequence> sequences, Func<double[], double[]> lossGradient)
+    {
+        var logps = LogProbs(sequences);
+        AccumulateGradient(sequences, lossGradient(logps));
+        return logps;
+    }
+
     /// <summary>An independent copy of the weights, without optimizer state (the frozen reference).</summary>
     IPolicyModel Snapshot();
 

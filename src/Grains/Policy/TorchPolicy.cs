@@ -25,6 +25,15 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     /// <summary>Sequences per forward pass when scoring or back-propagating (bounds peak memory).</summary>
     private const int BatchSize = 64;
 
+    /// <summary>Responses scored together without gradients (prompts shared: <see cref="SequenceScoring.ScoreGroups"/>).</summary>
+    private const int ScoreRows = 256;
+
+    /// <summary>Prompts decoded together by <see cref="SampleBatch"/>.</summary>
+    private const int SampleBatchRows = 256;
+
+    /// <summary>Most sequences <see cref="LogProbsAndGradient"/> keeps in one autograd graph; more → two passes in batches.</summary>
+    private const int GraphRows = 256;
+
     /// <summary>Width, depth and heads of the from-scratch models: small enough for the demo on 2 CPU cores.</summary>
     public const int TinyHidden = 48, TinyLayers = 2, TinyHeads = 4;
 
@@ -130,8 +139,16 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     public double[] LogProbs(IReadOnlyList<Sequence> sequences)
     {
         if (sequences.Count == 0) return [];
-        // Score opens its own no-grad mode and dispose scopes per batch.
-        return SequenceScoring.Score(_model, Rows(sequences), _padId, BatchSize).Select(s => s.Sum).ToArray();
+        // Consecutive sequences with the same prompt (a prompt's candidates) form a group whose prompt is run once.
+        var groups = new List<(IReadOnlyList<int> Prompt, IReadOnlyList<IReadOnlyList<int>> Responses)>();
+        for (int i = 0; i < sequences.Count;)
+        {
+            int j = i + 1;
+            while (j < sequences.Count && sequences[j].Prompt.AsSpan().SequenceEqual(sequences[i].Prompt)) j++;
+            groups.Add((ModelPrompt(sequences[i].Prompt), Enumerable.Range(i, j - i).Select(k => (IReadOnlyList<int>)sequences[k].Response).ToList()));
+            i = j;
+        }
+        return SequenceScoring.ScoreGroups(_model, groups, _padId, ScoreRows).Select(s => s.Sum).ToArray();
     }
 
     /// <inheritdoc />
@@ -156,6 +173,37 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Up to <see cref="GraphRows"/> sequences: one forward with the autograd graph kept, the caller's loss gradient
+    /// read from its values, one backward of Σ_i w_i·logp_i. Larger sets score without gradients first, then
+    /// back-propagate in batches (<see cref="AccumulateGradient"/>).
+    /// </remarks>
+    public double[] LogProbsAndGradient(IReadOnlyList<Sequence> sequences, Func<double[], double[]> lossGradient)
+    {
+        if (sequences.Count == 0) return [];
+        if (sequences.Count > GraphRows)
+        {
+            var scores = LogProbs(sequences);
+            AccumulateGradient(sequences, lossGradient(scores));
+            return scores;
+        }
+        using var scope = DisposeScope.Begin();
+        using var grad = Autograd.EnableGrad();
+        using var logps = SequenceScoring.Compute(_model, Rows(sequences), _padId);                      // (B)
+        var values = logps.Sum.To(DType.Float64).Cpu().ToArray<double>();
+        var weights = lossGradient(values);
+        if (weights.Length != sequences.Count)
+            throw new ArgumentException($"{sequences.Count} sequences but the loss gave {weights.Length} weights");
+        if (weights.Any(w => w != 0))
+        {
+            var w = Tensor.From<float>(weights.Select(x => (float)x).ToArray()).To(logps.Sum.Device);      // (B)
+            logps.Sum.Mul(w).Sum().Backward();
+            _hasGradient = true;
+        }
+        return values;
+    }
+
+    /// <inheritdoc />
     /// <remarks>No accumulated gradient (every weight was 0): nothing to step, returns 0.</remarks>
     public double OptimizerStep(double learningRate)
     {
@@ -171,36 +219,39 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     }
 
     /// <inheritdoc />
-    /// <remarks>
-    /// Decodes one token at a time with a KV cache; tokens are drawn by <see cref="Generation.Sample"/> from a libtorch
-    /// generator seeded by one draw of <paramref name="random"/>, so a seed fixes the response.
-    /// </remarks>
     public (int[] Response, double LogProb) Sample(int[] prompt, double temperature, int maxNewTokens, SeededRandom random)
     {
-        var context = ModelPrompt(prompt);
-        int budget = Math.Min(maxNewTokens, _maxResponse);
-        if (_model.Config.Family == ModelFamily.Gpt2) budget = Math.Min(budget, _model.Config.MaxPositions - context.Length);
-        var options = new GenerationOptions { Temperature = temperature };
-        var response = new List<int>();
-        var device = _model.DeviceOfParameters();
-        using (Autograd.NoGrad())
-        using (var generator = new Generator(random.NextULong()))
-        using (var cache = new KvCache(_model.Config.NumLayers))
+        var response = SampleBatch([prompt], [random.NextULong()], temperature, maxNewTokens)[0];
+        return (response, response.Length == 0 ? 0 : LogProbs([new Sequence(prompt, response)])[0]);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Decodes up to <see cref="SampleBatchRows"/> prompts at once (left-padded, KV cache, <see cref="Generation"/>);
+    /// each chunk's libtorch generator is seeded with its first row's seed, so the same request gives the same
+    /// responses but a row's response depends on its chunk. The stop token that ended a row is kept in its response.
+    /// </remarks>
+    public int[][] SampleBatch(IReadOnlyList<int[]> prompts, IReadOnlyList<ulong> seeds, double temperature, int maxNewTokens)
+    {
+        if (seeds.Count != prompts.Count) throw new ArgumentException($"{prompts.Count} prompts but {seeds.Count} seeds");
+        var responses = new int[prompts.Count][];
+        for (int start = 0; start < prompts.Count; start += SampleBatchRows)
         {
-            long[] input = context.Select(t => (long)t).ToArray();
-            for (int step = 0; step < budget; step++)
+            int n = Math.Min(SampleBatchRows, prompts.Count - start);
+            var contexts = Enumerable.Range(start, n).Select(i => (IReadOnlyList<int>)ModelPrompt(prompts[i])).ToList();
+            int budget = Math.Min(maxNewTokens, _maxResponse);
+            if (_model.Config.Family == ModelFamily.Gpt2) budget = Math.Min(budget, _model.Config.MaxPositions - contexts.Max(c => c.Count));
+            if (budget <= 0)
             {
-                using var scope = DisposeScope.Begin();
-                var logits = _model.Forward(Tensor.From<long>(input, 1, input.Length).To(device), null, cache); // (1, T, V)
-                var last = logits.Select(1, input.Length - 1);                                                  // (1, V)
-                int token = (int)Generation.Sample(last, options, generator).Cpu().ToArray<long>()[0];
-                response.Add(token);
-                if (_stopIds.Contains(token)) break;
-                input = [token];                                                                                // (1, 1) next
+                for (int i = 0; i < n; i++) responses[start + i] = [];
+                continue;
             }
+            var options = new GenerationOptions { Temperature = temperature, MaxNewTokens = budget, StopTokenIds = _stopIds, Seed = seeds[start] };
+            var generated = Generation.Generate(_model, contexts, options, _padId);
+            for (int i = 0; i < n; i++)
+                responses[start + i] = generated[i].StopTokenId is { } stop ? [.. generated[i].TokenIds, stop] : [.. generated[i].TokenIds];
         }
-        var ids = response.ToArray();
-        return (ids, ids.Length == 0 ? 0 : LogProbs([new Sequence(prompt, ids)])[0]);
+        return responses;
     }
 
     /// <inheritdoc />

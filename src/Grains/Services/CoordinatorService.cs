@@ -13,7 +13,7 @@ namespace AlignCluster.Grains.Services;
 /// checkpointed round, which reproduces an uninterrupted run exactly (every random draw derives from seed and round).
 /// </summary>
 public sealed class CoordinatorService(string runId, CoordinatorState state, Func<int, IPromptShardGrain> shard,
-    ITrainerGrain trainer, IRewardFunction reward, Func<Task> persist)
+    ITrainerGrain trainer, IRewardFunction reward, Func<Task> persist, PreparationCache? preparations = null)
 {
     private RunConfig Config => state.Config ?? throw new InvalidOperationException($"run '{runId}' has no config: call StartAsync first");
     private ulong Seed => Config.Seed;
@@ -64,14 +64,25 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         state.Phase = "prepare";
         var config = Config;
         await trainer.InitializeAsync(PolicySpecOf(config));
+        string? key = preparations is not null && config.ReusePreparation ? PreparationCache.Key(config) : null;
+        if (key is not null && await preparations!.ReadAsync(key, ct) is { } prepared
+            && await trainer.RestoreAsync(prepared.CheckpointId, 0))
+        {
+            span?.SetTag("preparation.reused", key);
+            (state.EvalPrompts, state.Sft, state.Baseline, state.PromptsSkipped) = (prepared.EvalPrompts, prepared.Sft, prepared.Baseline, prepared.PromptsSkipped);
+            await LoadShardsAsync(prepared.Groups);
+            await FinishPreparationAsync();
+            return;
+        }
         // Prompts: the synthetic task (candidates sampled below) or a preference file (candidates given).
         TaskData data;
         List<PromptGroup>? fromFile = null;
         int skippedByReader = 0;
         if (config.Data.Source == "file")
         {
-            var (fileData, fileGroups, report) = FileData.Load(config.Data, Seed);
-            (data, fromFile, skippedByReader) = (fileData, [.. fileGroups], report.SkippedTooFewCandidates);
+            var file = FileData.Load(config);
+            (data, fromFile, skippedByReader) = (file.Data, [.. file.Train], file.Report.SkippedTooFewCandidates);
+            state.EvalGroups = file.Held;
         }
         else data = TaskData.Create(config.Data, Seed);
         state.EvalPrompts = data.EvalPrompts;
@@ -104,11 +115,29 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         if (groups.Length == 0)
             throw new InvalidOperationException($"run '{runId}': no prompt has a candidate rated below its best one; nothing to train on");
 
-        await Task.WhenAll(Enumerable.Range(0, config.Shards).Select(i =>
-            shard(i).LoadSliceAsync(new ShardSlice(runId, groups.Where(g => ShardIndex(g.PromptId) == i).ToArray()))));
+        await LoadShardsAsync(groups);
         await ScoreReferenceAsync(0);
+        if (state.EvalGroups.Length > 0) // the reference is frozen from here on: score the held-out candidates once
+            state.EvalGroups = CacheReference(state.EvalGroups, await trainer.ScoreAsync(state.EvalGroups, reference: true));
 
         state.Baseline = await EvaluateAsync(0, ct);
+        if (key is not null)
+        {
+            // The prepared policy goes to its own checkpoint: the run's round-0 checkpoint is pruned as rounds pass.
+            var checkpointId = PreparationCache.CheckpointId(key);
+            await trainer.CheckpointAsync(checkpointId, 0);
+            var scored = (await Task.WhenAll(Shards().Select(s => s.GetTrainingItemsAsync(0)))).SelectMany(g => g).ToArray();
+            await preparations!.WriteAsync(key, new PreparedRun(checkpointId, scored, state.EvalPrompts, state.Sft, state.Baseline, state.PromptsSkipped), ct);
+        }
+        await FinishPreparationAsync();
+    }
+
+    private Task LoadShardsAsync(IReadOnlyCollection<PromptGroup> groups) =>
+        Task.WhenAll(Enumerable.Range(0, Config.Shards).Select(i =>
+            shard(i).LoadSliceAsync(new ShardSlice(runId, groups.Where(g => ShardIndex(g.PromptId) == i).ToArray()))));
+
+    private async Task FinishPreparationAsync()
+    {
         await CheckpointAsync(0);
         state.Prepared = true;
         state.Round = 0;
@@ -144,6 +173,8 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
                     scores.Where(s => ShardIndex(s.PromptId) == i).ToArray(), seed)))).SelectMany(e => e).ToArray();
             }
         }
+
+        examples = UnitScores.ForLoss(config.Loss.Name, examples); // point_ce/point_mse read ratings as scores in [0, 1]
 
         state.Phase = $"round {round}: train";
         TrainReport report;
@@ -231,7 +262,7 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
     {
         state.Phase = $"round {round}: evaluate";
         using var span = ClusterTelemetry.StartPhase("evaluate", runId, round);
-        var result = await PolicyEvaluation.EvaluateAsync(trainer, reward, state.EvalPrompts, Config, ct);
+        var result = await PolicyEvaluation.EvaluateAsync(trainer, reward, state.EvalPrompts, Config, ct, state.EvalGroups);
         span?.SetTag("oracle_reward", result.OracleReward);
         ClusterTelemetry.RecordEval(runId, result);
         return result;
@@ -246,6 +277,9 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         state.LastCheckpointRound = round;
         return info.Key;
     }
+
+    private static PromptGroup[] CacheReference(PromptGroup[] groups, GroupScores[] scores) => groups.Zip(scores, (g, s) =>
+        g with { Candidates = g.Candidates.Select((c, i) => c with { ReferenceLogProb = s.LogProbs[i] }).ToArray() }).ToArray();
 
     private IEnumerable<IPromptShardGrain> Shards() => Enumerable.Range(0, Config.Shards).Select(shard);
 

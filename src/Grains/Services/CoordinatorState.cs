@@ -20,6 +20,8 @@ public sealed class CoordinatorState
     public SftReport? Sft { get; set; }
     public int PromptsSkipped { get; set; }
     public PromptRef[] EvalPrompts { get; set; } = [];
+    /// <summary>Preference files: the held-out prompts with their candidates (reference log-probs cached), for preference accuracy.</summary>
+    public PromptGroup[] EvalGroups { get; set; } = [];
     public string? Error { get; set; }
 
     public RunStatus ToStatus(string runId) => new(runId, State, Round, Config?.Training.Rounds ?? 0, Phase,

@@ -19,6 +19,9 @@ public sealed class AlignmentGroupLoss : IGroupLoss
         "point_ce", "point_mse", "pair_mns", "pair_mnm", "pair_mcs", "pair_mcm", "list_mle", "exo_rw", "dpo_rw",
     };
 
+    /// <summary>The whole-group losses defined over every candidate (ratings as rewards or ranks), ties with the chosen included.</summary>
+    public static readonly IReadOnlySet<string> AllCandidateLosses = new HashSet<string> { "point_ce", "point_mse", "list_mle", "exo_rw", "dpo_rw" };
+
     private readonly Alignment.Losses.LossSpec _spec;
     private readonly Alignment.Losses.LossParameters _parameters;
 
@@ -34,6 +37,8 @@ public sealed class AlignmentGroupLoss : IGroupLoss
     public string Name => _spec.Name;
 
     public bool WholeGroup => WholeGroupLosses.Contains(_spec.Name);
+
+    public bool IncludesTies => AllCandidateLosses.Contains(_spec.Name);
 
     /// <summary>The resolved hyper-parameters (defaults filled in).</summary>
     public IReadOnlyDictionary<string, double> Parameters => _parameters.Values;

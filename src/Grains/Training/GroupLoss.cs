@@ -29,5 +29,11 @@ public interface IGroupLoss
     /// false: the chosen and the selected negatives.
     /// </summary>
     bool WholeGroup { get; }
+    /// <summary>
+    /// For whole-group losses: true when candidates rated equal to the chosen belong to the group too (rewards or
+    /// ranks over the whole set: exo_rw, dpo_rw, list_mle, point_*); false when only candidates rated below the
+    /// chosen are negatives (MPPO's pair_* losses).
+    /// </summary>
+    bool IncludesTies { get; }
     LossValue Evaluate(LossInputs inputs);
 }

@@ -19,17 +19,36 @@ public sealed class TrainerService
 
     public void Initialize(PolicySpec spec)
     {
-        _policy = PolicyFactory.Create(spec);
-        _reference = _policy.Snapshot();
+        var policy = PolicyFactory.Create(spec);
+        Replace(policy, policy.Snapshot());
     }
 
     /// <summary>Replaces policy and reference (restore from a checkpoint).</summary>
     public void Restore(PolicySpec spec, PolicyState policy, PolicyState reference)
     {
-        _policy = PolicyFactory.Create(spec);
-        _policy.Load(policy);
-        _reference = PolicyFactory.Create(spec);
-        _reference.Load(reference);
+        var restoredPolicy = PolicyFactory.Create(spec);
+        var restoredReference = PolicyFactory.Create(spec);
+        try
+        {
+            restoredPolicy.Load(policy);
+            restoredReference.Load(reference);
+        }
+        catch
+        {
+            (restoredPolicy as IDisposable)?.Dispose();
+            (restoredReference as IDisposable)?.Dispose();
+            throw;
+        }
+        Replace(restoredPolicy, restoredReference);
+    }
+
+    /// <summary>Installs a new policy and reference and frees the ones they replace (libtorch policies hold native memory).</summary>
+    private void Replace(IPolicyModel policy, IPolicyModel reference)
+    {
+        var (oldPolicy, oldReference) = (_policy, _reference);
+        (_policy, _reference) = (policy, reference);
+        if (!ReferenceEquals(oldPolicy, policy)) (oldPolicy as IDisposable)?.Dispose();
+        if (!ReferenceEquals(oldReference, reference)) (oldReference as IDisposable)?.Dispose();
     }
 
     public GroupScores[] Score(PromptGroup[] groups, bool reference)
@@ -59,17 +78,15 @@ public sealed class TrainerService
             foreach (var batch in order.Chunk(request.BatchSize))
             {
                 int batchTokens = batch.Sum(s => s.Response.Length);
-                nll -= policy.LogProbs(batch).Sum();
-                tokens += batchTokens;
                 // Loss = −Σ logp / tokens, so ∂loss/∂logp_i = −1/tokens for every sequence.
-                policy.AccumulateGradient(batch, Enumerable.Repeat(-1.0 / batchTokens, batch.Length).ToArray());
+                nll -= policy.LogProbsAndGradient(batch, logps => Enumerable.Repeat(-1.0 / batchTokens, logps.Length).ToArray()).Sum();
+                tokens += batchTokens;
                 policy.OptimizerStep(request.LearningRate);
             }
             losses[epoch] = nll / tokens;
         }
         // Preference training starts from the fine-tuned weights with a fresh optimizer; the reference is frozen here.
-        _policy = policy.Snapshot();
-        _reference = policy.Snapshot();
+        Replace(policy.Snapshot(), policy.Snapshot());
         return new SftReport(losses);
     }
 
@@ -97,7 +114,7 @@ public sealed class TrainerService
     {
         entropy = 0;
         if (loss.WholeGroup)
-            return batch.Select(g => WholeGroupExample(g, loss.Name == "exo_rw")).Where(g => g.Candidates.Length > 1).ToList();
+            return batch.Select(g => WholeGroupExample(g, loss.IncludesTies)).Where(g => g.Candidates.Length > 1).ToList();
         if (!request.Selection.PerStep)
             return batch.Where(g => g.Candidates.Length > 1).ToList();
 
@@ -120,7 +137,7 @@ public sealed class TrainerService
         return examples;
     }
 
-    /// <summary>The chosen first, then every other candidate (exo_rw) or every candidate rated below it (pair_mnm).</summary>
+    /// <summary>The chosen first, then every other candidate (exo_rw, list_mle, point_*) or every candidate rated below it (pair_*).</summary>
     private static PromptGroup WholeGroupExample(PromptGroup g, bool includeTies)
     {
         var chosen = g.Candidates[g.ChosenIndex];
@@ -134,49 +151,53 @@ public sealed class TrainerService
     {
         var sequences = new List<Sequence>();
         foreach (var e in examples) sequences.AddRange(e.Candidates.Select(c => new Sequence(e.PromptTokenIds, c.TokenIds)));
-        var logps = Policy.LogProbs(sequences);
-        var weights = new double[sequences.Count];
         double lossSum = 0, rewardChosen = 0, rewardRejected = 0, accuracy = 0, logpChosen = 0, logpRejected = 0,
             rhoChosen = 0, rhoRejected = 0;
-        int offset = 0;
-        foreach (var e in examples)
+        // One forward: the loss reads the policy log-probs, and its gradient w.r.t. them is back-propagated.
+        Policy.LogProbsAndGradient(sequences, logps =>
         {
-            int k = e.Candidates.Length;
-            var inputs = new LossInputs(logps[offset..(offset + k)],
-                e.Candidates.Select(c => c.ReferenceLogProb ?? throw new InvalidOperationException(
-                    $"prompt {e.PromptId}: candidate {c.CandidateId} has no cached reference log-prob")).ToArray(),
-                e.Candidates.Select(c => c.TokenIds.Length).ToArray(),
-                e.Candidates.Select(c => c.Rating).ToArray());
-            var value = loss.Evaluate(inputs);
-            lossSum += value.Loss;
-            for (int i = 0; i < k; i++) weights[offset + i] = value.GradientWrtPolicyLogProbs[i] / examples.Count;
-            double rhoW = inputs.Rho(0), rhoL = Enumerable.Range(1, k - 1).Average(inputs.Rho);
-            rhoChosen += rhoW; rhoRejected += rhoL;
-            rewardChosen += beta * rhoW; rewardRejected += beta * rhoL;
-            accuracy += rhoW > rhoL ? 1 : 0;
-            logpChosen += inputs.PolicyLogProbs[0];
-            logpRejected += Enumerable.Range(1, k - 1).Average(i => inputs.PolicyLogProbs[i]);
-            offset += k;
-        }
-        Policy.AccumulateGradient(sequences, weights);
+            var weights = new double[logps.Length];
+            int offset = 0;
+            foreach (var e in examples)
+            {
+                int k = e.Candidates.Length;
+                var inputs = new LossInputs(logps[offset..(offset + k)],
+                    e.Candidates.Select(c => c.ReferenceLogProb ?? throw new InvalidOperationException(
+                        $"prompt {e.PromptId}: candidate {c.CandidateId} has no cached reference log-prob")).ToArray(),
+                    e.Candidates.Select(c => c.TokenIds.Length).ToArray(),
+                    e.Candidates.Select(c => c.Rating).ToArray());
+                var value = loss.Evaluate(inputs);
+                lossSum += value.Loss;
+                for (int i = 0; i < k; i++) weights[offset + i] = value.GradientWrtPolicyLogProbs[i] / examples.Count;
+                double rhoW = inputs.Rho(0), rhoL = Enumerable.Range(1, k - 1).Average(inputs.Rho);
+                rhoChosen += rhoW; rhoRejected += rhoL;
+                rewardChosen += beta * rhoW; rewardRejected += beta * rhoL;
+                accuracy += rhoW > rhoL ? 1 : 0;
+                logpChosen += inputs.PolicyLogProbs[0];
+                logpRejected += Enumerable.Range(1, k - 1).Average(i => inputs.PolicyLogProbs[i]);
+                offset += k;
+            }
+            return weights;
+        });
         double gradNorm = Policy.OptimizerStep(learningRate);
         double n = examples.Count;
         return new StepMetrics(step, lossSum / n, rewardChosen / n, rewardRejected / n, (rewardChosen - rewardRejected) / n,
             accuracy / n, logpChosen / n, logpRejected / n, rhoChosen / n, rhoRejected / n, entropy, gradNorm);
     }
 
+    /// <summary>
+    /// PerPrompt samples per prompt from the policy (or the reference), decoded as one batch, then scored by both models
+    /// in one batch each. Row (prompt, k) carries the seed Derive(seed, prompt id, k).
+    /// </summary>
     public GeneratedResponse[] Generate(GenerateRequest request)
     {
         var sampler = request.FromReference ? Reference : Policy;
-        var result = new List<GeneratedResponse>();
-        foreach (var prompt in request.Prompts)
-            for (int k = 0; k < request.PerPrompt; k++)
-            {
-                var random = new SeededRandom(SeededRandom.Derive(request.Seed, prompt.PromptId, k));
-                var (response, _) = sampler.Sample(prompt.PromptTokenIds, request.Temperature, request.MaxNewTokens, random);
-                var sequence = new[] { new Sequence(prompt.PromptTokenIds, response) };
-                result.Add(new GeneratedResponse(prompt.PromptId, response, Policy.LogProbs(sequence)[0], Reference.LogProbs(sequence)[0]));
-            }
-        return [.. result];
+        var rows = request.Prompts.SelectMany(prompt => Enumerable.Range(0, request.PerPrompt).Select(k => (prompt, k))).ToList();
+        var responses = sampler.SampleBatch(rows.Select(r => r.prompt.PromptTokenIds).ToList(),
+            rows.Select(r => SeededRandom.Derive(request.Seed, r.prompt.PromptId, r.k)).ToList(), request.Temperature, request.MaxNewTokens);
+        var sequences = rows.Select((r, i) => new Sequence(r.prompt.PromptTokenIds, responses[i])).ToList();
+        var policyLogps = Policy.LogProbs(sequences);
+        var referenceLogps = Reference.LogProbs(sequences);
+        return rows.Select((r, i) => new GeneratedResponse(r.prompt.PromptId, responses[i], policyLogps[i], referenceLogps[i])).ToArray();
     }
 }

@@ -58,6 +58,21 @@ public sealed class KvCache : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// A new cache whose row i is this cache's row <paramref name="rows"/>[i] (an Int64 (N) index): P prompts' caches
+    /// fanned out to their N candidates.
+    /// </summary>
+    public KvCache SelectRows(Tensor rows)
+    {
+        var result = new KvCache(_keys.Length) { Length = Length };
+        for (int i = 0; i < _keys.Length; i++)
+        {
+            result._keys[i] = _keys[i]!.IndexSelect(0, rows).DetachFromScope();
+            result._values[i] = _values[i]!.IndexSelect(0, rows).DetachFromScope();
+        }
+        return result;
+    }
+
     private static Tensor Expand(Tensor t, long copies)
     {
         var shape = t.Shape;

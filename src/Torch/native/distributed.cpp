@@ -148,6 +148,8 @@ void run(Group& g, const char* what, const std::function<WorkPtr()>& start) {
     os << where(g, what) << " failed: " << msg;
     if (msg.find("imed out") != std::string::npos || msg.find("imeout") != std::string::npos) {
       os << " (no answer within " << g.timeout.count() << " ms: another rank did not reach this collective)";
+    } else if (msg.find("onnection") != std::string::npos) {
+      os << " (a peer closed its connection: it failed, exited or disposed its group)";
     }
     os << ". The process group cannot be used any more; dispose it and create a new one.";
     g.broken = os.str();
@@ -194,6 +196,7 @@ void coalesced(const std::vector<at::Tensor>& ts, const std::function<void(at::T
     if (b.size() == 1 && ts[b[0]].is_contiguous()) {
       at::Tensor t = ts[b[0]];
       op(t);
+      t.unsafeGetTensorImpl()->bump_version();  // written behind autograd's back, like any in-place op
       continue;
     }
     std::vector<at::Tensor> flat;
@@ -345,6 +348,9 @@ ACT_EXPORT void* act_dist_group_new(const char* backend, void* store, const char
           check_backend(kind);
           try {
             g->backend = make_backend(kind, scoped, rank, world_size, g->timeout, hostname);
+            // Connecting finishes at different times on different ranks; one that returned and disposed its group
+            // at once would cut off a peer still connecting. A first exchange makes every rank wait for all.
+            agree(*g, kBarrier, 0, {});
           } catch (const std::exception& e) {
             throw std::runtime_error(where(*g, "rendezvous") + " failed (did every rank join within " +
                                      std::to_string(timeout_ms) + " ms?): " + message_of(e));

@@ -5,17 +5,7 @@ namespace AlignCluster.Integration.Tests.Cluster;
 /// <summary>`aligncluster train` as a user runs it (a subprocess): bad input → a clear message, non-zero exit, nothing saved.</summary>
 public class TrainCommandTests
 {
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "aligncluster.dll"));
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(120_000), "aligncluster did not finish");
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Code, string Out, string Err) Cli(params string[] args) => CliProcess.Run(args);
 
     [Fact]
     public void MalformedConfigFailsWithFileAndLineAndWritesNothing()

@@ -21,22 +21,7 @@ public sealed class RemoteCollection
 [Collection(RemoteCollection.Name)]
 public sealed class RemoteTrainTests(LocalSilos silos) : IClassFixture<LocalSilos>
 {
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "aligncluster.dll"));
-        foreach (var a in args) info.ArgumentList.Add(a);
-        info.Environment.Remove(RemoteCluster.KeyVariable);
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(120_000))
-        {
-            process.Kill();
-            Assert.Fail($"aligncluster {string.Join(' ', args)} did not finish");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Code, string Out, string Err) Cli(params string[] args) => CliProcess.Run(args);
 
     [Fact]
     public async Task Train_on_the_cluster_runs_to_completion_and_status_reports_it()

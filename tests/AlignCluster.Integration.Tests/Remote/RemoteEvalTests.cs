@@ -1,0 +1,40 @@
+using AlignCluster.Client.Cluster;
+using AlignCluster.Grains.Configuration;
+using AlignCluster.Integration.Tests.Cluster;
+using AlignCluster.Interfaces;
+
+namespace AlignCluster.Integration.Tests.Remote;
+
+/// <summary>`aligncluster eval --cluster` against a silo process started by deploy/local/cluster.sh.</summary>
+[Collection(RemoteCollection.Name)]
+public sealed class RemoteEvalTests(LocalSilos silos) : IClassFixture<LocalSilos>
+{
+    [Fact]
+    public async Task Eval_on_the_cluster_reproduces_the_runs_own_final_evaluation()
+    {
+        string dir = TestConfigs.TempDirectory();
+        string config = Path.Combine(dir, "run.yaml");
+        File.WriteAllText(config, RunConfigLoader.ToYaml(TestConfigs.Tiny("remote-eval", rounds: 1)));
+        string[] cluster = ["--cluster", string.Join(",", silos.Gateways), "--cluster-key-file", silos.KeyFile];
+        var (code, output, err) = CliProcess.Run(["train", .. cluster, "--config", config]);
+        Assert.True(code == 0, $"train --cluster failed ({code}): {err}\n{output}");
+
+        (code, output, err) = CliProcess.Run(["eval", .. cluster, "--run", "remote-eval"]);
+        Assert.True(code == 0, $"eval --cluster failed ({code}): {err}\n{output}");
+        Assert.Contains("checkpoint of round 1", output);
+
+        // The run evaluated its round-1 policy with the same seeded draws; the checkpoint restored on a separate
+        // trainer activation must give the same numbers (the oracle reward and the win-rate, as printed).
+        await using var remote = await RemoteCluster.ConnectAsync(silos.Gateways, silos.KeyFile);
+        var own = (await remote.Client.GetGrain<ICoordinatorGrain>("remote-eval").GetStatusAsync()).History[^1].Eval!;
+        Assert.Contains($"│ {own.OracleReward:F3} ", output);
+        Assert.Contains($"│ {own.WinRate:F3} ", output);
+
+        (code, _, err) = CliProcess.Run(["eval", .. cluster, "--run", "remote-eval", "--round", "9"]);
+        Assert.Equal(2, code);
+        Assert.Contains("no complete checkpoint for round 9", err);
+        (code, _, err) = CliProcess.Run(["eval", .. cluster, "--run", "never-started"]);
+        Assert.Equal(2, code);
+        Assert.Contains("run 'never-started' does not exist", err);
+    }
+}
