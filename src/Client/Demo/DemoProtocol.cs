@@ -8,8 +8,8 @@ public sealed record DemoMethod(string Name, string Loss, string Selection, stri
 
 /// <summary>
 /// The demo's controlled experiment (MC-PO's setting, scaled down to two CPU cores): a reverse-the-digits task with a
-/// graded oracle; a tiny log-linear policy SFT-trained from scratch on imperfect demonstrations (half of them have a
-/// wrong digit); candidate sets sampled from it at temperatures 0.7 / 1.0 / 1.5 and ranked by the oracle (best =
+/// graded oracle; a tiny policy (by default a 2-layer GPT-2 on libtorch; `--policy toy` a log-linear model in C#)
+/// SFT-trained from scratch on imperfect demonstrations (half of them have a wrong digit); candidate sets sampled from it at temperatures 0.7 / 1.0 / 1.5 and ranked by the oracle (best =
 /// chosen); then preference training with each method, every seed sharing the SFT policy and candidates of that seed.
 /// Reported on held-out prompts: oracle reward (mean ± std over seeds), win-rate against the SFT policy, KL to it.
 /// </summary>
