@@ -166,9 +166,7 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
             using var scope = DisposeScope.Begin();
             using var grad = Autograd.EnableGrad();
             using var logps = SequenceScoring.Compute(_model, Rows(sequences.Skip(start).Take(n)), _padId);  // (B)
-            var surrogate = logps.Sum.Mul(Tensor.From<float>(w).To(logps.Sum.Device)).Sum();                // ()
-            surrogate.Backward();
-            _hasGradient = true;
+            BackpropagateWeighted(logps.Sum, w);
         }
     }
 
@@ -194,13 +192,15 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
         var weights = lossGradient(values);
         if (weights.Length != sequences.Count)
             throw new ArgumentException($"{sequences.Count} sequences but the loss gave {weights.Length} weights");
-        if (weights.Any(w => w != 0))
-        {
-            var w = Tensor.From<float>(weights.Select(x => (float)x).ToArray()).To(logps.Sum.Device);      // (B)
-            logps.Sum.Mul(w).Sum().Backward();
-            _hasGradient = true;
-        }
+        if (weights.Any(w => w != 0)) BackpropagateWeighted(logps.Sum, weights.Select(x => (float)x).ToArray());
         return values;
+    }
+
+    /// <summary>Back-propagates the surrogate Σ_i w_i·logp_i of (B) log-probs; libtorch adds into each parameter's .grad.</summary>
+    private void BackpropagateWeighted(Tensor logpSums, float[] weights)
+    {
+        logpSums.Mul(Tensor.From<float>(weights).To(logpSums.Device)).Sum().Backward(); // ()
+        _hasGradient = true;
     }
 
     /// <inheritdoc />

@@ -63,7 +63,6 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         using var span = ClusterTelemetry.StartPhase("prepare", runId, 0);
         state.Phase = "prepare";
         var config = Config;
-        await trainer.InitializeAsync(PolicySpecOf(config));
         string? key = preparations is not null && config.ReusePreparation ? PreparationCache.Key(config) : null;
         if (key is not null && await preparations!.ReadAsync(key, ct) is { } prepared
             && await trainer.RestoreAsync(prepared.CheckpointId, 0))
@@ -74,6 +73,8 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
             await FinishPreparationAsync();
             return;
         }
+        // Only when nothing is reused: restoring a prepared run builds the trainer's models itself (an hf model is loaded once).
+        await trainer.InitializeAsync(PolicySpecOf(config));
         // Prompts: the synthetic task (candidates sampled below) or a preference file (candidates given).
         TaskData data;
         List<PromptGroup>? fromFile = null;

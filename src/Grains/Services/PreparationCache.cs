@@ -27,7 +27,6 @@ public sealed record PreparedRun(string CheckpointId, PromptGroup[] Groups, Prom
 public sealed class PreparationCache(IStateStore store)
 {
     private const string Container = Checkpoints.CheckpointStore.Container;
-    private static readonly JsonSerializerOptions Json = new() { IncludeFields = false };
 
     /// <summary>The checkpoint run id a prepared policy is written under.</summary>
     public static string CheckpointId(string key) => $"prepared/{key}";
@@ -59,14 +58,14 @@ public sealed class PreparationCache(IStateStore store)
     {
         var record = await store.ReadAsync(Container, $"prepared/{key}.json", ct);
         if (record is null) return null;
-        try { return JsonSerializer.Deserialize<PreparedRun>(record.Data.Span, Json); }
+        try { return JsonSerializer.Deserialize<PreparedRun>(record.Data.Span); }
         catch (JsonException) { return null; }
     }
 
     /// <summary>Records a prepared run unless one exists already (two runs preparing at once write the same thing).</summary>
     public async Task WriteAsync(string key, PreparedRun prepared, CancellationToken ct = default)
     {
-        try { await store.WriteAsync(Container, $"prepared/{key}.json", JsonSerializer.SerializeToUtf8Bytes(prepared, Json), expectedEtag: null, ct); }
+        try { await store.WriteAsync(Container, $"prepared/{key}.json", JsonSerializer.SerializeToUtf8Bytes(prepared), expectedEtag: null, ct); }
         catch (InconsistentStateException) { } // written meanwhile by a run with the same inputs: identical content
     }
 }
