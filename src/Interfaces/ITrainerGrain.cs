@@ -30,6 +30,18 @@ public interface ITrainerGrain : AlignCluster.Runtime.IGrainWithStringKey
     /// re-activates the trainer from its newest checkpoint.</summary>
     Task ReleaseAsync();
 
+    /// <summary>Rank 0 of a data-parallel group to be formed: serves the group's rendezvous (a TCP store on a free
+    /// port of this silo's host) and returns where the other replicas find it.</summary>
+    Task<Rendezvous> OpenRendezvousAsync(string groupId, int worldSize);
+
+    /// <summary>Joins the data-parallel group; returns once every rank joined (call all ranks at once). The replicas
+    /// must hold the same weights (same initialization or the same checkpoint). Leaves any earlier group.</summary>
+    Task JoinGroupAsync(TrainerGroupSpec spec);
+
+    /// <summary>A replica (rank &gt; 0): rank 0 wrote the checkpoint of <paramref name="round"/>, whose weights are this
+    /// trainer's too; it restores from it after a re-activation.</summary>
+    Task RememberCheckpointAsync(string runId, int round);
+
     /// <summary>Restores the state written by <see cref="CheckpointAsync"/>; false when there is none.</summary>
     Task<bool> RestoreAsync(string runId, int round);
 }

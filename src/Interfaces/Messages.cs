@@ -72,17 +72,21 @@ public sealed record StepMetrics(
 /// <param name="Groups">Per-round selection: chosen + negatives (chosen first). Per-step selection: whole candidate sets.</param>
 /// <param name="Selection">Applied by the trainer before each step when <see cref="SelectionSpec.PerStep"/>; otherwise ignored.</param>
 /// <param name="Seed">Derives the batch order and the kernel draws; same seed, same steps.</param>
+/// <param name="Group">The data-parallel group the trainer must train in (null: alone); a trainer that is not in it
+/// (re-activated since the group formed) refuses rather than train out of step with its replicas.</param>
 [GenerateSerializer]
 public sealed record TrainRequest(string RunId, int Round, PromptGroup[] Groups, LossSpec Loss, SelectionSpec Selection,
-    int BatchSize, double LearningRate, ulong Seed);
+    int BatchSize, double LearningRate, ulong Seed, string? Group = null);
 
 /// <summary>What a call to train did: per-step metrics and, for per-step selection, the negatives picked.</summary>
 [GenerateSerializer]
 public sealed record TrainReport(StepMetrics[] Steps, SelectionRecord[] Selections);
 
 /// <summary>A supervised fine-tuning pass on demonstrations (prompt → response).</summary>
+/// <param name="Group">As in <see cref="TrainRequest"/>.</param>
 [GenerateSerializer]
-public sealed record SftRequest(PromptGroup[] Demonstrations, int Epochs, int BatchSize, double LearningRate, ulong Seed);
+public sealed record SftRequest(PromptGroup[] Demonstrations, int Epochs, int BatchSize, double LearningRate, ulong Seed,
+    string? Group = null);
 
 /// <summary>Mean negative log-likelihood per token of each SFT epoch.</summary>
 [GenerateSerializer]
@@ -129,3 +133,12 @@ public sealed record MergeReport(int Added, int Duplicates, int DroppedByCap);
 [GenerateSerializer]
 public sealed record ShardReport(string ShardKey, int Prompts, int Candidates, int MissingReference,
     int LastRound, double SelectionChangeRate);
+
+/// <summary>Where the replicas of a data-parallel group meet: the TCP store rank 0 serves.</summary>
+[GenerateSerializer]
+public sealed record Rendezvous(string Host, int Port);
+
+/// <summary>A trainer's place in a data-parallel group: <paramref name="Rank"/> of <paramref name="WorldSize"/>,
+/// meeting at <paramref name="Point"/> under the fresh name <paramref name="GroupId"/>.</summary>
+[GenerateSerializer]
+public sealed record TrainerGroupSpec(string GroupId, int Rank, int WorldSize, Rendezvous Point);

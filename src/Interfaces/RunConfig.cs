@@ -116,6 +116,12 @@ public sealed record TrainingConfig
     public int Rounds { get; init; } = 4;
     public int BatchSize { get; init; } = 16;
     public double LearningRate { get; init; } = 0.02;
+    /// <summary>
+    /// Data-parallel trainer grains (one per device: GPUs, or the CPU "devices" a silo declares). Each trains on its
+    /// share of every batch and the gradients are summed through c10d, so the steps are one trainer's; scoring and
+    /// sampling are split among them.
+    /// </summary>
+    public int Trainers { get; init; } = 1;
 }
 
 /// <summary>Online rounds: every <see cref="Every"/> rounds generate new candidates with the current policy and merge them.</summary>

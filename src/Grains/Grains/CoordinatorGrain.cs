@@ -130,7 +130,7 @@ public sealed class CoordinatorGrain([PersistentState("run")] IPersistentState<C
         var config = state.State.Config!;
         var service = new CoordinatorService(RunId, state.State,
             i => GrainFactory.GetGrain<IPromptShardGrain>($"{RunId}/shard-{i}"),
-            GrainFactory.GetGrain<ITrainerGrain>($"{RunId}/trainer-0"),
+            Trainers(config.Training.Trainers),
             RewardFunctions.Create(config.Reward),
             () =>
             {
@@ -153,6 +153,13 @@ public sealed class CoordinatorGrain([PersistentState("run")] IPersistentState<C
             // Recorded in the state (Error) by the service; the client sees it in the status.
         }
         if (state.State.State is RunState.Completed) await StopReminderAsync();
+    }
+
+    /// <summary>The run's trainer: one grain, or data-parallel replicas "{run}/trainer-0" … "{run}/trainer-{n−1}" seen as one.</summary>
+    private ITrainerGrain Trainers(int count)
+    {
+        var replicas = Enumerable.Range(0, count).Select(r => GrainFactory.GetGrain<ITrainerGrain>($"{RunId}/trainer-{r}")).ToArray();
+        return count == 1 ? replicas[0] : new DataParallelTrainers(replicas);
     }
 
     private async Task StopReminderAsync()

@@ -26,6 +26,7 @@ public sealed class TrainerGrain([PersistentState("trainer")] IPersistentState<T
     : Grain, ITrainerGrain
 {
     private readonly TrainerService _trainer = new();
+    private Torch.Distributed.Store? _rendezvous; // rank 0, between OpenRendezvousAsync and JoinGroupAsync
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -40,14 +41,85 @@ public sealed class TrainerGrain([PersistentState("trainer")] IPersistentState<T
         await state.WriteStateAsync();
     }
 
-    public Task<SftReport> SupervisedFineTuneAsync(SftRequest request) => Task.FromResult(_trainer.SupervisedFineTune(request));
+    public Task<SftReport> SupervisedFineTuneAsync(SftRequest request) =>
+        InGroup(request.Group, () => _trainer.SupervisedFineTune(request));
 
     public Task<GroupScores[]> ScoreAsync(PromptGroup[] groups, bool reference) => Task.FromResult(_trainer.Score(groups, reference));
 
-    public Task<TrainReport> TrainAsync(TrainRequest request) => Task.FromResult(_trainer.Train(request));
+    public Task<TrainReport> TrainAsync(TrainRequest request) => InGroup(request.Group, () => _trainer.Train(request));
+
+    public Task<Rendezvous> OpenRendezvousAsync(string groupId, int worldSize)
+    {
+        _rendezvous?.Dispose();
+        string host = RendezvousHost();
+        _rendezvous = TrainerGroup.ServeRendezvous(host, worldSize);
+        return Task.FromResult(new Rendezvous(host, _rendezvous.Port));
+    }
+
+    public async Task JoinGroupAsync(TrainerGroupSpec spec)
+    {
+        var served = spec.Rank == 0 ? _rendezvous ?? throw new InvalidOperationException(
+            $"trainer {this.GetPrimaryKeyString()}: rank 0 must open the rendezvous of group {spec.GroupId} first") : null;
+        LeaveGroup();
+        try
+        {
+            bool cuda = GrainContext.Device?.Kind == "cuda";
+            _trainer.Group = await OnOwnThread(() => TrainerGroup.Join(spec.GroupId, spec.Rank, spec.WorldSize, spec.Point.Host,
+                spec.Point.Port, served, cuda));
+        }
+        finally
+        {
+            if (served is not null) { served.Dispose(); _rendezvous = null; } // the group keeps the store it needs alive
+        }
+    }
+
+    public async Task RememberCheckpointAsync(string runId, int round)
+    {
+        if (runId != RunIdOfKey()) return; // as in CheckpointAsync: a prepared run's copy is not where it comes back from
+        (state.State.RunId, state.State.CheckpointRound) = (runId, round);
+        await state.WriteStateAsync();
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        LeaveGroup();
+        _rendezvous?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    private void LeaveGroup()
+    {
+        var group = _trainer.Group;
+        _trainer.Group = TrainerGroup.Solo;
+        group.Dispose();
+    }
+
+    /// <summary>
+    /// Runs work in the group the coordinator named (none: alone). Group work blocks in collectives until every replica
+    /// reaches them, so it runs on a thread of its own: replicas in one process must not wait for pool threads.
+    /// </summary>
+    private Task<T> InGroup<T>(string? groupId, Func<T> work)
+    {
+        if (groupId is null)
+        {
+            if (_trainer.Group.WorldSize > 1) LeaveGroup();
+            return Task.FromResult(work());
+        }
+        if (_trainer.Group.Id != groupId)
+            throw new InvalidOperationException($"trainer {this.GetPrimaryKeyString()} is not in data-parallel group {groupId} " +
+                $"(it is in {_trainer.Group}); it was re-activated since the group formed — resume the run to form it again");
+        return OnOwnThread(work);
+    }
+
+    private static Task<T> OnOwnThread<T>(Func<T> work) =>
+        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    /// <summary>This silo's advertised host, where c10d listens; in-process silos (host "inproc") are on loopback.</summary>
+    private string RendezvousHost() => GrainContext.Silo.Host is "inproc" ? "127.0.0.1" : GrainContext.Silo.Host;
 
     public Task<GeneratedResponse[]> GenerateAsync(GenerateRequest request) => Task.FromResult(_trainer.Generate(request));
 
+    /// <remarks>In a data-parallel group only rank 0 calls this; the replicas remember the round (<see cref="RememberCheckpointAsync"/>).</remarks>
     public async Task<CheckpointInfo> CheckpointAsync(string runId, int round)
     {
         var spec = state.State.Spec ?? throw new InvalidOperationException($"trainer {this.GetPrimaryKeyString()} was never initialized");

@@ -19,6 +19,12 @@ public interface IPolicyModel
     /// <summary>Adds Σ_i weight_i · ∂logp(sequence_i)/∂θ to the gradient buffer (the chain rule through a loss).</summary>
     void AccumulateGradient(IReadOnlyList<Sequence> sequences, IReadOnlyList<double> weights);
 
+    /// <summary>
+    /// Data-parallel replicas: replaces the accumulated gradient by its sum over the replicas of <paramref name="group"/>
+    /// (every replica calls it before each optimizer step, in the same order). No-op for the group of one.
+    /// </summary>
+    void SumGradient(Training.TrainerGroup group);
+
     /// <summary>Clips the gradient to the configured global norm, takes an AdamW step that *descends* it, clears it; returns the norm before clipping.</summary>
     double OptimizerStep(double learningRate);
 

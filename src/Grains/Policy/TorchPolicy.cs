@@ -1,4 +1,5 @@
 using AlignCluster.Grains.Demo;
+using AlignCluster.Grains.Training;
 using AlignCluster.Interfaces;
 using AlignCluster.Models;
 using AlignCluster.Models.Nn;
@@ -200,6 +201,16 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     private void BackpropagateWeighted(Tensor logpSums, float[] weights)
     {
         logpSums.Mul(Tensor.From<float>(weights).To(logpSums.Device)).Sum().Backward(); // ()
+        _hasGradient = true;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>A replica with nothing accumulated joins with zeros, and steps when any replica had a gradient.</remarks>
+    public void SumGradient(TrainerGroup group)
+    {
+        if (group.WorldSize == 1) return;
+        if (group.Sum(_hasGradient ? 1 : 0)[0] == 0) return;
+        group.SumGradients(_parameters.Select(p => p.Parameter));
         _hasGradient = true;
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AlignCluster.Grains.Demo;
+using AlignCluster.Grains.Training;
 
 namespace AlignCluster.Grains.Policy;
 
@@ -119,6 +120,8 @@ public sealed class ToyPolicy : IPolicyModel
             }
         }
     }
+
+    public void SumGradient(TrainerGroup group) => group.SumGradients(_grad);
 
     public double OptimizerStep(double learningRate)
     {

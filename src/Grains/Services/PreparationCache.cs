@@ -36,7 +36,8 @@ public sealed class PreparationCache(IStateStore store)
     {
         var inputs = config with
         {
-            RunId = "", Shards = 0, Loss = new LossConfig(), Selection = new SelectionConfig(), Training = new TrainingConfig(),
+            RunId = "", Shards = 0, Loss = new LossConfig(), Selection = new SelectionConfig(),
+            Training = new TrainingConfig { Trainers = config.Training.Trainers }, // splits SFT sums and sampling batches
             Online = new OnlineConfig(), Checkpoint = new CheckpointConfig(), ReusePreparation = true,
         };
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

@@ -13,6 +13,9 @@ public sealed class TrainerService
 {
     private IPolicyModel? _policy, _reference;
 
+    /// <summary>The data-parallel replicas this trainer trains with (the group of one unless the coordinator formed one).</summary>
+    public TrainerGroup Group { get; set; } = TrainerGroup.Solo;
+
     public bool IsInitialized => _policy is not null;
     public IPolicyModel Policy => _policy ?? throw new InvalidOperationException("the trainer has no policy yet: call InitializeAsync first");
     public IPolicyModel Reference => _reference ?? throw new InvalidOperationException("the trainer has no reference yet: call InitializeAsync first");
@@ -63,6 +66,10 @@ public sealed class TrainerService
         return result;
     }
 
+    /// <summary>
+    /// Next-token NLL on the demonstrations. A data-parallel replica runs its share of each batch; the loss is normalised
+    /// by the whole batch's tokens and the gradients are summed, so the step is the one-trainer step.
+    /// </summary>
     public SftReport SupervisedFineTune(SftRequest request)
     {
         var policy = Policy;
@@ -79,11 +86,13 @@ public sealed class TrainerService
             {
                 int batchTokens = batch.Sum(s => s.Response.Length);
                 // Loss = −Σ logp / tokens, so ∂loss/∂logp_i = −1/tokens for every sequence.
-                nll -= policy.LogProbsAndGradient(batch, logps => Enumerable.Repeat(-1.0 / batchTokens, logps.Length).ToArray()).Sum();
+                var share = Group.Share(batch);
+                nll -= policy.LogProbsAndGradient(share, logps => Enumerable.Repeat(-1.0 / batchTokens, logps.Length).ToArray()).Sum();
                 tokens += batchTokens;
+                policy.SumGradient(Group);
                 policy.OptimizerStep(request.LearningRate);
             }
-            losses[epoch] = nll / tokens;
+            losses[epoch] = Group.Sum(nll)[0] / tokens;
         }
         // Preference training starts from the fine-tuned weights with a fresh optimizer; the reference is frozen here.
         Replace(policy.Snapshot(), policy.Snapshot());
@@ -101,8 +110,9 @@ public sealed class TrainerService
         int step = 0;
         foreach (var batch in groups.Chunk(request.BatchSize))
         {
-            var examples = BuildExamples(batch, loss, request, step, selections, out double entropy);
-            if (examples.Count > 0) steps.Add(Step(examples, loss, beta, request.LearningRate, step, entropy));
+            // A data-parallel replica builds and back-propagates only its share of the batch; Step sums the rest.
+            var examples = BuildExamples(Group.Share(batch), loss, request, step, selections, out var kernel);
+            if (Step(examples, loss, beta, request.LearningRate, step, kernel) is { } metrics) steps.Add(metrics);
             step++;
         }
         return new TrainReport([.. steps], [.. selections]);
@@ -110,9 +120,9 @@ public sealed class TrainerService
 
     /// <summary>Chosen-first examples for one batch: whole groups, per-step selections, or the groups as selected per round.</summary>
     private List<PromptGroup> BuildExamples(PromptGroup[] batch, IGroupLoss loss, TrainRequest request, int step,
-        List<SelectionRecord> selections, out double entropy)
+        List<SelectionRecord> selections, out (double EntropySum, int Picks) kernel)
     {
-        entropy = 0;
+        kernel = (0, 0);
         if (loss.WholeGroup)
             return batch.Select(g => WholeGroupExample(g, loss.IncludesTies)).Where(g => g.Candidates.Length > 1).ToList();
         if (!request.Selection.PerStep)
@@ -133,7 +143,7 @@ public sealed class TrainerService
                 picked.NegativeIndices.Select(k => batch[i].Candidates[k].CandidateId).ToArray(), picked.KernelEntropy));
             examples.AddRange(NegativeSelector.Examples(batch[i], picked, pairsForAll: request.Selection.Strategy == "all"));
         }
-        entropy = picks > 0 ? entropySum / picks : 0;
+        kernel = (entropySum, picks);
         return examples;
     }
 
@@ -147,12 +157,21 @@ public sealed class TrainerService
         return g with { Candidates = [chosen, .. rest], ChosenIndex = 0 };
     }
 
-    private StepMetrics Step(List<PromptGroup> examples, IGroupLoss loss, double beta, double learningRate, int step, double entropy)
+    /// <summary>
+    /// One optimizer step on this replica's examples; null when no replica has any. Loss gradients are divided by the
+    /// examples of all replicas and the parameter gradients summed over them, so the update (and every metric, a mean
+    /// over all examples) is what one trainer computes on the whole batch.
+    /// </summary>
+    private StepMetrics? Step(List<PromptGroup> examples, IGroupLoss loss, double beta, double learningRate, int step,
+        (double EntropySum, int Picks) kernel)
     {
+        var counts = Group.Sum(examples.Count, kernel.EntropySum, kernel.Picks);
+        double n = counts[0], entropy = counts[2] > 0 ? counts[1] / counts[2] : 0;
+        if (n == 0) return null;
         var sequences = new List<Sequence>();
         foreach (var e in examples) sequences.AddRange(e.Candidates.Select(c => new Sequence(e.PromptTokenIds, c.TokenIds)));
-        double lossSum = 0, rewardChosen = 0, rewardRejected = 0, accuracy = 0, logpChosen = 0, logpRejected = 0,
-            rhoChosen = 0, rhoRejected = 0;
+        // Sums over examples: loss, rewards chosen/rejected, accuracy, logps chosen/rejected, rho chosen/rejected.
+        var sums = new double[8];
         // One forward: the loss reads the policy log-probs, and its gradient w.r.t. them is back-propagated.
         Policy.LogProbsAndGradient(sequences, logps =>
         {
@@ -167,22 +186,24 @@ public sealed class TrainerService
                     e.Candidates.Select(c => c.TokenIds.Length).ToArray(),
                     e.Candidates.Select(c => c.Rating).ToArray());
                 var value = loss.Evaluate(inputs);
-                lossSum += value.Loss;
-                for (int i = 0; i < k; i++) weights[offset + i] = value.GradientWrtPolicyLogProbs[i] / examples.Count;
+                for (int i = 0; i < k; i++) weights[offset + i] = value.GradientWrtPolicyLogProbs[i] / n;
                 double rhoW = inputs.Rho(0), rhoL = Enumerable.Range(1, k - 1).Average(inputs.Rho);
-                rhoChosen += rhoW; rhoRejected += rhoL;
-                rewardChosen += beta * rhoW; rewardRejected += beta * rhoL;
-                accuracy += rhoW > rhoL ? 1 : 0;
-                logpChosen += inputs.PolicyLogProbs[0];
-                logpRejected += Enumerable.Range(1, k - 1).Average(i => inputs.PolicyLogProbs[i]);
+                sums[0] += value.Loss;
+                sums[1] += beta * rhoW;
+                sums[2] += beta * rhoL;
+                sums[3] += rhoW > rhoL ? 1 : 0;
+                sums[4] += inputs.PolicyLogProbs[0];
+                sums[5] += Enumerable.Range(1, k - 1).Average(i => inputs.PolicyLogProbs[i]);
+                sums[6] += rhoW;
+                sums[7] += rhoL;
                 offset += k;
             }
             return weights;
         });
+        Policy.SumGradient(Group);
         double gradNorm = Policy.OptimizerStep(learningRate);
-        double n = examples.Count;
-        return new StepMetrics(step, lossSum / n, rewardChosen / n, rewardRejected / n, (rewardChosen - rewardRejected) / n,
-            accuracy / n, logpChosen / n, logpRejected / n, rhoChosen / n, rhoRejected / n, entropy, gradNorm);
+        var m = Group.Sum(sums).Select(x => x / n).ToArray();
+        return new StepMetrics(step, m[0], m[1], m[2], m[1] - m[2], m[3], m[4], m[5], m[6], m[7], entropy, gradNorm);
     }
 
     /// <summary>

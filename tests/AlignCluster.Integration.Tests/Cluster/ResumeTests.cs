@@ -12,19 +12,23 @@ namespace AlignCluster.Integration.Tests.Cluster;
 /// </summary>
 public class ResumeTests
 {
-    [Fact]
-    public async Task CrashedRunResumesByReminderAndEndsIdenticalToAnUninterruptedRun()
+    /// <param name="trainers">2: data-parallel replicas; the resumed run forms a new group from the checkpoint.</param>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task CrashedRunResumesByReminderAndEndsIdenticalToAnUninterruptedRun(int trainers)
     {
         CoordinatorGrain.KeepAlivePeriod = TimeSpan.FromSeconds(1);
         string directory = TestConfigs.TempDirectory();
-        var reference = TestConfigs.Tiny("uninterrupted", rounds: 6); // enough rounds that the crash lands mid-run even on a loaded machine
+        var tiny = TestConfigs.Tiny("uninterrupted", rounds: 6); // enough rounds that the crash lands mid-run even on a loaded machine
+        var reference = tiny with { Training = tiny.Training with { Trainers = trainers } };
         var crashed = reference with { RunId = "crashed" };
 
-        await using (var cluster = await EmbeddedCluster.StartAsync(directory))
+        await using (var cluster = await EmbeddedCluster.StartAsync(directory, cpuDevices: 2))
             await ClusterHarness.RunToEndAsync(cluster, reference);
 
         // Start the second run and kill the process once round 1 is persisted (so it dies in a later round).
-        var first = await EmbeddedCluster.StartAsync(directory);
+        var first = await EmbeddedCluster.StartAsync(directory, cpuDevices: 2);
         var coordinator = first.Client.GetGrain<ICoordinatorGrain>(crashed.RunId);
         await coordinator.StartAsync(crashed);
         using (var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
@@ -35,7 +39,7 @@ public class ResumeTests
         await Task.Delay(300); // let the abandoned activation's in-flight work notice it is dead
 
         // A new process on the same directory: no client call; the reminder re-activates the coordinator.
-        await using var second = await EmbeddedCluster.StartAsync(directory);
+        await using var second = await EmbeddedCluster.StartAsync(directory, cpuDevices: 2);
         var checkpoints = new CheckpointStore(second.Store);
         using (var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
             while (!(await checkpoints.RoundsAsync(crashed.RunId)).Contains(crashed.Training.Rounds))
