@@ -26,7 +26,7 @@ public sealed class DataParallelTrainers : ITrainerGrain
 
     public int Count => _replicas.Length;
 
-    public Task InitializeAsync(PolicySpec policy) => All(t => t.InitializeAsync(policy));
+    public Task InitializeAsync(PolicySpec policy) => Activate(t => t.InitializeAsync(policy));
 
     public async Task<SftReport> SupervisedFineTuneAsync(SftRequest request)
     {
@@ -67,7 +67,8 @@ public sealed class DataParallelTrainers : ITrainerGrain
     /// <summary>Every replica restores (true) or none has the checkpoint (false); a partial restore is an error.</summary>
     public async Task<bool> RestoreAsync(string runId, int round)
     {
-        var restored = await Task.WhenAll(_replicas.Select(t => t.RestoreAsync(runId, round)));
+        var restored = new bool[Count];
+        await Activate(async t => restored[Array.IndexOf(_replicas, t)] = await t.RestoreAsync(runId, round));
         if (restored.All(r => r)) return true;
         if (restored.Any(r => r)) throw new InvalidOperationException($"checkpoint {runId} round {round}: only some trainers could restore it");
         return false;
@@ -92,4 +93,15 @@ public sealed class DataParallelTrainers : ITrainerGrain
         [.. Enumerable.Range(0, Count).Select(r => items[(items.Length * r / Count)..(items.Length * (r + 1) / Count)])];
 
     private Task All(Func<ITrainerGrain, Task> call) => Task.WhenAll(_replicas.Select(call));
+
+    /// <summary>A first call places the replicas, one per device: a failure says which trainer and what N needs.</summary>
+    private Task Activate(Func<ITrainerGrain, Task> call) => Task.WhenAll(_replicas.Select(async (t, rank) =>
+    {
+        try { await call(t); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new InvalidOperationException($"training.trainers = {Count}: trainer {rank} could not start: {e.Message} " +
+                "(every trainer needs a device of its own: declare more devices or lower training.trainers)", e);
+        }
+    }));
 }

@@ -193,4 +193,19 @@ public class DataParallelTests
         foreach (var (e, a) in reference.Policy.Tensors.Zip(last.Policy.Tensors))
             Assert.True(MaxAbsDifference(e.Values, a.Values) < 1e-5, $"{e.Name} differs");
     }
+
+    [Fact]
+    public async Task MoreTrainersThanDevicesFailsTheRunNamingTheSettingAndTheTrainer()
+    {
+        var tiny = TestConfigs.Tiny("too-many-trainers", rounds: 1);
+        var config = tiny with { Training = tiny.Training with { Trainers = 2 } };
+        await using var cluster = await EmbeddedCluster.StartAsync(TestConfigs.TempDirectory(), cpuDevices: 1);
+        var coordinator = cluster.Client.GetGrain<ICoordinatorGrain>(config.RunId);
+        await coordinator.StartAsync(config);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var status = await RunWatcher.WaitAsync(coordinator, poll: TimeSpan.FromMilliseconds(50), ct: cts.Token);
+        Assert.Equal(RunState.Failed, status.State);
+        Assert.Contains("training.trainers = 2: trainer 1 could not start", status.Error);
+        Assert.Contains("free device", status.Error);
+    }
 }

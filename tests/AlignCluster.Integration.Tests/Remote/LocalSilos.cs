@@ -8,14 +8,16 @@ namespace AlignCluster.Integration.Tests.Remote;
 /// Silo processes started by deploy/local/cluster.sh in a fresh run folder on free ports (CLUSTER_DIR, BASE_PORT),
 /// stopped in <see cref="DisposeAsync"/>. The script generates the key into CLUSTER_DIR/cluster.key.
 /// </summary>
-public sealed partial class LocalSilos : IAsyncLifetime
+public partial class LocalSilos : IAsyncLifetime
 {
-    private const int SiloCount = 1;   // one keeps the test light on 2 cores; the CLI path is the same for N
+    /// <summary>One keeps the tests light on 2 cores; the CLI path is the same for N.</summary>
+    protected virtual int SiloCount => 1;
     private readonly string _root = FindRepoRoot();
     private readonly List<int> _pids = [];
 
     public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("aligncluster-remote-").FullName;
-    public int BasePort { get; } = LoopbackPorts.FindFreeBasePort(SiloCount);
+    public int BasePort => _basePort ??= LoopbackPorts.FindFreeBasePort(SiloCount);
+    private int? _basePort;
     public string KeyFile => Path.Combine(Directory, "cluster.key");
     public List<string> Gateways { get; } = [];
 
@@ -65,4 +67,10 @@ public sealed partial class LocalSilos : IAsyncLifetime
 
     [GeneratedRegex(@"SILO READY \S+ gateway=(?<gateway>\S+) pid=(?<pid>\d+)")]
     private static partial Regex ReadyLine();
+}
+
+/// <summary>Two silo processes with one CPU device each: two device-pinned trainers must sit on different silos.</summary>
+public sealed class TwoLocalSilos : LocalSilos
+{
+    protected override int SiloCount => 2;
 }
