@@ -26,8 +26,8 @@ public interface ITrainerGrain : AlignCluster.Runtime.IGrainWithStringKey
     /// <summary>Writes policy weights, reference, optimizer and RNG state atomically under the run's checkpoint prefix.</summary>
     Task<CheckpointInfo> CheckpointAsync(string runId, int round);
 
-    /// <summary>Drops policy and reference from memory and frees the device (the activation ends); a later call
-    /// re-activates the trainer from its newest checkpoint.</summary>
+    /// <summary>Drops policy and reference from memory and frees the device (the activation ends). A later activation
+    /// holds no weights and refuses work until <see cref="InitializeAsync"/> or <see cref="RestoreAsync"/>.</summary>
     Task ReleaseAsync();
 
     /// <summary>Rank 0 of a data-parallel group to be formed: serves the group's rendezvous (a TCP store on a free
@@ -37,10 +37,6 @@ public interface ITrainerGrain : AlignCluster.Runtime.IGrainWithStringKey
     /// <summary>Joins the data-parallel group; returns once every rank joined (call all ranks at once). The replicas
     /// must hold the same weights (same initialization or the same checkpoint). Leaves any earlier group.</summary>
     Task JoinGroupAsync(TrainerGroupSpec spec);
-
-    /// <summary>A replica (rank &gt; 0): rank 0 wrote the checkpoint of <paramref name="round"/>, whose weights are this
-    /// trainer's too; it restores from it after a re-activation.</summary>
-    Task RememberCheckpointAsync(string runId, int round);
 
     /// <summary>Restores the state written by <see cref="CheckpointAsync"/>; false when there is none.</summary>
     Task<bool> RestoreAsync(string runId, int round);

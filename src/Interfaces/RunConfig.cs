@@ -160,4 +160,10 @@ public sealed record CheckpointConfig
 {
     /// <summary>Checkpoint every N rounds (the last round always).</summary>
     public int Every { get; init; } = 1;
+    /// <summary>
+    /// A round that fails once the run is prepared (a trainer's or shard's silo died, a collective broke) is retried
+    /// from the last checkpoint, at most this many times in a row for the same round (waits 5 s, 10 s, 20 s … between);
+    /// 0 = the run fails at once.
+    /// </summary>
+    public int Restarts { get; init; } = 3;
 }

@@ -44,7 +44,7 @@ public sealed record RoundReport(int Round, StepMetrics Mean, StepMetrics[] Step
 /// <param name="Baseline">Evaluation of the starting (SFT) policy, before any preference round.</param>
 [GenerateSerializer]
 public sealed record RunStatus(string RunId, RunState State, int Round, int TotalRounds, string Phase,
-    RoundReport[] History, EvalResult? Baseline, SftReport? Sft, int PromptsSkipped, string? Error);
+    RoundReport[] History, EvalResult? Baseline, SftReport? Sft, int PromptsSkipped, string? Error, int Restarts = 0);
 
 /// <summary>What `aligncluster eval` reports: a checkpoint's round, how many held-out prompts, the evaluation.</summary>
 [GenerateSerializer]

@@ -215,6 +215,7 @@ public static class RunConfigLoader
         Check(c.Eval.Every >= 0 && c.Eval.SamplesPerPrompt >= 1 && c.Eval.Temperature > 0,
             "eval: every must be ≥ 0, samples_per_prompt ≥ 1, temperature > 0");
         Check(c.Checkpoint.Every >= 1, $"checkpoint.every: {c.Checkpoint.Every} must be ≥ 1");
+        Check(c.Checkpoint.Restarts is >= 0 and <= 100, $"checkpoint.restarts: {c.Checkpoint.Restarts} must be between 0 and 100");
         return errors;
     }
 }

@@ -5,7 +5,7 @@ using AlignCluster.Runtime;
 
 namespace AlignCluster.Grains.Grains;
 
-/// <summary>What a trainer remembers across activations: which checkpoint to come back from.</summary>
+/// <summary>What a trainer records: the run, how its policy is built, the newest checkpoint it wrote or restored.</summary>
 [GenerateSerializer]
 public sealed class TrainerGrainState
 {
@@ -18,8 +18,10 @@ public sealed class TrainerGrainState
 /// <summary>
 /// Holds a policy and its frozen reference (key "{runId}/{device}"). Device-pinned: one activation per GPU, or per CPU
 /// "device" on machines without one. Turn-based: one scoring / training / sampling request at a time on the device.
-/// Weights live in memory; checkpoints go to the state store, and a re-activated trainer (after a crash or a move)
-/// restores the newest one it knows of.
+/// Weights live in memory; checkpoints go to the state store. A re-activated trainer (its silo died, or it was
+/// idle-collected) holds no weights and refuses work until it is restored: it never serves weights older than the
+/// coordinator believes them to be (a silent restore from the last checkpoint mid-round would train, evaluate and
+/// checkpoint stale weights). The coordinator restarts the round from the last checkpoint, restoring it explicitly.
 /// </summary>
 [GpuPinnedPlacement]
 public sealed class TrainerGrain([PersistentState("trainer")] IPersistentState<TrainerGrainState> state, CheckpointStore checkpoints)
@@ -27,12 +29,6 @@ public sealed class TrainerGrain([PersistentState("trainer")] IPersistentState<T
 {
     private readonly TrainerService _trainer = new();
     private Torch.Distributed.Store? _rendezvous; // rank 0, between OpenRendezvousAsync and JoinGroupAsync
-
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        if (state.State.CheckpointRound >= 0)
-            await RestoreAsync(state.State.RunId, state.State.CheckpointRound);
-    }
 
     public async Task InitializeAsync(PolicySpec policy)
     {
@@ -44,9 +40,23 @@ public sealed class TrainerGrain([PersistentState("trainer")] IPersistentState<T
     public Task<SftReport> SupervisedFineTuneAsync(SftRequest request) =>
         InGroup(request.Group, () => _trainer.SupervisedFineTune(request));
 
-    public Task<GroupScores[]> ScoreAsync(PromptGroup[] groups, bool reference) => Task.FromResult(_trainer.Score(groups, reference));
+    public Task<GroupScores[]> ScoreAsync(PromptGroup[] groups, bool reference)
+    {
+        RequireWeights();
+        return Task.FromResult(_trainer.Score(groups, reference));
+    }
 
     public Task<TrainReport> TrainAsync(TrainRequest request) => InGroup(request.Group, () => _trainer.Train(request));
+
+    /// <summary>Refuses work without weights, saying why (a re-activation) and what brings them back.</summary>
+    private void RequireWeights()
+    {
+        if (_trainer.IsInitialized) return;
+        throw new InvalidOperationException(state.State.Spec is null
+            ? $"trainer {this.GetPrimaryKeyString()} was never initialized"
+            : $"trainer {this.GetPrimaryKeyString()} was re-activated (its silo died or it was idle-collected) and holds no weights; " +
+              "it serves again once restored from a checkpoint (the coordinator restarts the round from the last one)");
+    }
 
     public Task<Rendezvous> OpenRendezvousAsync(string groupId, int worldSize)
     {
@@ -73,13 +83,6 @@ public sealed class TrainerGrain([PersistentState("trainer")] IPersistentState<T
         }
     }
 
-    public async Task RememberCheckpointAsync(string runId, int round)
-    {
-        if (runId != RunIdOfKey()) return; // as in CheckpointAsync: a prepared run's copy is not where it comes back from
-        (state.State.RunId, state.State.CheckpointRound) = (runId, round);
-        await state.WriteStateAsync();
-    }
-
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         LeaveGroup();
@@ -100,6 +103,7 @@ public sealed class TrainerGrain([PersistentState("trainer")] IPersistentState<T
     /// </summary>
     private Task<T> InGroup<T>(string? groupId, Func<T> work)
     {
+        RequireWeights();
         if (groupId is null)
         {
             if (_trainer.Group.WorldSize > 1) LeaveGroup();
@@ -117,11 +121,16 @@ public sealed class TrainerGrain([PersistentState("trainer")] IPersistentState<T
     /// <summary>This silo's advertised host, where c10d listens; in-process silos (host "inproc") are on loopback.</summary>
     private string RendezvousHost() => GrainContext.Silo.Host is "inproc" ? "127.0.0.1" : GrainContext.Silo.Host;
 
-    public Task<GeneratedResponse[]> GenerateAsync(GenerateRequest request) => Task.FromResult(_trainer.Generate(request));
+    public Task<GeneratedResponse[]> GenerateAsync(GenerateRequest request)
+    {
+        RequireWeights();
+        return Task.FromResult(_trainer.Generate(request));
+    }
 
-    /// <remarks>In a data-parallel group only rank 0 calls this; the replicas remember the round (<see cref="RememberCheckpointAsync"/>).</remarks>
+    /// <remarks>In a data-parallel group only rank 0 is asked: the replicas' weights are the same.</remarks>
     public async Task<CheckpointInfo> CheckpointAsync(string runId, int round)
     {
+        RequireWeights();
         var spec = state.State.Spec ?? throw new InvalidOperationException($"trainer {this.GetPrimaryKeyString()} was never initialized");
         var info = await checkpoints.WriteAsync(runId, round, spec, _trainer.Policy.Save(), _trainer.Reference.Save());
         // Only the trainer's own run's checkpoints are where it comes back from (not a copy for a prepared run).

@@ -18,33 +18,63 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
     private RunConfig Config => state.Config ?? throw new InvalidOperationException($"run '{runId}' has no config: call StartAsync first");
     private ulong Seed => Config.Seed;
 
-    /// <summary>Prepares the run if needed, then runs rounds while <paramref name="keepGoing"/> says so.</summary>
+    /// <summary>How long the first restart after a failed round waits (doubling for each further failure in a row):
+    /// time for the cluster to declare a crashed silo dead so its grains are placed elsewhere.</summary>
+    public static TimeSpan RestartDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Prepares the run if needed, then runs rounds while <paramref name="keepGoing"/> says so. A round that fails once
+    /// the run is prepared (a trainer's or shard's silo died, a collective broke) is retried from the last checkpoint,
+    /// up to checkpoint.restarts times in a row; then the run is Failed with the last error.
+    /// </summary>
     public async Task DriveAsync(Func<bool> keepGoing, CancellationToken ct = default)
     {
         using var run = ClusterTelemetry.StartPhase("run", runId);
         run?.SetTag("loss", Config.Loss.Name);
         run?.SetTag("selection", Config.Selection.Strategy);
-        try
+        var failures = (Round: -1, Count: 0); // failures of the same round in a row
+        while (true)
         {
-            if (!state.Prepared) await PrepareAsync(ct);
-            else await RollBackToCheckpointAsync();
-            while (state.Round < Config.Training.Rounds && keepGoing())
-                await RunRoundAsync(state.Round + 1, ct);
-            if (state.Round >= Config.Training.Rounds)
+            try
             {
-                state.State = RunState.Completed;
-                state.Phase = "done";
+                await DriveOnceAsync(keepGoing, ct);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException && state.Prepared && keepGoing()
+                && (failures = failures.Round == state.Round + 1 ? (failures.Round, failures.Count + 1) : (state.Round + 1, 1)).Count
+                    <= Config.Checkpoint.Restarts)
+            {
+                state.Restarts++;
+                state.Phase = $"round {failures.Round}: restart {failures.Count}/{Config.Checkpoint.Restarts} from the checkpoint of round " +
+                    $"{state.LastCheckpointRound} after: {e.Message}";
+                run?.AddEvent(new ActivityEvent("restart", tags: new ActivityTagsCollection
+                    { ["round"] = failures.Round, ["restart"] = failures.Count, ["error"] = e.Message }));
                 await persist();
-                await trainer.ReleaseAsync(); // frees the device for the next run
+                await Task.Delay(RestartDelay * (1 << (failures.Count - 1)), ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                run?.SetStatus(ActivityStatusCode.Error, e.Message);
+                state.State = RunState.Failed;
+                state.Error = $"{e.GetType().Name}: {e.Message}";
+                await persist();
+                throw;
             }
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+    }
+
+    private async Task DriveOnceAsync(Func<bool> keepGoing, CancellationToken ct)
+    {
+        if (!state.Prepared) await PrepareAsync(ct);
+        else await RollBackToCheckpointAsync();
+        while (state.Round < Config.Training.Rounds && keepGoing())
+            await RunRoundAsync(state.Round + 1, ct);
+        if (state.Round >= Config.Training.Rounds)
         {
-            run?.SetStatus(ActivityStatusCode.Error, e.Message);
-            state.State = RunState.Failed;
-            state.Error = $"{e.GetType().Name}: {e.Message}";
+            state.State = RunState.Completed;
+            state.Phase = "done";
             await persist();
-            throw;
+            await trainer.ReleaseAsync(); // frees the device for the next run
         }
     }
 

@@ -23,7 +23,9 @@ public sealed class CoordinatorState
     /// <summary>Preference files: the held-out prompts with their candidates (reference log-probs cached), for preference accuracy.</summary>
     public PromptGroup[] EvalGroups { get; set; } = [];
     public string? Error { get; set; }
+    /// <summary>Rounds retried from the last checkpoint after a failure (checkpoint.restarts).</summary>
+    public int Restarts { get; set; }
 
     public RunStatus ToStatus(string runId) => new(runId, State, Round, Config?.Training.Rounds ?? 0, Phase,
-        [.. History], Baseline, Sft, PromptsSkipped, Error);
+        [.. History], Baseline, Sft, PromptsSkipped, Error, Restarts);
 }

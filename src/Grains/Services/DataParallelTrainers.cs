@@ -6,7 +6,7 @@ namespace AlignCluster.Grains.Services;
 /// A run's trainer grains seen as one trainer (training.trainers &gt; 1), so a round reads the same whatever their
 /// number. Training and SFT run on every replica at once, each on its share of each batch, with gradients summed
 /// through c10d (the group is formed on first use, under a fresh name); scoring and sampling are split into contiguous
-/// slices, one per replica, run in parallel; rank 0 writes checkpoints and the others remember them.
+/// slices, one per replica, run in parallel; rank 0 writes checkpoints.
 /// </summary>
 /// <remarks>
 /// Results equal one trainer's up to floating-point summation order, except sampling with a policy that seeds a whole
@@ -49,14 +49,8 @@ public sealed class DataParallelTrainers : ITrainerGrain
         [.. (await Task.WhenAll(Slices(request.Prompts).Select((slice, r) => _replicas[r].GenerateAsync(request with { Prompts = slice }))))
             .SelectMany(g => g)];
 
-    public async Task<CheckpointInfo> CheckpointAsync(string runId, int round)
-    {
-        var info = await _replicas[0].CheckpointAsync(runId, round);
-        await Task.WhenAll(_replicas.Skip(1).Select(t => t.RememberCheckpointAsync(runId, round)));
-        return info;
-    }
-
-    public Task RememberCheckpointAsync(string runId, int round) => All(t => t.RememberCheckpointAsync(runId, round));
+    /// <summary>Rank 0 writes it: every replica holds the same weights.</summary>
+    public Task<CheckpointInfo> CheckpointAsync(string runId, int round) => _replicas[0].CheckpointAsync(runId, round);
 
     public Task ReleaseAsync()
     {
@@ -64,9 +58,13 @@ public sealed class DataParallelTrainers : ITrainerGrain
         return All(t => t.ReleaseAsync());
     }
 
-    /// <summary>Every replica restores (true) or none has the checkpoint (false); a partial restore is an error.</summary>
+    /// <summary>
+    /// Every replica restores (true) or none has the checkpoint (false); a partial restore is an error. The next group
+    /// work forms a new group: a restore follows a restart, after which some replicas may have been re-activated.
+    /// </summary>
     public async Task<bool> RestoreAsync(string runId, int round)
     {
+        _groupId = null;
         var restored = new bool[Count];
         await Activate(async t => restored[Array.IndexOf(_replicas, t)] = await t.RestoreAsync(runId, round));
         if (restored.All(r => r)) return true;

@@ -33,6 +33,9 @@ public sealed partial class SiloRuntime : IInvocationHandler, IAsyncDisposable
     /// <summary>Number of live activations on this silo.</summary>
     public int ActivationCount => Activations.Count;
 
+    /// <summary>Whether <paramref name="grain"/> is active on this silo (tests and tools pick the silo to stop).</summary>
+    public bool HostsActivation(GrainId grain) => Activations.ContainsKey(grain);
+
     /// <summary>Registers the request handler with the transport and starts reminder and idle-collection loops.</summary>
     public partial Task StartAsync(CancellationToken cancellationToken = default);
 

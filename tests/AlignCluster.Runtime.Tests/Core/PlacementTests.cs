@@ -81,4 +81,19 @@ public class PlacementTests
         Assert.InRange(moved, 200, 700);
         Assert.Equal(4, grains.Select(before.Owner).Distinct().Count());
     }
+
+    /// <summary>
+    /// Keys that differ only in a trailing number — a run's shards — must spread over the silos. Expected counts: 16
+    /// keys over 4 silos, each silo getting some; with FNV-1a alone (before the finalizer) the 16 "run/shard-i" keys of
+    /// this test landed on only two of the four silos, as they hashed to short arcs of the ring (measured).
+    /// </summary>
+    [Fact]
+    public void KeysDifferingOnlyInTheirLastCharactersSpreadOverTheSilos()
+    {
+        var silos = Enumerable.Range(0, 4).Select(i => new SiloAddress($"10.0.0.{i + 1}", 11111, 1)).ToList();
+        var ring = new ConsistentHashRing(silos);
+        var owners = Enumerable.Range(0, 16).Select(i => ring.Owner(new GrainId("AlignCluster.Interfaces.IPromptShardGrain", $"run/shard-{i}"))).ToList();
+        Assert.Equal(4, owners.Distinct().Count());
+        Assert.True(owners.GroupBy(o => o).Max(g => g.Count()) <= 8, string.Join(", ", owners.GroupBy(o => o).Select(g => $"{g.Key}: {g.Count()}")));
+    }
 }
