@@ -53,26 +53,7 @@ public sealed class LanguageModel : IDisposable
         var companions = CompanionFiles.Where(f => File.Exists(Path.Combine(dir, f)))
             .ToDictionary(f => f, f => File.ReadAllText(Path.Combine(dir, f)));
 
-        var network = CausalLM.CreateUninitialized(config, dtype);
-        try
-        {
-            using var checkpoint = SafeTensorsCheckpoint.Open(dir);
-            var names = WeightLayout.Resolve(config, checkpoint);
-            foreach (var (name, parameter) in network.StateDict())
-                checkpoint.CopyInto(names[name], parameter);
-            if (device is { } d && !d.IsCpu) network.To(d);
-            network.Eval();
-        }
-        catch (SafeTensorsException e)
-        {
-            network.Dispose();
-            throw new ModelLoadException(e.Message, e);
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
+        var network = CheckpointLoader.Fill(CausalLM.CreateUninitialized(config, dtype), dir, source => WeightLayout.Resolve(config, source), device);
         return new LanguageModel(network, tokenizer, companions);
     }
 

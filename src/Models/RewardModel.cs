@@ -53,26 +53,8 @@ public sealed class RewardModel : IDisposable
     {
         directory = Path.GetFullPath(directory);
         var config = Check(directory);
-        var network = new SequenceClassifier(config, labels: 1, dtype);
-        try
-        {
-            using var checkpoint = SafeTensorsCheckpoint.Open(directory);
-            var names = WeightLayout.ResolveClassifier(config, 1, checkpoint);
-            foreach (var (name, parameter) in network.StateDict())
-                checkpoint.CopyInto(names[name], parameter);
-            if (device is { } d && !d.IsCpu) network.To(d);
-            network.Eval();
-        }
-        catch (SafeTensorsException e)
-        {
-            network.Dispose();
-            throw new ModelLoadException(e.Message, e);
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
+        var network = CheckpointLoader.Fill(new SequenceClassifier(config, labels: 1, dtype), directory,
+            source => WeightLayout.ResolveClassifier(config, 1, source), device);
         return new RewardModel(directory, network);
     }
 
