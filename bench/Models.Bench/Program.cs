@@ -3,6 +3,8 @@
 // prefix sharing saves when scoring K candidates of one prompt.
 //   dotnet run --project bench/Models.Bench -c Release [-- --threads 2 --batch 2 --seq 256 --layers 12 --iters 3]
 // Times are the best of --iters runs after one warm-up; the ratio is C# time / Python time (≤ 1 is as fast or faster).
+//   dotnet run --project bench/Models.Bench -c Release -- --reward [--layers 12 --seq 128 --count 64 --batch 16 --iters 2]
+// times reward-model scoring instead (RewardBench.cs).
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -14,6 +16,13 @@ int threads = Arg("--threads", Environment.ProcessorCount), batch = Arg("--batch
 int layers = Arg("--layers", 12), iters = Arg("--iters", 3);
 const int warmup = 1;
 LibTorch.NumThreads = threads;
+if (Environment.GetCommandLineArgs().Contains("--reward"))
+{
+    Console.WriteLine($"machine: {CpuModel()}, {Environment.ProcessorCount} logical cores, load average {LoadAverage()}; threads: {threads}");
+    RewardBench.Run(layers, Arg("--seq", 128), Arg("--count", 64), Arg("--batch", 16), Arg("--iters", 2));
+    Console.WriteLine($"load average at end: {LoadAverage()}");
+    return 0;
+}
 
 Console.WriteLine($"machine: {CpuModel()}, {Environment.ProcessorCount} logical cores, load average {LoadAverage()}; threads: {threads} (C# and Python)");
 Console.WriteLine($"model: GPT-2 small shape (vocab 50257, 768 hidden, 12 heads, {layers} layers), float32, batch {batch} × {seq} tokens");

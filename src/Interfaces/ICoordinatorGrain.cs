@@ -33,4 +33,12 @@ public interface ICoordinatorGrain : AlignCluster.Runtime.IGrainWithStringKey
     /// </summary>
     /// <exception cref="ArgumentException">The run does not exist or has no complete checkpoint for that round.</exception>
     Task<CheckpointEval> EvaluateCheckpointAsync(int? round);
+
+    /// <summary>
+    /// The policy of the checkpoint of <paramref name="round"/> (null: the newest complete one) as HF files, read from the
+    /// silos' store — `aligncluster export --cluster`. The weights travel in this one reply, so a policy must fit the
+    /// transport's message limit (256 MiB).
+    /// </summary>
+    /// <exception cref="ArgumentException">The run does not exist or has no complete checkpoint for that round.</exception>
+    Task<ExportedPolicy> ExportCheckpointAsync(int? round);
 }

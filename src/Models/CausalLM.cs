@@ -43,16 +43,23 @@ public abstract class CausalLM : Module
     }
 
     /// <summary>As <see cref="Forward"/> but stops before the LM head: (B, T, C).</summary>
-    public Tensor ForwardHidden(Tensor inputIds, Tensor? attentionMask = null, KvCache? cache = null)
+    public Tensor ForwardHidden(Tensor inputIds, Tensor? attentionMask = null, KvCache? cache = null) =>
+        RunTrunk(Config, inputIds, attentionMask, cache, ctx => Hidden(inputIds, ctx));
+
+    /// <summary>
+    /// The shared front of every trunk forward (this LM's and <see cref="SequenceClassifier"/>'s): shape and position
+    /// checks, the padding/cache-aware context, and one dispose scope around all intermediates.
+    /// </summary>
+    internal static Tensor RunTrunk(ModelConfig config, Tensor inputIds, Tensor? attentionMask, KvCache? cache, Func<ForwardContext, Tensor> hidden)
     {
         if (inputIds.Dim != 2) throw new ArgumentException($"input ids must be (batch, time), got [{string.Join(", ", inputIds.Shape)}]");
         long b = inputIds.Size(0), t = inputIds.Size(1);
         long past = cache?.Length ?? 0;
-        if (Config.Family == ModelFamily.Gpt2 && past + t > Config.MaxPositions)
-            throw new ArgumentException($"sequence of {past + t} tokens exceeds GPT-2's {Config.MaxPositions} learned positions");
+        if (config.Family == ModelFamily.Gpt2 && past + t > config.MaxPositions)
+            throw new ArgumentException($"sequence of {past + t} tokens exceeds GPT-2's {config.MaxPositions} learned positions");
         using var scope = DisposeScope.Begin(); // every intermediate (and the context's tensors) ends here
-        var ctx = ForwardContext.Create(b, t, attentionMask, cache, Config.SlidingWindow);
-        return scope.MoveOut(Hidden(inputIds, ctx));
+        var ctx = ForwardContext.Create(b, t, attentionMask, cache, config.SlidingWindow);
+        return scope.MoveOut(hidden(ctx));
     }
 
     /// <summary>

@@ -44,7 +44,7 @@ public sealed class Gpt2Model : CausalLM
 }
 
 /// <summary>HF's GPT2Model: embeddings, blocks, final norm ("transformer.*").</summary>
-internal sealed class Gpt2Trunk : Module
+internal sealed class Gpt2Trunk : Trunk
 {
     public EmbeddingTable Wte { get; }
     public EmbeddingTable Wpe { get; }
@@ -59,7 +59,7 @@ internal sealed class Gpt2Trunk : Module
         _lnF = Register("ln_f", new LayerNorm(c.HiddenSize, c.NormEps, dtype: dtype));
     }
 
-    public Tensor Forward(Tensor ids, ForwardContext ctx)
+    public override Tensor Forward(Tensor ids, ForwardContext ctx)
     {
         var x = Wte.Forward(ids).Add(Wpe.Forward(ctx.Positions));   // (B, T, C)
         foreach (var block in Blocks)

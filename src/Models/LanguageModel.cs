@@ -33,44 +33,9 @@ public sealed class LanguageModel : IDisposable
         _companions = companions;
         var tokConfig = companions.TryGetValue("tokenizer_config.json", out var tc) ? JsonNode.Parse(tc) as JsonObject : null;
         var genConfig = companions.TryGetValue("generation_config.json", out var gc) ? JsonNode.Parse(gc) as JsonObject : null;
-
-        int? IdOf(string? token) => token is null ? null : tokenizer.TokenToId(token);
-        string? eosText = TokenText(tokConfig?["eos_token"]);
-        BosId = IdOf(TokenText(tokConfig?["bos_token"])) ?? Config.BosTokenId;
-        EosId = IdOf(eosText) ?? (Config.EosTokenIds.Count > 0 ? Config.EosTokenIds[0] : (int?)null) ?? IdOf("<|endoftext|>");
-        PadId = IdOf(TokenText(tokConfig?["pad_token"])) ?? Config.PadTokenId ?? EosId ?? 0;
-
-        var format = ChatTemplate.Detect(ChatTemplateText(tokConfig?["chat_template"]));
-        Template = new ChatTemplate(format, eosText ?? (EosId is { } e ? tokenizer.IdToToken(e) : null),
-            TokenText(tokConfig?["bos_token"]) ?? (BosId is { } b ? tokenizer.IdToToken(b) : null));
-        var stops = new List<int>();
-        if (EosId is { } eos) stops.Add(eos);
-        stops.AddRange(Config.EosTokenIds);
-        stops.AddRange(IdList(genConfig?["eos_token_id"]));
-        if (Template.EndOfTurn.Length > 0 && tokenizer.TokenToId(Template.EndOfTurn) is { } eot) stops.Add(eot);
-        StopTokenIds = stops.Distinct().ToList();
+        var special = SpecialTokens.Resolve(Config, tokenizer, tokConfig, genConfig);
+        (BosId, EosId, PadId, Template, StopTokenIds) = (special.BosId, special.EosId, special.PadId, special.Template, special.StopTokenIds);
     }
-
-    private static string? TokenText(JsonNode? node) => node switch
-    {
-        JsonValue v when v.TryGetValue<string>(out var s) => s,
-        JsonObject o => o["content"]?.GetValue<string>(),
-        _ => null,
-    };
-
-    private static string? ChatTemplateText(JsonNode? node) => node switch
-    {
-        JsonValue v when v.TryGetValue<string>(out var s) => s,
-        JsonArray a => a.OfType<JsonObject>().FirstOrDefault(t => t["name"]?.GetValue<string>() == "default")?["template"]?.GetValue<string>(),
-        _ => null,
-    };
-
-    private static IEnumerable<int> IdList(JsonNode? node) => node switch
-    {
-        JsonArray a => a.Select(x => x!.GetValue<int>()),
-        JsonValue v when v.TryGetValue<int>(out int i) => [i],
-        _ => [],
-    };
 
     /// <summary>
     /// Loads a model directory. Weights are converted to <paramref name="dtype"/> and placed on <paramref name="device"/>
@@ -88,26 +53,7 @@ public sealed class LanguageModel : IDisposable
         var companions = CompanionFiles.Where(f => File.Exists(Path.Combine(dir, f)))
             .ToDictionary(f => f, f => File.ReadAllText(Path.Combine(dir, f)));
 
-        var network = CausalLM.CreateUninitialized(config, dtype);
-        try
-        {
-            using var checkpoint = SafeTensorsCheckpoint.Open(dir);
-            var names = WeightLayout.Resolve(config, checkpoint);
-            foreach (var (name, parameter) in network.StateDict())
-                checkpoint.CopyInto(names[name], parameter);
-            if (device is { } d && !d.IsCpu) network.To(d);
-            network.Eval();
-        }
-        catch (SafeTensorsException e)
-        {
-            network.Dispose();
-            throw new ModelLoadException(e.Message, e);
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
+        var network = CheckpointLoader.Fill(CausalLM.CreateUninitialized(config, dtype), dir, source => WeightLayout.Resolve(config, source), device);
         return new LanguageModel(network, tokenizer, companions);
     }
 

@@ -41,7 +41,7 @@ public sealed class LlamaModel : CausalLM
 }
 
 /// <summary>HF's LlamaModel ("model.*"): embedding, decoder layers, final norm.</summary>
-internal sealed class LlamaTrunk : Module
+internal sealed class LlamaTrunk : Trunk
 {
     private readonly RmsNorm _norm;
     private readonly float[] _inverseFrequencies; // (D/2), kept in float32 whatever the weights' dtype (as HF does)
@@ -56,7 +56,7 @@ internal sealed class LlamaTrunk : Module
         _inverseFrequencies = Array.ConvertAll(Rope.InverseFrequencies(c.HeadDim, c.RopeTheta, c.RopeScaling), f => (float)f);
     }
 
-    public Tensor Forward(Tensor ids, ForwardContext ctx)
+    public override Tensor Forward(Tensor ids, ForwardContext ctx)
     {
         var x = EmbedTokens.Forward(ids);                                              // (B, T, C)
         var inverseFrequencies = Tensor.From<float>(_inverseFrequencies).To(ids.Device);   // (D/2)

@@ -13,6 +13,16 @@ public static partial class WeightLayout
     public static List<(string Name, long[] Shape)> Expected(ModelConfig config) =>
         config.Family == ModelFamily.Gpt2 ? Gpt2(config) : Llama(config);
 
+    /// <summary>
+    /// Every tensor of HF's GPT2/LlamaForSequenceClassification: the trunk (no LM head) plus the unbiased head
+    /// "score.weight" (labels, C).
+    /// </summary>
+    public static List<(string Name, long[] Shape)> ExpectedClassifier(ModelConfig config, int labels) =>
+        [.. Expected(HeadlessConfig(config)), ("score.weight", [labels, config.HiddenSize])];
+
+    /// <summary>A classifier has no LM head: as a tied config it expects none and ignores a stray lm_head.weight.</summary>
+    internal static ModelConfig HeadlessConfig(ModelConfig config) => config with { TieWordEmbeddings = true };
+
     private static List<(string, long[])> Gpt2(ModelConfig c)
     {
         long C = c.HiddenSize, F = c.IntermediateSize;
@@ -77,9 +87,15 @@ public static partial class WeightLayout
     /// tied checkpoint's redundant lm_head are ignored; anything else unexpected is an error, as is a missing or
     /// mis-shaped tensor — each error names the key, the file and both shapes.
     /// </summary>
-    public static Dictionary<string, string> Resolve(ModelConfig config, ISafeTensorSource source)
+    public static Dictionary<string, string> Resolve(ModelConfig config, ISafeTensorSource source) =>
+        Resolve(config, source, Expected(config));
+
+    /// <summary>As <see cref="Resolve(ModelConfig, ISafeTensorSource)"/> for a sequence classifier (<see cref="ExpectedClassifier"/>).</summary>
+    public static Dictionary<string, string> ResolveClassifier(ModelConfig config, int labels, ISafeTensorSource source) =>
+        Resolve(HeadlessConfig(config), source, ExpectedClassifier(config, labels));
+
+    private static Dictionary<string, string> Resolve(ModelConfig config, ISafeTensorSource source, List<(string Name, long[] Shape)> expected)
     {
-        var expected = Expected(config);
         var map = new Dictionary<string, string>();
         var problems = new List<string>();
         foreach (var (name, shape) in expected)

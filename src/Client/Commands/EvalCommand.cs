@@ -69,7 +69,7 @@ internal static class EvalCommand
         table.AddRow(eval.HeldOutPrompts.ToString(), e.Samples.ToString(), Value(e.OracleReward), Value(e.ReferenceOracleReward),
             Value(e.WinRate), Value(e.KlToReference));
         AnsiConsole.Write(table);
-        if (!sampled) Console.WriteLine("no sampled evaluation: the reward rule reads the toy vocabulary, not this policy's tokens (reward.kind http rates any policy)");
+        if (!sampled) Console.WriteLine("no sampled evaluation: the reward rule reads the toy vocabulary, not this policy's tokens (reward.kind http or model rates any policy)");
         if (e.Preference is { } p)
             Console.WriteLine($"preference accuracy {p.Accuracy:F3} over {p.Pairs} held-out (chosen, rejected) pairs; implicit reward β={p.Beta:G3}: " +
                 $"chosen {p.MeanChosenReward:F4}, rejected {p.MeanRejectedReward:F4}, margin {p.MeanMargin:F4}");

@@ -1,36 +1,62 @@
 using System.CommandLine;
 using AlignCluster.Client.Cluster;
 using AlignCluster.Grains.Checkpoints;
+using AlignCluster.Interfaces;
 using AlignCluster.Runtime.Storage;
 
 namespace AlignCluster.Client.Commands;
 
-/// <summary>`aligncluster export --run ID [--round N] --out DIR`: a checkpoint's policy as a plain Hugging Face directory.</summary>
+/// <summary>
+/// `aligncluster export --run ID [--round N] --out DIR [--cluster host:port]`: a checkpoint's policy as a plain Hugging
+/// Face directory — read from the local state store, or with --cluster from the silos' store through the run's
+/// coordinator grain (the client need not reach that store itself).
+/// </summary>
 internal static class ExportCommand
 {
     public static Command Create()
     {
         var state = CommonOptions.State();
+        var cluster = CommonOptions.Cluster();
+        var keyFile = CommonOptions.ClusterKeyFile();
         var run = CommonOptions.Run();
         var round = CommonOptions.Round();
         var output = new Option<string>("--out") { Description = "Target directory (config.json + model.safetensors).", Required = true };
-        var command = new Command("export", "Copy a checkpoint's policy out of the state store as a Hugging Face directory.")
+        var command = new Command("export", "Copy a checkpoint's policy out of the state store (or the cluster's) as a Hugging Face directory.")
         {
-            state, run, round, output,
+            state, cluster, keyFile, run, round, output,
         };
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
-            string directory = parse.GetValue(state)!;
-            if (!Directory.Exists(directory)) throw new ClientException($"no cluster state in '{Path.GetFullPath(directory)}' (pass --state DIR)");
-            var checkpoints = new CheckpointStore(new LocalDirectoryStateStore(directory));
-            string runId = parse.GetValue(run)!;
-            var rounds = await checkpoints.RoundsAsync(runId, ct);
-            int r = parse.GetValue(round) ?? (rounds.Count > 0 ? rounds[^1] : throw new ClientException($"run '{runId}' has no checkpoint in '{directory}'"));
-            try { await checkpoints.ExportAsync(runId, r, parse.GetValue(output)!, ct); }
-            catch (FileNotFoundException e) { throw new ClientException(e.Message); }
-            Console.WriteLine($"exported {runId} round {r} to {Path.GetFullPath(parse.GetValue(output)!)}");
+            string runId = parse.GetValue(run)!, target = parse.GetValue(output)!;
+            var policy = parse.GetValue(cluster) is { Length: > 0 } gateways
+                ? await FromClusterAsync(gateways, parse.GetValue(keyFile), runId, parse.GetValue(round), ct)
+                : await FromStateAsync(parse.GetValue(state)!, runId, parse.GetValue(round), ct);
+            await CheckpointStore.WriteExportAsync(policy, target, ct);
+            Console.WriteLine($"exported {runId} round {policy.Round} to {Path.GetFullPath(target)}");
             return 0;
         }));
         return command;
+    }
+
+    private static async Task<ExportedPolicy> FromStateAsync(string directory, string runId, int? round, CancellationToken ct)
+    {
+        if (!Directory.Exists(directory)) throw new ClientException($"no cluster state in '{Path.GetFullPath(directory)}' (pass --state DIR)");
+        var checkpoints = new CheckpointStore(new LocalDirectoryStateStore(directory));
+        var rounds = await checkpoints.RoundsAsync(runId, ct);
+        int r = round ?? (rounds.Count > 0 ? rounds[^1] : throw new ClientException($"run '{runId}' has no checkpoint in '{directory}'"));
+        try { return await checkpoints.ReadExportAsync(runId, r, ct); }
+        catch (FileNotFoundException e) { throw new ClientException(e.Message); }
+    }
+
+    /// <summary>As `eval --cluster`: a run the cluster never started is named; a refused export (no such checkpoint) is bad input.</summary>
+    private static async Task<ExportedPolicy> FromClusterAsync(string[] gateways, string? keyFile, string runId, int? round, CancellationToken ct)
+    {
+        await using var remote = await RemoteCluster.ConnectAsync(gateways, keyFile, ct);
+        var coordinator = remote.Client.GetGrain<ICoordinatorGrain>(runId);
+        var status = await RemoteCommands.Translate(() => coordinator.GetStatusAsync(), remote);
+        if (status.State == RunState.Created && status.TotalRounds == 0)   // a coordinator that was never started
+            throw new ClientException($"run '{runId}' does not exist on the cluster at {string.Join(",", remote.Gateways)}");
+        try { return await RemoteCommands.Translate(() => coordinator.ExportCheckpointAsync(round), remote); }
+        catch (ArgumentException e) { throw new ClientException(e.Message); }
     }
 }

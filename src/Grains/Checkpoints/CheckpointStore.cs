@@ -80,18 +80,34 @@ public sealed class CheckpointStore(IStateStore store, int keepRounds = 2)
     }
 
     /// <summary>Copies a round's policy out as a plain Hugging Face directory (config.json + model.safetensors).</summary>
-    public async Task ExportAsync(string runId, int round, string directory, CancellationToken ct = default)
+    public async Task ExportAsync(string runId, int round, string directory, CancellationToken ct = default) =>
+        await WriteExportAsync(await ReadExportAsync(runId, round, ct), directory, ct);
+
+    /// <summary>A round's policy files (config.json, model.safetensors), for a local export or one through a grain.</summary>
+    /// <exception cref="FileNotFoundException">The round has no complete checkpoint.</exception>
+    public async Task<ExportedPolicy> ReadExportAsync(string runId, int round, CancellationToken ct = default)
     {
         string prefix = Prefix(runId, round);
         if (await store.ReadAsync(Container, prefix + "COMPLETE", ct) is null)
             throw new FileNotFoundException($"run '{runId}' has no complete checkpoint for round {round} in {store.Name}");
-        Directory.CreateDirectory(directory);
+        var files = new List<ExportedFile>();
         foreach (var name in new[] { "config.json", "model.safetensors" })
         {
             var record = await store.ReadAsync(Container, prefix + "policy/" + name, ct)
                 ?? throw new InvalidDataException($"checkpoint {prefix} lacks policy/{name}");
-            string target = Path.Combine(directory, name), temp = target + ".tmp";
-            await File.WriteAllBytesAsync(temp, record.Data.ToArray(), ct);
+            files.Add(new ExportedFile(name, record.Data.ToArray()));
+        }
+        return new ExportedPolicy(runId, round, [.. files]);
+    }
+
+    /// <summary>Writes exported files into <paramref name="directory"/>, each through a temp file and a rename.</summary>
+    public static async Task WriteExportAsync(ExportedPolicy policy, string directory, CancellationToken ct = default)
+    {
+        Directory.CreateDirectory(directory);
+        foreach (var file in policy.Files)
+        {
+            string target = Path.Combine(directory, Path.GetFileName(file.Name)), temp = target + ".tmp";   // a name never leaves the directory
+            await File.WriteAllBytesAsync(temp, file.Data, ct);
             File.Move(temp, target, overwrite: true);
         }
     }

@@ -25,7 +25,8 @@ public static class RunConfigLoader
     /// <exception cref="ConfigException">The file is missing or malformed, an override is bad, or a value is invalid.</exception>
     public static RunConfig Load(string? path, IEnumerable<string>? overrides = null)
     {
-        // Relative data.path and policy.path are relative to the config file (or the working directory for the embedded default).
+        // Relative data.path, policy.path and a reward model's reward.name are relative to the config file (or the
+        // working directory for the embedded default).
         string baseDirectory = path is null ? Environment.CurrentDirectory : Path.GetDirectoryName(Path.GetFullPath(path))!;
         var config = FromYaml(path is null ? "{}" : ReadFile(path), path ?? "(embedded default)", overrides, baseDirectory);
         if (config.Data.Source == "file" && !File.Exists(config.Data.Path))
@@ -34,7 +35,7 @@ public static class RunConfigLoader
     }
 
     /// <summary>Parses YAML text (<paramref name="source"/> names it in errors), applies overrides, validates.</summary>
-    /// <param name="baseDirectory">Relative data.path and policy.path are made absolute against it (null: left as they are).</param>
+    /// <param name="baseDirectory">Relative data.path, policy.path and (reward.kind model) reward.name are made absolute against it (null: left as they are).</param>
     public static RunConfig FromYaml(string yaml, string source, IEnumerable<string>? overrides = null, string? baseDirectory = null)
     {
         var overrideList = overrides?.ToList() ?? [];
@@ -57,6 +58,7 @@ public static class RunConfigLoader
             {
                 Data = config.Data with { Path = Absolute(config.Data.Path) },
                 Policy = config.Policy with { Path = Absolute(config.Policy.Path) },
+                Reward = config.Reward.Kind == "model" ? config.Reward with { Name = Absolute(config.Reward.Name)! } : config.Reward,
             };
         }
         var errors = Validate(config);
@@ -163,6 +165,10 @@ public static class RunConfigLoader
         Check(c.Policy.GradClip >= 0, $"policy.grad_clip: {c.Policy.GradClip} must be ≥ 0 (0 = no clipping)");
 
         Check(c.Data.Source is "task" or "file", $"data.source: '{c.Data.Source}' is not one of task, file");
+        // The synthetic task's prompts and oracle are toy-vocabulary digits, which mean nothing to a model's own tokenizer.
+        Check(c.Data.Source != "task" || c.Policy.Kind != "hf",
+            $"data.source: the task '{c.Data.Task}' is written in the toy vocabulary (digit ids 0–{Demo.ToyVocabulary.Size - 1}), not in the hf policy's tokenizer; " +
+            "with policy.kind hf use data.source file (a preference file, encoded with the model's tokenizer)");
         Check(c.Data.Source != "file" || !string.IsNullOrEmpty(c.Data.Path), "data.path: required when data.source is file");
         Check(c.Data.Task == Demo.ReverseDigitsTask.Name, $"data.task: unknown task '{c.Data.Task}'; known: {Demo.ReverseDigitsTask.Name}");
         Check(c.Data.TrainPrompts >= 1, $"data.train_prompts: {c.Data.TrainPrompts} must be ≥ 1");
@@ -201,13 +207,14 @@ public static class RunConfigLoader
         Check(c.Online.Generations >= 1 && c.Online.Temperature > 0 && c.Online.Cap >= 2,
             "online: generations must be ≥ 1, temperature > 0, cap ≥ 2");
 
-        Check(c.Reward.Kind is "rule" or "http", $"reward.kind: '{c.Reward.Kind}' is not supported (supported: rule, http)");
+        Check(c.Reward.Kind is "rule" or "http" or "model", $"reward.kind: '{c.Reward.Kind}' is not supported (supported: rule, http, model)");
         if (c.Reward.Kind == "rule")
             Check(c.Reward.Name == Demo.ReverseDigitsTask.Name, $"reward.name: unknown rule '{c.Reward.Name}'; known: {Demo.ReverseDigitsTask.Name}");
         // The rules read the toy vocabulary's digits: they cannot rate an hf policy's samples (an HTTP judge can).
         if (c.Reward.Kind == "rule" && c.Policy.Kind == "hf")
             Check(c.Online.Every == 0 && !c.Candidates.InjectNoise,
                 $"reward.kind: the rule '{c.Reward.Name}' reads toy-vocabulary digits and cannot rate an hf policy's responses, which online rounds and candidates.inject_noise need; use reward.kind http");
+        if (c.Reward.Kind == "model" && Demo.RewardModelFunction.Problems(c) is { } rewardModelProblem) errors.Add(rewardModelProblem);
         if (c.Reward.Kind == "http")
             Check(Uri.TryCreate(c.Reward.Name, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https",
                 $"reward.name: '{c.Reward.Name}' is not an http(s) URL");

@@ -60,21 +60,16 @@ public sealed class ModelTextCodec
                     $"{Path.Combine(directory, "config.json")} has vocab_size {config.VocabSize}: the tokenizer does not belong to this model");
             string tokenizerConfigPath = Path.Combine(directory, "tokenizer_config.json");
             JsonObject? tokenizerConfig;
-            try { tokenizerConfig = File.Exists(tokenizerConfigPath) ? JsonNode.Parse(File.ReadAllText(tokenizerConfigPath)) as JsonObject : null; }
+            try { tokenizerConfig = SpecialTokens.ReadJsonFile(tokenizerConfigPath); }
             catch (JsonException e) { throw new ConfigException($"policy.path: {tokenizerConfigPath}: malformed JSON: {e.Message}", e); }
 
-            string? bosText = TokenText(tokenizerConfig?["bos_token"]), eosText = TokenText(tokenizerConfig?["eos_token"]);
-            int? bosId = (bosText is null ? null : tokenizer.TokenToId(bosText)) ?? config.BosTokenId;
-            int? eosId = (eosText is null ? null : tokenizer.TokenToId(eosText))
-                ?? (config.EosTokenIds.Count > 0 ? config.EosTokenIds[0] : (int?)null) ?? tokenizer.TokenToId("<|endoftext|>");
-            var template = new ChatTemplate(ChatTemplate.Detect(TemplateText(tokenizerConfig?["chat_template"])),
-                eosText ?? (eosId is { } eos ? tokenizer.IdToToken(eos) : null), bosText ?? (bosId is { } b ? tokenizer.IdToToken(b) : null));
-            int? endId = template.Format is ChatFormat.ChatMl or ChatFormat.Llama3 ? tokenizer.TokenToId(template.EndOfTurn) : eosId;
-            if (endId is not { } end)
+            var special = SpecialTokens.Resolve(config, tokenizer, tokenizerConfig);   // the rules LanguageModel uses too
+            var template = special.Template;
+            if (special.ResponseEndId is not { } end)
                 throw new ConfigException($"policy.path: {directory}: the model defines no end-of-sequence token " +
                     $"(tokenizer_config.json eos_token / config.json eos_token_id{(template.Format is ChatFormat.ChatMl or ChatFormat.Llama3 ? $", or '{template.EndOfTurn}' in tokenizer.json" : "")})");
             int? positions = config.Family == ModelFamily.Gpt2 ? config.MaxPositions : null;
-            return new ModelTextCodec(directory, tokenizer, template, config.VocabSize, end, bosId ?? eosId, positions);
+            return new ModelTextCodec(directory, tokenizer, template, config.VocabSize, end, special.BosId ?? special.EosId, positions);
         }
         catch (Exception e) when (e is ModelLoadException or TokenizerException)
         {
@@ -123,18 +118,4 @@ public sealed class ModelTextCodec
 
     /// <summary>The first id that is not below config.json's vocab_size, or null (a tokenizer/model mismatch shows here).</summary>
     public int? OutOfVocabulary(int[] ids) => ids.Any(i => i < 0 || i >= VocabSize) ? ids.First(i => i < 0 || i >= VocabSize) : null;
-
-    private static string? TokenText(JsonNode? node) => node switch
-    {
-        JsonValue v when v.TryGetValue<string>(out var s) => s,
-        JsonObject o => o["content"]?.GetValue<string>(),
-        _ => null,
-    };
-
-    private static string? TemplateText(JsonNode? node) => node switch
-    {
-        JsonValue v when v.TryGetValue<string>(out var s) => s,
-        JsonArray a => a.OfType<JsonObject>().FirstOrDefault(t => t["name"]?.GetValue<string>() == "default")?["template"]?.GetValue<string>(),
-        _ => null,
-    };
 }

@@ -53,7 +53,7 @@ public static class RewardFunctions
         "rule" when config.Name == ReverseDigitsTask.Name => new ReverseDigitsOracle(),
         "rule" => throw new ArgumentException($"unknown reward rule '{config.Name}'; known: {ReverseDigitsTask.Name}"),
         "http" => new HttpJudge(new Uri(config.Name)),
-        "model" => throw new NotSupportedException("reward kind 'model' (a reward-model checkpoint) is not available in this build; use 'rule' or 'http'"),
+        "model" => RewardModelFunction.For(config.Name),
         _ => throw new ArgumentException($"unknown reward kind '{config.Kind}'; known: rule, http, model"),
     };
 }

@@ -1,3 +1,4 @@
+using AlignCluster.Grains.Checkpoints;
 using AlignCluster.Grains.Configuration;
 using AlignCluster.Grains.Demo;
 using AlignCluster.Grains.Hosting;
@@ -15,7 +16,7 @@ namespace AlignCluster.Grains.Grains;
 /// </summary>
 [Reentrant]
 public sealed class CoordinatorGrain([PersistentState("run")] IPersistentState<CoordinatorState> state, CoordinatorOptions options,
-    PreparationCache preparations)
+    PreparationCache preparations, CheckpointStore checkpoints)
     : Grain, ICoordinatorGrain, IRemindable
 {
     /// <summary>The reminder that brings a crashed run back.</summary>
@@ -104,6 +105,18 @@ public sealed class CoordinatorGrain([PersistentState("run")] IPersistentState<C
             return new CheckpointEval(RunId, r, run.EvalPrompts.Length, result);
         }
         finally { await trainer.ReleaseAsync(); } // frees the device the evaluation trainer was pinned to
+    }
+
+    public async Task<ExportedPolicy> ExportCheckpointAsync(int? round)
+    {
+        if (state.State.Config is null) throw new ArgumentException($"run '{RunId}' does not exist");
+        var rounds = await checkpoints.RoundsAsync(RunId);
+        int r = round ?? (rounds.Count > 0 ? rounds[^1] : throw new ArgumentException($"run '{RunId}' has no checkpoint yet"));
+        try { return await checkpoints.ReadExportAsync(RunId, r); }
+        catch (FileNotFoundException e)
+        {
+            throw new ArgumentException($"{e.Message} (complete checkpoints: {(rounds.Count > 0 ? string.Join(", ", rounds) : "none")})", e);
+        }
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)

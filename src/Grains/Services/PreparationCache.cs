@@ -22,7 +22,8 @@ public sealed record PreparedRun(string CheckpointId, PromptGroup[] Groups, Prom
 /// Prepared runs in the state store (container "checkpoints", key "prepared/{key}.json"; the policy checkpoint is
 /// round 0 of run id "prepared/{key}"). The key hashes every input of preparation: the config without the
 /// sections that only act after round 0 (run id, loss, selection, training, online, checkpoint, shards), the data
-/// file's bytes, the policy directory's listing (names, sizes, times) and this build's version.
+/// file's bytes, the listings (names, sizes, times) of the policy directory and of a reward-model checkpoint, and this
+/// build's version.
 /// </summary>
 public sealed class PreparationCache(IStateStore store)
 {
@@ -48,10 +49,18 @@ public sealed class PreparationCache(IStateStore store)
             using var file = File.OpenRead(data);
             hash.AppendData(SHA256.HashData(file));
         }
-        if (config.Policy.Path is { } model && Directory.Exists(model))
-            foreach (var f in new DirectoryInfo(model).EnumerateFiles("*", SearchOption.AllDirectories).OrderBy(f => f.FullName, StringComparer.Ordinal))
-                hash.AppendData(Encoding.UTF8.GetBytes($"{Path.GetRelativePath(model, f.FullName)}|{f.Length}|{f.LastWriteTimeUtc.Ticks}\n"));
+        if (config.Policy.Path is { } model) AppendListing(hash, model);
+        // A reward model rates the sampled candidates: a checkpoint rewritten at the same path must not reuse old ratings.
+        if (config.Reward.Kind == "model") AppendListing(hash, config.Reward.Name);
         return Convert.ToHexStringLower(hash.GetHashAndReset())[..32];
+    }
+
+    /// <summary>A model directory's listing (names, sizes, times): cheap, unlike hashing gigabytes of weights.</summary>
+    private static void AppendListing(IncrementalHash hash, string directory)
+    {
+        if (!Directory.Exists(directory)) return;
+        foreach (var f in new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).OrderBy(f => f.FullName, StringComparer.Ordinal))
+            hash.AppendData(Encoding.UTF8.GetBytes($"{Path.GetRelativePath(directory, f.FullName)}|{f.Length}|{f.LastWriteTimeUtc.Ticks}\n"));
     }
 
     /// <summary>The prepared run of <paramref name="key"/>, or null (none yet, or unreadable: then it is recomputed).</summary>

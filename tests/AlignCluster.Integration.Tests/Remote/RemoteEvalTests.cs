@@ -1,11 +1,13 @@
 using AlignCluster.Client.Cluster;
+using AlignCluster.Grains.Checkpoints;
 using AlignCluster.Grains.Configuration;
 using AlignCluster.Integration.Tests.Cluster;
 using AlignCluster.Interfaces;
+using AlignCluster.Runtime.Storage;
 
 namespace AlignCluster.Integration.Tests.Remote;
 
-/// <summary>`aligncluster eval --cluster` against a silo process started by deploy/local/cluster.sh.</summary>
+/// <summary>`aligncluster eval --cluster` and `export --cluster` against a silo process started by deploy/local/cluster.sh.</summary>
 [Collection(RemoteCollection.Name)]
 public sealed class RemoteEvalTests(LocalSilos silos) : IClassFixture<LocalSilos>
 {
@@ -34,6 +36,26 @@ public sealed class RemoteEvalTests(LocalSilos silos) : IClassFixture<LocalSilos
         Assert.Equal(2, code);
         Assert.Contains("no complete checkpoint for round 9", err);
         (code, _, err) = CliProcess.Run(["eval", .. cluster, "--run", "never-started"]);
+        Assert.Equal(2, code);
+        Assert.Contains("run 'never-started' does not exist", err);
+
+        // export --cluster: the files equal the records in the silos' store (deploy/local keeps it in CLUSTER_DIR/data),
+        // read here directly through the storage API rather than through the coordinator grain.
+        string exported = Path.Combine(dir, "exported");
+        (code, output, err) = CliProcess.Run(["export", .. cluster, "--run", "remote-eval", "--out", exported]);
+        Assert.True(code == 0, $"export --cluster failed ({code}): {err}\n{output}");
+        Assert.Contains("exported remote-eval round 1", output);
+        var store = new LocalDirectoryStateStore(Path.Combine(silos.Directory, "data"));
+        foreach (var name in new[] { "config.json", "model.safetensors" })
+        {
+            var record = await store.ReadAsync(CheckpointStore.Container, CheckpointStore.Prefix("remote-eval", 1) + "policy/" + name);
+            Assert.Equal(record!.Data.ToArray(), File.ReadAllBytes(Path.Combine(exported, name)));
+        }
+        (code, _, err) = CliProcess.Run(["export", .. cluster, "--run", "remote-eval", "--round", "9", "--out", Path.Combine(dir, "none")]);
+        Assert.Equal(2, code);
+        Assert.Contains("no complete checkpoint for round 9", err);
+        Assert.False(Directory.Exists(Path.Combine(dir, "none")));
+        (code, _, err) = CliProcess.Run(["export", .. cluster, "--run", "never-started", "--out", Path.Combine(dir, "none")]);
         Assert.Equal(2, code);
         Assert.Contains("run 'never-started' does not exist", err);
     }
