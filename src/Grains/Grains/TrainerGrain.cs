@@ -30,6 +30,13 @@ public sealed class TrainerGrain([PersistentState("trainer")] IPersistentState<T
     private readonly TrainerService _trainer = new();
     private Torch.Distributed.Store? _rendezvous; // rank 0, between OpenRendezvousAsync and JoinGroupAsync
 
+    /// <summary>The policy's weights go to the device this activation was leased (a GPU, else the CPU).</summary>
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _trainer.Device = Policy.PolicyFactory.DeviceOf(GrainContext.Device);
+        return Task.CompletedTask;
+    }
+
     public async Task InitializeAsync(PolicySpec policy)
     {
         _trainer.Initialize(policy);
@@ -85,7 +92,7 @@ public sealed class TrainerGrain([PersistentState("trainer")] IPersistentState<T
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        LeaveGroup();
+        _trainer.Dispose(); // weights, reference and group: the device is free for the next activation
         _rendezvous?.Dispose();
         return Task.CompletedTask;
     }

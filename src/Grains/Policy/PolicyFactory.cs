@@ -1,4 +1,5 @@
 using AlignCluster.Interfaces;
+using AlignCluster.Torch;
 
 namespace AlignCluster.Grains.Policy;
 
@@ -8,10 +9,16 @@ public static class PolicyFactory
     /// <summary>Policy kinds: toy (plain C# log-linear), gpt2 / llama (tiny transformers over the toy vocabulary), hf (a model directory).</summary>
     public static readonly IReadOnlyList<string> Kinds = ["toy", "gpt2", "llama", "hf"];
 
-    public static IPolicyModel Create(PolicySpec spec) => spec.Kind switch
+    /// <param name="device">Where a libtorch policy's weights live (the trainer's leased device; default CPU). The toy
+    /// policy is plain C# and always computes on the CPU.</param>
+    public static IPolicyModel Create(PolicySpec spec, Device? device = null) => spec.Kind switch
     {
         "toy" => new ToyPolicy(spec.MaxPromptLength, spec.MaxResponseLength, spec.WeightDecay, spec.GradClip),
-        "gpt2" or "llama" or "hf" => TorchPolicy.Create(spec),
+        "gpt2" or "llama" or "hf" => TorchPolicy.Create(spec, device ?? Device.Cpu),
         _ => throw new ArgumentException($"unknown policy kind '{spec.Kind}'; known: {string.Join(", ", Kinds)}"),
     };
+
+    /// <summary>The libtorch device of a leased runtime device: "cuda:N" devices are GPUs, every other kind the CPU.</summary>
+    public static Device DeviceOf(Runtime.Messaging.DeviceInfo? leased) =>
+        leased is { Kind: "cuda" } ? Device.Parse(leased.Id) : Device.Cpu;
 }

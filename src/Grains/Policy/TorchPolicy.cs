@@ -64,14 +64,14 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
         _gradClip = gradClip;
     }
 
-    /// <summary>Builds the policy <paramref name="spec"/> names (kind gpt2, llama or hf).</summary>
-    public static TorchPolicy Create(PolicySpec spec)
+    /// <summary>Builds the policy <paramref name="spec"/> names (kind gpt2, llama or hf) with its weights on <paramref name="device"/>.</summary>
+    public static TorchPolicy Create(PolicySpec spec, Device device)
     {
         if (spec.Kind == "hf")
         {
             if (string.IsNullOrEmpty(spec.Path)) throw new ArgumentException("policy kind 'hf' needs policy.path (a Hugging Face model directory)");
             // The policy owns the loaded network (the LanguageModel's Dispose would only dispose that network).
-            var loaded = LanguageModel.Load(spec.Path);
+            var loaded = LanguageModel.Load(spec.Path, device: device);
             // The prompt is used as given (already formatted, BOS included); only an empty one gets BOS (or EOS) as context.
             return new TorchPolicy("hf", loaded.Network, [], loaded.PadId, loaded.StopTokenIds, spec.MaxResponseLength, spec.WeightDecay, spec.GradClip)
             {
@@ -80,7 +80,9 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
         }
         var config = TinyConfig(spec.Kind, spec.MaxPromptLength, spec.MaxResponseLength);
         using var generator = new Generator(spec.Seed);
-        return FromScratch(spec.Kind, CausalLM.Create(config, DType.Float32, generator), spec);
+        var model = CausalLM.Create(config, DType.Float32, generator); // initialized on the CPU: the same weights on any device
+        if (!device.IsCpu) model.To(device);
+        return FromScratch(spec.Kind, model, spec);
     }
 
     private static TorchPolicy FromScratch(string kind, CausalLM model, PolicySpec spec) =>
@@ -119,6 +121,8 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     private static CausalLM CloneOf(CausalLM source)
     {
         var copy = CausalLM.Create(source.Config, source.DType);
+        var device = source.DeviceOfParameters();
+        if (!device.IsCpu) copy.To(device);
         copy.LoadStateDict(source.StateDict()); // copies values (no shared storage)
         return copy;
     }
@@ -306,8 +310,9 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
         var byName = new Dictionary<string, NamedTensor>();
         foreach (var t in state.Tensors)
             if (!byName.TryAdd(t.Name, t)) throw new InvalidDataException($"{Kind} policy checkpoint: tensor '{t.Name}' appears twice");
+        var device = _model.DeviceOfParameters(); // checkpoints hold CPU values; weights and moments live with the model
         Tensor ToTensor(NamedTensor t) => t.Values.LongLength == t.Shape.Aggregate(1L, (a, b) => a * b)
-            ? Tensor.From<float>(t.Values, t.Shape)
+            ? Tensor.From<float>(t.Values, t.Shape).To(device)
             : throw new InvalidDataException($"{Kind} policy checkpoint: tensor '{t.Name}' has {t.Values.Length} values for shape [{string.Join(", ", t.Shape)}]");
 
         var weights = byName.Values.Where(t => !t.Name.StartsWith("optimizer.", StringComparison.Ordinal))
@@ -317,7 +322,7 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
 
         if (byName.TryGetValue("optimizer.step", out var step))
         {
-            var moments = new Dictionary<string, Tensor> { ["step"] = Tensor.FromScalar((long)step.Values[0], DType.Int64) };
+            var moments = new Dictionary<string, Tensor> { ["step"] = Tensor.FromScalar((long)step.Values[0], DType.Int64) }; // a count, read back as a number
             for (int i = 0; i < _parameters.Length; i++)
                 foreach (var buffer in new[] { "exp_avg", "exp_avg_sq" })
                 {

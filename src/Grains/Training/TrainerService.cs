@@ -9,9 +9,12 @@ namespace AlignCluster.Grains.Training;
 /// named loss (and per-step MC re-selection), supervised fine-tuning, sampling. Deterministic: every random choice
 /// comes from a seed the caller passes, so a resumed run repeats an uninterrupted one exactly.
 /// </summary>
-public sealed class TrainerService
+public sealed class TrainerService : IDisposable
 {
     private IPolicyModel? _policy, _reference;
+
+    /// <summary>Where a libtorch policy's weights live: the device this trainer was leased (CPU unless a GPU).</summary>
+    public Torch.Device Device { get; set; } = Torch.Device.Cpu;
 
     /// <summary>The data-parallel replicas this trainer trains with (the group of one unless the coordinator formed one).</summary>
     public TrainerGroup Group { get; set; } = TrainerGroup.Solo;
@@ -22,15 +25,15 @@ public sealed class TrainerService
 
     public void Initialize(PolicySpec spec)
     {
-        var policy = PolicyFactory.Create(spec);
+        var policy = PolicyFactory.Create(spec, Device);
         Replace(policy, policy.Snapshot());
     }
 
     /// <summary>Replaces policy and reference (restore from a checkpoint).</summary>
     public void Restore(PolicySpec spec, PolicyState policy, PolicyState reference)
     {
-        var restoredPolicy = PolicyFactory.Create(spec);
-        var restoredReference = PolicyFactory.Create(spec);
+        var restoredPolicy = PolicyFactory.Create(spec, Device);
+        var restoredReference = PolicyFactory.Create(spec, Device);
         try
         {
             restoredPolicy.Load(policy);
@@ -52,6 +55,17 @@ public sealed class TrainerService
         (_policy, _reference) = (policy, reference);
         if (!ReferenceEquals(oldPolicy, policy)) (oldPolicy as IDisposable)?.Dispose();
         if (!ReferenceEquals(oldReference, reference)) (oldReference as IDisposable)?.Dispose();
+    }
+
+    /// <summary>Frees policy and reference now (a GPU's memory must not wait for the finalizer), and leaves the group.</summary>
+    public void Dispose()
+    {
+        (_policy as IDisposable)?.Dispose();
+        (_reference as IDisposable)?.Dispose();
+        (_policy, _reference) = (null, null);
+        var group = Group;
+        Group = TrainerGroup.Solo;
+        group.Dispose();
     }
 
     public GroupScores[] Score(PromptGroup[] groups, bool reference)

@@ -70,8 +70,11 @@ internal sealed partial class ActivationData
     private readonly object _gate = new();
     private readonly LinkedList<Turn> _waiting = new();
     private Phase _phase = Phase.Activating;
-    private int _running;
-    private bool _lifecycleRunning;
+    // The activation turn counts as running from construction: the silo publishes an activation in its table before
+    // Start() dispatches that turn, and a request that finds it in between must wait behind it (it once ran first,
+    // on a grain not yet constructed: "Non-static method requires a target").
+    private int _running = 1;
+    private bool _lifecycleRunning = true;
 
     /// <summary>True until deactivation is queued.</summary>
     public bool AcceptsTurns { get { lock (_gate) return _phase < Phase.Deactivating; } }
@@ -113,8 +116,14 @@ internal sealed partial class ActivationData
     {
         _running++;
         if (turn.Kind == TurnKind.Lifecycle) _lifecycleRunning = true;
-        Task.Factory.StartNew(RunTurnOnScheduler, turn, CancellationToken.None, TaskCreationOptions.DenyChildAttach, Scheduler);
+        Dispatch(turn);
     }
+
+    private void Dispatch(Turn turn) =>
+        Task.Factory.StartNew(RunTurnOnScheduler, turn, CancellationToken.None, TaskCreationOptions.DenyChildAttach, Scheduler);
+
+    /// <summary>Dispatches the activation turn, already counted as running (see <see cref="_running"/>).</summary>
+    private void StartActivationTurn(Turn turn) => Dispatch(turn);
 
     private async Task RunTurnAsync(Turn turn)
     {

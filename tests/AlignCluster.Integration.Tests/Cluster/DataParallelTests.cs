@@ -120,8 +120,7 @@ public class DataParallelTests
         }
         finally
         {
-            foreach (var r in replicas) r.Group.Dispose();
-            foreach (var r in replicas.Append(solo)) (r.Policy as IDisposable)?.Dispose();
+            foreach (var r in replicas.Append(solo)) r.Dispose(); // weights and groups
         }
     }
 
@@ -158,8 +157,7 @@ public class DataParallelTests
         }
         finally
         {
-            foreach (var r in replicas) r.Group.Dispose();
-            foreach (var r in replicas.Append(solo)) (r.Policy as IDisposable)?.Dispose();
+            foreach (var r in replicas.Append(solo)) r.Dispose(); // weights and groups
         }
     }
 

@@ -5,6 +5,7 @@ using AlignCluster.Integration.Tests.Cluster;
 using AlignCluster.Interfaces;
 using AlignCluster.Models;
 using AlignCluster.Models.Tokenization;
+using AlignCluster.Runtime.Messaging;
 using AlignCluster.Torch;
 
 namespace AlignCluster.Integration.Tests.Policy;
@@ -157,6 +158,28 @@ public class TorchPolicyTests
             Assert.Equal(policy.LogProbs([new Sequence(prompts[i], response)])[0], first[i].LogProb);
         }
         Assert.False(first.Zip(other).All(p => p.First.Response.SequenceEqual(p.Second.Response)), "another seed gave the same samples");
+    }
+
+    [Fact]
+    public void A_trainer_leased_a_GPU_puts_the_policy_there_and_a_CPU_device_keeps_it_on_the_CPU()
+    {
+        Assert.Equal(Device.Cuda(1), PolicyFactory.DeviceOf(new DeviceInfo("cuda:1", "cuda")));
+        Assert.Equal(Device.Cpu, PolicyFactory.DeviceOf(new DeviceInfo("cpu:3", "cpu")));
+        Assert.Equal(Device.Cpu, PolicyFactory.DeviceOf(null));
+        using var onCpu = (TorchPolicy)PolicyFactory.Create(Spec("gpt2"), Device.Cpu);
+        Assert.True(onCpu.Network.DeviceOfParameters().IsCpu);
+        if (LibTorch.CudaDeviceCount == 0)
+        {
+            // A CPU-only libtorch cannot honour a GPU lease: the trainer must fail loudly, not train on the CPU unnoticed.
+            Assert.ThrowsAny<Exception>(() => PolicyFactory.Create(Spec("gpt2"), Device.Cuda(0)));
+            return;
+        }
+        // With a GPU: same initial weights (initialized on the CPU, then moved), so the same log-probs up to float rounding.
+        using var onGpu = (TorchPolicy)PolicyFactory.Create(Spec("gpt2"), Device.Cuda(0));
+        Assert.Equal(Device.Cuda(0), onGpu.Network.DeviceOfParameters());
+        foreach (var (c, g) in onCpu.LogProbs(Sequences).Zip(onGpu.LogProbs(Sequences))) Assert.Equal(c, g, 1e-3);
+        using var reference = (TorchPolicy)onGpu.Snapshot();
+        Assert.Equal(Device.Cuda(0), reference.Network.DeviceOfParameters());
     }
 
     [Fact]
