@@ -80,9 +80,8 @@ public sealed class TrainerGrain([PersistentState("trainer")] IPersistentState<T
         LeaveGroup();
         try
         {
-            bool cuda = GrainContext.Device?.Kind == "cuda";
             _trainer.Group = await OnOwnThread(() => TrainerGroup.Join(spec.GroupId, spec.Rank, spec.WorldSize, spec.Point.Host,
-                spec.Point.Port, served, cuda));
+                spec.Point.Port, served, _trainer.Device));
         }
         finally
         {

@@ -121,7 +121,7 @@ public sealed class ToyPolicy : IPolicyModel
         }
     }
 
-    public void SumGradient(TrainerGroup group) => group.SumGradients(_grad);
+    public void SumGradient(TrainerGroup group) => group.Sum(_grad);
 
     public double OptimizerStep(double learningRate)
     {

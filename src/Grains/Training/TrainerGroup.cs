@@ -16,14 +16,15 @@ public sealed class TrainerGroup : IDisposable
     public static TimeSpan CollectiveTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
     private readonly ProcessGroup? _group;
+    private readonly Device _buffers; // where plain values go for a collective: NCCL reduces GPU tensors only
 
-    private TrainerGroup(string id, int rank, int worldSize, ProcessGroup? group)
+    private TrainerGroup(string id, int rank, int worldSize, ProcessGroup? group, Device buffers)
     {
-        (Id, Rank, WorldSize, _group) = (id, rank, worldSize, group);
+        (Id, Rank, WorldSize, _group, _buffers) = (id, rank, worldSize, group, buffers);
     }
 
     /// <summary>The group of one: no collectives.</summary>
-    public static TrainerGroup Solo { get; } = new("", 0, 1, null);
+    public static TrainerGroup Solo { get; } = new("", 0, 1, null, Device.Cpu);
 
     /// <summary>Names the group (the coordinator picks a fresh one each time it forms the group).</summary>
     public string Id { get; }
@@ -37,13 +38,16 @@ public sealed class TrainerGroup : IDisposable
     /// Joins group <paramref name="id"/> through the TCP store at <paramref name="host"/>:<paramref name="port"/>; rank 0
     /// passes the store it serves (<see cref="ServeRendezvous"/>). Blocks until all ranks joined.
     /// </summary>
-    public static TrainerGroup Join(string id, int rank, int worldSize, string host, int port, Store? servedStore, bool cuda)
+    /// <param name="device">Where this replica's weights live: a GPU's replicas use NCCL on that GPU (when the shim has
+    /// NCCL), CPU replicas Gloo.</param>
+    public static TrainerGroup Join(string id, int rank, int worldSize, string host, int port, Store? servedStore, Device device)
     {
-        if (worldSize == 1) return new TrainerGroup(id, 0, 1, null);
+        if (worldSize == 1) return new TrainerGroup(id, 0, 1, null, Device.Cpu);
         using var store = servedStore is null ? Store.Tcp(host, port, worldSize, isMaster: false, CollectiveTimeout) : null;
-        var backend = cuda && ProcessGroup.IsAvailable(Backend.Nccl) ? Backend.Nccl : Backend.Gloo;
-        var group = ProcessGroup.Create(servedStore ?? store!, rank, worldSize, backend, CollectiveTimeout, host, name: id);
-        return new TrainerGroup(id, rank, worldSize, group);
+        var backend = !device.IsCpu && ProcessGroup.IsAvailable(Backend.Nccl) ? Backend.Nccl : Backend.Gloo;
+        var group = ProcessGroup.Create(servedStore ?? store!, rank, worldSize, backend, CollectiveTimeout, host, name: id,
+            cudaDevice: device.IsCpu ? null : Math.Max(device.Index, 0));
+        return new TrainerGroup(id, rank, worldSize, group, backend == Backend.Nccl ? device : Device.Cpu);
     }
 
     /// <summary>Rank 0's side of the rendezvous: a TCP store on a free port of <paramref name="host"/>.</summary>
@@ -52,14 +56,17 @@ public sealed class TrainerGroup : IDisposable
     /// <summary>This replica's rows of a batch: every WorldSize-th, starting at Rank (shares differ in size by at most one).</summary>
     public T[] Share<T>(T[] batch) => WorldSize == 1 ? batch : batch.Where((_, i) => i % WorldSize == Rank).ToArray();
 
-    /// <summary>Sums <paramref name="values"/> over the replicas (in place; one collective). The group of one returns them as they are.</summary>
+    /// <summary>
+    /// Sums <paramref name="values"/> over the replicas in place (one collective) and returns them: step counts and
+    /// metrics, or a gradient kept outside libtorch. The group of one returns them as they are.
+    /// </summary>
     public double[] Sum(params double[] values)
     {
         if (_group is null) return values;
         using var scope = DisposeScope.Begin();
-        var t = Tensor.From<double>(values, values.Length);
+        var t = Tensor.From<double>(values, values.Length).To(_buffers);
         _group.AllReduce(t, ReduceOp.Sum);
-        t.ToArray<double>().CopyTo(values, 0);
+        t.CopyTo<double>(values);
         return values;
     }
 
@@ -67,16 +74,6 @@ public sealed class TrainerGroup : IDisposable
     public void SumGradients(IEnumerable<Torch.NN.Parameter> parameters)
     {
         if (_group is not null) _group.AllReduceGradients(parameters, ReduceOp.Sum);
-    }
-
-    /// <summary>Sums a plain gradient buffer over the replicas (policies that keep their gradient outside libtorch).</summary>
-    public void SumGradients(double[] buffer)
-    {
-        if (_group is null) return;
-        using var scope = DisposeScope.Begin();
-        var t = Tensor.From<double>(buffer, buffer.Length);
-        _group.AllReduce(t, ReduceOp.Sum);
-        t.CopyTo<double>(buffer);
     }
 
     public void Dispose() => _group?.Dispose();

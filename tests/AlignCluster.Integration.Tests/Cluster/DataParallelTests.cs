@@ -30,7 +30,7 @@ public class DataParallelTests
         foreach (var r in replicas) r.Initialize(Spec(kind));
         using var store = TrainerGroup.ServeRendezvous("127.0.0.1", count);
         var groups = OnReplicas(replicas, r => TrainerGroup.Join("test", Array.IndexOf(replicas, r), count, "127.0.0.1", store.Port,
-            Array.IndexOf(replicas, r) == 0 ? store : null, cuda: false));
+            Array.IndexOf(replicas, r) == 0 ? store : null, Torch.Device.Cpu));
         for (int i = 0; i < count; i++) replicas[i].Group = groups[i];
         return replicas;
     }
