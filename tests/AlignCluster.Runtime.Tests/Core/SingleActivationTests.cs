@@ -55,4 +55,30 @@ public class SingleActivationTests
         Assert.NotEqual(a, b);
         Assert.Equal(a, await cluster.Client.GetGrain<IIdentityGrain>("distinct-a").ActivationId());
     }
+
+    /// <summary>
+    /// The silo publishes a new activation in its table before it dispatches the activation turn; a request that finds
+    /// it in between must wait behind that turn. Before the fix it ran at once, on a grain not yet constructed
+    /// ("Non-static method requires a target" — seen in a CI run under load). Deterministic: the request is queued
+    /// between construction and Start().
+    /// </summary>
+    [Fact]
+    public async Task ARequestQueuedBeforeTheActivationTurnStartsWaitsForIt()
+    {
+        await using var cluster = await Fixture.StartAsync(1);
+        var silo = cluster.Silos[0];
+        var grain = new Messaging.GrainId(typeof(IIdentityGrain).FullName!, "queued-before-start");
+        var activation = new Activation.ActivationData(silo, grain, silo.Catalog.FindClass(grain.Type)!, "etag", device: null);
+        var method = silo.Catalog.FindMethod(typeof(IIdentityGrain).FullName!, nameof(IIdentityGrain.ActivationId))!;
+        var request = new Messaging.InvocationRequest
+        {
+            CorrelationId = 1, Target = grain, Interface = typeof(IIdentityGrain).FullName!, Method = method.Name, Arguments = [],
+        };
+        var response = activation.InvokeAsync(request, method, CancellationToken.None);
+        await Task.Delay(100); // give a wrongly started turn time to run (no timing is asserted: it must simply not have)
+        Assert.False(response.IsCompleted, $"the request ran before the activation turn: {(response.IsCompleted ? response.Result.ErrorMessage : "")}");
+        activation.Start();
+        var result = await response.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(result.Status == Messaging.InvocationStatus.Ok, $"{result.Status}: {result.ErrorType} {result.ErrorMessage}");
+    }
 }
