@@ -45,6 +45,7 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
                     <= Config.Checkpoint.Restarts)
             {
                 state.Restarts++;
+                ClusterTelemetry.RecordRestart(runId);
                 state.Phase = $"round {failures.Round}: restart {failures.Count}/{Config.Checkpoint.Restarts} from the checkpoint of round " +
                     $"{state.LastCheckpointRound} after: {e.Message}";
                 run?.AddEvent(new ActivityEvent("restart", tags: new ActivityTagsCollection

@@ -21,6 +21,7 @@ public static class ClusterTelemetry
     private static readonly Histogram<double> WinRate = Meter.CreateHistogram<double>("eval/win_rate");
     private static readonly Histogram<double> Kl = Meter.CreateHistogram<double>("eval/kl_to_reference");
     private static readonly Histogram<double> ChangeRate = Meter.CreateHistogram<double>("selection/change_rate");
+    private static readonly Counter<long> Restarts = Meter.CreateCounter<long>("run/restarts", description: "rounds retried from the last checkpoint after a failure");
 
     /// <summary>Starts a phase span (null when nobody listens); tags go on as attributes.</summary>
     public static Activity? StartPhase(string phase, string runId, int? round = null)
@@ -55,4 +56,6 @@ public static class ClusterTelemetry
 
     public static void RecordChangeRate(string runId, double rate) =>
         ChangeRate.Record(rate, new KeyValuePair<string, object?>("run.id", runId));
+
+    public static void RecordRestart(string runId) => Restarts.Add(1, new KeyValuePair<string, object?>("run.id", runId));
 }

@@ -5,6 +5,7 @@ using AlignCluster.Grains.Services;
 using AlignCluster.Interfaces;
 using AlignCluster.Runtime.Messaging;
 using AlignCluster.Runtime.Storage;
+using AlignCluster.Runtime.Telemetry;
 using AlignCluster.Runtime.Testing;
 
 namespace AlignCluster.Integration.Tests.Cluster;
@@ -22,6 +23,7 @@ public class SiloLossTests
     public async Task KillingATrainersSiloRestartsTheRoundAndEndsIdenticalToAnUninterruptedRun(int trainers)
     {
         CoordinatorService.RestartDelay = TimeSpan.FromMilliseconds(200);
+        using var telemetry = TelemetrySetup.Start(new TelemetryOptions { ServiceName = "silo-loss-test", CaptureInMemory = true });
         var tiny = TestConfigs.Tiny("silo-loss", rounds: 6) with { ReusePreparation = false };
         var config = tiny with { Training = tiny.Training with { Trainers = trainers } };
 
@@ -46,6 +48,7 @@ public class SiloLossTests
         var status = await RunWatcher.WaitAsync(coordinator, poll: TimeSpan.FromMilliseconds(50), ct: wait.Token);
         Assert.True(status.State == RunState.Completed, $"{status.State}: {status.Error} ({status.Phase})");
         Assert.True(status.Restarts >= 1, "the killed trainer's round must have been restarted");
+        Assert.Equal(status.Restarts, telemetry.Metrics!.Find("run/restarts")?.Total(("run.id", runId)) ?? 0); // the counter users watch
         Assert.Equal(Enumerable.Range(1, config.Training.Rounds), status.History.Select(h => h.Round));
 
         // The reference: the same config, uninterrupted, in a cluster of its own.
