@@ -51,6 +51,44 @@ public class RunConfigTests
     }
 
     [Fact]
+    public void UnknownKeyNamesItsPathAndTheKnownKeys()
+    {
+        string path = Write("run_id: a\ntraining:\n  roundz: 3\n");
+        var e = Assert.Throws<ConfigException>(() => RunConfigLoader.Load(path));
+        Assert.StartsWith($"{path}:3:3: training.roundz: unknown key; known here: rounds, batch_size, learning_rate, trainers", e.Message);
+    }
+
+    [Fact]
+    public void ErrorsKeepTheFilesLinesWhenOverridesAreGiven()
+    {
+        string path = Write("run_id: a\ntraining:\n  rounds: 2\n  roundz: 3\n");
+        var e = Assert.Throws<ConfigException>(() => RunConfigLoader.Load(path, ["seed=2"]));
+        Assert.StartsWith($"{path}:4:3: training.roundz: unknown key", e.Message);
+        var bad = Assert.Throws<ConfigException>(() => RunConfigLoader.Load(null, ["training.roundz=3"]));
+        Assert.StartsWith("--set: training.roundz: unknown key", bad.Message);
+    }
+
+    [Fact]
+    public void WrongTypeNamesTheField()
+    {
+        var scalar = Assert.Throws<ConfigException>(() => RunConfigLoader.Load(Write("training: { rounds: two }\n")));
+        Assert.EndsWith(":1:21: training.rounds: invalid value 'two' (the default is '4')", scalar.Message);
+        var mapping = Assert.Throws<ConfigException>(() => RunConfigLoader.Load(Write("run_id: a\ntraining: 5\n")));
+        Assert.EndsWith(":2:11: training: expected a mapping with keys rounds, batch_size, learning_rate, trainers, got '5'", mapping.Message);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void UnclosedFlowMappingIsASyntaxErrorNotACrash(bool withOverride)
+    {
+        // YamlDotNet's scanner throws a bare InvalidOperationException here; it escaped as a stack trace with --set.
+        string path = Write("run_id: x\ntraining: { rounds: 2\nloss: {name: dpo}\n");
+        var e = Assert.Throws<ConfigException>(() => RunConfigLoader.Load(path, withOverride ? ["seed=2"] : []));
+        Assert.Equal($"{path}:2:11: malformed YAML: this '{{' is not closed", e.Message);
+    }
+
+    [Fact]
     public void WrongTypeNamesFileAndLine()
     {
         string path = Write("training:\n  rounds: many\n");
