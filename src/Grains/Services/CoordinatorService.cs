@@ -58,6 +58,10 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
                 state.State = RunState.Failed;
                 state.Error = $"{e.GetType().Name}: {e.Message}";
                 await persist();
+                // Free the trainers' devices as a completed run does (a resume restores from the checkpoint anyway); a
+                // replica that cannot be reached or was never placed holds none, so its error is not the run's.
+                try { await trainer.ReleaseAsync(); }
+                catch (Exception) { }
                 throw;
             }
         }
