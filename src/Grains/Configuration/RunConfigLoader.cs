@@ -76,7 +76,7 @@ public static class RunConfigLoader
     }
 
     /// <summary>
-    /// Syntax errors with the file's own line and column. YamlDotNet's scanner throws a bare InvalidOperationException
+    /// Syntax errors and keys given twice, with the file's own line and column. YamlDotNet's scanner throws a bare InvalidOperationException
     /// when the text ends inside a flow mapping or sequence; that case names the unclosed '{' or '['.
     /// </summary>
     private static void CheckSyntax(string yaml, string source)
@@ -94,6 +94,8 @@ public static class RunConfigLoader
                     case MappingEnd or SequenceEnd: open.TryPop(out _); break;
                 }
             }
+            // A key given twice: the deserializer would silently keep the last one, and the override pass would crash.
+            new YamlStream().Load(new StringReader(yaml));
         }
         catch (YamlException e)
         {

@@ -88,6 +88,17 @@ public class RunConfigTests
         Assert.Equal($"{path}:2:11: malformed YAML: this '{{' is not closed", e.Message);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AKeyGivenTwiceIsRefused(bool withOverride)
+    {
+        // Without overrides the second mapping silently won; with one the override pass crashed.
+        string path = Write("training: { rounds: 2 }\ntraining: { rounds: 3 }\n");
+        var e = Assert.Throws<ConfigException>(() => RunConfigLoader.Load(path, withOverride ? ["seed=2"] : []));
+        Assert.Equal($"{path}:2:1: Duplicate key training", e.Message);
+    }
+
     [Fact]
     public void WrongTypeNamesFileAndLine()
     {
