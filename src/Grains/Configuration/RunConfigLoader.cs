@@ -127,13 +127,14 @@ public static class RunConfigLoader
             return node;
         }
         string Keys(YamlMappingNode m) => string.Join(", ", m.Children.Keys);
-        var segments = at.Path.Split('.');
+        var segments = at.Path.Split('.').Select(k => k.Split('[')[0]).ToArray(); // an item of a list: the list's default
         if (e.Message.Contains("not found on type", StringComparison.Ordinal))
             return Lookup(segments[..^1]) is YamlMappingNode parent ? $"{at.Path}: unknown key; known here: {Keys(parent)}" : $"{at.Path}: unknown key";
         string given = at.Value switch { YamlScalarNode s => $"'{s.Value}'", YamlMappingNode => "a mapping", _ => "a list" };
         return Lookup(segments) switch
         {
             YamlMappingNode m => $"{at.Path}: expected a mapping with keys {Keys(m)}, got {given}",
+            YamlSequenceNode q when at.Path.EndsWith(']') => $"{at.Path}: invalid value {given} (the default list is [{string.Join(", ", q.Children)}])",
             YamlSequenceNode q => $"{at.Path}: expected a list such as [{string.Join(", ", q.Children)}], got {given}",
             YamlScalarNode d when at.Value is YamlScalarNode => $"{at.Path}: invalid value {given} (the default is '{d.Value}')",
             YamlScalarNode => $"{at.Path}: expected a single value, got {given}",
@@ -145,6 +146,9 @@ public static class RunConfigLoader
     private static (string Path, YamlNode Value)? KeyPathAt(YamlNode node, Mark mark, string prefix)
     {
         static bool At(YamlNode n, Mark m) => n.Start.Line == m.Line && n.Start.Column == m.Column;
+        if (node is YamlSequenceNode list)
+            return list.Children.Select((item, i) => At(item, mark) ? ($"{prefix}[{i}]", item) : KeyPathAt(item, mark, $"{prefix}[{i}]"))
+                .FirstOrDefault(found => found is not null);
         if (node is not YamlMappingNode map) return null;
         foreach (var (key, value) in map.Children)
         {
