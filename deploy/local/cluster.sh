@@ -41,6 +41,16 @@ start() {
   "$AZURITE" --blobHost 127.0.0.1 --blobPort "$AZURITE_PORT" --location "$DIR/azurite" --silent --loose --skipApiVersionCheck \
     > "$DIR/azurite.log" 2>&1 &
   echo $! > "$DIR/azurite.pid"
+  # The silos read the membership table at start and give up after a few attempts: with STORAGE=azure it lives in
+  # Azurite, which takes a second or more to listen (longer on a loaded machine).
+  if [ "$STORAGE" = azure ]; then
+    local waited=0
+    until (exec 3<>"/dev/tcp/127.0.0.1/$AZURITE_PORT") 2>/dev/null; do
+      alive "$DIR/azurite.pid" || { tail -20 "$DIR/azurite.log" >&2; die "azurite exited during start (log: $DIR/azurite.log)"; }
+      [ $waited -ge 600 ] && { stop >/dev/null; die "azurite not listening on 127.0.0.1:$AZURITE_PORT after 60 s (log: $DIR/azurite.log)"; }
+      sleep 0.1; waited=$((waited + 1))
+    done
+  fi
 
   local store
   case "$STORAGE" in

@@ -77,7 +77,13 @@ public static class PreferenceReader
 
     private static string FirstSentence(string message)
     {
-        int cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
+        // System.Text.Json appends " Path: … | LineNumber: … | BytePositionInLine: …" (its LineNumber counts within the
+        // one line we parsed, so it is always 0): the caller already names the file, line and byte.
+        foreach (var tail in new[] { " Path:", " LineNumber:" })
+        {
+            int cut = message.IndexOf(tail, StringComparison.Ordinal);
+            if (cut > 0) message = message[..cut];
+        }
+        return message;
     }
 }

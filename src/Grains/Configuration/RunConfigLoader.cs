@@ -1,5 +1,6 @@
 using AlignCluster.Interfaces;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
@@ -39,17 +40,11 @@ public static class RunConfigLoader
     public static RunConfig FromYaml(string yaml, string source, IEnumerable<string>? overrides = null, string? baseDirectory = null)
     {
         var overrideList = overrides?.ToList() ?? [];
-        if (overrideList.Count > 0) yaml = ApplyOverrides(yaml, source, overrideList);
-        RunConfig? config;
-        try
-        {
-            config = Deserializer.Deserialize<RunConfig?>(yaml);
-        }
-        catch (YamlException e)
-        {
-            var cause = e.InnerException is { } inner ? $"{e.Message}: {inner.Message}" : e.Message;
-            throw new ConfigException($"{source}:{e.Start.Line}:{e.Start.Column}: {cause}", e);
-        }
+        CheckSyntax(yaml, source);
+        // The text as written first, so that its errors carry its own lines; then with the overrides, whose errors can
+        // only come from an override (the rewritten text's lines would mean nothing to the user).
+        var config = Deserialize(yaml, source, withPosition: true);
+        if (overrideList.Count > 0) config = Deserialize(ApplyOverrides(yaml, source, overrideList), "--set", withPosition: false);
         config ??= new RunConfig();
         if (baseDirectory is not null)
         {
@@ -65,6 +60,104 @@ public static class RunConfigLoader
         if (errors.Count > 0)
             throw new ConfigException($"{source}: invalid run config:\n  " + string.Join("\n  ", errors));
         return config;
+    }
+
+    private static RunConfig? Deserialize(string yaml, string source, bool withPosition)
+    {
+        try
+        {
+            return Deserializer.Deserialize<RunConfig?>(yaml);
+        }
+        catch (YamlException e)
+        {
+            string where = withPosition ? $"{source}:{e.Start.Line}:{e.Start.Column}" : source;
+            throw new ConfigException($"{where}: {Explain(e, yaml)}", e);
+        }
+    }
+
+    /// <summary>
+    /// Syntax errors and keys given twice, with the file's own line and column. YamlDotNet's scanner throws a bare InvalidOperationException
+    /// when the text ends inside a flow mapping or sequence; that case names the unclosed '{' or '['.
+    /// </summary>
+    private static void CheckSyntax(string yaml, string source)
+    {
+        var parser = new Parser(new StringReader(yaml));
+        var open = new Stack<(char Flow, Mark Start)>(); // every open collection; Flow '{' / '[' or ' ' for block ones
+        try
+        {
+            while (parser.MoveNext())
+            {
+                switch (parser.Current)
+                {
+                    case MappingStart m: open.Push((m.Style == MappingStyle.Flow ? '{' : ' ', m.Start)); break;
+                    case SequenceStart q: open.Push((q.Style == SequenceStyle.Flow ? '[' : ' ', q.Start)); break;
+                    case MappingEnd or SequenceEnd: open.TryPop(out _); break;
+                }
+            }
+            // A key given twice: the deserializer would silently keep the last one, and the override pass would crash.
+            new YamlStream().Load(new StringReader(yaml));
+        }
+        catch (YamlException e)
+        {
+            throw new ConfigException($"{source}:{e.Start.Line}:{e.Start.Column}: {e.Message}", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            var flow = open.FirstOrDefault(o => o.Flow != ' ');
+            throw new ConfigException(flow.Flow != default
+                ? $"{source}:{flow.Start.Line}:{flow.Start.Column}: malformed YAML: this '{flow.Flow}' is not closed"
+                : $"{source}: malformed YAML", e);
+        }
+    }
+
+    /// <summary>A deserialization error in words: the key path, and for an unknown key the keys known there.</summary>
+    private static string Explain(YamlException e, string yaml)
+    {
+        string cause = e.InnerException is { } inner ? inner.Message : e.Message;
+        var stream = new YamlStream();
+        try { stream.Load(new StringReader(yaml)); } catch (YamlException) { return cause; }
+        if (stream.Documents.Count == 0 || KeyPathAt(stream.Documents[0].RootNode, e.Start, "") is not { } at) return cause;
+        var defaults = new YamlStream();
+        defaults.Load(new StringReader(ToYaml(new RunConfig())));
+        YamlNode? Lookup(IEnumerable<string> keys)
+        {
+            YamlNode? node = defaults.Documents[0].RootNode;
+            foreach (var key in keys)
+                node = node is YamlMappingNode m && m.Children.TryGetValue(new YamlScalarNode(key), out var child) ? child : null;
+            return node;
+        }
+        string Keys(YamlMappingNode m) => string.Join(", ", m.Children.Keys);
+        var segments = at.Path.Split('.').Select(k => k.Split('[')[0]).ToArray(); // an item of a list: the list's default
+        if (e.Message.Contains("not found on type", StringComparison.Ordinal))
+            return Lookup(segments[..^1]) is YamlMappingNode parent ? $"{at.Path}: unknown key; known here: {Keys(parent)}" : $"{at.Path}: unknown key";
+        string given = at.Value switch { YamlScalarNode s => $"'{s.Value}'", YamlMappingNode => "a mapping", _ => "a list" };
+        return Lookup(segments) switch
+        {
+            YamlMappingNode m => $"{at.Path}: expected a mapping with keys {Keys(m)}, got {given}",
+            YamlSequenceNode q when at.Path.EndsWith(']') => $"{at.Path}: invalid value {given} (the default list is [{string.Join(", ", q.Children)}])",
+            YamlSequenceNode q => $"{at.Path}: expected a list such as [{string.Join(", ", q.Children)}], got {given}",
+            YamlScalarNode d when at.Value is YamlScalarNode => $"{at.Path}: invalid value {given} (the default is '{d.Value}')",
+            YamlScalarNode => $"{at.Path}: expected a single value, got {given}",
+            _ => $"{at.Path}: {cause}",
+        };
+    }
+
+    /// <summary>The dotted key whose key or value starts at <paramref name="mark"/> (the deepest), and that value.</summary>
+    private static (string Path, YamlNode Value)? KeyPathAt(YamlNode node, Mark mark, string prefix)
+    {
+        static bool At(YamlNode n, Mark m) => n.Start.Line == m.Line && n.Start.Column == m.Column;
+        if (node is YamlSequenceNode list)
+            return list.Children.Select((item, i) => At(item, mark) ? ($"{prefix}[{i}]", item) : KeyPathAt(item, mark, $"{prefix}[{i}]"))
+                .FirstOrDefault(found => found is not null);
+        if (node is not YamlMappingNode map) return null;
+        foreach (var (key, value) in map.Children)
+        {
+            string path = prefix.Length == 0 ? key.ToString() : $"{prefix}.{key}";
+            if (At(key, mark)) return (path, value);
+            if (KeyPathAt(value, mark, path) is { } deeper) return deeper;
+            if (At(value, mark)) return (path, value);
+        }
+        return null;
     }
 
     /// <summary>The config as YAML (what `train --print-config` shows).</summary>
@@ -84,8 +177,7 @@ public static class RunConfigLoader
     private static string ApplyOverrides(string yaml, string source, List<string> overrides)
     {
         var stream = new YamlStream();
-        try { stream.Load(new StringReader(yaml)); }
-        catch (YamlException e) { throw new ConfigException($"{source}:{e.Start.Line}:{e.Start.Column}: {e.Message}", e); }
+        stream.Load(new StringReader(yaml)); // CheckSyntax has passed
         var root = stream.Documents.Count > 0 && stream.Documents[0].RootNode is YamlMappingNode m ? m : new YamlMappingNode();
         foreach (var item in overrides)
         {
@@ -210,10 +302,10 @@ public static class RunConfigLoader
         Check(c.Reward.Kind is "rule" or "http" or "model", $"reward.kind: '{c.Reward.Kind}' is not supported (supported: rule, http, model)");
         if (c.Reward.Kind == "rule")
             Check(c.Reward.Name == Demo.ReverseDigitsTask.Name, $"reward.name: unknown rule '{c.Reward.Name}'; known: {Demo.ReverseDigitsTask.Name}");
-        // The rules read the toy vocabulary's digits: they cannot rate an hf policy's samples (an HTTP judge can).
+        // The rules read the toy vocabulary's digits: they cannot rate an hf policy's samples (an HTTP judge or a reward model can).
         if (c.Reward.Kind == "rule" && c.Policy.Kind == "hf")
             Check(c.Online.Every == 0 && !c.Candidates.InjectNoise,
-                $"reward.kind: the rule '{c.Reward.Name}' reads toy-vocabulary digits and cannot rate an hf policy's responses, which online rounds and candidates.inject_noise need; use reward.kind http");
+                $"reward.kind: the rule '{c.Reward.Name}' reads toy-vocabulary digits and cannot rate an hf policy's responses, which online rounds and candidates.inject_noise need; use reward.kind http or model");
         if (c.Reward.Kind == "model" && Demo.RewardModelFunction.Problems(c) is { } rewardModelProblem) errors.Add(rewardModelProblem);
         if (c.Reward.Kind == "http")
             Check(Uri.TryCreate(c.Reward.Name, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https",

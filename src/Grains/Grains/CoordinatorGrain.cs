@@ -96,15 +96,18 @@ public sealed class CoordinatorGrain([PersistentState("run")] IPersistentState<C
         if (run.Config is not { } config) throw new ArgumentException($"run '{RunId}' does not exist");
         int r = round ?? (run.LastCheckpointRound >= 0 ? run.LastCheckpointRound : throw new ArgumentException($"run '{RunId}' has no checkpoint yet"));
         var trainer = GrainFactory.GetGrain<ITrainerGrain>($"{RunId}/eval");
-        if (!await trainer.RestoreAsync(RunId, r))
-            throw new ArgumentException($"run '{RunId}' has no complete checkpoint for round {r} (the newest is {run.LastCheckpointRound}; the two newest are kept)");
+        bool activated = false; // once the trainer answered it holds a device, also when it found no checkpoint to restore
         try
         {
+            bool restored = await trainer.RestoreAsync(RunId, r);
+            activated = true;
+            if (!restored)
+                throw new ArgumentException($"run '{RunId}' has no complete checkpoint for round {r} (the newest is {run.LastCheckpointRound}; the two newest are kept)");
             var result = await PolicyEvaluation.EvaluateAsync(trainer, RewardFunctions.Create(config.Reward), run.EvalPrompts, config,
                 heldOutGroups: run.EvalGroups);
             return new CheckpointEval(RunId, r, run.EvalPrompts.Length, result);
         }
-        finally { await trainer.ReleaseAsync(); } // frees the device the evaluation trainer was pinned to
+        finally { if (activated) await trainer.ReleaseAsync(); } // frees the device the evaluation trainer was pinned to
     }
 
     public async Task<ExportedPolicy> ExportCheckpointAsync(int? round)

@@ -3,6 +3,7 @@ using AlignCluster.Grains.Demo;
 using AlignCluster.Grains.Policy;
 using AlignCluster.Grains.Telemetry;
 using AlignCluster.Interfaces;
+using AlignCluster.Runtime.Storage;
 
 namespace AlignCluster.Grains.Services;
 
@@ -59,6 +60,10 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
                 state.State = RunState.Failed;
                 state.Error = $"{e.GetType().Name}: {e.Message}";
                 await persist();
+                // Free the trainers' devices as a completed run does (a resume restores from the checkpoint anyway); a
+                // replica that cannot be reached or was never placed holds none, so its error is not the run's.
+                try { await trainer.ReleaseAsync(); }
+                catch (Exception) { }
                 throw;
             }
         }
@@ -157,7 +162,11 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         {
             // The prepared policy goes to its own checkpoint: the run's round-0 checkpoint is pruned as rounds pass.
             var checkpointId = PreparationCache.CheckpointId(key);
-            await trainer.CheckpointAsync(checkpointId, 0);
+            // Runs with the same inputs preparing side by side (the demo's methods of one seed, or two `train`s) write
+            // the same shared checkpoint: a compare-and-swap lost to one of them is not this run's failure. Each record
+            // has identical content, and a writer that lost stops while the one that won goes on to write COMPLETE.
+            try { await trainer.CheckpointAsync(checkpointId, 0); }
+            catch (InconsistentStateException) { }
             var scored = (await Task.WhenAll(Shards().Select(s => s.GetTrainingItemsAsync(0)))).SelectMany(g => g).ToArray();
             await preparations!.WriteAsync(key, new PreparedRun(checkpointId, scored, state.EvalPrompts, state.Sft, state.Baseline, state.PromptsSkipped), ct);
         }

@@ -21,6 +21,14 @@ public class ErrorTests
         AssertError(TempJsonl.Fails(Good, """{"prompt": "b", "chosen": "x" "rejected": "y"}"""), DataErrorKind.MalformedJson, 2, null);
 
     [Fact]
+    public void UnclosedObjectSaysSoWithoutTheParsersInternalPosition()
+    {
+        var e = TempJsonl.Fails(Good, "{\"prompt\": \"b\", \"chosen\": \"x\"");
+        AssertError(e, DataErrorKind.MalformedJson, 2, null);
+        Assert.DoesNotContain("LineNumber", e.Message); // System.Text.Json's own "LineNumber: 0" would contradict line 2
+    }
+
+    [Fact]
     public void NonObjectLine() =>
         AssertError(TempJsonl.Fails("[1, 2]"), DataErrorKind.MalformedJson, 1, null);
 

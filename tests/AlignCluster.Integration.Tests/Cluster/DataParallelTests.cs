@@ -205,5 +205,7 @@ public class DataParallelTests
         Assert.Equal(RunState.Failed, status.State);
         Assert.Contains("training.trainers = 2: trainer 1 could not start", status.Error);
         Assert.Contains("free device", status.Error);
+        // The failed run gave back the device its trainer 0 was pinned to: a 1-trainer run gets it.
+        await ClusterHarness.RunToEndAsync(cluster, TestConfigs.Tiny("after-failed-run", rounds: 1));
     }
 }

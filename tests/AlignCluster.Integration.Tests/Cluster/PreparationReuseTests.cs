@@ -42,6 +42,18 @@ public class PreparationReuseTests
     }
 
     [Fact]
+    public async Task RunsPreparingTheSameRoundZeroAtOnceAllComplete()
+    {
+        // Both write the shared prepared checkpoint; the later writer's compare-and-swap failed and failed its run
+        // (seen with `demo --policy toy --seeds 1`: two methods of one seed prepare side by side).
+        await using var cluster = await EmbeddedCluster.StartAsync(TestConfigs.TempDirectory(), cpuDevices: 4);
+        var configs = new[] { "dpo", "cd", "ipo", "minor_dpo" }.Select(loss => TestConfigs.Tiny($"prep-together-{loss}", loss: loss, rounds: 1)).ToList();
+        Assert.Single(configs.Select(PreparationCache.Key).Distinct());
+        var statuses = await Task.WhenAll(configs.Select(c => ClusterHarness.RunToEndAsync(cluster, c)));
+        Assert.Single(statuses.Select(s => Json(s.Baseline)).Distinct());
+    }
+
+    [Fact]
     public async Task TheRecordedPreparationIsWhatTheSecondRunReads()
     {
         await using var cluster = await EmbeddedCluster.StartAsync(TestConfigs.TempDirectory());
