@@ -38,6 +38,11 @@ public interface ITrainerGrain : AlignCluster.Runtime.IGrainWithStringKey
     /// must hold the same weights (same initialization or the same checkpoint). Leaves any earlier group.</summary>
     Task JoinGroupAsync(TrainerGroupSpec spec);
 
+    /// <summary>The data-parallel group this trainer holds weights in (null: none, or no weights since a re-activation).
+    /// The coordinator asks every replica before group work: one that lost its group would leave the others waiting in a
+    /// collective.</summary>
+    Task<string?> CurrentGroupAsync();
+
     /// <summary>Restores the state written by <see cref="CheckpointAsync"/>; false when there is none.</summary>
     Task<bool> RestoreAsync(string runId, int round);
 }

@@ -73,6 +73,9 @@ public sealed class TrainerGrain([PersistentState("trainer")] IPersistentState<T
         return Task.FromResult(new Rendezvous(host, _rendezvous.Port));
     }
 
+    public Task<string?> CurrentGroupAsync() =>
+        Task.FromResult(_trainer.IsInitialized && _trainer.Group.WorldSize > 1 ? _trainer.Group.Id : null);
+
     public async Task JoinGroupAsync(TrainerGroupSpec spec)
     {
         var served = spec.Rank == 0 ? _rendezvous ?? throw new InvalidOperationException(

@@ -76,10 +76,23 @@ public sealed class DataParallelTrainers : ITrainerGrain
 
     public Task JoinGroupAsync(TrainerGroupSpec spec) => throw new NotSupportedException("the replicas form their group themselves");
 
-    /// <summary>Forms the group once per coordinator drive (a resume forms a new one: re-activated trainers lost theirs).</summary>
+    public Task<string?> CurrentGroupAsync() => Task.FromResult(_groupId);
+
+    /// <summary>
+    /// The group for the next group work: formed on first use and after each restore. A formed group is checked first —
+    /// a replica re-activated since (its silo died, or it was idle-collected) has neither weights nor group, and the
+    /// others would wait for it in a collective until the timeout; the round must restart from the checkpoint instead.
+    /// </summary>
     private async Task<string> FormGroupAsync()
     {
-        if (_groupId is not null) return _groupId;
+        if (_groupId is not null)
+        {
+            var groups = await Task.WhenAll(_replicas.Select(t => t.CurrentGroupAsync()));
+            int lost = Array.FindIndex(groups, g => g != _groupId);
+            if (lost < 0) return _groupId;
+            throw new InvalidOperationException($"trainer {lost} of {Count} left data-parallel group {_groupId} (it was re-activated and " +
+                "holds no weights): the round restarts from the last checkpoint");
+        }
         var id = Guid.NewGuid().ToString("N")[..12];
         var point = await _replicas[0].OpenRendezvousAsync(id, Count);
         await Task.WhenAll(_replicas.Select((t, rank) => t.JoinGroupAsync(new TrainerGroupSpec(id, rank, Count, point))));

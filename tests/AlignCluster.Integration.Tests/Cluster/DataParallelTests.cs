@@ -208,4 +208,48 @@ public class DataParallelTests
         // The failed run gave back the device its trainer 0 was pinned to: a 1-trainer run gets it.
         await ClusterHarness.RunToEndAsync(cluster, TestConfigs.Tiny("after-failed-run", rounds: 1));
     }
+
+    /// <summary>A replica seen by the coordinator's side only through its calls: which were made, and its group.</summary>
+    private sealed class RecordingReplica : ITrainerGrain
+    {
+        public string? Group;
+        public readonly List<string> Calls = [];
+        public Task<Rendezvous> OpenRendezvousAsync(string groupId, int worldSize) => Task.FromResult(new Rendezvous("127.0.0.1", 1));
+        public Task JoinGroupAsync(TrainerGroupSpec spec) { Group = spec.GroupId; return Task.CompletedTask; }
+        public Task<string?> CurrentGroupAsync() => Task.FromResult(Group);
+        public Task<TrainReport> TrainAsync(TrainRequest request) { Calls.Add("train"); return Task.FromResult(new TrainReport([], [])); }
+        public Task<bool> RestoreAsync(string runId, int round) { Calls.Add("restore"); return Task.FromResult(true); }
+        public Task InitializeAsync(PolicySpec policy) => Task.CompletedTask;
+        public Task<SftReport> SupervisedFineTuneAsync(SftRequest request) => throw new NotSupportedException();
+        public Task<GroupScores[]> ScoreAsync(PromptGroup[] groups, bool reference) => throw new NotSupportedException();
+        public Task<GeneratedResponse[]> GenerateAsync(GenerateRequest request) => throw new NotSupportedException();
+        public Task<CheckpointInfo> CheckpointAsync(string runId, int round) => throw new NotSupportedException();
+        public Task ReleaseAsync() => Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// A replica that left the group (re-activated: no weights, no group) must stop the round before any replica enters
+    /// group work — the others would wait for it in a collective until the timeout (30 minutes) when its sockets stay
+    /// open. After a restore the group is formed anew.
+    /// </summary>
+    [Fact]
+    public async Task NoReplicaEntersGroupWorkWhenOneLeftTheGroup()
+    {
+        var replicas = new[] { new RecordingReplica(), new RecordingReplica() };
+        var trainers = new DataParallelTrainers(replicas);
+        var request = new TrainRequest("r", 1, [], new LossSpec("dpo", new Dictionary<string, double>()), new SelectionSpec("random", 1, false, true, 0.1), 8, 0.01, 1);
+        await trainers.TrainAsync(request);
+        Assert.All(replicas, r => Assert.Equal(["train"], r.Calls));
+        string formed = replicas[0].Group!;
+
+        replicas[1].Group = null; // re-activated
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => trainers.TrainAsync(request));
+        Assert.Contains($"trainer 1 of 2 left data-parallel group {formed}", error.Message);
+        Assert.All(replicas, r => Assert.Equal(["train"], r.Calls)); // nobody was sent into a collective
+
+        Assert.True(await trainers.RestoreAsync("r", 1));
+        await trainers.TrainAsync(request);
+        Assert.All(replicas, r => Assert.Equal(["train", "restore", "train"], r.Calls));
+        Assert.NotEqual(formed, replicas[1].Group); // a fresh group
+    }
 }

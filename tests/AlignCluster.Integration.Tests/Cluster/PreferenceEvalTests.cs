@@ -25,6 +25,7 @@ public class PreferenceEvalTests
         public Task<bool> RestoreAsync(string runId, int round) => throw new NotSupportedException();
         public Task<Rendezvous> OpenRendezvousAsync(string groupId, int worldSize) => throw new NotSupportedException();
         public Task JoinGroupAsync(TrainerGroupSpec spec) => throw new NotSupportedException();
+        public Task<string?> CurrentGroupAsync() => throw new NotSupportedException();
     }
 
     private static Candidate C(double rating, double? reference = null) => new("c", [1], rating, reference);

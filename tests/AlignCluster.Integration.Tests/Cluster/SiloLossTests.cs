@@ -77,4 +77,36 @@ public class SiloLossTests
         }
         throw new InvalidOperationException("no run id's coordinator landed on the first silo: " + string.Join(",", cluster.Silos.Select(s => s.ActivationCount)));
     }
+
+    /// <summary>
+    /// A replica loses its weights and group mid-run (here: deactivated by a call, as idle collection or a move would):
+    /// the round fails, restarts from the checkpoint, and the run ends bit-identical to an uninterrupted one. (The
+    /// deactivation closes the replica's Gloo sockets, so the others' collective fails at once; a replica whose sockets
+    /// stay open is what the coordinator's group check guards against — see DataParallelTests.)
+    /// </summary>
+    [Fact]
+    public async Task AReplicaThatLostItsGroupRestartsTheRoundInsteadOfHangingTheOthers()
+    {
+        CoordinatorService.RestartDelay = TimeSpan.FromMilliseconds(200);
+        var tiny = TestConfigs.Tiny("lost-replica", rounds: 6) with { ReusePreparation = false };
+        var config = tiny with { Training = tiny.Training with { Trainers = 2 } };
+        string directory = TestConfigs.TempDirectory(), referenceDirectory = TestConfigs.TempDirectory();
+        await using (var embedded = await EmbeddedCluster.StartAsync(referenceDirectory, cpuDevices: 2))
+            await ClusterHarness.RunToEndAsync(embedded, config);
+
+        await using var cluster = await EmbeddedCluster.StartAsync(directory, cpuDevices: 2);
+        var coordinator = cluster.Client.GetGrain<ICoordinatorGrain>(config.RunId);
+        await coordinator.StartAsync(config);
+        using (var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
+            while ((await coordinator.GetStatusAsync()).Round < 1) await Task.Delay(10, cts.Token);
+        await cluster.Client.GetGrain<ITrainerGrain>($"{config.RunId}/trainer-1").ReleaseAsync();
+
+        using var wait = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var status = await RunWatcher.WaitAsync(coordinator, poll: TimeSpan.FromMilliseconds(50), ct: wait.Token);
+        Assert.True(status.State == RunState.Completed, $"{status.State}: {status.Error} ({status.Phase})");
+        Assert.True(status.Restarts >= 1, "the round after the replica was lost must have been restarted");
+        var expected = (await new CheckpointStore(new LocalDirectoryStateStore(referenceDirectory)).ReadAsync(config.RunId, config.Training.Rounds))!.Value;
+        var actual = (await new CheckpointStore(cluster.Store).ReadAsync(config.RunId, config.Training.Rounds))!.Value;
+        foreach (var (e, a) in expected.Policy.Tensors.Zip(actual.Policy.Tensors)) Assert.Equal(e.Values, a.Values);
+    }
 }
