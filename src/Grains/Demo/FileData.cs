@@ -32,13 +32,17 @@ public static class FileData
         foreach (var record in PreferenceReader.ReadFile(path, report))
         {
             int line = recordLines[report.Records - 1];   // the reader has just counted this record
-            int[] Encode(Func<int[]> encode)
+            int[] Encode(Func<int[]> encode, string? response = null)
             {
                 try { return encode(); }
-                catch (ArgumentException e) { throw new DataFormatException(DataErrorKind.InvalidValue, path, line, $"prompt {record.Id}", e.Message); }
+                catch (ArgumentException e)
+                {
+                    throw new DataFormatException(DataErrorKind.InvalidValue, path, line, $"prompt {record.Id}", response is null ? e.Message : $"{response}: {e.Message}");
+                }
             }
             var prompt = Encode(() => encoder.Prompt(record));
-            var candidates = record.Candidates.Select((c, i) => new Interfaces.Candidate($"c{i}", Encode(() => encoder.Response(c, prompt.Length)),
+            var candidates = record.Candidates.Select((c, i) => new Interfaces.Candidate($"c{i}", Encode(() => encoder.Response(c, prompt.Length),
+                    i == record.ChosenIndex ? "the chosen response" : record.Candidates.Count == 2 ? "the rejected response" : $"candidate {i + 1} of {record.Candidates.Count}"),
                 c.Quality ?? (i == record.ChosenIndex ? 1 : 0))).ToArray();
             groups.Add(new PromptGroup(record.Id, prompt, candidates, record.ChosenIndex));
         }

@@ -30,6 +30,17 @@ public class FileDataTests
         s[..position] + (char)('0' + (s[position] - '0' + 1) % 10) + s[(position + 1)..];
 
     [Fact]
+    public void AResponseOutsideTheToyVocabularyIsNamedAsSuch()
+    {
+        // The error named only "field 'prompt …'", which read as if the prompt were wrong.
+        string path = Path.Combine(TestConfigs.TempDirectory(), "pairs.jsonl");
+        File.WriteAllLines(path, ["""{"id": "a", "prompt": "12", "chosen": "21", "rejected": "11"}""", """{"id": "b", "prompt": "34", "chosen": "43", "rejected": "four"}"""]);
+        var config = TestConfigs.Tiny("toy-text") with { Data = new DataConfig { Source = "file", Path = path, EvalPrompts = 1 } };
+        var e = Assert.Throws<Alignment.Data.DataFormatException>(() => FileData.Load(config));
+        Assert.StartsWith($"{path}:2: field 'prompt b': the rejected response: the toy vocabulary has only digits", e.Message);
+    }
+
+    [Fact]
     public async Task TrainsOnTheFileCandidatesAndHoldsOutEvalPrompts()
     {
         string directory = TestConfigs.TempDirectory();
