@@ -43,7 +43,7 @@ internal static class LogprobsCommand
             catch (Exception e) when (e is ModelLoadException or FormatException or FileNotFoundException or TorchException)
             {
                 Console.Error.WriteLine($"logprobs: {e.Message}");
-                return 1;
+                return 2; // bad input, as for train and losses
             }
         });
         return command;

@@ -39,7 +39,7 @@ internal static class TokenizeCommand
             catch (Exception e) when (e is ModelLoadException or TokenizerException or FormatException)
             {
                 Console.Error.WriteLine($"tokenize: {e.Message}");
-                return 1;
+                return 2; // bad input, as for train and losses
             }
         });
         return command;

@@ -40,6 +40,23 @@ public class TrainBadInputTests
     }
 
     [Fact]
+    public void Tokenize_and_logprobs_refuse_a_model_without_tokenizer_as_bad_input_exit_code_2()
+    {
+        string dir = TestConfigs.TempDirectory();
+        string model = HfTextDataTests.WriteTinyModel(dir);
+        File.Delete(Path.Combine(model, "tokenizer.json"));
+        string input = Path.Combine(dir, "rows.jsonl");
+        File.WriteAllText(input, "{\"prompt\": \"a\", \"response\": \"b\"}\n");
+        foreach (var args in new[] { new[] { "tokenize", "--model", model }, ["logprobs", "--model", model, "--input", input] })
+        {
+            var (code, _, err) = CliProcess.Run(args);
+            Assert.True(code == 2, $"{args[0]}: exit {code}: {err}");
+            Assert.Contains("tokenizer.json", err);
+            Assert.DoesNotContain("   at ", err);
+        }
+    }
+
+    [Fact]
     public void A_missing_dataset_or_a_prompt_over_the_limit_is_refused()
     {
         string dir = TestConfigs.TempDirectory();
