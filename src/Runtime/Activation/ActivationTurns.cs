@@ -30,7 +30,7 @@ internal sealed partial class ActivationData
         public readonly TurnKind Kind = kind;
         public readonly TaskCompletionSource<InvocationResponse> Completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public virtual Task<InvocationResponse> RunAsync() => body!();
+        public virtual ValueTask<InvocationResponse> RunAsync() => new(body!());
 
         /// <summary>Hands the turn's outcome to whoever waits for it.</summary>
         public virtual void Complete(InvocationResponse result) => Completion.TrySetResult(result);
@@ -44,7 +44,7 @@ internal sealed partial class ActivationData
     internal sealed class RequestTurn(ActivationData activation, InvocationRequest request, GrainMethod method, CancellationToken cancellationToken, TurnKind kind, bool reroute)
         : Turn(activation, null, kind)
     {
-        public override Task<InvocationResponse> RunAsync() => Activation.RunRequestAsync(request, method, cancellationToken);
+        public override ValueTask<InvocationResponse> RunAsync() => Activation.RunRequestAsync(request, method, cancellationToken);
 
         public override void Complete(InvocationResponse result)
         {
