@@ -22,6 +22,7 @@ internal static class CallDeadlines
         public readonly TimeSpan Timeout = timeout;
         public readonly CancellationTokenSource Source = source;
         public readonly long OpenedAt = openedAt;
+        public bool TakesCallsAt(long now, TimeSpan window) => now - OpenedAt < (long)window.TotalMilliseconds;
     }
 
     private static readonly ConcurrentDictionary<TimeSpan, Bucket> Current = new();
@@ -34,9 +35,8 @@ internal static class CallDeadlines
         long now = Environment.TickCount64;
         var window = Window(timeout);
         var last = Volatile.Read(ref s_last);
-        if (last is not null && last.Timeout == timeout && now - last.OpenedAt < (long)window.TotalMilliseconds)
-            return last.Source.Token;
-        if (Current.TryGetValue(timeout, out var bucket) && now - bucket.OpenedAt < (long)window.TotalMilliseconds)
+        if (last is not null && last.Timeout == timeout && last.TakesCallsAt(now, window)) return last.Source.Token;
+        if (Current.TryGetValue(timeout, out var bucket) && bucket.TakesCallsAt(now, window))
         {
             Volatile.Write(ref s_last, bucket);
             return bucket.Source.Token;
@@ -44,8 +44,8 @@ internal static class CallDeadlines
         var fresh = new Bucket(timeout, new CancellationTokenSource(), now);
         // The window's last call starts one window after it opened: the timer adds that much so none fires early.
         fresh.Source.CancelAfter(timeout + window);
-        Current[timeout] = fresh;
-        Volatile.Write(ref s_last, fresh);   // a racing thread may replace it at once: both buckets stay valid, one is unused
+        Current[timeout] = fresh;   // a racing thread may replace it at once: both buckets stay valid, one is unused
+        Volatile.Write(ref s_last, fresh);
         return fresh.Source.Token;
     }
 }

@@ -13,6 +13,19 @@ public sealed class HotGrain : Grain, IHotGrain
     public Task<int> Add(int value) => Task.FromResult(_total += value);
 }
 
+public interface IStuckGrain : IGrainWithStringKey
+{
+    /// <summary>Never completes and takes no CancellationToken: only the caller can end the call.</summary>
+    [ResponseTimeout("00:00:00.3")]
+    Task Hang();
+}
+
+public sealed class StuckGrain : Grain, IStuckGrain
+{
+    private static readonly TaskCompletionSource Never = new();
+    public Task Hang() => Never.Task;
+}
+
 /// <summary>
 /// Regression tests for a lost wake-up in <see cref="ActivationScheduler"/>: its worker cleared its "scheduled" flag
 /// with a plain (release) store and then read the queue; x64 may let that read pass the store, so a task queued by
@@ -109,5 +122,30 @@ public class LivenessTests
             expected += 64 * 20;
         }
         Assert.Equal(expected + 1, await grain.Add(1));
+    }
+
+    [Fact]
+    public async Task A_call_whose_grain_never_answers_times_out_even_without_a_cancellation_token()
+    {
+        var cluster = await Fixture.StartAsync(1);
+        try
+        {
+            var grain = cluster.Client.GetGrain<IStuckGrain>("stuck");
+            var running = grain.Hang();
+            var queued = grain.Hang();   // waits behind the first in the activation's mailbox
+            foreach (var call in new[] { running, queued })
+            {
+                var failure = await Record.ExceptionAsync(() => call.WaitAsync(HangDeadline));
+                // The runtime's TimeoutException names the call (WaitAsync's own would mean the call hung).
+                Assert.IsType<TimeoutException>(failure);
+                Assert.Contains($"{typeof(IStuckGrain).FullName}.{nameof(IStuckGrain.Hang)}", failure.Message);
+            }
+        }
+        finally
+        {
+            // A graceful stop would wait for the stuck turn forever: crash the silo instead.
+            await cluster.KillSiloAsync(cluster.Silos[0]);
+            await cluster.DisposeAsync();
+        }
     }
 }
