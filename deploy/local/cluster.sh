@@ -25,6 +25,15 @@ die() { echo "cluster.sh: $*" >&2; exit 1; }
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+wait_for_azurite() {
+  local waited=0
+  until (exec 3<>"/dev/tcp/127.0.0.1/$AZURITE_PORT") 2>/dev/null; do
+    alive "$DIR/azurite.pid" || { tail -20 "$DIR/azurite.log" >&2; stop >/dev/null; die "Azurite exited during start (log: $DIR/azurite.log)"; }
+    [ $waited -ge 300 ] && { stop >/dev/null; die "Azurite not listening on 127.0.0.1:$AZURITE_PORT after 30 s"; }
+    sleep 0.1; waited=$((waited + 1))
+  done
+}
+
 start() {
   local n="${1:-}"
   [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "usage: cluster.sh start N (N >= 1 silos)"
@@ -39,18 +48,10 @@ start() {
   fi
 
   "$AZURITE" --blobHost 127.0.0.1 --blobPort "$AZURITE_PORT" --location "$DIR/azurite" --silent --loose --skipApiVersionCheck \
-    > "$DIR/azurite.log" 2>&1 &
+    --disableTelemetry > "$DIR/azurite.log" 2>&1 &
   echo $! > "$DIR/azurite.pid"
-  # The silos read the membership table at start and give up after a few attempts: with STORAGE=azure it lives in
-  # Azurite, which takes a second or more to listen (longer on a loaded machine).
-  if [ "$STORAGE" = azure ]; then
-    local waited=0
-    until (exec 3<>"/dev/tcp/127.0.0.1/$AZURITE_PORT") 2>/dev/null; do
-      alive "$DIR/azurite.pid" || { tail -20 "$DIR/azurite.log" >&2; die "azurite exited during start (log: $DIR/azurite.log)"; }
-      [ $waited -ge 600 ] && { stop >/dev/null; die "azurite not listening on 127.0.0.1:$AZURITE_PORT after 60 s (log: $DIR/azurite.log)"; }
-      sleep 0.1; waited=$((waited + 1))
-    done
-  fi
+  # Silos on Azure storage read the membership table at start: Azurite must be listening first (~1 s).
+  if [ "$STORAGE" = azure ]; then wait_for_azurite; fi
 
   local store
   case "$STORAGE" in
@@ -88,7 +89,13 @@ stop() {
     sleep 0.1
   done
   for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && { echo "silo $p did not stop in 60 s; kill -9"; kill -9 "$p" 2>/dev/null || true; }; done
-  alive "$DIR/azurite.pid" && kill "$(cat "$DIR/azurite.pid")" 2>/dev/null || true
+  # Azurite saves its metadata on SIGTERM: give it 10 s before kill -9 (which could lose recent writes).
+  if alive "$DIR/azurite.pid"; then
+    local azurite; azurite="$(cat "$DIR/azurite.pid")"
+    kill -TERM "$azurite" 2>/dev/null || true
+    for ((t = 0; t < 100; t++)); do kill -0 "$azurite" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$azurite" 2>/dev/null && { echo "Azurite $azurite did not stop in 10 s; kill -9"; kill -9 "$azurite" 2>/dev/null || true; }
+  fi
   rm -f "$DIR"/*.pid
   echo "cluster: stopped (${#pids[@]} silos)"
 }

@@ -55,7 +55,8 @@ internal sealed partial class ActivationData : IGrainContext, IActivationService
         return Enqueue(new RequestTurn(this, request, method, cancellationToken, kind, reroute));
     }
 
-    private async Task<InvocationResponse> RunRequestAsync(InvocationRequest request, GrainMethod method, CancellationToken cancellationToken)
+    // A ValueTask: a request that completes synchronously (most do) then allocates no Task for its response.
+    private async ValueTask<InvocationResponse> RunRequestAsync(InvocationRequest request, GrainMethod method, CancellationToken cancellationToken)
     {
         if (_activationError is not null) return ActivationFailedResponse();
         using var span = TraceContext.StartServerSpan(method, GrainId, request.Headers);

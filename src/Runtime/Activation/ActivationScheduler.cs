@@ -10,14 +10,20 @@ namespace AlignCluster.Runtime.Activation;
 internal sealed class ActivationScheduler : TaskScheduler, IThreadPoolWorkItem
 {
     [ThreadStatic] private static ActivationScheduler? t_running;
+    private static readonly Action<IThreadPoolWorkItem> ToThreadPool = item => ThreadPool.UnsafeQueueUserWorkItem(item, preferLocal: false);
     private readonly ConcurrentQueue<Task> _queue = new();
+    private readonly Action<IThreadPoolWorkItem> _dispatch;
     private int _scheduled;
+
+    public ActivationScheduler() : this(ToThreadPool) { }
+
+    /// <summary>With another <paramref name="dispatch"/> than the thread pool: tests run the worker on a thread of their own.</summary>
+    internal ActivationScheduler(Action<IThreadPoolWorkItem> dispatch) => _dispatch = dispatch;
 
     protected override void QueueTask(Task task)
     {
         _queue.Enqueue(task);
-        if (Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0)
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        if (Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0) _dispatch(this);
     }
 
     void IThreadPoolWorkItem.Execute()
@@ -31,9 +37,11 @@ internal sealed class ActivationScheduler : TaskScheduler, IThreadPoolWorkItem
         finally
         {
             t_running = null;
-            Volatile.Write(ref _scheduled, 0);
-            if (!_queue.IsEmpty && Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0)
-                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            // A full fence, not Volatile.Write: a release store may be overtaken by the IsEmpty read below (x64 lets
+            // a load pass an earlier store), and a task queued meanwhile by another thread, whose QueueTask still saw
+            // the flag set, would then never run — the activation's turn stalls for good (the hot-grain bench hang).
+            Interlocked.Exchange(ref _scheduled, 0);
+            if (!_queue.IsEmpty && Interlocked.CompareExchange(ref _scheduled, 1, 0) == 0) _dispatch(this);
         }
     }
 

@@ -30,34 +30,14 @@ internal sealed partial class ActivationData
         public readonly TurnKind Kind = kind;
         public readonly TaskCompletionSource<InvocationResponse> Completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public virtual Task<InvocationResponse> RunAsync() => body!();
+        public virtual ValueTask<InvocationResponse> RunAsync() => new(body!());
 
         /// <summary>Hands the turn's outcome to whoever waits for it.</summary>
         public virtual void Complete(InvocationResponse result) => Completion.TrySetResult(result);
-    }
 
-    /// <summary>
-    /// A grain call (a subclass rather than a closure: one object per request instead of three). With
-    /// <paramref name="reroute"/>, a bounced request is served again by the silo instead of completing with
-    /// <see cref="Bounced"/>, so the silo's fast path can hand the caller this turn's task as it is.
-    /// </summary>
-    internal sealed class RequestTurn(ActivationData activation, InvocationRequest request, GrainMethod method, CancellationToken cancellationToken, TurnKind kind, bool reroute)
-        : Turn(activation, null, kind)
-    {
-        public override Task<InvocationResponse> RunAsync() => Activation.RunRequestAsync(request, method, cancellationToken);
-
-        public override void Complete(InvocationResponse result)
-        {
-            if (reroute && ReferenceEquals(result, Bounced)) _ = CompleteAfterBounceAsync();
-            else Completion.TrySetResult(result);
-        }
-
-        private async Task CompleteAfterBounceAsync()
-        {
-            try { Completion.TrySetResult(await Activation._silo.ServeAfterBounceAsync(Activation, request, cancellationToken).ConfigureAwait(false)); }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { Completion.TrySetCanceled(cancellationToken); }
-            catch (Exception e) { Completion.TrySetException(e); }
-        }
+        /// <summary>Called when the turn waits in the mailbox or runs past an await: from then on its caller must be
+        /// able to give up (per-call timeout, cancellation) although the turn has not finished.</summary>
+        public virtual void LetCallerGiveUp() { }
     }
 
     // Starts a turn on the activation's scheduler (so TaskScheduler.Current is the activation's for all its awaits).
@@ -101,7 +81,11 @@ internal sealed partial class ActivationData
                 return turn.Completion.Task;
             }
             if ((turn.Kind == TurnKind.Interleave || _waiting.Count == 0) && CanStart(turn)) Start(turn);
-            else _waiting.AddLast(turn);
+            else
+            {
+                _waiting.AddLast(turn);
+                turn.LetCallerGiveUp();
+            }
         }
         return turn.Completion.Task;
     }
@@ -130,7 +114,9 @@ internal sealed partial class ActivationData
         InvocationResponse result;
         try
         {
-            result = await turn.RunAsync();
+            var running = turn.RunAsync();
+            if (!running.IsCompleted) turn.LetCallerGiveUp();
+            result = await running;
         }
         catch (Exception e)
         {

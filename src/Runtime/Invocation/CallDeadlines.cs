@@ -17,25 +17,35 @@ internal static class CallDeadlines
     /// <summary>How late the token of a call with this timeout may fire.</summary>
     public static TimeSpan Window(TimeSpan timeout) => timeout / 64 > MinimumWindow ? timeout / 64 : MinimumWindow;
 
-    private sealed class Bucket(CancellationTokenSource source, long openedAt)
+    private sealed class Bucket(TimeSpan timeout, CancellationTokenSource source, long openedAt)
     {
+        public readonly TimeSpan Timeout = timeout;
         public readonly CancellationTokenSource Source = source;
         public readonly long OpenedAt = openedAt;
+        public bool TakesCallsAt(long now, TimeSpan window) => now - OpenedAt < (long)window.TotalMilliseconds;
     }
 
     private static readonly ConcurrentDictionary<TimeSpan, Bucket> Current = new();
+    // The bucket used last: nearly every call has the default timeout, and this skips the dictionary for it.
+    private static Bucket? s_last;
 
     /// <summary>A token that is cancelled no earlier than <paramref name="timeout"/> from now.</summary>
     public static CancellationToken For(TimeSpan timeout)
     {
         long now = Environment.TickCount64;
         var window = Window(timeout);
-        if (Current.TryGetValue(timeout, out var bucket) && now - bucket.OpenedAt < (long)window.TotalMilliseconds)
+        var last = Volatile.Read(ref s_last);
+        if (last is not null && last.Timeout == timeout && last.TakesCallsAt(now, window)) return last.Source.Token;
+        if (Current.TryGetValue(timeout, out var bucket) && bucket.TakesCallsAt(now, window))
+        {
+            Volatile.Write(ref s_last, bucket);
             return bucket.Source.Token;
-        var fresh = new Bucket(new CancellationTokenSource(), now);
+        }
+        var fresh = new Bucket(timeout, new CancellationTokenSource(), now);
         // The window's last call starts one window after it opened: the timer adds that much so none fires early.
         fresh.Source.CancelAfter(timeout + window);
         Current[timeout] = fresh;   // a racing thread may replace it at once: both buckets stay valid, one is unused
+        Volatile.Write(ref s_last, fresh);
         return fresh.Source.Token;
     }
 }

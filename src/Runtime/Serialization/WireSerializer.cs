@@ -45,6 +45,7 @@ internal sealed class WireSerializer
         if (type == typeof(byte[])) return (byte[]?)value ?? [];
         if (type == typeof(ReadOnlyMemory<byte>)) return value is ReadOnlyMemory<byte> m ? m : default;
         if (type == typeof(Memory<byte>)) return value is Memory<byte> mm ? mm : default;
+        if (IntegerJson.TryWrite(value, type, out var integer)) return integer;
         var segments = BinarySegments.Begin();
         try
         {
@@ -60,6 +61,7 @@ internal sealed class WireSerializer
         if (type == typeof(byte[])) return data.ToArray();
         if (type == typeof(ReadOnlyMemory<byte>)) return data;
         if (type == typeof(Memory<byte>)) return new Memory<byte>(data.ToArray());
+        if (IntegerJson.TryRead(data.Span, type, out var integer)) return integer;
         BinarySegments? segments = null;
         try
         {

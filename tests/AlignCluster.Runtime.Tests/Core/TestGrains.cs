@@ -100,3 +100,9 @@ public sealed class CounterGrain([PersistentState("counter")] IPersistentState<C
         return Task.CompletedTask;
     }
 }
+
+/// <summary>For serializer tests whose values hold no grain references.</summary>
+internal sealed class NoGrainReferences : Serialization.IGrainReferenceFactory
+{
+    public object GetReference(Type grainInterface, Messaging.GrainId grainId) => throw new NotSupportedException();
+}

@@ -2,6 +2,7 @@ using AlignCluster.Runtime.Hosting;
 using AlignCluster.Runtime.Membership;
 using AlignCluster.Runtime.Messaging;
 using AlignCluster.Runtime.Serialization;
+using AlignCluster.Runtime.Tests.Core;
 using AlignCluster.Runtime.Transport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -66,7 +67,7 @@ public sealed class BinaryPayloadTests
     }
 
     private static WireSerializer Serializer() =>
-        new(new TypeAllowlist([typeof(TensorMessage)]), new NoReferences());
+        new(new TypeAllowlist([typeof(TensorMessage)]), new NoGrainReferences());
 
     [Fact]
     public void Arrays_inside_a_message_are_encoded_as_raw_bytes_not_base64_or_text()
@@ -142,10 +143,5 @@ public sealed class BinaryPayloadTests
             await host.StopAsync();
             dir.Delete(recursive: true);
         }
-    }
-
-    private sealed class NoReferences : IGrainReferenceFactory
-    {
-        public object GetReference(Type grainInterface, GrainId grainId) => throw new NotSupportedException();
     }
 }

@@ -12,13 +12,15 @@ public sealed partial class LocalClusterProcess : IAsyncDisposable
     private readonly Dictionary<string, string> _environment;
     public string Directory { get; }
     public string Key { get; }
+    /// <summary>Silo i listens on BasePort + i; the script's Azurite on BasePort − 1000.</summary>
+    public int BasePort { get; }
     public List<Silo> Silos { get; } = [];
 
     public LocalClusterProcess(string key, IReadOnlyDictionary<string, string> extraEnvironment)
     {
         Key = key;
         Directory = System.IO.Directory.CreateTempSubdirectory("aligncluster-local-").FullName;
-        int basePort = LoopbackPorts.FindFreeBasePort(4);   // three silos + one spare, as before
+        int basePort = BasePort = LoopbackPorts.FindFreeBasePort(4);   // three silos + one spare, as before
         _environment = new Dictionary<string, string>(extraEnvironment)
         {
             ["CLUSTER_DIR"] = Directory,

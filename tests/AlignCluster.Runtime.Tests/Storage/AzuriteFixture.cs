@@ -12,11 +12,16 @@ namespace AlignCluster.Runtime.Tests.Storage;
 public sealed class AzuriteFixture : IDisposable
 {
     private readonly Process _process;
-    private readonly string _location = Path.Combine(Path.GetTempPath(), "aligncluster-azurite-" + Guid.NewGuid().ToString("N"));
+    private readonly string _location;
     private readonly List<string> _output = [];
 
-    public AzuriteFixture()
+    public AzuriteFixture() : this(Path.Combine(Path.GetTempPath(), "aligncluster-azurite-" + Guid.NewGuid().ToString("N"))) { }
+
+    /// <summary>Azurite over <paramref name="location"/>, which may hold what an earlier Azurite stored (deleted on
+    /// dispose).</summary>
+    internal AzuriteFixture(string location)
     {
+        _location = location;
         var executable = FindAzurite();
         Port = Loopback.FreePort();
         Directory.CreateDirectory(_location);
@@ -34,9 +39,12 @@ public sealed class AzuriteFixture : IDisposable
     public int Port { get; }
 
     /// <summary>Connection string of the development account on this Azurite, with the given blob container.</summary>
-    public string ConnectionString(string container = "state") =>
+    public string ConnectionString(string container = "state") => ConnectionString(Port, container);
+
+    /// <summary>Connection string of the development account on an Azurite listening on <paramref name="port"/>.</summary>
+    public static string ConnectionString(int port, string container) =>
         $"DefaultEndpointsProtocol=http;AccountName={AzureStorageAccount.DevelopmentAccountName};AccountKey={AzureStorageAccount.DevelopmentAccountKey};" +
-        $"BlobEndpoint=http://127.0.0.1:{Port}/{AzureStorageAccount.DevelopmentAccountName};Container={container}";
+        $"BlobEndpoint=http://127.0.0.1:{port}/{AzureStorageAccount.DevelopmentAccountName};Container={container}";
 
     public AzureBlobStateStore CreateStore(string container = "state", AzureBlobStoreOptions? options = null) =>
         new(AzureStorageAccount.Parse(ConnectionString(container)), options);
