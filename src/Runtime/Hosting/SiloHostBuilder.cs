@@ -28,6 +28,9 @@ public static class SiloHostBuilder
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        // A silo that cannot start (no cluster key, a bad setting) is reported once, in one line, by the executable;
+        // the host's own "Hosting failed to start" entry would print the same error again as a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));   // e.g. --Logging:LogLevel:Default=Warning
 
         var config = builder.Configuration.Get<SiloConfig>() ?? new SiloConfig();

@@ -31,7 +31,7 @@ public sealed partial class LocalClusterProcess : IAsyncDisposable
     }
 
     /// <summary>The silo build next to ours (Release), with a clear error when it was not built.</summary>
-    private static string SiloDll()
+    internal static string SiloDll()
     {
         var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}") ? "Debug" : "Release";
         var dll = Path.Combine(RepoPaths.Root, "src", "Silo", "bin", configuration, "net10.0", "AlignCluster.Silo.dll");

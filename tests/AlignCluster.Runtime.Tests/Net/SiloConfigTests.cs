@@ -96,4 +96,24 @@ public sealed class SiloConfigTests : IDisposable
         Assert.Contains("listed twice", Assert.Throws<InvalidOperationException>(() =>
             DeviceDetection.Resolve([new("cpu:0", "cpu"), new("cpu:0", "cpu")], null, 1)).Message);
     }
+
+    /// <summary>What an operator sees when a silo cannot start: one line saying why, exit code 2, no stack trace (the
+    /// host's own "Hosting failed to start" log entry printed one before the line).</summary>
+    [Fact]
+    public void A_silo_without_a_cluster_key_says_so_in_one_line_and_exits_2()
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _dir };
+        info.ArgumentList.Add(LocalClusterProcess.SiloDll());
+        info.ArgumentList.Add("--network:port=1");   // never bound: the key is checked first
+        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("ALIGNCLUSTER_", StringComparison.Ordinal)).ToList()) info.Environment.Remove(name);
+        using var silo = System.Diagnostics.Process.Start(info)!;
+        var stdout = silo.StandardOutput.ReadToEndAsync();
+        var stderr = silo.StandardError.ReadToEndAsync();
+        Assert.True(silo.WaitForExit(60_000), "the silo did not exit");
+        string output = stdout.Result + stderr.Result;
+        Assert.Equal(2, silo.ExitCode);
+        Assert.Contains("silo: cannot start: cluster:key is not set", stderr.Result);
+        Assert.DoesNotContain("   at ", output);
+        Assert.DoesNotContain("Hosting failed to start", output);
+    }
 }
