@@ -118,7 +118,7 @@ public class DataTests
     }
 
     [Fact]
-    public void Errors_are_per_thread()
+    public async Task Errors_are_per_thread()
     {
         using var start = new Barrier(2);
         var failing = Task.Run(() =>
@@ -136,7 +136,7 @@ public class DataTests
                 Assert.Null(Tensor.Ones([1]).Grad); // a failure on the other thread never shows up here
             }
         });
-        Task.WaitAll(failing, healthy);
+        await Task.WhenAll(failing, healthy);
     }
 
     [Fact]
