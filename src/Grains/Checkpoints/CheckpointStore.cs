@@ -11,6 +11,7 @@ namespace AlignCluster.Grains.Checkpoints;
 /// <code>
 /// {run}/round-0003/policy/config.json           the policy's config
 /// {run}/round-0003/policy/model.safetensors     policy weights
+/// {run}/round-0003/policy/tokenizer.json        hf policies: the model directory's tokenizer files, copied
 /// {run}/round-0003/reference/model.safetensors  frozen reference weights
 /// {run}/round-0003/optimizer.safetensors        AdamW moments and step
 /// {run}/round-0003/trainer.json                 policy spec and RNG seed
@@ -26,6 +27,13 @@ public sealed class CheckpointStore(IStateStore store, int keepRounds = 2)
     public int KeepRounds { get; } = keepRounds;
 
     public static string Prefix(string runId, int round) => $"{runId}/round-{round:D4}/";
+
+    /// <summary>
+    /// Files of an hf policy's model directory that travel with its checkpoints, so that a checkpoint (and an export)
+    /// is a complete Hugging Face directory even after the original directory changed or is gone.
+    /// </summary>
+    public static readonly IReadOnlyList<string> TokenizerFiles =
+        ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json", "vocab.json", "merges.txt"];
 
     /// <summary>What a trainer checkpoint holds besides tensors.</summary>
     public sealed record TrainerManifest(PolicySpec Spec, ulong Seed, int Round, DateTime WrittenUtc);
@@ -44,6 +52,10 @@ public sealed class CheckpointStore(IStateStore store, int keepRounds = 2)
         }
         await Put("policy/config.json", Encoding.UTF8.GetBytes(policy.ConfigJson));
         await Put("policy/model.safetensors", SafeTensorsCodec.Encode(policy.Tensors.Where(t => !IsOptimizer(t))));
+        if (spec.Kind == "hf" && spec.Path is { } modelDirectory)
+            foreach (var name in TokenizerFiles)
+                if (File.Exists(Path.Combine(modelDirectory, name)))
+                    await Put("policy/" + name, await File.ReadAllBytesAsync(Path.Combine(modelDirectory, name), ct));
         await Put("reference/model.safetensors", SafeTensorsCodec.Encode(reference.Tensors.Where(t => !IsOptimizer(t))));
         await Put("optimizer.safetensors", SafeTensorsCodec.Encode(policy.Tensors.Where(IsOptimizer)));
         await Put("trainer.json", JsonSerializer.SerializeToUtf8Bytes(new TrainerManifest(spec, spec.Seed, round, DateTime.UtcNow)));
@@ -83,7 +95,8 @@ public sealed class CheckpointStore(IStateStore store, int keepRounds = 2)
     public async Task ExportAsync(string runId, int round, string directory, CancellationToken ct = default) =>
         await WriteExportAsync(await ReadExportAsync(runId, round, ct), directory, ct);
 
-    /// <summary>A round's policy files (config.json, model.safetensors), for a local export or one through a grain.</summary>
+    /// <summary>A round's policy files (config.json, model.safetensors, and an hf policy's tokenizer files), for a local
+    /// export or one through a grain.</summary>
     /// <exception cref="FileNotFoundException">The round has no complete checkpoint.</exception>
     public async Task<ExportedPolicy> ReadExportAsync(string runId, int round, CancellationToken ct = default)
     {
@@ -97,6 +110,9 @@ public sealed class CheckpointStore(IStateStore store, int keepRounds = 2)
                 ?? throw new InvalidDataException($"checkpoint {prefix} lacks policy/{name}");
             files.Add(new ExportedFile(name, record.Data.ToArray()));
         }
+        foreach (var name in TokenizerFiles) // hf policies: present since they were copied in
+            if (await store.ReadAsync(Container, prefix + "policy/" + name, ct) is { } record)
+                files.Add(new ExportedFile(name, record.Data.ToArray()));
         return new ExportedPolicy(runId, round, [.. files]);
     }
 

@@ -80,6 +80,15 @@ public class HfTextDataTests
         Assert.All(status.History.SelectMany(r => r.Steps), s => Assert.True(double.IsFinite(s.Loss) && s.GradNorm > 0, $"step {s}"));
         List<int> checkpoints = await new CheckpointStore(cluster.Store).RoundsAsync("hf-text");
         Assert.Contains(2, checkpoints);
+        // A checkpoint is a complete HF directory: the export carries the tokenizer and loads as a model directory
+        // again, even once the original directory is gone.
+        string exported = Path.Combine(dir, "exported");
+        await new CheckpointStore(cluster.Store).ExportAsync("hf-text", 2, exported);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(model, "tokenizer.json")), File.ReadAllBytes(Path.Combine(exported, "tokenizer.json")));
+        Directory.Move(model, model + ".gone");
+        using (var reloaded = LanguageModel.Load(exported))
+            Assert.Equal(LanguageModel.LoadTokenizer(model + ".gone").Encode("Is 3 ok?"), reloaded.Tokenizer.Encode("Is 3 ok?"));
+        Directory.Move(model + ".gone", model);
         // No oracle for text: the reward rule cannot rate this tokenizer's ids, so nothing was sampled; the held-out
         // pairs (4 prompts, one rejected each) give the preference accuracy instead.
         var eval = status.History[^1].Eval!;
