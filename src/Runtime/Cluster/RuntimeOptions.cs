@@ -22,6 +22,11 @@ public sealed class RuntimeOptions
     /// <summary>An activation idle for longer than this is deactivated.</summary>
     public TimeSpan CollectionAge { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>How long a graceful stop waits for each activation to deactivate (its running turn to end, OnDeactivateAsync,
+    /// state written); one still busy then is abandoned and reported, so a grain method that never returns cannot hold
+    /// the silo up forever (Orleans' DeactivationTimeout).</summary>
+    public TimeSpan DeactivationTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often idle activations are looked for.</summary>
     public TimeSpan CollectionQuantum { get; set; } = TimeSpan.FromMinutes(1);
 

@@ -49,7 +49,16 @@ public sealed partial class SiloRuntime
         _state = RunState.Stopping;
         StopBackground();
         var reason = new DeactivationReason(DeactivationReasonCode.ShuttingDown, $"silo {Address} is shutting down");
-        await Task.WhenAll(Activations.Values.Select(a => a.DeactivateAsync(reason))).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var deactivations = Activations.Values.Select(a => (Activation: a, Done: a.DeactivateAsync(reason))).ToList();
+        var all = Task.WhenAll(deactivations.Select(d => d.Done));
+        if (await Task.WhenAny(all, Task.Delay(Options.DeactivationTimeout, cancellationToken)).ConfigureAwait(false) != all)
+            foreach (var (activation, _) in deactivations.Where(d => !d.Done.IsCompleted))
+            {
+                ReportError($"{activation.GrainId} did not deactivate within {Options.DeactivationTimeout} (a turn still running): abandoned, its latest state unwritten", null);
+                activation.Abandon();
+                await OnActivationGoneAsync(activation).ConfigureAwait(false);
+            }
+        cancellationToken.ThrowIfCancellationRequested();
         _state = RunState.Stopped;
     }
 

@@ -143,9 +143,37 @@ public class LivenessTests
         }
         finally
         {
-            // A graceful stop would wait for the stuck turn forever: crash the silo instead.
+            // A graceful stop would wait the deactivation timeout (30 s) for the stuck turn: crash the silo instead.
             await cluster.KillSiloAsync(cluster.Silos[0]);
             await cluster.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// A graceful stop with a turn that never ends: the silo abandons that activation after the deactivation timeout
+    /// (reporting it) instead of waiting forever, while a well-behaved grain on the same silo still deactivates and
+    /// persists as usual. The 20 s guard only turns a hang into a failure.
+    /// </summary>
+    [Fact]
+    public async Task A_graceful_stop_abandons_an_activation_whose_turn_never_ends_after_the_deactivation_timeout()
+    {
+        var reports = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var options = Fixture.Options();
+        options.DeactivationTimeout = TimeSpan.FromMilliseconds(300);
+        options.ResponseTimeout = TimeSpan.FromMinutes(5);
+        options.Log = reports.Enqueue;
+        var cluster = await Fixture.StartAsync(1, options);
+        var stuck = cluster.Client.GetGrain<IStuckGrain>("stuck-at-stop");
+        var hanging = stuck.Hang();
+        var hot = cluster.Client.GetGrain<IHotGrain>("fine-at-stop");
+        Assert.Equal(1, await hot.Add(1));
+        await Fixture.WaitUntil(() => cluster.Silos[0].ActivationCount == 2, "both grains active");
+
+        await cluster.StopSiloAsync(cluster.Silos[0]).WaitAsync(HangDeadline);
+        Assert.Contains(reports, r => r.Contains("stuck-at-stop") && r.Contains("did not deactivate"));
+        Assert.DoesNotContain(reports, r => r.Contains("fine-at-stop"));
+        Assert.Equal(0, cluster.Silos.Count);
+        await cluster.Client.DisposeAsync();
+        _ = hanging; // its silo is gone; the call ends with the client
     }
 }
