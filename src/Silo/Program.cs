@@ -8,7 +8,8 @@ using Microsoft.Extensions.Hosting;
 
 try
 {
-    var builder = SiloHostBuilder.Create(args, store => ClusterSetup.SiloOptions(store));
+    // GPUs libtorch sees become the silo's devices (one trainer grain each); without any, its CPU devices.
+    var builder = SiloHostBuilder.Create(args, store => ClusterSetup.SiloOptions(store), TorchDevices.Detect);
     using var host = builder.Build();
     await host.RunAsync();
     return Environment.ExitCode;
