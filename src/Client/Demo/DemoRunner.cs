@@ -29,14 +29,20 @@ public static class DemoRunner
         if (Directory.Exists(stateDirectory)) Directory.Delete(stateDirectory, recursive: true);
 
         await using var cluster = await EmbeddedCluster.StartAsync(stateDirectory, cpuDevices: options.Parallelism);
-        // One method of every seed first: the others of that seed then reuse its prepared round 0 (SFT policy, rated
-        // candidates, reference log-probs; RunConfig.ReusePreparation) instead of preparing it again in parallel.
+        // One method of every seed prepares round 0 (SFT policy, rated candidates, reference log-probs); the others of
+        // that seed wait until it has, then reuse it (RunConfig.ReusePreparation) instead of preparing it again side
+        // by side — which they did whenever a free slot came before the first run's preparation ended (e.g. 1 seed).
+        var first = options.Methods[0];
         var jobs = (from seed in Enumerable.Range(1, options.Seeds) from method in options.Methods select (method, seed: (ulong)seed))
-            .OrderBy(job => job.method == options.Methods[0] ? 0 : 1).ToList();
+            .OrderBy(job => job.method == first ? 0 : 1).ToList();
+        var prepared = Enumerable.Range(1, options.Seeds).ToDictionary(seed => (ulong)seed,
+            _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         var results = new (DemoMethod, RunStatus)[jobs.Count];
         using var gate = new SemaphoreSlim(Math.Max(1, options.Parallelism));
         await Task.WhenAll(jobs.Select(async (job, i) =>
         {
+            bool preparer = job.method == first;
+            if (!preparer) await prepared[job.seed].Task.WaitAsync(ct); // before taking a slot: the preparer may need it
             await gate.WaitAsync(ct);
             try
             {
@@ -44,12 +50,20 @@ public static class DemoRunner
                 if (options.Customize is not null) config = options.Customize(config);
                 var coordinator = cluster.Client.GetGrain<ICoordinatorGrain>(config.RunId);
                 await coordinator.StartAsync(config);
-                var status = await RunWatcher.WaitAsync(coordinator, s => onStatus?.Invoke(job.method, job.seed, s), ct: ct);
+                var status = await RunWatcher.WaitAsync(coordinator, s =>
+                {
+                    if (preparer && s.State is RunState.Running or RunState.Completed) prepared[job.seed].TrySetResult();
+                    onStatus?.Invoke(job.method, job.seed, s);
+                }, ct: ct);
                 if (status.State != RunState.Completed)
                     throw new ClientException($"demo run {config.RunId} ended {status.State}: {status.Error}", exitCode: 1);
                 results[i] = (job.method, status);
             }
-            finally { gate.Release(); }
+            finally
+            {
+                if (preparer) prepared[job.seed].TrySetResult(); // a failed preparer must not hold the others back
+                gate.Release();
+            }
         }));
 
         var aggregate = DemoResults.From(results);

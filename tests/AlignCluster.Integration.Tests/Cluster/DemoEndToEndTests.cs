@@ -42,4 +42,27 @@ public class DemoEndToEndTests
         foreach (var plot in new[] { "loss", "rewards_chosen", "rewards_rejected", "margins", "oracle_reward", "selection_change_rate" })
             Assert.True(File.Exists(Path.Combine(output, "plots", plot + ".svg")), $"missing plot {plot}");
     }
+
+    /// <summary>
+    /// With fewer seeds than parallel runs, a seed's other methods wait for its first run's round 0 and reuse it: one
+    /// `prepare` span does the work, the others carry preparation.reused (before, the second method started beside the
+    /// first and prepared again).
+    /// </summary>
+    [Fact]
+    public async Task OneSeedPreparesRoundZeroOnceForAllItsMethods()
+    {
+        using var telemetry = AlignCluster.Runtime.Telemetry.TelemetrySetup.Start(
+            new AlignCluster.Runtime.Telemetry.TelemetryOptions { ServiceName = "demo-prepare-once", CaptureInMemory = true });
+        string output = TestConfigs.TempDirectory();
+        var methods = DemoProtocol.Methods.Where(m => m.Name is "dpo_random" or "mcpo" or "exo_rw").ToList();
+        var options = new DemoOptions(output, Quick: true, Seeds: 1, InjectNoise: false, methods, Parallelism: 2,
+            Customize: c => c with { RunId = "prepare-once-" + c.RunId, Data = c.Data with { TrainPrompts = 64, EvalPrompts = 16 },
+                Training = c.Training with { Rounds = 1 }, Sft = c.Sft with { Epochs = 1 } });
+        await DemoRunner.RunAsync(options);
+
+        var prepares = telemetry.Spans!.Finished.Where(a => a.OperationName == "prepare"
+            && (a.GetTagItem("run.id") as string ?? "").StartsWith("prepare-once-", StringComparison.Ordinal)).ToList();
+        Assert.Equal(methods.Count, prepares.Count);
+        Assert.Equal(methods.Count - 1, prepares.Count(a => a.GetTagItem("preparation.reused") is not null));
+    }
 }
