@@ -17,7 +17,7 @@ public static class Report
         foreach (var m in outcome.Results.Methods)
         {
             string name = m.Name == best ? $"[bold green]{m.Name}[/]" : m.Name;
-            table.AddRow(name, m.Seeds.ToString(), $"{m.OracleRewardMean:F3} ± {m.OracleRewardStd:F3}", $"{m.WinRateVsSft:F3}", $"{m.KlToSft:F3}");
+            table.AddRow(name, m.Seeds.ToString(), m.Seeds > 1 ? $"{m.OracleRewardMean:F3} ± {m.OracleRewardStd:F3}" : $"{m.OracleRewardMean:F3} (1 seed)", $"{m.WinRateVsSft:F3}", $"{m.KlToSft:F3}");
         }
         table.Caption($"SFT policy (reference): oracle reward {baseline:F3}, averaged over seeds");
         AnsiConsole.Write(table);
