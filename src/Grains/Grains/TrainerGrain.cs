@@ -80,7 +80,7 @@ public sealed class TrainerGrain([PersistentState("trainer")] IPersistentState<T
     {
         var served = spec.Rank == 0 ? _rendezvous ?? throw new InvalidOperationException(
             $"trainer {this.GetPrimaryKeyString()}: rank 0 must open the rendezvous of group {spec.GroupId} first") : null;
-        LeaveGroup();
+        _trainer.LeaveGroup();
         try
         {
             _trainer.Group = await OnOwnThread(() => TrainerGroup.Join(spec.GroupId, spec.Rank, spec.WorldSize, spec.Point.Host,
@@ -99,13 +99,6 @@ public sealed class TrainerGrain([PersistentState("trainer")] IPersistentState<T
         return Task.CompletedTask;
     }
 
-    private void LeaveGroup()
-    {
-        var group = _trainer.Group;
-        _trainer.Group = TrainerGroup.Solo;
-        group.Dispose();
-    }
-
     /// <summary>
     /// Runs work in the group the coordinator named (none: alone). Group work blocks in collectives until every replica
     /// reaches them, so it runs on a thread of its own: replicas in one process must not wait for pool threads.
@@ -115,12 +108,12 @@ public sealed class TrainerGrain([PersistentState("trainer")] IPersistentState<T
         RequireWeights();
         if (groupId is null)
         {
-            if (_trainer.Group.WorldSize > 1) LeaveGroup();
+            if (_trainer.Group.WorldSize > 1) _trainer.LeaveGroup();
             return Task.FromResult(work());
         }
         if (_trainer.Group.Id != groupId)
             throw new InvalidOperationException($"trainer {this.GetPrimaryKeyString()} is not in data-parallel group {groupId} " +
-                $"(it is in {_trainer.Group}); it was re-activated since the group formed — resume the run to form it again");
+                $"(it is in {_trainer.Group}); it left it since the group formed — the round restarts from the last checkpoint");
         return OnOwnThread(work);
     }
 

@@ -322,7 +322,7 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
 
         if (byName.TryGetValue("optimizer.step", out var step))
         {
-            var moments = new Dictionary<string, Tensor> { ["step"] = Tensor.FromScalar((long)step.Values[0], DType.Int64) }; // a count, read back as a number
+            var moments = new Dictionary<string, Tensor> { ["step"] = Tensor.FromScalar((long)step.Values[0], DType.Int64) };
             for (int i = 0; i < _parameters.Length; i++)
                 foreach (var buffer in new[] { "exp_avg", "exp_avg_sq" })
                 {

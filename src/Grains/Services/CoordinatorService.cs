@@ -33,7 +33,14 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         using var run = ClusterTelemetry.StartPhase("run", runId);
         run?.SetTag("loss", Config.Loss.Name);
         run?.SetTag("selection", Config.Selection.Strategy);
-        var failures = (Round: -1, Count: 0); // failures of the same round in a row
+        int failedRound = -1, failuresInARow = 0;
+        int CountFailure() // of the round that just failed: consecutive failures of the same round
+        {
+            int round = state.Round + 1;
+            failuresInARow = round == failedRound ? failuresInARow + 1 : 1;
+            failedRound = round;
+            return failuresInARow;
+        }
         while (true)
         {
             try
@@ -42,17 +49,16 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
                 return;
             }
             catch (Exception e) when (e is not OperationCanceledException && state.Prepared && keepGoing()
-                && (failures = failures.Round == state.Round + 1 ? (failures.Round, failures.Count + 1) : (state.Round + 1, 1)).Count
-                    <= Config.Checkpoint.Restarts)
+                && CountFailure() <= Config.Checkpoint.Restarts)
             {
                 state.Restarts++;
                 ClusterTelemetry.RecordRestart(runId);
-                state.Phase = $"round {failures.Round}: restart {failures.Count}/{Config.Checkpoint.Restarts} from the checkpoint of round " +
+                state.Phase = $"round {failedRound}: restart {failuresInARow}/{Config.Checkpoint.Restarts} from the checkpoint of round " +
                     $"{state.LastCheckpointRound} after: {e.Message}";
                 run?.AddEvent(new ActivityEvent("restart", tags: new ActivityTagsCollection
-                    { ["round"] = failures.Round, ["restart"] = failures.Count, ["error"] = e.Message }));
+                    { ["round"] = failedRound, ["restart"] = failuresInARow, ["error"] = e.Message }));
                 await persist();
-                await Task.Delay(RestartDelay * (1 << (failures.Count - 1)), ct);
+                await Task.Delay(RestartDelay * (1 << (failuresInARow - 1)), ct);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -63,6 +63,12 @@ public sealed class TrainerService : IDisposable
         (_policy as IDisposable)?.Dispose();
         (_reference as IDisposable)?.Dispose();
         (_policy, _reference) = (null, null);
+        LeaveGroup();
+    }
+
+    /// <summary>Back to training alone; the group's native resources (and its connections to the peers) are freed.</summary>
+    public void LeaveGroup()
+    {
         var group = Group;
         Group = TrainerGroup.Solo;
         group.Dispose();

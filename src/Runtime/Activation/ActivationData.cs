@@ -44,8 +44,9 @@ internal sealed partial class ActivationData : IGrainContext, IActivationService
     IGrainFactory IActivationServices.GrainFactory => _silo.GrainFactory;
     IServiceProvider IActivationServices.Services => _silo.Services;
 
-    /// <summary>Runs the activation turn (construct, read state, OnActivateAsync); requests queued before it wait behind it.</summary>
-    public void Start() => StartActivationTurn(new Turn(this, ActivateAsync, TurnKind.Lifecycle));
+    /// <summary>Runs the activation turn (construct, read state, OnActivateAsync), counted as running since construction
+    /// (see <see cref="_running"/>): requests queued before it wait behind it.</summary>
+    public void Start() => Dispatch(new Turn(this, ActivateAsync, TurnKind.Lifecycle));
 
     /// <summary>Runs a request as a turn. With <paramref name="reroute"/> the task never completes with
     /// <see cref="Bounced"/>: a bounced request is served again by the silo.</summary>

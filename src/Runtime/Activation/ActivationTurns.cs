@@ -106,9 +106,6 @@ internal sealed partial class ActivationData
     private void Dispatch(Turn turn) =>
         Task.Factory.StartNew(RunTurnOnScheduler, turn, CancellationToken.None, TaskCreationOptions.DenyChildAttach, Scheduler);
 
-    /// <summary>Dispatches the activation turn, already counted as running (see <see cref="_running"/>).</summary>
-    private void StartActivationTurn(Turn turn) => Dispatch(turn);
-
     private async Task RunTurnAsync(Turn turn)
     {
         InvocationResponse result;
