@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace AlignCluster.Torch.SafeTensors;
+namespace AlignCluster.Models.SafeTensors;
 
 /// <summary>
 /// A tensor to be written: its header fields plus a callback that streams exactly <see cref="ByteCount"/>

@@ -1,4 +1,4 @@
-namespace AlignCluster.Torch.SafeTensors;
+namespace AlignCluster.Models.SafeTensors;
 
 /// <summary>Element types a safetensors file can hold (the names are the header's <c>dtype</c> strings).</summary>
 public enum SafeTensorDType

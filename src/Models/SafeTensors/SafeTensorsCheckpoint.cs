@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace AlignCluster.Torch.SafeTensors;
+namespace AlignCluster.Models.SafeTensors;
 
 /// <summary>
 /// The weights of a Hugging Face model directory: either one <c>model.safetensors</c> or shards listed by

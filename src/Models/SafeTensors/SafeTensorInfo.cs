@@ -1,4 +1,4 @@
-namespace AlignCluster.Torch.SafeTensors;
+namespace AlignCluster.Models.SafeTensors;
 
 /// <summary>One header entry: a tensor's dtype, shape and byte range relative to the start of the data section.</summary>
 public sealed record SafeTensorInfo(string Name, SafeTensorDType DType, long[] Shape, long Begin, long End)

@@ -1,4 +1,4 @@
-namespace AlignCluster.Torch.SafeTensors;
+namespace AlignCluster.Models.SafeTensors;
 
 /// <summary>
 /// A safetensors file (or sharded checkpoint) is malformed or does not hold what the caller expected.

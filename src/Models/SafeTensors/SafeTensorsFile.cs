@@ -1,7 +1,7 @@
 using System.IO.MemoryMappedFiles;
 using System.Text.Json;
 
-namespace AlignCluster.Torch.SafeTensors;
+namespace AlignCluster.Models.SafeTensors;
 
 /// <summary>Read access to named tensors held in one or more safetensors files.</summary>
 public interface ISafeTensorSource : IDisposable

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace AlignCluster.Torch.SafeTensors;
+namespace AlignCluster.Models.SafeTensors;
 
 /// <summary>
 /// Typed views over safetensors bytes without a tensor engine: conversions between float arrays and the
