@@ -105,18 +105,15 @@ public abstract class CausalLM : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Copies every parameter and buffer of <paramref name="source"/> into the same-named one of <paramref name="target"/>
-    /// (across devices and dtypes); the state dicts must name the same tensors with the same shapes.</summary>
-    public static void CopyWeights(nn.Module source, nn.Module target)
+    /// (across devices and dtypes); names and shapes must match.</summary>
+    public static void CopyWeights(nn.Module source, nn.Module target) => TorchGaps.LoadStateDict(target, source.state_dict());
+
+    /// <summary>A new model of the same architecture, dtype and device holding a copy of this one's weights.</summary>
+    public CausalLM Clone()
     {
-        using var noGrad = torch.no_grad();
-        var from = source.state_dict();
-        foreach (var (name, t) in target.state_dict())
-        {
-            if (!from.TryGetValue(name, out var s)) throw new ArgumentException($"copying weights: the source has no '{name}'");
-            if (!s.shape.SequenceEqual(t.shape))
-                throw new ArgumentException($"copying weights: '{name}' is {TorchGaps.Shape(s)} in the source, {TorchGaps.Shape(t)} in the target");
-            t.copy_(s);
-        }
+        var copy = CreateUninitialized(Config, DType, Device);
+        CopyWeights(this, copy);
+        return copy;
     }
 
     /// <summary>A model with uninitialized weights, to be filled from a checkpoint.</summary>

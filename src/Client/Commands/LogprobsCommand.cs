@@ -1,6 +1,7 @@
 using System.CommandLine;
 using AlignCluster.Models;
-using AlignCluster.Torch;
+using System.Runtime.InteropServices;
+using AlignCluster.Models.Nn;
 
 namespace AlignCluster.Client.Commands;
 
@@ -40,9 +41,9 @@ internal static class LogprobsCommand
                 }
                 return 0;
             }
-            catch (Exception e) when (e is ModelLoadException or FormatException or FileNotFoundException or TorchException)
+            catch (Exception e) when (e is ModelLoadException or FormatException or FileNotFoundException or ExternalException)
             {
-                Console.Error.WriteLine($"logprobs: {e.Message}");
+                Console.Error.WriteLine($"logprobs: {(e is ExternalException x ? TorchGaps.Message(x) : e.Message)}");
                 return 2; // bad input, as for train and losses
             }
         });

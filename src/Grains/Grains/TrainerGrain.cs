@@ -28,7 +28,7 @@ public sealed class TrainerGrain([PersistentState("trainer")] IPersistentState<T
     : Grain, ITrainerGrain
 {
     private readonly TrainerService _trainer = new();
-    private Torch.Distributed.Store? _rendezvous; // rank 0, between OpenRendezvousAsync and JoinGroupAsync
+    private RendezvousStore? _rendezvous; // rank 0, between OpenRendezvousAsync and JoinGroupAsync
 
     /// <summary>The policy's weights go to the device this activation was leased (a GPU, else the CPU).</summary>
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -120,7 +120,7 @@ public sealed class TrainerGrain([PersistentState("trainer")] IPersistentState<T
     private static Task<T> OnOwnThread<T>(Func<T> work) =>
         Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-    /// <summary>This silo's advertised host, where c10d listens; in-process silos (host "inproc") are on loopback.</summary>
+    /// <summary>This silo's advertised host, where the collectives listen; in-process silos (host "inproc") are on loopback.</summary>
     private string RendezvousHost() => GrainContext.Silo.Host is "inproc" ? "127.0.0.1" : GrainContext.Silo.Host;
 
     public Task<GeneratedResponse[]> GenerateAsync(GenerateRequest request)

@@ -1,5 +1,5 @@
+using AlignCluster.Models;
 using AlignCluster.Runtime.Messaging;
-using AlignCluster.Torch;
 
 namespace AlignCluster.Grains.Hosting;
 
@@ -7,9 +7,10 @@ namespace AlignCluster.Grains.Hosting;
 public static class TorchDevices
 {
     /// <summary>
-    /// "cuda:0" … "cuda:N−1" when this libtorch build sees GPUs; none otherwise (a CPU-only build, or no GPU), in which
-    /// case the silo declares its configured CPU devices. Devices listed in the silo's configuration always win.
+    /// "cuda:0" … "cuda:N−1" when the libtorch this process runs (<see cref="TorchRuntime"/>: PyTorch's CUDA libtorch on a
+    /// GPU node) sees GPUs; none otherwise, in which case the silo declares its configured CPU devices. Devices listed
+    /// in the silo's configuration always win.
     /// </summary>
     public static IReadOnlyList<DeviceInfo> Detect() =>
-        [.. Enumerable.Range(0, LibTorch.CudaDeviceCount).Select(i => new DeviceInfo($"cuda:{i}", "cuda"))];
+        [.. Enumerable.Range(0, TorchRuntime.Initialize().CudaDevices).Select(i => new DeviceInfo($"cuda:{i}", "cuda"))];
 }

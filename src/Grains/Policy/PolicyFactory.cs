@@ -1,5 +1,6 @@
 using AlignCluster.Interfaces;
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Grains.Policy;
 
@@ -14,11 +15,11 @@ public static class PolicyFactory
     public static IPolicyModel Create(PolicySpec spec, Device? device = null) => spec.Kind switch
     {
         "toy" => new ToyPolicy(spec.MaxPromptLength, spec.MaxResponseLength, spec.WeightDecay, spec.GradClip),
-        "gpt2" or "llama" or "hf" => TorchPolicy.Create(spec, device ?? Device.Cpu),
+        "gpt2" or "llama" or "hf" => TorchPolicy.Create(spec, device ?? torch.CPU),
         _ => throw new ArgumentException($"unknown policy kind '{spec.Kind}'; known: {string.Join(", ", Kinds)}"),
     };
 
     /// <summary>The libtorch device of a leased runtime device: "cuda:N" devices are GPUs, every other kind the CPU.</summary>
     public static Device DeviceOf(Runtime.Messaging.DeviceInfo? leased) =>
-        leased is { Kind: "cuda" } ? Device.Parse(leased.Id) : Device.Cpu;
+        leased is { Kind: "cuda" } ? torch.device(leased.Id) : torch.CPU;
 }

@@ -76,8 +76,50 @@ public static class TorchGaps
         return x.unsqueeze(2).expand(b, kv, groups, s, d).reshape(b, kv * groups, s, d);
     }
 
+    /// <summary>
+    /// Copies <paramref name="state"/> into the module's parameters and buffers (across devices and dtypes) after
+    /// checking every name and shape: TorchSharp's load_state_dict does not name the keys it rejects. Nothing is
+    /// modified when a key is missing, unexpected or mis-shaped; the message lists them.
+    /// </summary>
+    public static void LoadStateDict(nn.Module module, IReadOnlyDictionary<string, Tensor> state)
+    {
+        var own = module.state_dict();
+        var problems = new List<string>();
+        problems.AddRange(own.Keys.Where(k => !state.ContainsKey(k)).Select(k => $"missing '{k}'"));
+        problems.AddRange(state.Keys.Where(k => !own.ContainsKey(k)).Select(k => $"unexpected '{k}'"));
+        foreach (var (name, target) in own)
+            if (state.TryGetValue(name, out var source) && !source.shape.SequenceEqual(target.shape))
+                problems.Add($"'{name}' is {Shape(source)} in the state but {Shape(target)} in the model");
+        if (problems.Count > 0)
+            throw new ArgumentException($"state does not fit {module.GetType().Name}: {string.Join("; ", problems.Take(20))}" +
+                                        (problems.Count > 20 ? $"; … and {problems.Count - 20} more" : ""));
+        using var noGrad = torch.no_grad();
+        foreach (var (name, target) in own) target.copy_(state[name]);
+    }
+
     /// <summary>The address of a tensor's first element (CPU memory, or a device pointer for CUDA tensors).</summary>
     public static IntPtr DataPointer(Tensor t) => THSTensor_data(t.Handle);
+
+    /// <summary>
+    /// Our one-line message for a libtorch error that TorchSharp surfaced as an <see cref="ExternalException"/>: its first
+    /// line, without the C++ source location and stack that libtorch appends ("Exception raised from …").
+    /// </summary>
+    public static string Message(ExternalException e)
+    {
+        string text = e.Message;
+        int cut = text.IndexOf("Exception raised from", StringComparison.Ordinal);
+        if (cut >= 0) text = text[..cut];
+        var first = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+        return "libtorch: " + (string.IsNullOrEmpty(first) ? e.GetType().Name : first);
+    }
+
+    /// <summary>Runs <paramref name="work"/> and turns a libtorch error into an <see cref="ArgumentException"/> with
+    /// <see cref="Message"/>, prefixed by <paramref name="what"/> (the operation that failed).</summary>
+    public static T Checked<T>(string what, Func<T> work)
+    {
+        try { return work(); }
+        catch (ExternalException e) { throw new ArgumentException($"{what}: {Message(e)}", e); }
+    }
 
     /// <summary>"[2, 3]", as our messages print shapes.</summary>
     public static string Shape(Tensor t) => "[" + string.Join(", ", t.shape) + "]";

@@ -6,7 +6,8 @@ using AlignCluster.Interfaces;
 using AlignCluster.Models;
 using AlignCluster.Models.Tokenization;
 using AlignCluster.Runtime.Messaging;
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Integration.Tests.Policy;
 
@@ -44,12 +45,12 @@ public class TorchPolicyTests
             int[] ids = [ToyVocabulary.Bos, .. prompt, .. response];
             float[] logits;
             long vocab;
-            using (Autograd.NoGrad())
-            using (var scope = DisposeScope.Begin())
+            using (torch.no_grad())
+            using (var scope = torch.NewDisposeScope())
             {
-                var output = policy.Network.Forward(Tensor.From<long>(ids.Select(x => (long)x).ToArray(), 1, ids.Length)); // (1, T, V)
-                vocab = output.Size(-1);
-                logits = output.ToArray<float>();
+                var output = policy.Network.Forward(torch.tensor(ids.Select(x => (long)x).ToArray(), 1, ids.Length)); // (1, T, V)
+                vocab = output.shape[^1];
+                logits = output.data<float>().ToArray();
             }
             double expected = 0;
             for (int j = 0; j < response.Length; j++)
@@ -76,9 +77,9 @@ public class TorchPolicyTests
 
         policy.AccumulateGradient(Sequences, weights);
         var gradient = new Dictionary<string, float[]>();
-        using (var scope = DisposeScope.Begin())
+        using (var scope = torch.NewDisposeScope())
             foreach (var (name, parameter) in policy.Network.NamedParameters())
-                gradient[name] = parameter.Grad!.ToArray<float>();
+                gradient[name] = parameter.grad!.data<float>().ToArray();
 
         // A random unit direction over every weight; analytic directional derivative = Σ grad · d.
         var state = policy.Save();
@@ -164,9 +165,9 @@ public class TorchPolicyTests
     public void A_trainer_leased_a_GPU_puts_the_policy_there_and_a_CPU_device_keeps_it_on_the_CPU()
     {
         Assert.Equal(Device.Cuda(1), PolicyFactory.DeviceOf(new DeviceInfo("cuda:1", "cuda")));
-        Assert.Equal(Device.Cpu, PolicyFactory.DeviceOf(new DeviceInfo("cpu:3", "cpu")));
-        Assert.Equal(Device.Cpu, PolicyFactory.DeviceOf(null));
-        using var onCpu = (TorchPolicy)PolicyFactory.Create(Spec("gpt2"), Device.Cpu);
+        Assert.Equal(torch.CPU, PolicyFactory.DeviceOf(new DeviceInfo("cpu:3", "cpu")));
+        Assert.Equal(torch.CPU, PolicyFactory.DeviceOf(null));
+        using var onCpu = (TorchPolicy)PolicyFactory.Create(Spec("gpt2"), torch.CPU);
         Assert.True(onCpu.Network.DeviceOfParameters().IsCpu);
         if (LibTorch.CudaDeviceCount == 0)
         {
