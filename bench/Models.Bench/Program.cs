@@ -1,6 +1,8 @@
-// Models.Bench: tokens/s of a GPT-2-small-shaped model (random float32 weights, fixed sequence length) in our C#
-// models vs the same model in Debian's python3-torch (same libtorch, same thread count), in one run; then what
-// prefix sharing saves when scoring K candidates of one prompt.
+// Models.Bench: tokens/s of a GPT-2-small-shaped model (random weights, fixed sequence length) in our C# models on
+// TorchSharp (libtorch 2.10, fused SDPA) vs the same model in Debian's python3-torch (libtorch 1.13: a different and
+// older libtorch, composed attention; for the bench only), same thread count, in one run; then what prefix sharing
+// saves when scoring K candidates of one prompt. --dtype bfloat16 times the C# side in bf16 too (1.13 on this CPU
+// has no fast bf16 path, so Python stays float32 and the ratio then compares dtypes as well as engines).
 //   dotnet run --project bench/Models.Bench -c Release [-- --threads 2 --batch 2 --seq 256 --layers 12 --iters 3]
 // Times are the best of --iters runs after one warm-up; the ratio is C# time / Python time (≤ 1 is as fast or faster).
 //   dotnet run --project bench/Models.Bench -c Release -- --reward [--layers 12 --seq 128 --count 64 --batch 16 --iters 2]
@@ -9,13 +11,15 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using AlignCluster.Models;
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 int threads = Arg("--threads", Environment.ProcessorCount), batch = Arg("--batch", 2), seq = Arg("--seq", 256);
 int layers = Arg("--layers", 12), iters = Arg("--iters", 3);
 const int warmup = 1;
-LibTorch.NumThreads = threads;
+torch.set_num_threads(threads);
+var dtype = Environment.GetCommandLineArgs().Contains("bfloat16") ? ScalarType.BFloat16 : ScalarType.Float32;
 if (Environment.GetCommandLineArgs().Contains("--reward"))
 {
     Console.WriteLine($"machine: {CpuModel()}, {Environment.ProcessorCount} logical cores, load average {LoadAverage()}; threads: {threads}");
@@ -25,29 +29,30 @@ if (Environment.GetCommandLineArgs().Contains("--reward"))
 }
 
 Console.WriteLine($"machine: {CpuModel()}, {Environment.ProcessorCount} logical cores, load average {LoadAverage()}; threads: {threads} (C# and Python)");
-Console.WriteLine($"model: GPT-2 small shape (vocab 50257, 768 hidden, 12 heads, {layers} layers), float32, batch {batch} × {seq} tokens");
+Console.WriteLine($"model: GPT-2 small shape (vocab 50257, 768 hidden, 12 heads, {layers} layers), C# {dtype} / Python float32, batch {batch} × {seq} tokens");
+Console.WriteLine($"C#: TorchSharp, libtorch {torch.__version__}");
 
 var config = ModelConfig.Parse($$"""
     {"model_type":"gpt2","vocab_size":50257,"n_embd":768,"n_layer":{{layers}},"n_head":12,"n_positions":1024}
     """);
 using var generator = new Generator(0);
-using var model = CausalLM.Create(config, generator: generator);
-using var ids = Tensor.RandInt(0, config.VocabSize, [batch, seq], generator: generator);
+using var model = CausalLM.Create(config, dtype, generator);
+using var ids = torch.randint(0, config.VocabSize, [batch, seq], generator: generator);
 
 double csForward = Best(() =>
 {
-    using var noGrad = Autograd.NoGrad();
-    using var scope = DisposeScope.Begin();
+    using var noGrad = torch.no_grad();
+    using var scope = torch.NewDisposeScope();
     model.Forward(ids);
 });
 double csTrain = Best(() =>
 {
-    using var scope = DisposeScope.Begin();
+    using var scope = torch.NewDisposeScope();
     var loss = model.NextTokenLoss(ids);
-    model.ZeroGrad();
-    loss.Backward();
+    model.zero_grad();
+    loss.backward();
 });
-model.ZeroGrad();
+model.zero_grad();
 
 var py = RunPython(threads, batch, seq, layers, warmup, iters);
 double pyForward = py.GetProperty("forward_s").GetDouble(), pyTrain = py.GetProperty("train_s").GetDouble();

@@ -24,7 +24,7 @@ public sealed class ForwardTests
         for (int t = 5; t < 12; t++) steps.Add(model.Network.Forward(ids.narrow(1, t, 1), null, cache));
         var cached = torch.cat(steps, 1);
         Assert.Equal(12, cache.Length);
-        Assert.True(cached.allclose(full, rtol: 1e-4, atol: 1e-5), $"max diff {cached.sub(full).abs().max().item<double>()}");
+        Assert.True(cached.allclose(full, rtol: 1e-4, atol: 1e-5), $"max diff {cached.sub(full).abs().max().ToDouble()}");
     }
 
     [Theory]
@@ -45,8 +45,8 @@ public sealed class ForwardTests
         var zeros = torch.zeros(new long[] { 1, 3 }, dtype: ScalarType.Int64);
         var left = model.Network.Forward(torch.cat([pad, row], 1), torch.cat([zeros, ones], 1)).narrow(1, 3, 7);
         var right = model.Network.Forward(torch.cat([row, pad], 1), torch.cat([ones, zeros], 1)).narrow(1, 0, 7);
-        Assert.True(left.allclose(alone, 1e-4, 1e-5), $"left padding: max diff {left.sub(alone).abs().max().item<double>()}");
-        Assert.True(right.allclose(alone, 1e-4, 1e-5), $"right padding: max diff {right.sub(alone).abs().max().item<double>()}");
+        Assert.True(left.allclose(alone, 1e-4, 1e-5), $"left padding: max diff {left.sub(alone).abs().max().ToDouble()}");
+        Assert.True(right.allclose(alone, 1e-4, 1e-5), $"right padding: max diff {right.sub(alone).abs().max().ToDouble()}");
         Assert.False(left.isnan().any().item<bool>(), "NaN in padded output");
     }
 

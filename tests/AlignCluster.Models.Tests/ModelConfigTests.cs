@@ -55,7 +55,7 @@ public sealed class ModelConfigTests
         Assert.False(qwen.OutputProjBias);
         Assert.True(qwen.TieWordEmbeddings);
         Assert.Null(qwen.SlidingWindow);
-        Assert.Contains(WeightLayout.Expected(qwen), t => t.Name == "model.layers.0.self_attn.k_proj.bias" && t.shape.SequenceEqual([128L]));
+        Assert.Contains(WeightLayout.Expected(qwen), t => t.Name == "model.layers.0.self_attn.k_proj.bias" && t.Shape.SequenceEqual([128L]));
     }
 
     [Theory]
@@ -84,7 +84,7 @@ public sealed class ModelConfigTests
         try
         {
             var entries = WeightLayout.Expected(config)
-                .Select(t => SafeTensorEntry.FromBytes(t.Name, SafeTensorDType.F32, t.shape, new byte[SafeTensorDTypes.ElementCount(t.shape) * 4]))
+                .Select(t => SafeTensorEntry.FromBytes(t.Name, SafeTensorDType.F32, t.Shape, new byte[SafeTensorDTypes.ElementCount(t.Shape) * 4]))
                 .ToList();
             // Old-style names (no "transformer." prefix) and the causal-mask buffer, as in openai-community/gpt2.
             var oldStyle = entries.Select(e => e with { Name = e.Name.Replace("transformer.", "") }).ToList();

@@ -122,7 +122,7 @@ public sealed class RewardModelTests
         // Rewrite the weights with a (1, 16) head: the shape error names the key and both shapes.
         string file = Path.Combine(checkpoint.Directory, "model.safetensors");
         var entries = checkpoint.Backbone.state_dict().Select(p => SafeTensorsTensors.ToEntry(p.Key, p.Value)).ToList();
-        using var narrow = Torch.Tensor.Zeros([1, 16]);
+        using var narrow = TorchSharp.torch.zeros(1, 16);
         entries.Add(SafeTensorsTensors.ToEntry("score.weight", narrow));
         File.Delete(file);
         SafeTensorsCheckpoint.Save(checkpoint.Directory, entries);

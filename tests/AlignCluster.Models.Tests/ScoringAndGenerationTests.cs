@@ -63,13 +63,13 @@ public sealed class ScoringAndGenerationTests
     public void LogProbsAreDifferentiable()
     {
         using var model = TinyModels.Create("llama", seed: 22);
-        model.Network.Train();
+        model.Network.train();
         using var scope = torch.NewDisposeScope();
         using var lp = SequenceScoring.Compute(model.Network, Rows[..2]);
-        lp.Sum.Sum().backward();
-        var grad = model.Network.state_dict()["model.layers.0.self_attn.q_proj.weight"].Grad;
+        lp.Sum.sum().backward();
+        var grad = model.Network.state_dict()["model.layers.0.self_attn.q_proj.weight"].grad;
         Assert.NotNull(grad);
-        Assert.True(grad!.abs().sum().item<double>() > 0);
+        Assert.True(grad!.abs().sum().ToDouble() > 0);
     }
 
     [Theory]
@@ -133,7 +133,7 @@ public sealed class ScoringAndGenerationTests
         {
             using var scope = torch.NewDisposeScope();
             var logits = model.Network.Forward(torch.tensor(seq.ToArray(), [1, seq.Count]));
-            seq.Add(logits.select(1, seq.Count - 1).Argmax(-1).ToInt64());
+            seq.Add(logits.select(1, seq.Count - 1).argmax(-1).item<long>());
         }
         Assert.Equal(seq.Skip(3).Select(x => (int)x), generated.TokenIds);
         Assert.False(generated.Stopped);
@@ -167,7 +167,7 @@ public sealed class ScoringAndGenerationTests
     {
         // probabilities 0.5, 0.3, 0.15, 0.05 (logits are their logs)
         using var scope = torch.NewDisposeScope();
-        var logits = torch.tensor(new[] { 0.5, 0.3, 0.15, 0.05 }.Select(p => (float)Math.Log(p)).ToArray(), 1, 4).Expand(400, 4);
+        var logits = torch.tensor(new[] { 0.5, 0.3, 0.15, 0.05 }.Select(p => (float)Math.Log(p)).ToArray(), [1, 4]).expand(400, 4);
         using var g = new Generator(3);
         // top-p 0.7: token 2 has 0.8 ranked above it (> 0.7) → dropped; token 1 has 0.5 above it → kept.
         var topP = Generation.Sample(logits, new GenerationOptions { TopP = 0.7 }, g).data<long>().ToArray();

@@ -37,7 +37,7 @@ public sealed class TrainingTests
             optimizer.zero_grad();
             loss.backward();
             optimizer.step();
-            double value = loss.item<double>();
+            double value = loss.ToDouble();
             if (step == 0) first = value;
             losses.Add(value);
         }
@@ -54,7 +54,7 @@ public sealed class TrainingTests
         int[] seq = [3, 1, 4, 1, 5, 9, 2, 6];
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
-        double loss = model.Network.NextTokenLoss(torch.tensor(seq.Select(x => (long)x).ToArray(), 1, seq.Length)).item<double>();
+        double loss = model.Network.NextTokenLoss(torch.tensor(seq.Select(x => (long)x).ToArray(), 1, seq.Length)).ToDouble();
         var score = SequenceScoring.Score(model.Network, [new ScoringRow(seq[..1], seq[1..])])[0];
         Assert.Equal(-score.Mean, loss, 4);
     }

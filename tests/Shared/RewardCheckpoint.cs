@@ -35,7 +35,7 @@ internal sealed class RewardCheckpoint : IDisposable
         using var generator = new Generator(seed);
         var backbone = CausalLM.Create(config, ScalarType.Float32, generator);
         float[] score;
-        using (var head = Tensor.Randn([1, config.HiddenSize], generator: generator)) score = head.data<float>().ToArray();
+        using (var head = torch.randn(new long[] { 1, config.HiddenSize }, generator: generator)) score = head.data<float>().ToArray();
         var entries = backbone.state_dict().Where(p => p.Key != "lm_head.weight")
             .Select(p => SafeTensorsTensors.ToEntry(p.Key, p.Value)).ToList();
         using var scoreTensor = torch.tensor(score, [1, config.HiddenSize]);   // entries read their tensors when saved

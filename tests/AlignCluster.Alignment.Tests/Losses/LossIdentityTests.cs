@@ -14,7 +14,7 @@ public class LossIdentityTests
         Tensor? T(double[]? x) => x is null ? null : torch.tensor(x, [b, k]);
         var value = loss(new LossBatch(p, T(reference), T(lengths), T(scores))).mean();
         value.backward();
-        return (value.item<double>(), p.grad!.data<double>().ToArray());
+        return (value.ToDouble(), p.grad!.data<double>().ToArray());
     }
 
     private static void AssertSame((double Value, double[] Gradient) a, (double Value, double[] Gradient) b)

@@ -109,8 +109,8 @@ public class TorchPolicyBatchTests
         for (int i = 0; i < sequences.Count; i++) Assert.Equal(separateLogps[i], fusedLogps[i], 5);
 
         using var scope = torch.NewDisposeScope();
-        var separateGrads = separate.Network.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter.grad!.data<float>().ToArray());
-        foreach (var (name, parameter) in fused.Network.NamedParameters())
+        var separateGrads = separate.Network.named_parameters().ToDictionary(p => p.Item1, p => p.Item2.grad!.data<float>().ToArray());
+        foreach (var (name, parameter) in fused.Network.named_parameters())
         {
             var g = parameter.grad!.data<float>().ToArray();
             var e = separateGrads[name];

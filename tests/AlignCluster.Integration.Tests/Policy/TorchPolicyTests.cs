@@ -78,7 +78,7 @@ public class TorchPolicyTests
         policy.AccumulateGradient(Sequences, weights);
         var gradient = new Dictionary<string, float[]>();
         using (var scope = torch.NewDisposeScope())
-            foreach (var (name, parameter) in policy.Network.NamedParameters())
+            foreach (var (name, parameter) in policy.Network.named_parameters())
                 gradient[name] = parameter.grad!.data<float>().ToArray();
 
         // A random unit direction over every weight; analytic directional derivative = Σ grad · d.
@@ -164,23 +164,27 @@ public class TorchPolicyTests
     [Fact]
     public void A_trainer_leased_a_GPU_puts_the_policy_there_and_a_CPU_device_keeps_it_on_the_CPU()
     {
-        Assert.Equal(Device.Cuda(1), PolicyFactory.DeviceOf(new DeviceInfo("cuda:1", "cuda")));
-        Assert.Equal(torch.CPU, PolicyFactory.DeviceOf(new DeviceInfo("cpu:3", "cpu")));
-        Assert.Equal(torch.CPU, PolicyFactory.DeviceOf(null));
+        var leased = PolicyFactory.DeviceOf(new DeviceInfo("cuda:1", "cuda"));
+        Assert.Equal((DeviceType.CUDA, 1), (leased.type, leased.index));
+        Assert.Equal(DeviceType.CPU, PolicyFactory.DeviceOf(new DeviceInfo("cpu:3", "cpu")).type);
+        Assert.Equal(DeviceType.CPU, PolicyFactory.DeviceOf(null).type);
         using var onCpu = (TorchPolicy)PolicyFactory.Create(Spec("gpt2"), torch.CPU);
-        Assert.True(onCpu.Network.DeviceOfParameters().IsCpu);
-        if (LibTorch.CudaDeviceCount == 0)
+        Assert.All(onCpu.Network.parameters(), p => Assert.Equal(DeviceType.CPU, p.device_type));
+        if (!torch.cuda.is_available())
         {
             // A CPU-only libtorch cannot honour a GPU lease: the trainer must fail loudly, not train on the CPU unnoticed.
-            Assert.ThrowsAny<Exception>(() => PolicyFactory.Create(Spec("gpt2"), Device.Cuda(0)));
+            Assert.ThrowsAny<Exception>(() => PolicyFactory.Create(Spec("gpt2"), torch.device("cuda:0")));
             return;
         }
-        // With a GPU: same initial weights (initialized on the CPU, then moved), so the same log-probs up to float rounding.
-        using var onGpu = (TorchPolicy)PolicyFactory.Create(Spec("gpt2"), Device.Cuda(0));
-        Assert.Equal(Device.Cuda(0), onGpu.Network.DeviceOfParameters());
+        // With a GPU: same initial weights (initialized on the CPU, then copied), so the same log-probs up to float rounding.
+        using var onGpu = (TorchPolicy)PolicyFactory.Create(Spec("gpt2"), torch.device("cuda:0"));
+        Assert.All(onGpu.Network.parameters(), p => Assert.Equal(DeviceType.CUDA, p.device_type));
         foreach (var (c, g) in onCpu.LogProbs(Sequences).Zip(onGpu.LogProbs(Sequences))) Assert.Equal(c, g, 1e-3);
         using var reference = (TorchPolicy)onGpu.Snapshot();
-        Assert.Equal(Device.Cuda(0), reference.Network.DeviceOfParameters());
+        Assert.All(reference.Network.parameters(), p => Assert.Equal(DeviceType.CUDA, p.device_type));
+        // A checkpoint restored into the GPU policy keeps weights there (loads go to the model's device).
+        onGpu.Load(onCpu.Save());
+        Assert.All(onGpu.Network.parameters(), p => Assert.Equal(DeviceType.CUDA, p.device_type));
     }
 
     [Fact]
