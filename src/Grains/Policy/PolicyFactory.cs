@@ -21,5 +21,11 @@ public static class PolicyFactory
 
     /// <summary>The libtorch device of a leased runtime device: "cuda:N" devices are GPUs, every other kind the CPU.</summary>
     public static Device DeviceOf(Runtime.Messaging.DeviceInfo? leased) =>
-        leased is { Kind: "cuda" } ? torch.device(leased.Id) : torch.CPU;
+        leased is { Kind: "cuda" } ? new Device(DeviceType.CUDA, CudaIndex(leased.Id)) : torch.CPU;
+
+    /// <summary>N of "cuda:N" ("cuda" alone is 0). The Device is made without torch.device(), which would initialize CUDA
+    /// here: a CPU-only libtorch must fail where the policy is built on it, with the device named.</summary>
+    private static int CudaIndex(string id) =>
+        id.Split(':') is [_, var n] && int.TryParse(n, out int index) && index >= 0 ? index
+        : id == "cuda" ? 0 : throw new ArgumentException($"device '{id}' is not cuda:N");
 }

@@ -173,11 +173,11 @@ public class TorchPolicyTests
         if (!torch.cuda.is_available())
         {
             // A CPU-only libtorch cannot honour a GPU lease: the trainer must fail loudly, not train on the CPU unnoticed.
-            Assert.ThrowsAny<Exception>(() => PolicyFactory.Create(Spec("gpt2"), torch.device("cuda:0")));
+            Assert.ThrowsAny<Exception>(() => PolicyFactory.Create(Spec("gpt2"), PolicyFactory.DeviceOf(new DeviceInfo("cuda:0", "cuda"))));
             return;
         }
         // With a GPU: same initial weights (initialized on the CPU, then copied), so the same log-probs up to float rounding.
-        using var onGpu = (TorchPolicy)PolicyFactory.Create(Spec("gpt2"), torch.device("cuda:0"));
+        using var onGpu = (TorchPolicy)PolicyFactory.Create(Spec("gpt2"), PolicyFactory.DeviceOf(new DeviceInfo("cuda:0", "cuda")));
         Assert.All(onGpu.Network.parameters(), p => Assert.Equal(DeviceType.CUDA, p.device_type));
         foreach (var (c, g) in onCpu.LogProbs(Sequences).Zip(onGpu.LogProbs(Sequences))) Assert.Equal(c, g, 1e-3);
         using var reference = (TorchPolicy)onGpu.Snapshot();
