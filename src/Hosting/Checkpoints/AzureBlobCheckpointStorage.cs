@@ -16,7 +16,7 @@ namespace AlignCluster.Hosting.Checkpoints;
 /// </summary>
 public sealed class AzureBlobCheckpointStorage : ICheckpointStorage
 {
-    /// <summary>8 MiB: big enough that a 100 GB checkpoint stays under the 50,000-block limit (12,800 blocks).</summary>
+    /// <summary>8 MiB: a 100 GB checkpoint stays under the 50,000-block limit (12,800 blocks).</summary>
     public const int DefaultBlockSize = 8 << 20;
 
     private readonly BlobContainerClient _container;
@@ -46,7 +46,8 @@ public sealed class AzureBlobCheckpointStorage : ICheckpointStorage
         options.Retry.Delay = TimeSpan.FromMilliseconds(200);
         options.Retry.MaxDelay = TimeSpan.FromSeconds(2);
         options.Retry.NetworkTimeout = TimeSpan.FromSeconds(100);
-        return new AzureBlobCheckpointStorage(new BlobContainerClient(connectionString, containerName, options), blockSize);
+        var container = new BlobContainerClient(connectionString, containerName, options);
+        return new AzureBlobCheckpointStorage(container, blockSize);
     }
 
     public string Name { get; }
@@ -58,7 +59,8 @@ public sealed class AzureBlobCheckpointStorage : ICheckpointStorage
         {
             // allowModifications: false pins the read to the blob's ETag, so an overwrite during a long read fails
             // the read (412) instead of splicing two versions together.
-            return await blob.OpenReadAsync(new BlobOpenReadOptions(allowModifications: false), ct).ConfigureAwait(false);
+            var options = new BlobOpenReadOptions(allowModifications: false);
+            return await blob.OpenReadAsync(options, ct).ConfigureAwait(false);
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
@@ -70,7 +72,8 @@ public sealed class AzureBlobCheckpointStorage : ICheckpointStorage
         }
     }
 
-    public async Task WriteAsync(string key, Func<Stream, CancellationToken, Task> write, CancellationToken ct = default)
+    public async Task WriteAsync(string key, Func<Stream, CancellationToken, Task> write,
+        CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(write);
         BlockBlobClient blob = _container.GetBlockBlobClient(ValidKey(key));
@@ -115,7 +118,8 @@ public sealed class AzureBlobCheckpointStorage : ICheckpointStorage
         }
     }
 
-    public async IAsyncEnumerable<string> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken ct = default)
+    public async IAsyncEnumerable<string> ListAsync(string prefix,
+        [EnumeratorCancellation] CancellationToken ct = default)
     {
         CheckpointKeys.ValidatePrefix(prefix);
         List<string> keys = [];

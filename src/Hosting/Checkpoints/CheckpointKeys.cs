@@ -17,11 +17,12 @@ internal static class CheckpointKeys
         {
             if (segment is "" or "." or "..")
                 throw new ArgumentException(
-                    $"checkpoint key '{key}' has an empty, '.' or '..' segment (keys are relative: a/b/c)", nameof(key));
+                    $"checkpoint key '{key}' has an empty, '.' or '..' segment (keys are relative: a/b/c)",
+                    nameof(key));
         }
     }
 
-    /// <summary>Prefixes follow the key rules too, except that "" (everything) and a trailing '/' are allowed.</summary>
+    /// <summary>Prefixes follow the key rules, except that "" (everything) and a trailing '/' are allowed.</summary>
     public static void ValidatePrefix(string prefix)
     {
         ArgumentNullException.ThrowIfNull(prefix);

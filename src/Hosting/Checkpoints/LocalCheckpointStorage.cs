@@ -41,7 +41,8 @@ public sealed class LocalCheckpointStorage : ICheckpointStorage
         }
     }
 
-    public async Task WriteAsync(string key, Func<Stream, CancellationToken, Task> write, CancellationToken ct = default)
+    public async Task WriteAsync(string key, Func<Stream, CancellationToken, Task> write,
+        CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(write);
         string path = PathOf(key);
@@ -96,7 +97,8 @@ public sealed class LocalCheckpointStorage : ICheckpointStorage
     public Task WriteAsync(string key, ReadOnlyMemory<byte> data, CancellationToken ct = default) =>
         WriteAsync(key, (stream, token) => stream.WriteAsync(data, token).AsTask(), ct);
 
-    public Task<bool> ExistsAsync(string key, CancellationToken ct = default) => Task.FromResult(File.Exists(PathOf(key)));
+    public Task<bool> ExistsAsync(string key, CancellationToken ct = default) =>
+        Task.FromResult(File.Exists(PathOf(key)));
 
     public Task DeleteAsync(string key, CancellationToken ct = default)
     {
@@ -115,7 +117,8 @@ public sealed class LocalCheckpointStorage : ICheckpointStorage
         return Task.CompletedTask;
     }
 
-    public async IAsyncEnumerable<string> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken ct = default)
+    public async IAsyncEnumerable<string> ListAsync(string prefix,
+        [EnumeratorCancellation] CancellationToken ct = default)
     {
         CheckpointKeys.ValidatePrefix(prefix);
         List<string> keys = [];

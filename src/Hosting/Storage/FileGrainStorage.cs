@@ -45,7 +45,8 @@ public sealed class FileGrainStorage : IGrainStorage
 
     /// <summary>The file that holds one grain's state (for operators and tests).</summary>
     public string PathOf(string stateName, GrainId grainId) =>
-        Path.Combine(_root, Escape(stateName), Escape(grainId.Type.ToString()!), Escape(grainId.Key.ToString()!) + ".state");
+        Path.Combine(_root, Escape(stateName), Escape(grainId.Type.ToString()!),
+            Escape(grainId.Key.ToString()!) + ".state");
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
@@ -128,7 +129,8 @@ public sealed class FileGrainStorage : IGrainStorage
     {
         try
         {
-            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read,
+                FileShare.ReadWrite | FileShare.Delete);
             Span<byte> header = stackalloc byte[HeaderSize];
             int read = file.ReadAtLeast(header, HeaderSize, throwOnEndOfStream: false);
             if (read < HeaderSize) throw new CorruptStateException(path, $"{read} bytes, shorter than the header");
@@ -191,7 +193,7 @@ public sealed class FileGrainStorage : IGrainStorage
         }
     }
 
-    /// <summary>Holds an exclusive lock on "FILE.lock" until disposed (the lock file itself stays: deleting it races).</summary>
+    /// <summary>An exclusive lock on "FILE.lock" until disposed (the lock file stays: deleting it races).</summary>
     private async Task<FileStream> LockAsync(string path)
     {
         string lockPath = path + ".lock";
