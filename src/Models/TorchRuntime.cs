@@ -14,7 +14,7 @@ public sealed record TorchRuntimeInfo(string LibTorchDirectory, string Source, s
 /// libtorch instead: NativeLibrary.Load of libc10, libtorch_cpu, libc10_cuda, libtorch_cuda and libtorch from
 /// <c>&lt;site-packages&gt;/torch/lib</c>, then our LibTorchSharp (which binds to the already loaded libraries by
 /// soname), then CUDA is initialized. The directory comes from ALIGNCLUSTER_TORCH_LIB, else from
-/// <c>python3 -c 'import torch'</c> when that install has libtorch_cuda.so (a CPU-only PyTorch, e.g. Debian's 1.13,
+/// python3 (the torch package's directory) when that install has libtorch_cuda.so (a CPU-only PyTorch, e.g. Debian's 1.13,
 /// is never picked: our LibTorchSharp is built for libtorch 2.10). ALIGNCLUSTER_TORCH_LIB=packaged skips the probe.
 /// ALIGNCLUSTER_THREADS pins the intra-op threads.
 /// </summary>
@@ -68,12 +68,14 @@ public static class TorchRuntime
         if (!probe) return null;
         try
         {
-            var start = new ProcessStartInfo("python3", ["-c", "import torch,os;print(os.path.dirname(torch.__file__))"])
+            // find_spec locates the torch package without importing it (an import takes seconds, at every silo start).
+            var start = new ProcessStartInfo("python3",
+                ["-c", "import importlib.util as u,os;s=u.find_spec('torch');print(os.path.dirname(s.origin) if s else '')"])
             { RedirectStandardOutput = true, RedirectStandardError = true };
             using var python = Process.Start(start);
             if (python is null) return null;
             string output = python.StandardOutput.ReadToEnd().Trim();
-            if (!python.WaitForExit(60_000) || python.ExitCode != 0) return null;
+            if (!python.WaitForExit(60_000) || python.ExitCode != 0 || output.Length == 0) return null;
             string lib = Path.Combine(output, "lib");
             return File.Exists(Path.Combine(lib, "libtorch_cuda.so")) ? lib : null;
         }
