@@ -52,7 +52,8 @@ internal static class CSharpOps
         return result;
     }
 
-    /// <summary>Seconds per float32 n×n×n matmul (best of <paramref name="repeats"/>).</summary>
+    /// <summary>Process CPU seconds per float32 n×n×n matmul (best of <paramref name="repeats"/>): CPU time, not wall
+    /// time, so other processes on a shared machine do not count; python_ops.py uses time.process_time().</summary>
     public static double MatmulSeconds(int n, int repeats)
     {
         using var g = new Generator(0);
@@ -60,11 +61,14 @@ internal static class CSharpOps
         using var b = torch.randn(n, n, generator: g);
         using (a.matmul(b)) { } // warm-up
         var best = double.MaxValue;
+        var self = Process.GetCurrentProcess();
         for (var i = 0; i < repeats; i++)
         {
-            var clock = Stopwatch.StartNew();
+            self.Refresh();
+            var before = self.TotalProcessorTime;
             using (a.matmul(b)) { }
-            best = Math.Min(best, clock.Elapsed.TotalSeconds);
+            self.Refresh();
+            best = Math.Min(best, (self.TotalProcessorTime - before).TotalSeconds);
         }
         return best;
     }

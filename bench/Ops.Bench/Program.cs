@@ -56,7 +56,7 @@ foreach (var (threads, (cs, py)) in perOp)
     foreach (var name in cs.Keys)
         Console.WriteLine($"{threads,7}  {name,-12} {cs[name],10:F0} {py[name],13:F0} {cs[name] / py[name],10:F2}");
 Console.WriteLine();
-Console.WriteLine("float32 matmul n×n×n (GFLOP/s = 2n³ / best time)");
+Console.WriteLine("float32 matmul n×n×n (GFLOP per CPU-second = 2n³ / best process CPU time)");
 Console.WriteLine($"{"threads",7}  {"n",-12} {"C# GFLOP/s",10} {"Python GFLOP/s",15} {"C#/Python",10}");
 foreach (var (threads, (cs, py)) in matmul)
     foreach (var n in cs.Keys)
