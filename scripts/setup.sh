@@ -29,18 +29,19 @@ fi
 # LibTorchSharp.so (TorchSharp 0.107) is linked against GCC 13's libstdc++ (symbol version GLIBCXX_3.4.32); Debian 12
 # ships GCC 12's (3.4.30), so TorchSharp fails to load there. Debian 13's libstdc++6 is installed from a trixie source
 # pinned at priority 100, so nothing else is upgraded from trixie unless asked (`-t trixie`) by name.
-libstdcxx=$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}')
+# (awk reads to the end rather than `exit` at the first match: an early exit SIGPIPEs ldconfig, fatal under pipefail)
+libstdcxx=$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ && !found {found = $NF} END {print found}')
 if [ -z "$libstdcxx" ] || ! grep -aq 'GLIBCXX_3\.4\.32' "$libstdcxx"; then
   echo "setup: ${libstdcxx:-libstdc++.so.6} lacks GLIBCXX_3.4.32 (TorchSharp needs it): installing libstdc++6 from Debian 13"
   # The same mirror as the machine's own Debian source (deb822 .sources or one-line sources.list).
-  mirror=$(grep -hoE '^URIs: *\S+' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | awk '{print $2; exit}')
-  [ -n "$mirror" ] || mirror=$(grep -hoE '^deb +\S+' /etc/apt/sources.list 2>/dev/null | grep -v security | awk '{print $2; exit}')
+  mirror=$(grep -hoE '^URIs: *\S+' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | awk 'NR == 1 {print $2}' || true)
+  [ -n "$mirror" ] || mirror=$(grep -hoE '^deb +\S+' /etc/apt/sources.list 2>/dev/null | grep -v security | awk 'NR == 1 {print $2}' || true)
   [ -n "$mirror" ] || { echo "setup: no Debian apt source found to derive a Debian 13 source from" >&2; exit 1; }
   echo "deb $mirror trixie main" | $SUDO tee /etc/apt/sources.list.d/trixie.list >/dev/null
   printf 'Package: *\nPin: release n=trixie\nPin-Priority: 100\n' | $SUDO tee /etc/apt/preferences.d/trixie-pin >/dev/null
   apt_updated=0; apt_update
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -t trixie --no-install-recommends libstdc++6 >/dev/null
-  libstdcxx=$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}')
+  libstdcxx=$(ldconfig -p | awk '/libstdc\+\+\.so\.6 .*x86-64/ && !found {found = $NF} END {print found}')
   grep -aq 'GLIBCXX_3\.4\.32' "$libstdcxx" || { echo "setup: libstdc++6 from Debian 13 did not bring GLIBCXX_3.4.32" >&2; exit 1; }
 else
   echo "setup: $libstdcxx has GLIBCXX_3.4.32: no libstdc++ upgrade needed"
