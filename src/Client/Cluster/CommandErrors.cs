@@ -1,6 +1,6 @@
 using AlignCluster.Alignment.Data;
 using AlignCluster.Grains.Configuration;
-using AlignCluster.Runtime.Storage;
+using AlignCluster.Hosting.Checkpoints;
 
 namespace AlignCluster.Client.Cluster;
 
@@ -27,7 +27,7 @@ public static class CommandErrors
         }
         catch (StorageUnavailableException e)
         {
-            return Fail($"storage unavailable: {e.Message}", 3);
+            return Fail(e.Message, 3);
         }
         catch (OperationCanceledException)
         {

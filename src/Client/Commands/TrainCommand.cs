@@ -20,14 +20,13 @@ internal static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue an existing run from its last checkpoint." };
         var state = CommonOptions.State();
         var cluster = CommonOptions.Cluster();
-        var keyFile = CommonOptions.ClusterKeyFile();
         var detach = new Option<bool>("--detach") { Description = "With --cluster: submit the run and return without following it." };
         var run = new Option<string?>("--run") { Description = "With --resume: the run to continue (its stored config is used)." };
         var otlp = CommonOptions.OtlpEndpoint();
         var printConfig = new Option<bool>("--print-config") { Description = "Print the effective config as YAML and exit." };
         var command = new Command("train", "Train one run (preference optimization with a named loss and selector).")
         {
-            config, set, resume, run, state, cluster, keyFile, detach, otlp, printConfig,
+            config, set, resume, run, state, cluster, detach, otlp, printConfig,
         };
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
@@ -54,13 +53,13 @@ internal static class TrainCommand
             catch (ArgumentException e) { throw new ClientException(e.Message); }
             using var telemetry = ClientTelemetry.Start(parse.GetValue(otlp), "aligncluster-train");
             if (parse.GetValue(cluster) is { Length: > 0 } gateways)
-                return await TrainRemoteAsync(gateways, parse.GetValue(keyFile), runConfig, parse.GetValue(resume), parse.GetValue(detach), ct);
+                return await TrainRemoteAsync(gateways, runConfig, parse.GetValue(resume), parse.GetValue(detach), ct);
             await using var embedded = await EmbeddedCluster.StartAsync(parse.GetValue(state)!);
-            var index = new RunIndex(embedded.Store);
+            var index = embedded.Runs;
             if (parse.GetValue(resume))
             {
                 var stored = await index.GetAsync(runConfig.RunId)
-                    ?? throw new ClientException($"--resume: run '{runConfig.RunId}' does not exist in {embedded.Store.Name}");
+                    ?? throw new ClientException($"--resume: run '{runConfig.RunId}' does not exist in {index.Name}");
                 if (configPath is not null || overrides.Any(o => !o.StartsWith("run_id=", StringComparison.Ordinal)))
                     if (RunConfigLoader.ToYaml(stored) != RunConfigLoader.ToYaml(runConfig))
                         throw new ClientException($"--resume: the given config differs from the one run '{runConfig.RunId}' was started with; resume without --config/--set, or pick a new run_id");
@@ -83,13 +82,14 @@ internal static class TrainCommand
     /// `--cluster`: the run goes to the silos' coordinator grain (which keeps its config and state); --resume continues
     /// a paused or interrupted run with the config it was started with.
     /// </summary>
-    private static async Task<int> TrainRemoteAsync(string[] gateways, string? keyFile, RunConfig runConfig, bool resume, bool detach, CancellationToken ct)
+    private static async Task<int> TrainRemoteAsync(string[] gateways, RunConfig runConfig, bool resume, bool detach, CancellationToken ct)
     {
-        await using var remote = await RemoteCluster.ConnectAsync(gateways, keyFile, ct);
+        await using var remote = await RemoteCluster.ConnectAsync(gateways, ct);
         ICoordinatorGrain coordinator;
         if (resume)
         {
             coordinator = remote.Client.GetGrain<ICoordinatorGrain>(runConfig.RunId);
+            await RemoteCommands.RequireRunAsync(remote, runConfig.RunId); // a run never started has nothing to resume
             await RemoteCommands.Translate(() => coordinator.ResumeAsync(), remote);
         }
         else coordinator = (await RemoteCommands.StartRunAsync(remote, runConfig)).Coordinator;
