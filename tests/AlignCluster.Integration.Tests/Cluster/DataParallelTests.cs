@@ -2,7 +2,7 @@ using AlignCluster.Client.Cluster;
 using AlignCluster.Grains.Checkpoints;
 using AlignCluster.Grains.Demo;
 using AlignCluster.Grains.Policy;
-using AlignCluster.Grains.Services;
+using AlignCluster.Grains.Coordinator;
 using AlignCluster.Grains.Training;
 using AlignCluster.Interfaces;
 
