@@ -30,7 +30,8 @@ public class SpanTreeTests
             Assert.Superset(new HashSet<string> { "train", "select", "evaluate", "checkpoint" }, phases);
             // The trainer's server span of TrainAsync hangs under this round's train span: context crossed the grain call.
             var train = Children(round).Single(c => c.OperationName == "train");
-            Assert.Contains(Descendants(train), d => d.Kind == ActivityKind.Server && (string?)d.GetTagItem("rpc.method") == "TrainAsync");
+            // (Orleans names a grain-call span "interface/method", client side in the caller, server side in the callee.)
+            Assert.Contains(Descendants(train), d => d.Kind == ActivityKind.Server && d.DisplayName == "ITrainerGrain/TrainAsync");
             Assert.Equal("traced", round.GetTagItem("run.id"));
         }
         var checkpoint = Descendants(run).First(s => s.OperationName == "checkpoint");
