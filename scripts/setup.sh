@@ -2,8 +2,7 @@
 # Installs everything AlignCluster needs on a fresh Debian machine. Idempotent; quick when all is present.
 #   apt: libtorch-dev (CPU libtorch 1.13 + c10d/Gloo), libgloo-dev, libopenblas0-pthread (fast BLAS),
 #        cmake, g++, librsvg2-bin (rsvg-convert for SVG -> PNG plots), nodejs/npm (test tools)
-#   npm (into .cache/npm, pinned): azurite (Blob emulator), gpt-3-encoder (GPT-2 tokenizer oracle),
-#        @grpc/grpc-js + @grpc/proto-loader (a real gRPC client for wire-format tests)
+#   npm (into .cache/npm, pinned): azurite (Blob emulator), gpt-3-encoder (GPT-2 tokenizer oracle)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +20,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 NPM_DIR=.cache/npm
-NPM_PKGS=(azurite@3.37.0 gpt-3-encoder@1.1.4 @grpc/grpc-js@1.14.7 @grpc/proto-loader@0.8.1)
+NPM_PKGS=(azurite@3.37.0 gpt-3-encoder@1.1.4)
 if [ ! -f "$NPM_DIR/.installed" ] || [ "$(cat "$NPM_DIR/.installed")" != "${NPM_PKGS[*]}" ]; then
   echo "setup: installing npm tools into $NPM_DIR"
   mkdir -p "$NPM_DIR"
