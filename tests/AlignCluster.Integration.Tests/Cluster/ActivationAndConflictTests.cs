@@ -3,6 +3,7 @@ using AlignCluster.Grains.Coordinator;
 using AlignCluster.Grains.Hosting;
 using AlignCluster.Interfaces;
 using Orleans.Runtime;
+using Orleans.Storage;
 using Orleans.TestingHost;
 
 namespace AlignCluster.Integration.Tests.Cluster;
@@ -27,9 +28,10 @@ public class ActivationAndConflictTests
         var statuses = await Task.WhenAll(calls);
         Assert.All(statuses, s => Assert.Equal("concurrent", s.RunId));
 
-        var stats = await cluster.Client.GetGrain<IManagementGrain>(0)
-            .GetDetailedGrainStatistics([typeof(CoordinatorGrain).FullName!]);
-        Assert.Single(stats, s => s.GrainId.Key.ToString() == "concurrent");
+        var stats = await cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
+        var coordinators = stats.Where(s => s.GrainType.Contains(nameof(CoordinatorGrain), StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(coordinators); // the statistics do list activations (so the count below means something)
+        Assert.Single(coordinators, s => s.GrainId.Key.ToString() == "concurrent");
     }
 
     /// <summary>

@@ -19,7 +19,7 @@ namespace AlignCluster.Integration.Tests.Cluster;
 /// </summary>
 public class SiloLossTests
 {
-    [Theory]
+    [Theory(Skip = "until the device placement director (src/Hosting, [DevicePlacement]) lands: without it a trainer may be placed on a silo with no free device")]
     [InlineData(1)]
     [InlineData(2)]
     public async Task KillingATrainersSiloRestartsTheRoundAndEndsIdenticalToAnUninterruptedRun(int trainers)
