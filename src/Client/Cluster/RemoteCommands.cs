@@ -26,6 +26,31 @@ public static class RemoteCommands
         }
     }
 
+    /// <summary>
+    /// The coordinator of a run the cluster knows; a run id it never started is refused (exit 2) before anything is
+    /// asked of it, so nothing is recorded for a mistyped name.
+    /// </summary>
+    public static async Task<ICoordinatorGrain> ExistingRunAsync(RemoteCluster cluster, string runId)
+    {
+        var coordinator = cluster.Client.GetGrain<ICoordinatorGrain>(runId);
+        var status = await Translate(() => coordinator.GetStatusAsync(), cluster);
+        if (status.State == RunState.Created && status.TotalRounds == 0)   // a coordinator that was never started
+            throw new ClientException($"run '{runId}' does not exist on the cluster at {string.Join(",", cluster.Gateways)}");
+        return coordinator;
+    }
+
+    /// <summary>
+    /// Continues a paused, failed or interrupted run with the config it was started with. The coordinator itself
+    /// refuses a run it never started (and records nothing for it); that refusal is bad input (exit 2).
+    /// </summary>
+    public static async Task<ICoordinatorGrain> ResumeRunAsync(RemoteCluster cluster, string runId)
+    {
+        var coordinator = cluster.Client.GetGrain<ICoordinatorGrain>(runId);
+        try { await Translate(() => coordinator.ResumeAsync(), cluster); }
+        catch (ArgumentException e) { throw new ClientException(e.Message); }   // the coordinator refused (no such run)
+        return coordinator;
+    }
+
     /// <summary>Prints the silos (status, devices, gateway), then the run (or a hint to name one).</summary>
     public static async Task<int> PrintStatusAsync(RemoteCluster cluster, string? runId)
     {
@@ -41,10 +66,8 @@ public static class RemoteCommands
             AnsiConsole.MarkupLine("Runs are kept by the silos: pass --run ID to show one.");
             return 0;
         }
-        var status = await Translate(() => cluster.Client.GetGrain<ICoordinatorGrain>(runId).GetStatusAsync(), cluster);
-        if (status.State == RunState.Created && status.TotalRounds == 0)   // a coordinator that was never started
-            throw new ClientException($"run '{runId}' does not exist on the cluster at {string.Join(",", cluster.Gateways)}");
-        Report.PrintRun(status);
+        var coordinator = await ExistingRunAsync(cluster, runId);
+        Report.PrintRun(await Translate(() => coordinator.GetStatusAsync(), cluster));
         return 0;
     }
 

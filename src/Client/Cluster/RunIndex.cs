@@ -15,7 +15,10 @@ public sealed class RunIndex(IStateStore store)
     {
         if (await store.ReadAsync(Container, runId) is not { } record) return null;
         try { return RunConfigLoader.FromYaml(Encoding.UTF8.GetString(record.Data.Span), $"{store.Name}/{Container}/{runId}"); }
-        catch (ConfigException e) { throw new ClientException($"run '{runId}': its stored config no longer loads: {e.Message}"); }
+        catch (ConfigException e)   // unusable state, not the user's input
+        {
+            throw new ClientException($"run '{runId}': its stored config no longer loads: {e.Message}", exitCode: 3);
+        }
     }
 
     /// <summary>Records a new run; fails when the id is taken (so two runs never share checkpoints).</summary>

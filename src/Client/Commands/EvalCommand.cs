@@ -31,14 +31,12 @@ internal static class EvalCommand
             if (parse.GetValue(cluster) is { Length: > 0 } gateways)
             {
                 await using var remote = await RemoteCluster.ConnectAsync(gateways, parse.GetValue(keyFile), ct);
-                var coordinator = remote.Client.GetGrain<ICoordinatorGrain>(runId);
-                var status = await RemoteCommands.Translate(() => coordinator.GetStatusAsync(), remote);
-                if (status.State == RunState.Created && status.TotalRounds == 0)   // a coordinator that was never started
-                    throw new ClientException($"run '{runId}' does not exist on the cluster at {string.Join(",", remote.Gateways)}");
+                var coordinator = await RemoteCommands.ExistingRunAsync(remote, runId);
                 result = await Evaluate(() => RemoteCommands.Translate(() => coordinator.EvaluateCheckpointAsync(r), remote));
             }
             else
             {
+                EmbeddedCluster.RequireExisting(parse.GetValue(state)!, $"run '{runId}' does not exist");
                 await using var embedded = await EmbeddedCluster.StartAsync(parse.GetValue(state)!, autoResume: false);
                 if (await new RunIndex(embedded.Store).GetAsync(runId) is null)
                     throw new ClientException($"run '{runId}' does not exist in {embedded.Store.Name}");

@@ -28,10 +28,15 @@ internal static class ExportCommand
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
             string runId = parse.GetValue(run)!, target = parse.GetValue(output)!;
+            if (File.Exists(target)) throw new ClientException($"--out: '{target}' is a file; name a directory");
             var policy = parse.GetValue(cluster) is { Length: > 0 } gateways
                 ? await FromClusterAsync(gateways, parse.GetValue(keyFile), runId, parse.GetValue(round), ct)
                 : await FromStateAsync(parse.GetValue(state)!, runId, parse.GetValue(round), ct);
-            await CheckpointStore.WriteExportAsync(policy, target, ct);
+            try { await CheckpointStore.WriteExportAsync(policy, target, ct); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ClientException($"--out: cannot write '{target}': {e.Message}");
+            }
             Console.WriteLine($"exported {runId} round {policy.Round} to {Path.GetFullPath(target)}");
             return 0;
         }));
@@ -40,7 +45,7 @@ internal static class ExportCommand
 
     private static async Task<ExportedPolicy> FromStateAsync(string directory, string runId, int? round, CancellationToken ct)
     {
-        if (!Directory.Exists(directory)) throw new ClientException($"no cluster state in '{Path.GetFullPath(directory)}' (pass --state DIR)");
+        EmbeddedCluster.RequireExisting(directory, $"run '{runId}' does not exist");
         var checkpoints = new CheckpointStore(new LocalDirectoryStateStore(directory));
         var rounds = await checkpoints.RoundsAsync(runId, ct);
         int r = round ?? (rounds.Count > 0 ? rounds[^1] : throw new ClientException($"run '{runId}' has no checkpoint in '{directory}'"));
@@ -52,10 +57,7 @@ internal static class ExportCommand
     private static async Task<ExportedPolicy> FromClusterAsync(string[] gateways, string? keyFile, string runId, int? round, CancellationToken ct)
     {
         await using var remote = await RemoteCluster.ConnectAsync(gateways, keyFile, ct);
-        var coordinator = remote.Client.GetGrain<ICoordinatorGrain>(runId);
-        var status = await RemoteCommands.Translate(() => coordinator.GetStatusAsync(), remote);
-        if (status.State == RunState.Created && status.TotalRounds == 0)   // a coordinator that was never started
-            throw new ClientException($"run '{runId}' does not exist on the cluster at {string.Join(",", remote.Gateways)}");
+        var coordinator = await RemoteCommands.ExistingRunAsync(remote, runId);
         try { return await RemoteCommands.Translate(() => coordinator.ExportCheckpointAsync(round), remote); }
         catch (ArgumentException e) { throw new ClientException(e.Message); }
     }

@@ -197,17 +197,24 @@ public sealed class LocalDirectoryStateStore : IStateStore
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException) { return null; }
     }
 
-    private (string Etag, string Key, byte[] Data) ParseOrThrow(string path, byte[] bytes)
+    private static (string Etag, string Key, byte[] Data) ParseOrThrow(string path, byte[] bytes)
     {
         try { return RecordFile.Parse(bytes); }
-        catch (InvalidDataException ex) { throw new StorageUnavailableException($"{Name}: record file {path} is corrupt: {ex.Message}", ex); }
+        catch (InvalidDataException ex) { throw Corrupt(path, ex); }
     }
 
-    private (string Etag, string Key, int DataOffset) ParseHeaderOrThrow(string path, byte[] head)
+    private static (string Etag, string Key, int DataOffset) ParseHeaderOrThrow(string path, byte[] head)
     {
         try { return RecordFile.ParseHeader(head); }
-        catch (InvalidDataException ex) { throw new StorageUnavailableException($"{Name}: record file {path} is corrupt: {ex.Message}", ex); }
+        catch (InvalidDataException ex) { throw Corrupt(path, ex); }
     }
+
+    /// <summary>
+    /// "state is corrupt: FILE (why)": the client recognizes this wording, wherever the runtime wraps it (an activation
+    /// failure), and exits 3 naming the file.
+    /// </summary>
+    private static StorageUnavailableException Corrupt(string path, InvalidDataException ex) =>
+        new($"state is corrupt: {path} ({ex.Message})", ex);
 
     /// <summary>
     /// Temp files of a key can only be stale while we hold its lock: their writer died mid-write. They live in their
