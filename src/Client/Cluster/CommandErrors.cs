@@ -8,8 +8,8 @@ using AlignCluster.Runtime.Storage;
 namespace AlignCluster.Client.Cluster;
 
 /// <summary>
-/// Turns expected failures into "error: …" on stderr and an exit code: 2 bad input, 3 unusable state or an unreachable
-/// cluster, 1 the run failed (or an unexpected error), 130 cancelled. Never a stack trace unless asked for.
+/// Turns expected failures into "error: …" on stderr and an exit code: 2 bad input, 3 unusable state or an
+/// unreachable cluster, 1 the run failed (or an unexpected error), 130 cancelled. No stack trace unless asked for.
 /// </summary>
 public static partial class CommandErrors
 {
@@ -55,8 +55,11 @@ public static partial class CommandErrors
     public static string? DescribeParseErrors(ParseResult parse)
     {
         if (parse.Errors.Count == 0 || parse.Action is HelpAction) return null;
-        string command = parse.CommandResult.Command is RootCommand ? "aligncluster" : $"aligncluster {parse.CommandResult.Command.Name}";
-        var messages = parse.Errors.Select(e => FriendlyTypeName().Replace(e.Message, m => $"as {Friendly(m.Groups[1].Value)}")).Distinct();
+        var parsed = parse.CommandResult.Command;
+        string command = parsed is RootCommand ? "aligncluster" : $"aligncluster {parsed.Name}";
+        var messages = parse.Errors
+            .Select(e => FriendlyTypeName().Replace(e.Message, m => $"as {Friendly(m.Groups[1].Value)}"))
+            .Distinct();
         return $"{command}: {string.Join("; ", messages)} (see {command} --help)";
     }
 
@@ -73,8 +76,9 @@ public static partial class CommandErrors
         }
         catch (Exception e)
         {
+            bool trace = Environment.GetEnvironmentVariable(TraceVariable) is "1";
             Console.Error.WriteLine($"error: unexpected {e.GetType().Name}: {e.Message}" +
-                (Environment.GetEnvironmentVariable(TraceVariable) is "1" ? $"{Environment.NewLine}{e}" : $" (set {TraceVariable}=1 for the stack trace)"));
+                (trace ? $"{Environment.NewLine}{e}" : $" (set {TraceVariable}=1 for the stack trace)"));
             return 1;
         }
     }

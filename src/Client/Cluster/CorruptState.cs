@@ -9,14 +9,16 @@ public static class CorruptState
 {
     public const string Marker = "state is corrupt: ";
 
-    /// <summary>"state is corrupt: FILE (why)" from <paramref name="e"/> or an exception inside it; null if none says so.</summary>
+    /// <summary>"state is corrupt: FILE (why)" from <paramref name="e"/> or an exception inside it; null if none
+    /// says so.</summary>
     public static string? Describe(Exception e)
     {
         for (var current = e; current is not null; current = current.InnerException)
         {
             int at = current.Message.IndexOf(Marker, StringComparison.Ordinal);
             if (at >= 0) return current.Message[at..];
-            if (current is AggregateException { InnerExceptions: [var single] } && Describe(single) is { } inner) return inner;
+            if (current is AggregateException { InnerExceptions: [var single] } && Describe(single) is { } inner)
+                return inner;
         }
         return null;
     }

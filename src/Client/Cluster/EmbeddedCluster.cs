@@ -46,7 +46,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
     /// For commands that read an existing run (status, eval, export, train --resume): a state directory that does not
     /// exist is refused before anything starts, so a mistyped --state is named and never created.
     /// </summary>
-    /// <param name="what">What is missing, e.g. "run 'r1' does not exist" (default: only the directory is named).</param>
+    /// <param name="what">What is missing, e.g. "run 'r1' does not exist" (default: the directory alone).</param>
     public static void RequireExisting(string stateDirectory, string? what = null)
     {
         if (Directory.Exists(stateDirectory)) return;

@@ -35,7 +35,10 @@ public static class RemoteCommands
         var coordinator = cluster.Client.GetGrain<ICoordinatorGrain>(runId);
         var status = await Translate(() => coordinator.GetStatusAsync(), cluster);
         if (status.State == RunState.Created && status.TotalRounds == 0)   // a coordinator that was never started
-            throw new ClientException($"run '{runId}' does not exist on the cluster at {string.Join(",", cluster.Gateways)}");
+        {
+            string at = string.Join(",", cluster.Gateways);
+            throw new ClientException($"run '{runId}' does not exist on the cluster at {at}");
+        }
         return coordinator;
     }
 

@@ -18,7 +18,10 @@ internal static class LogprobsCommand
     {
         var model = new Option<string>("--model") { Description = "Hugging Face model directory", Required = true };
         var input = new Option<string>("--input") { Description = "JSONL rows {\"prompt\", \"response\"} (strings or chat messages)", Required = true };
-        var output = new Option<string?>("--output") { Description = "Write results here instead of stdout (replaced only once every row is scored)" };
+        var output = new Option<string?>("--output")
+        {
+            Description = "Write results here instead of stdout (replaced only once every row is scored)",
+        };
         var batch = new Option<int>("--batch-size") { Description = "Rows per forward pass", DefaultValueFactory = _ => 8 };
         var command = new Command("logprobs", "Score responses under a model: sum, mean and count of response-token log-probs per row.");
         foreach (var o in new Option[] { model, input, output, batch }) command.Options.Add(o);
@@ -30,9 +33,11 @@ internal static class LogprobsCommand
             if (!File.Exists(inputPath)) throw new ClientException($"--input: file '{inputPath}' not found");
             if (parse.GetValue(output) is { } target)
             {
-                if (Directory.Exists(target)) throw new ClientException($"--output: '{target}' is a directory; name a file");
+                if (Directory.Exists(target))
+                    throw new ClientException($"--output: '{target}' is a directory; name a file");
                 string folder = Path.GetDirectoryName(Path.GetFullPath(target))!;
-                if (!Directory.Exists(folder)) throw new ClientException($"--output: directory '{folder}' does not exist");
+                if (!Directory.Exists(folder))
+                    throw new ClientException($"--output: directory '{folder}' does not exist");
             }
             try
             {
@@ -40,7 +45,8 @@ internal static class LogprobsCommand
                 if (parse.GetValue(output) is not { } outputPath)
                     ScoringInput.ScoreLines(lm, StrictText.Lines(inputPath), Console.Out, inputPath, batchSize);
                 else
-                    WriteReplacing(outputPath, writer => ScoringInput.ScoreLines(lm, StrictText.Lines(inputPath), writer, inputPath, batchSize));
+                    WriteReplacing(outputPath, writer =>
+                        ScoringInput.ScoreLines(lm, StrictText.Lines(inputPath), writer, inputPath, batchSize));
                 return Task.FromResult(0);
             }
             catch (Exception e) when (e is ModelLoadException or TokenizerException or FormatException or IOException
@@ -53,13 +59,14 @@ internal static class LogprobsCommand
     }
 
     /// <summary>
-    /// Writes to a hidden temp file beside <paramref name="path"/> and renames it over <paramref name="path"/> only when
-    /// <paramref name="write"/> finished; on any failure the temp file is deleted and an earlier output stays as it was.
+    /// Writes to a hidden temp file beside <paramref name="path"/> and renames it over <paramref name="path"/> only
+    /// when <paramref name="write"/> finished; on any failure the temp file is deleted and an earlier output stays.
     /// </summary>
     private static void WriteReplacing(string path, Action<TextWriter> write)
     {
         string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.partial");
+        string temp = Path.Combine(Path.GetDirectoryName(full)!,
+            $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.partial");
         try
         {
             using (var writer = new StreamWriter(temp)) write(writer);

@@ -16,16 +16,21 @@ internal static class StrictText
         foreach (var (number, bytes) in JsonlLines.Read(stream))
         {
             if (!JsonlLines.IsValidUtf8(bytes))
-                throw new FormatException($"{path}:{number}: invalid UTF-8 at byte {JsonlLines.FirstInvalidUtf8Offset(bytes) + 1} of the line");
+            {
+                int at = JsonlLines.FirstInvalidUtf8Offset(bytes) + 1;
+                throw new FormatException($"{path}:{number}: invalid UTF-8 at byte {at} of the line");
+            }
             yield return (number, Encoding.UTF8.GetString(bytes));
         }
     }
 
-    /// <summary>A whole text (a JSON file, stdin) without a leading BOM; the error names the line of the first invalid byte.</summary>
+    /// <summary>A whole text (a JSON file, stdin) without a leading BOM; the error names the line of the first
+    /// invalid byte.</summary>
     public static string Decode(byte[] bytes, string source)
     {
         int start = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
-        if (JsonlLines.IsValidUtf8(bytes.AsSpan(start))) return Encoding.UTF8.GetString(bytes, start, bytes.Length - start);
+        if (JsonlLines.IsValidUtf8(bytes.AsSpan(start)))
+            return Encoding.UTF8.GetString(bytes, start, bytes.Length - start);
         int offset = JsonlLines.FirstInvalidUtf8Offset(bytes);
         int line = 1 + bytes.AsSpan(0, offset).Count((byte)'\n');
         int lineStart = bytes.AsSpan(0, offset).LastIndexOf((byte)'\n') + 1;

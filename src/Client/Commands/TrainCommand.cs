@@ -56,7 +56,11 @@ internal static class TrainCommand
             using var telemetry = ClientTelemetry.Start(parse.GetValue(otlp), "aligncluster-train");
             if (parse.GetValue(cluster) is { Length: > 0 } gateways)
                 return await TrainRemoteAsync(gateways, parse.GetValue(keyFile), runConfig, parse.GetValue(resume), parse.GetValue(detach), ct);
-            if (parse.GetValue(resume)) EmbeddedCluster.RequireExisting(parse.GetValue(state)!, $"--resume: run '{runConfig.RunId}' does not exist");
+            if (parse.GetValue(resume))
+            {
+                EmbeddedCluster.RequireExisting(parse.GetValue(state)!,
+                    $"--resume: run '{runConfig.RunId}' does not exist");
+            }
             await using var embedded = await EmbeddedCluster.StartAsync(parse.GetValue(state)!);
             var index = new RunIndex(embedded.Store);
             if (parse.GetValue(resume))
@@ -103,7 +107,8 @@ internal static class TrainCommand
         return final.State == RunState.Completed ? 0 : 1;
     }
 
-    /// <summary>Prompts the data file gave fewer than 2 distinct candidates are not trained on: said once, with their lines.</summary>
+    /// <summary>Prompts the data file gave fewer than 2 distinct candidates are not trained on: said once, with
+    /// their lines.</summary>
     private static void ReportSkipped(ReadReport report)
     {
         if (report.SkippedTooFewCandidates > 0) Console.Error.WriteLine($"warning: {report}");

@@ -74,7 +74,8 @@ public sealed class CoordinatorGrain([PersistentState("run")] IPersistentState<C
         if (state.State.Config is null)
         {
             DeactivateOnIdle();
-            throw new ArgumentException($"run '{RunId}' does not exist: there is nothing to resume (start it without --resume)");
+            throw new ArgumentException(
+                $"run '{RunId}' does not exist: there is nothing to resume (start it without --resume)");
         }
         if (state.State.State is RunState.Paused or RunState.Failed)
         {

@@ -37,10 +37,15 @@ internal sealed class PersistentStateBinding<TState>(IStateStore store, GrainId 
             (State, Etag, RecordExists, _persisted) = (Fresh(), null, false, null);
             return;
         }
-        try { State = (TState)serializer.Deserialize(record.Data, typeof(TState), $"state '{stateName}' of grain {grain}")!; }
-        catch (SerializationException e)   // a record that reads whole but does not decode: same verdict as a truncated one
+        try
         {
-            string where = store is LocalDirectoryStateStore local ? local.RecordPath(Container, _key) : $"{store.Name} {Container}/{_key}";
+            string what = $"state '{stateName}' of grain {grain}";
+            State = (TState)serializer.Deserialize(record.Data, typeof(TState), what)!;
+        }
+        catch (SerializationException e)   // a record that reads whole but does not decode: as bad as a truncated one
+        {
+            string where = store is LocalDirectoryStateStore local
+                ? local.RecordPath(Container, _key) : $"{store.Name} {Container}/{_key}";
             throw new StorageUnavailableException($"state is corrupt: {where} ({e.Message})", e);
         }
         (Etag, RecordExists, _persisted) = (record.Etag, true, record.Data.ToArray());
