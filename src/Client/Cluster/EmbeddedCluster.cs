@@ -67,6 +67,18 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>
+    /// For commands that read an existing run (status, eval, export, train --resume): a state directory that does not
+    /// exist is refused before anything starts, so a mistyped --state is named and never created.
+    /// </summary>
+    /// <param name="what">What is missing, e.g. "run 'r1' does not exist" (default: the directory alone).</param>
+    public static void RequireExisting(string stateDirectory, string? what = null)
+    {
+        if (Directory.Exists(stateDirectory)) return;
+        string missing = $"no cluster state in '{Path.GetFullPath(stateDirectory)}' (pass --state DIR)";
+        throw new ClientException(what is null ? missing : $"{what}: {missing}");
+    }
+
     /// <summary>Checks up front that the state directory can be written, so a bad path fails before any work starts.</summary>
     public static void EnsureWritable(string directory)
     {

@@ -23,6 +23,34 @@ public static class RemoteCommands
         }
     }
 
+    /// <summary>
+    /// The coordinator of a run the cluster knows; a run id it never started is refused (exit 2) before anything is
+    /// asked of it, so nothing is recorded for a mistyped name.
+    /// </summary>
+    public static async Task<ICoordinatorGrain> ExistingRunAsync(RemoteCluster cluster, string runId)
+    {
+        var coordinator = cluster.Client.GetGrain<ICoordinatorGrain>(runId);
+        var status = await Translate(() => coordinator.GetStatusAsync(), cluster);
+        if (status.State == RunState.Created && status.TotalRounds == 0)   // a coordinator that was never started
+        {
+            string at = string.Join(",", cluster.Gateways);
+            throw new ClientException($"run '{runId}' does not exist on the cluster at {at}");
+        }
+        return coordinator;
+    }
+
+    /// <summary>
+    /// Continues a paused, failed or interrupted run with the config it was started with. The coordinator itself
+    /// refuses a run it never started (and records nothing for it); that refusal is bad input (exit 2).
+    /// </summary>
+    public static async Task<ICoordinatorGrain> ResumeRunAsync(RemoteCluster cluster, string runId)
+    {
+        var coordinator = cluster.Client.GetGrain<ICoordinatorGrain>(runId);
+        try { await Translate(() => coordinator.ResumeAsync(), cluster); }
+        catch (ArgumentException e) { throw new ClientException(e.Message); }   // the coordinator refused (no such run)
+        return coordinator;
+    }
+
     /// <summary>Prints the silos (address, status), then the run (or a hint to name one).</summary>
     public static async Task<int> PrintStatusAsync(RemoteCluster cluster, string? runId)
     {
@@ -38,18 +66,9 @@ public static class RemoteCommands
             AnsiConsole.MarkupLine("Runs are kept by the silos: pass --run ID to show one.");
             return 0;
         }
-        var run = await RequireRunAsync(cluster, runId);
-        Report.PrintRun(run);
+        var coordinator = await ExistingRunAsync(cluster, runId);
+        Report.PrintRun(await Translate(() => coordinator.GetStatusAsync(), cluster));
         return 0;
-    }
-
-    /// <summary>The run's status; a run the cluster never started is bad input (its coordinator holds no config).</summary>
-    public static async Task<RunStatus> RequireRunAsync(RemoteCluster cluster, string runId)
-    {
-        var status = await Translate(() => cluster.Client.GetGrain<ICoordinatorGrain>(runId).GetStatusAsync(), cluster);
-        if (status.State == RunState.Created && status.TotalRounds == 0)   // a coordinator that was never started
-            throw new ClientException($"run '{runId}' does not exist on the cluster at {string.Join(",", cluster.Gateways)}");
-        return status;
     }
 
     /// <summary>Turns a silo that went away mid-call into a clear "unusable infrastructure" error (exit 3).</summary>

@@ -21,7 +21,10 @@ public sealed class RunIndex(ICheckpointStorage store)
         using var reader = new StreamReader(stream, Encoding.UTF8);
         string yaml = await reader.ReadToEndAsync();
         try { return RunConfigLoader.FromYaml(yaml, $"{store.Name}/{runId}.yaml"); }
-        catch (ConfigException e) { throw new ClientException($"run '{runId}': its stored config no longer loads: {e.Message}"); }
+        catch (ConfigException e)   // unusable state, not the user's input
+        {
+            throw new ClientException($"run '{runId}': its stored config no longer loads: {e.Message}", exitCode: 3);
+        }
     }
 
     /// <summary>Records a new run; fails when the id is taken (so two runs never share checkpoints).</summary>

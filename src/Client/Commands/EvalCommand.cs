@@ -30,12 +30,12 @@ internal static class EvalCommand
             if (parse.GetValue(cluster) is { Length: > 0 } gateways)
             {
                 await using var remote = await RemoteCluster.ConnectAsync(gateways, ct);
-                var coordinator = remote.Client.GetGrain<ICoordinatorGrain>(runId);
-                await RemoteCommands.RequireRunAsync(remote, runId);
+                var coordinator = await RemoteCommands.ExistingRunAsync(remote, runId);
                 result = await Evaluate(() => RemoteCommands.Translate(() => coordinator.EvaluateCheckpointAsync(r), remote));
             }
             else
             {
+                EmbeddedCluster.RequireExisting(parse.GetValue(state)!, $"run '{runId}' does not exist");
                 await using var embedded = await EmbeddedCluster.StartAsync(parse.GetValue(state)!, autoResume: false);
                 if (await embedded.Runs.GetAsync(runId) is null)
                     throw new ClientException($"run '{runId}' does not exist in {embedded.Runs.Name}");

@@ -28,9 +28,18 @@ internal static class ExportCommand
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
             string runId = parse.GetValue(run)!, target = parse.GetValue(output)!;
-            int exported = parse.GetValue(cluster) is { Length: > 0 } gateways
-                ? await FromClusterAsync(gateways, runId, parse.GetValue(round), target, ct)
-                : await FromStateAsync(parse.GetValue(state)!, runId, parse.GetValue(round), target, ct);
+            if (File.Exists(target)) throw new ClientException($"--out: '{target}' is a file; name a directory");
+            int exported;
+            try
+            {
+                exported = parse.GetValue(cluster) is { Length: > 0 } gateways
+                    ? await FromClusterAsync(gateways, runId, parse.GetValue(round), target, ct)
+                    : await FromStateAsync(parse.GetValue(state)!, runId, parse.GetValue(round), target, ct);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ClientException($"--out: cannot write '{target}': {e.Message}");
+            }
             Console.WriteLine($"exported {runId} round {exported} to {Path.GetFullPath(target)}");
             return 0;
         }));
@@ -39,7 +48,7 @@ internal static class ExportCommand
 
     private static async Task<int> FromStateAsync(string directory, string runId, int? round, string target, CancellationToken ct)
     {
-        if (!Directory.Exists(directory)) throw new ClientException($"no cluster state in '{Path.GetFullPath(directory)}' (pass --state DIR)");
+        EmbeddedCluster.RequireExisting(directory, $"run '{runId}' does not exist");
         var checkpoints = new CheckpointStore(new LocalCheckpointStorage(ClusterSetup.CheckpointDirectory(directory)));
         var rounds = await checkpoints.RoundsAsync(runId, ct);
         int r = round ?? (rounds.Count > 0 ? rounds[^1] : throw new ClientException($"run '{runId}' has no checkpoint in '{directory}'"));
@@ -55,8 +64,7 @@ internal static class ExportCommand
     private static async Task<int> FromClusterAsync(string[] gateways, string runId, int? round, string target, CancellationToken ct)
     {
         await using var remote = await RemoteCluster.ConnectAsync(gateways, ct);
-        var coordinator = remote.Client.GetGrain<ICoordinatorGrain>(runId);
-        await RemoteCommands.RequireRunAsync(remote, runId);
+        var coordinator = await RemoteCommands.ExistingRunAsync(remote, runId);
         ExportedPolicy policy;
         try { policy = await RemoteCommands.Translate(() => coordinator.ExportCheckpointAsync(round), remote); }
         catch (ArgumentException e) { throw new ClientException(e.Message); }

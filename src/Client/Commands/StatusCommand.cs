@@ -23,7 +23,7 @@ internal static class StatusCommand
                 return await RemoteCommands.PrintStatusAsync(remote, parse.GetValue(run));
             }
             string directory = parse.GetValue(state)!;
-            if (!Directory.Exists(directory)) throw new ClientException($"no cluster state in '{Path.GetFullPath(directory)}' (pass --state DIR)");
+            EmbeddedCluster.RequireExisting(directory);
             await using var embedded = await EmbeddedCluster.StartAsync(directory, autoResume: false);
             AnsiConsole.MarkupLine($"Cluster: embedded, 1 silo (this process), storage {Markup.Escape(embedded.Store.Name)}");
             var index = embedded.Runs;

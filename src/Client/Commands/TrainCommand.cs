@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AlignCluster.Alignment.Data;
 using AlignCluster.Client.Cluster;
 using AlignCluster.Grains.Configuration;
 using AlignCluster.Grains.Demo;
@@ -48,12 +49,17 @@ internal static class TrainCommand
                     ModelTextCodec.Load(runConfig.Policy.Path!);
                     ModelTextCodec.CheckWeights(runConfig.Policy.Path!);
                 }
-                if (runConfig.Data.Source == "file") FileData.Load(runConfig);
+                if (runConfig.Data.Source == "file") ReportSkipped(FileData.Load(runConfig).Report);
             }
             catch (ArgumentException e) { throw new ClientException(e.Message); }
             using var telemetry = ClientTelemetry.Start(parse.GetValue(otlp), "aligncluster-train");
             if (parse.GetValue(cluster) is { Length: > 0 } gateways)
                 return await TrainRemoteAsync(gateways, runConfig, parse.GetValue(resume), parse.GetValue(detach), ct);
+            if (parse.GetValue(resume))
+            {
+                EmbeddedCluster.RequireExisting(parse.GetValue(state)!,
+                    $"--resume: run '{runConfig.RunId}' does not exist");
+            }
             await using var embedded = await EmbeddedCluster.StartAsync(parse.GetValue(state)!);
             var index = embedded.Runs;
             if (parse.GetValue(resume))
@@ -86,12 +92,7 @@ internal static class TrainCommand
     {
         await using var remote = await RemoteCluster.ConnectAsync(gateways, ct);
         ICoordinatorGrain coordinator;
-        if (resume)
-        {
-            coordinator = remote.Client.GetGrain<ICoordinatorGrain>(runConfig.RunId);
-            await RemoteCommands.RequireRunAsync(remote, runConfig.RunId); // a run never started has nothing to resume
-            await RemoteCommands.Translate(() => coordinator.ResumeAsync(), remote);
-        }
+        if (resume) coordinator = await RemoteCommands.ResumeRunAsync(remote, runConfig.RunId);
         else coordinator = (await RemoteCommands.StartRunAsync(remote, runConfig)).Coordinator;
         AnsiConsole.MarkupLine($"[bold]train[/] {Markup.Escape(runConfig.RunId)}: loss {runConfig.Loss.Name}, selection {runConfig.Selection.Strategy} per {runConfig.Selection.Per}, " +
             $"{runConfig.Training.Rounds} rounds; on the cluster at {Markup.Escape(string.Join(",", remote.Gateways))}");
@@ -103,6 +104,13 @@ internal static class TrainCommand
         var final = await RemoteCommands.Translate(() => WatchAsync(coordinator, runConfig.Training.Rounds, ct), remote);
         Report.PrintRun(final);
         return final.State == RunState.Completed ? 0 : 1;
+    }
+
+    /// <summary>Prompts the data file gave fewer than 2 distinct candidates are not trained on: said once, with
+    /// their lines.</summary>
+    private static void ReportSkipped(ReadReport report)
+    {
+        if (report.SkippedTooFewCandidates > 0) Console.Error.WriteLine($"warning: {report}");
     }
 
     private static string EvalSummary(EvalResult e) => e.Samples > 0 ? $"oracle reward {e.OracleReward:F3}"

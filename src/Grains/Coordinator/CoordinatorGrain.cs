@@ -68,6 +68,14 @@ public sealed class CoordinatorGrain(
 
     public async Task<RunStatus> ResumeAsync()
     {
+        // A run that was never started has nothing to resume: refuse it, write nothing (no record for the name) and let
+        // the activation go, so a mistyped name leaves no trace.
+        if (state.State.Config is null)
+        {
+            DeactivateOnIdle();
+            throw new ArgumentException(
+                $"run '{RunId}' does not exist: there is nothing to resume (start it without --resume)");
+        }
         if (state.State.State is RunState.Paused or RunState.Failed)
         {
             state.State.State = state.State.Prepared ? RunState.Running : RunState.Preparing;

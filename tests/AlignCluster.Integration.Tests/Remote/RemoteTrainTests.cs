@@ -51,6 +51,24 @@ public sealed class RemoteTrainTests(LocalSilos silos) : IClassFixture<LocalSilo
     }
 
     [Fact]
+    public void Resuming_a_run_the_cluster_never_started_is_refused_and_records_nothing()
+    {
+        // It used to wait forever at "round 0/0 (created)" and leave a coordinator record for the name behind.
+        var (code, output, err) = Cli("train", "--cluster", silos.Gateways[0], "--resume", "--run", "ghost-run");
+        Assert.True(code == 2, $"exit {code}: {err}\n{output}");
+        Assert.Contains("error: run 'ghost-run' does not exist", err);
+        Assert.DoesNotContain("   at ", err);
+        var records = System.IO.Directory.GetFiles(silos.Directory, "*", SearchOption.AllDirectories)
+            // Temp files live in dot folders; grain state is one file per grain (none may exist for the name).
+            .Where(f => f.Contains("ghost-run") && !f.Contains("/.") && !f.Contains("/directory/")).ToList();
+        Assert.True(records.Count == 0, $"records left for the run: {string.Join(", ", records)}");
+
+        (code, _, err) = Cli("status", "--cluster", silos.Gateways[0], "--run", "ghost-run");
+        Assert.Equal(2, code);
+        Assert.Contains("run 'ghost-run' does not exist on the cluster", err);
+    }
+
+    [Fact]
     public void An_unreachable_gateway_is_named_with_exit_code_3()
     {
         string nobody = $"127.0.0.1:{silos.BasePort + 50}";   // inside no silo's range: nothing listens there
