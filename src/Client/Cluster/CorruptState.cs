@@ -16,7 +16,13 @@ public static class CorruptState
         for (var current = e; current is not null; current = current.InnerException)
         {
             int at = current.Message.IndexOf(Marker, StringComparison.Ordinal);
-            if (at >= 0) return current.Message[at..];
+            if (at >= 0)
+            {
+                // One line: a wrapper (e.g. a failed activation) may quote the inner exception with its stack after it.
+                string text = current.Message[at..];
+                int end = text.IndexOf('\n');
+                return end < 0 ? text : text[..end].TrimEnd();
+            }
             if (current is AggregateException { InnerExceptions: [var single] } && Describe(single) is { } inner)
                 return inner;
         }
