@@ -41,11 +41,17 @@ public static class RemoteCommands
             AnsiConsole.MarkupLine("Runs are kept by the silos: pass --run ID to show one.");
             return 0;
         }
+        Report.PrintRun(await GetRunAsync(cluster, runId));
+        return 0;
+    }
+
+    /// <summary>A run's status (with its per-round history) from its coordinator grain; a clear error when none ran.</summary>
+    public static async Task<RunStatus> GetRunAsync(RemoteCluster cluster, string runId)
+    {
         var status = await Translate(() => cluster.Client.GetGrain<ICoordinatorGrain>(runId).GetStatusAsync(), cluster);
         if (status.State == RunState.Created && status.TotalRounds == 0)   // a coordinator that was never started
             throw new ClientException($"run '{runId}' does not exist on the cluster at {string.Join(",", cluster.Gateways)}");
-        Report.PrintRun(status);
-        return 0;
+        return status;
     }
 
     /// <summary>Turns a silo that went away mid-call into a clear "unusable infrastructure" error (exit 3).</summary>
