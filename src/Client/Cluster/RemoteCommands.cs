@@ -45,7 +45,7 @@ public static class RemoteCommands
         return 0;
     }
 
-    /// <summary>A run's status (with its per-round history) from its coordinator grain; a clear error when none ran.</summary>
+    /// <summary>A run's status (per-round history too) from its coordinator grain; a clear error if none ran.</summary>
     public static async Task<RunStatus> GetRunAsync(RemoteCluster cluster, string runId)
     {
         var status = await Translate(() => cluster.Client.GetGrain<ICoordinatorGrain>(runId).GetStatusAsync(), cluster);

@@ -40,8 +40,10 @@ internal static class PlotCommand
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
             var ids = parse.GetValue(runs)!.Distinct().ToList();
+            // The run_id rule of a config (one home for it), so a path-like id never reaches the store.
             foreach (var id in ids)
-                if (RunConfigLoader.Validate(new RunConfig { RunId = id }).FirstOrDefault(e => e.StartsWith("run_id:")) is { } bad)
+                if (RunConfigLoader.Validate(new RunConfig { RunId = id })
+                        .FirstOrDefault(e => e.StartsWith("run_id:", StringComparison.Ordinal)) is { } bad)
                     throw new ClientException(bad);
             var statuses = parse.GetValue(cluster) is { Length: > 0 } gateways
                 ? await FromClusterAsync(gateways, parse.GetValue(keyFile), ids, ct)
@@ -51,7 +53,7 @@ internal static class PlotCommand
             var files = RunPlots.Write(directory, groups, parse.GetValue(format));
             foreach (var s in statuses)
                 Console.WriteLine($"{s.RunId}: {s.State}, round {s.Round}/{s.TotalRounds}");
-            Console.WriteLine($"wrote {files.Count} file(s) for {groups.Count} series to {Path.GetFullPath(directory)}");
+            Console.WriteLine($"wrote {files.Count} file(s), {groups.Count} series, to {Path.GetFullPath(directory)}");
             return 0;
         }));
         return command;
@@ -67,14 +69,15 @@ internal static class PlotCommand
         var statuses = new List<RunStatus>();
         foreach (var id in ids)
         {
-            if (await index.GetAsync(id) is null) throw new ClientException($"run '{id}' does not exist in {embedded.Store.Name}");
+            if (await index.GetAsync(id) is null)
+                throw new ClientException($"run '{id}' does not exist in {embedded.Store.Name}");
             statuses.Add(await embedded.Client.GetGrain<ICoordinatorGrain>(id).GetStatusAsync());
         }
         return statuses;
     }
 
-    private static async Task<List<RunStatus>> FromClusterAsync(string[] gateways, string? keyFile, IReadOnlyList<string> ids,
-        CancellationToken ct)
+    private static async Task<List<RunStatus>> FromClusterAsync(string[] gateways, string? keyFile,
+        IReadOnlyList<string> ids, CancellationToken ct)
     {
         await using var remote = await RemoteCluster.ConnectAsync(gateways, keyFile, ct);
         var statuses = new List<RunStatus>();

@@ -3,7 +3,7 @@ using AlignCluster.Interfaces;
 
 namespace AlignCluster.Client.Demo;
 
-/// <summary>The demo's curves: one series per method, its seeds as a band of mean ± spread (<see cref="RunPlots"/>).</summary>
+/// <summary>The demo's curves (<see cref="RunPlots"/>): a series per method, seeds as a band (mean ± spread).</summary>
 public static class DemoPlots
 {
     /// <summary>Writes every plot (PNG and SVG) into <paramref name="directory"/>; returns the files written.</summary>

@@ -2,10 +2,10 @@ using ScottPlot;
 
 namespace AlignCluster.Client.Reporting;
 
-/// <summary>One x of a series: the mean over seeds, its spread (sample standard deviation) and how many seeds.</summary>
+/// <summary>One x of a series: the mean over seeds, its spread (sample standard deviation), how many seeds.</summary>
 public sealed record BandPoint(double X, double Mean, double Spread, int Seeds);
 
-/// <summary>One named line of a plot (a method or a run), with a band of ± spread where more than one seed ran.</summary>
+/// <summary>One named line of a plot (a method or a run), with a band of ± spread where several seeds ran.</summary>
 public sealed record PlotSeries(string Name, IReadOnlyList<BandPoint> Points)
 {
     public int Seeds => Points.Count == 0 ? 0 : Points.Max(p => p.Seeds);
@@ -43,7 +43,8 @@ public static class PlotWriter
     /// Writes <c>{pathWithoutExtension}.png</c> and/or <c>.svg</c> (each to a temporary name, then renamed, so a reader
     /// never sees half a file); returns the paths written.
     /// </summary>
-    public static IReadOnlyList<string> Write(string pathWithoutExtension, LinePlot plot, PlotFormats formats = PlotFormats.Both)
+    public static IReadOnlyList<string> Write(string pathWithoutExtension, LinePlot plot,
+        PlotFormats formats = PlotFormats.Both)
     {
         RequireFont();
         string directory = Path.GetDirectoryName(Path.GetFullPath(pathWithoutExtension))!;
@@ -89,7 +90,8 @@ public static class PlotWriter
         for (int i = 0; i < plot.Series.Count; i++)
         {
             var series = plot.Series[i];
-            var points = series.Points.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Mean)).OrderBy(p => p.X).ToArray();
+            var points = series.Points.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Mean))
+                .OrderBy(p => p.X).ToArray();
             if (points.Length == 0) continue;
             var color = SeriesColor(i);
             double[] xs = points.Select(p => p.X).ToArray();
@@ -111,8 +113,9 @@ public static class PlotWriter
         }
         if (plot.Reference is { } reference && double.IsFinite(reference.Y))
         {
-            var h = scott.Add.HorizontalLine(reference.Y, width: 1.5f, color: Colors.DimGray, pattern: LinePattern.Dashed);
-            h.LegendText = reference.Label;
+            var line = scott.Add.HorizontalLine(reference.Y, width: 1.5f, color: Colors.DimGray,
+                pattern: LinePattern.Dashed);
+            line.LegendText = reference.Label;
         }
         scott.Title(anyBand ? $"{plot.Title}\nline: mean over seeds, band: ± 1 sample std" : plot.Title, size: 16);
         scott.XLabel(plot.XLabel, size: 14);
@@ -127,10 +130,10 @@ public static class PlotWriter
     /// </summary>
     private static void RequireFont()
     {
-        if (!string.Equals(Fonts.GetTypeface(FontName, bold: false, italic: false).FamilyName, FontName, StringComparison.Ordinal))
-            throw new Cluster.ClientException(
-                $"plots need the font '{FontName}' (Debian: apt-get install fonts-dejavu-core; scripts/setup.sh installs it)",
-                exitCode: 3);
+        string found = Fonts.GetTypeface(FontName, bold: false, italic: false).FamilyName;
+        if (!string.Equals(found, FontName, StringComparison.Ordinal))
+            throw new Cluster.ClientException($"plots need the font '{FontName}' "
+                + "(Debian: apt-get install fonts-dejavu-core; scripts/setup.sh installs it)", exitCode: 3);
     }
 
     private static void WriteAtomically(string path, Action<string> write)

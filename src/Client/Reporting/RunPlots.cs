@@ -9,7 +9,7 @@ public sealed record RunGroup(string Name, IReadOnlyList<RunStatus> Runs);
 /// <summary>Mean and spread over seeds, the statistics behind every band.</summary>
 public static class SeedStatistics
 {
-    /// <summary>Mean and sample standard deviation (n − 1; 0 for a single value) of <paramref name="values"/>.</summary>
+    /// <summary>Mean and sample standard deviation (n − 1; 0 for one value) of <paramref name="values"/>.</summary>
     public static (double Mean, double Spread) MeanAndSpread(IReadOnlyList<double> values)
     {
         if (values.Count == 0) return (double.NaN, double.NaN);
@@ -43,7 +43,8 @@ public static class SeedStatistics
 public static class RunPlots
 {
     private sealed record Metric(string File, string Title, string YLabel,
-        Func<RunStatus, IEnumerable<(int Round, double? Value)>> Points, Func<IReadOnlyList<RunStatus>, ReferenceLine?> Reference);
+        Func<RunStatus, IEnumerable<(int Round, double? Value)>> Points,
+        Func<IReadOnlyList<RunStatus>, ReferenceLine?> Reference);
 
     /// <summary>At the SFT policy π_θ = π_ref, so every implicit reward β·log(π_θ/π_ref) is exactly 0.</summary>
     private static readonly Func<IReadOnlyList<RunStatus>, ReferenceLine?> ZeroAtSft = _ => new("SFT (round 0): 0", 0);
@@ -52,20 +53,22 @@ public static class RunPlots
     private static Func<RunStatus, IEnumerable<(int, double?)>> PerRound(Func<RoundReport, double?> value) =>
         status => status.History.Select(r => (r.Round, value(r)));
 
-    /// <summary>Sampled evaluation only counts when the reward function rated samples (Samples 0 reads 0, not a value).</summary>
-    private static double? Sampled(EvalResult? e, Func<EvalResult, double> value) => e is { Samples: > 0 } ? value(e) : null;
+    /// <summary>A sampled evaluation counts only if the reward function rated samples (Samples 0: no value).</summary>
+    private static double? Sampled(EvalResult? e, Func<EvalResult, double> value) =>
+        e is { Samples: > 0 } ? value(e) : null;
 
     private static readonly Metric[] Metrics =
     [
-        new("loss", "Training loss", "loss (nats, mean over the round's steps)", PerRound(r => r.Mean.Loss), NoReference),
+        new("loss", "Training loss", "loss (nats, mean over the round's steps)",
+            PerRound(r => r.Mean.Loss), NoReference),
         new("rewards_chosen", "rewards/chosen: β·log(π/π_ref) of the chosen", "rewards/chosen (nats)",
             PerRound(r => r.Mean.RewardsChosen), ZeroAtSft),
         new("rewards_rejected", "rewards/rejected: β·log(π/π_ref) of the negatives", "rewards/rejected (nats)",
             PerRound(r => r.Mean.RewardsRejected), ZeroAtSft),
         new("margins", "rewards/margins: chosen − rejected", "rewards/margins (nats)",
             PerRound(r => r.Mean.RewardsMargins), ZeroAtSft),
-        new("accuracies", "rewards/accuracies: reward(chosen) > reward(rejected)", "rewards/accuracies (fraction of pairs)",
-            PerRound(r => r.Mean.RewardsAccuracies), NoReference),
+        new("accuracies", "rewards/accuracies: reward(chosen) > reward(rejected)",
+            "rewards/accuracies (fraction of pairs)", PerRound(r => r.Mean.RewardsAccuracies), NoReference),
         new("selection_change_rate", "Selection change rate: prompts whose negative changed",
             "change rate (fraction of prompts)", PerRound(r => r.SelectionChangeRate), NoReference),
         new("oracle_reward", "Held-out oracle reward", "oracle reward (mean score per sample)",
@@ -85,9 +88,6 @@ public static class RunPlots
         new("round_seconds", "Wall time per round", "time (s)", PerRound(r => r.Seconds), NoReference),
     ];
 
-    /// <summary>The file names (without extension) a complete set of plots has; metrics nobody measured are left out.</summary>
-    public static IEnumerable<string> FileNames => Metrics.Select(m => m.File);
-
     private static ReferenceLine? Baseline(IReadOnlyList<RunStatus> runs, Func<EvalResult?, double?> value)
     {
         var values = runs.Select(r => value(r.Baseline)).OfType<double>().Where(double.IsFinite).ToList();
@@ -100,7 +100,8 @@ public static class RunPlots
     /// <summary>
     /// Writes one plot per metric that at least one run measured into <paramref name="directory"/>; returns the files.
     /// </summary>
-    public static List<string> Write(string directory, IReadOnlyList<RunGroup> groups, PlotFormats formats = PlotFormats.Both)
+    public static List<string> Write(string directory, IReadOnlyList<RunGroup> groups,
+        PlotFormats formats = PlotFormats.Both)
     {
         var written = new List<string>();
         var allRuns = groups.SelectMany(g => g.Runs).ToList();
@@ -116,9 +117,9 @@ public static class RunPlots
     }
 
     /// <summary>
-    /// Groups runs whose ids differ only in a trailing seed suffix (<c>-s2</c>, <c>_s3</c>, as the demo names them) into
-    /// one series named without it; any other run (or a lone seed) is a series of its own, under its id. Order follows
-    /// the first appearance.
+    /// Groups runs whose ids differ only in a trailing seed suffix (<c>-s2</c>, <c>_s3</c>, as the demo names them)
+    /// into one series named without it; any other run (or a lone seed) is a series of its own, under its id. Order
+    /// follows the first appearance.
     /// </summary>
     public static List<RunGroup> GroupSeeds(IEnumerable<RunStatus> runs) => runs
         .GroupBy(r => SeedSuffix.Match(r.RunId) is { Success: true } m ? m.Groups[1].Value : r.RunId)

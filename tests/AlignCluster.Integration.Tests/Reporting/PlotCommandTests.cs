@@ -13,7 +13,7 @@ public class PlotCommandTests
 {
     private static string Hex(int series) => PlotWriter.SeriesColor(series).ToHex()[..7];
 
-    /// <summary>Two seeds of a tiny run, recorded in the run index as `train` records them; their final statuses.</summary>
+    /// <summary>Two seeds of a tiny run, in the run index as `train` records them; their final statuses.</summary>
     private static async Task<(string State, RunStatus[] Runs)> TwoSeedsAsync()
     {
         string state = Path.Combine(TestConfigs.TempDirectory(), "state");
@@ -39,8 +39,9 @@ public class PlotCommandTests
         string output = Path.Combine(Path.GetDirectoryName(state)!, "plots");
         var (code, stdout, stderr) = CliProcess.Run("plot", "plot-s1", "plot-s2", "--state", state, "--out", output);
         Assert.True(code == 0, $"plot failed ({code}): {stderr}\n{stdout}");
-        foreach (var name in new[] { "loss", "rewards_chosen", "rewards_rejected", "margins", "accuracies", "selection_change_rate",
-                     "oracle_reward", "win_rate_vs_sft", "kl_to_sft", "round_seconds" })
+        string[] expected = ["loss", "rewards_chosen", "rewards_rejected", "margins", "accuracies",
+            "selection_change_rate", "oracle_reward", "win_rate_vs_sft", "kl_to_sft", "round_seconds"];
+        foreach (var name in expected)
         {
             Assert.True(File.Exists(Path.Combine(output, name + ".png")), $"missing {name}.png");
             Assert.True(File.Exists(Path.Combine(output, name + ".svg")), $"missing {name}.svg");
@@ -106,7 +107,7 @@ public class PlotCommandTests
         Assert.Contains("run 'nope' does not exist", err);
 
         (code, _, err) = CliProcess.Run("plot", "x", "--cluster", "127.0.0.1:1", "--out", output);
-        Assert.True(code is 2 or 3, $"exit {code}: {err}");   // no key (2) or nobody listening (3), as `status --cluster`
+        Assert.True(code is 2 or 3, $"exit {code}: {err}");   // no key (2) or nobody there (3), as `status --cluster`
         Assert.StartsWith("error: ", err);
 
         Assert.False(Directory.Exists(output), "a failed plot must not create its output directory");

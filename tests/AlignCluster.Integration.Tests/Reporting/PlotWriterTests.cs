@@ -43,7 +43,8 @@ public class PlotWriterTests
     {
         // method "a": seeds (1, 2, 4), (2, 3, 4), (3, 3, 3) at rounds 1, 2, 3 → means 7/3, 3, 3; spreads 1.5275, 1, 0.
         // method "b": a single seed, so no band.
-        var a = SeedStatistics.Bands([[(1, 1.0), (2, 2.0), (3, 3.0)], [(1, 2.0), (2, 3.0), (3, 3.0)], [(1, 4.0), (2, 4.0), (3, 3.0)]]);
+        var a = SeedStatistics.Bands(
+            [[(1, 1.0), (2, 2.0), (3, 3.0)], [(1, 2.0), (2, 3.0), (3, 3.0)], [(1, 4.0), (2, 4.0), (3, 3.0)]]);
         var b = SeedStatistics.Bands([[(1, 0.5), (2, 1.0), (3, 1.5)]]);
         return new LinePlot("Training loss", "round", "loss (nats)", [new PlotSeries("a", a), new PlotSeries("b", b)],
             new ReferenceLine("SFT (round 0): 0.25", 0.25));
@@ -80,7 +81,7 @@ public class PlotWriterTests
         for (int i = 0; i < 3; i++)
         {
             // The band's two vertices above and below round i's mean point: mean + spread and mean − spread.
-            var column = band.Where(p => Math.Abs(p.X - line[i].X) < 0.01).Select(p => svg.ValueAt(p.Y)).Distinct().ToList();
+            var column = band.Where(p => Math.Abs(p.X - line[i].X) < 0.01).Select(p => svg.ValueAt(p.Y)).ToList();
             Assert.Equal(means[i] + spreads[i], column.Max(), tolerance);
             Assert.Equal(means[i] - spreads[i], column.Min(), tolerance);
         }
@@ -124,7 +125,8 @@ public class PlotWriterTests
             Assert.True(ink > 100, $"the title row has {ink} dark pixels: the text did not render");
             _ = new SvgPlot(File.ReadAllText(files[1]));   // well-formed, with a y axis
 
-            Assert.Equal([Path.Combine(dir, "only.svg")], PlotWriter.Write(Path.Combine(dir, "only"), TwoMethods(), PlotFormats.Svg));
+            Assert.Equal([Path.Combine(dir, "only.svg")],
+                PlotWriter.Write(Path.Combine(dir, "only"), TwoMethods(), PlotFormats.Svg));
             Assert.False(File.Exists(Path.Combine(dir, "only.png")));
         }
         finally

@@ -33,8 +33,8 @@ internal sealed class SvgPlot
         DataArea = clipped.Where(g => ClipRect(g) == dataRect).ToList();
         // Numeric labels placed by translate(x y); the y axis' are the column furthest left, each centred on its tick.
         var numeric = Document.Descendants(Ns + "text")
-            .Select(t => (Translate: Translate(t), Ok: double.TryParse(t.Value.Trim().Replace('−', '-'), NumberStyles.Float,
-                CultureInfo.InvariantCulture, out double v), Value: v))
+            .Select(t => (Translate: Translate(t), Ok: double.TryParse(t.Value.Trim().Replace('−', '-'),
+                NumberStyles.Float, CultureInfo.InvariantCulture, out double v), Value: v))
             .Where(t => t.Ok && t.Translate is not null).ToList();
         double left = numeric.Min(t => t.Translate!.Value.X);
         _yTicks = numeric.Where(t => Math.Abs(t.Translate!.Value.X - left) < 0.5)
@@ -50,16 +50,17 @@ internal sealed class SvgPlot
         return v0 + (y - p0) * (v1 - v0) / (p1 - p0);
     }
 
-    /// <summary>Value per pixel: how far off a value read back from a pixel may be (the SVG rounds to ~0.001 px).</summary>
-    public double ValuePerPixel => Math.Abs((_yTicks[^1].Value - _yTicks[0].Value) / (_yTicks[^1].Pixel - _yTicks[0].Pixel));
+    /// <summary>Value per pixel: how far off a value read back from a pixel may be (SVG rounds to 0.001 px).</summary>
+    public double ValuePerPixel =>
+        Math.Abs((_yTicks[^1].Value - _yTicks[0].Value) / (_yTicks[^1].Pixel - _yTicks[0].Pixel));
 
     /// <summary>Paths in the data area stroked (a line) in <paramref name="hex"/> without a fill.</summary>
     public List<List<(double X, double Y)>> Lines(string hex) => DataArea.SelectMany(g => g.Descendants(Ns + "path"))
         .Where(p => Is(p, "stroke", hex) && (string?)p.Attribute("fill") == "none").Select(Vertices).ToList();
 
     /// <summary>
-    /// Filled paths in the data area in <paramref name="hex"/>: a seed band's polygon, or a dashed line (ScottPlot draws
-    /// each dash as a small filled rectangle).
+    /// Filled paths in the data area in <paramref name="hex"/>: a seed band's polygon, or a dashed line (ScottPlot
+    /// draws each dash as a small filled rectangle).
     /// </summary>
     public List<List<(double X, double Y)>> Filled(string hex) => DataArea.SelectMany(g => g.Descendants(Ns + "path"))
         .Where(p => Is(p, "fill", hex)).Select(Vertices).ToList();
@@ -67,7 +68,8 @@ internal sealed class SvgPlot
     private string ClipRect(XElement group)
     {
         string id = Regex.Match((string)group.Attribute("clip-path")!, @"url\(#(.+)\)").Groups[1].Value;
-        var rect = Document.Descendants(Ns + "clipPath").First(c => (string?)c.Attribute("id") == id).Element(Ns + "rect")!;
+        var rect = Document.Descendants(Ns + "clipPath").First(c => (string?)c.Attribute("id") == id)
+            .Element(Ns + "rect")!;
         return string.Join(",", new[] { "x", "y", "width", "height" }.Select(a => (string?)rect.Attribute(a)));
     }
 
@@ -77,14 +79,16 @@ internal sealed class SvgPlot
     /// <summary>The M/L vertices of a path's d attribute (what ScottPlot emits for lines and fills).</summary>
     public static List<(double X, double Y)> Vertices(XElement path) => Regex
         .Matches((string)path.Attribute("d")!, @"[ML]\s*(-?[\d.]+)[ ,](-?[\d.]+)")
-        .Select(m => (double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture)))
+        .Select(m => (Number(m.Groups[1].Value), Number(m.Groups[2].Value)))
         .ToList();
+
+    private static double Number(string text) => double.Parse(text, CultureInfo.InvariantCulture);
 
     private static (double X, double Y)? Translate(XElement text)
     {
         var m = Regex.Match((string?)text.Attribute("transform") ?? "", @"^translate\((-?[\d.]+)[ ,](-?[\d.]+)\)$");
         return m.Success
-            ? (double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture))
+            ? (Number(m.Groups[1].Value), Number(m.Groups[2].Value))
             : null;
     }
 
