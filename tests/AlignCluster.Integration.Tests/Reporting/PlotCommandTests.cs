@@ -26,7 +26,7 @@ public class PlotCommandTests
                 Data = new DataConfig { TrainPrompts = 64, EvalPrompts = 16 },
                 Shards = 1,
             };
-            await new RunIndex(cluster.Store).AddAsync(config);
+            await cluster.Runs.AddAsync(config);
             runs[seed - 1] = await ClusterHarness.RunToEndAsync(cluster, config);
         }
         return (state, runs);
