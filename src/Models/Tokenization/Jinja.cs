@@ -14,6 +14,10 @@ namespace AlignCluster.Models.Tokenization;
 /// "chat_template line N: …", never skipped.
 /// Values: null (none), <see cref="Undefined"/>, bool, long, double, string, <see cref="List{T}"/> of object?,
 /// <see cref="Dictionary{TKey,TValue}"/> of string → object? (insertion order).
+/// Checked against @huggingface/jinja, whose behaviour we follow where it differs from Python's Jinja in printing
+/// non-strings (true/false, none as nothing, lists as JSON), reading past missing values (undefined, not an error)
+/// and "+" of a string and a number; where it changes text that Python's Jinja (what transformers uses) renders
+/// otherwise — strip/lstrip/rstrip with characters, capitalize, % of negative numbers — we follow Python.
 /// </summary>
 public sealed class JinjaTemplate
 {
