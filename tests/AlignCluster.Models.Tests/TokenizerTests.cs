@@ -88,6 +88,32 @@ public sealed class TokenizerTests
         Assert.Equal(["a", " 𝐀𝐁c", "!"], pieces); // U+1D400/1D401 are Lu: part of the letter run
     }
 
+    /// <summary>The example of HF tokenizers' SplitDelimiterBehavior documentation: "the-final--countdown" split on "-".</summary>
+    [Theory]
+    [InlineData(SplitBehavior.Removed, false, "the|final|countdown")]
+    [InlineData(SplitBehavior.Isolated, false, "the|-|final|-|-|countdown")]
+    [InlineData(SplitBehavior.MergedWithPrevious, false, "the-|final-|-|countdown")]
+    [InlineData(SplitBehavior.MergedWithNext, false, "the|-final|-|-countdown")]
+    [InlineData(SplitBehavior.Contiguous, false, "the|-|final|--|countdown")]
+    [InlineData(SplitBehavior.Removed, true, "-|-|-")] // inverted: the words are the delimiters
+    public void SplitBehaviorsGroupDelimitersAsHuggingFaceDocuments(SplitBehavior behavior, bool invert, string expected)
+    {
+        var pieces = new List<string>();
+        new RegexSplit(new Regex("-"), behavior, invert).Split("the-final--countdown", isFirst: true, pieces);
+        Assert.Equal(expected, string.Join("|", pieces));
+    }
+
+    [Theory]
+    [InlineData("\"\"", null)] // GPT-2's and Qwen's files: an empty affix is no affix
+    [InlineData("null", null)]
+    [InlineData("\"##\"", "model.continuing_subword_prefix: \"##\" is not supported")]
+    public void SubwordAffixesMayBeEmptyButNotSet(string prefix, string? error)
+    {
+        string json = $$$"""{"model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2},"merges":["a b"],"continuing_subword_prefix":{{{prefix}}},"end_of_word_suffix":""}}""";
+        if (error is null) Assert.Equal([2], TokenizerJson.Parse(json).Encode("ab"));
+        else Assert.Contains(error, Assert.Throws<TokenizerException>(() => TokenizerJson.Parse(json, "t.json")).Message);
+    }
+
     [Fact]
     public void IgnoreMergesUsesWholeWordFromVocabulary()
     {

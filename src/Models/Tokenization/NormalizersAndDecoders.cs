@@ -11,7 +11,7 @@ public delegate List<string> TokenDecoder(List<string> tokens);
 /// <summary>The normalizers and decoders of tokenizer.json that the supported model families use.</summary>
 public static class TextSteps
 {
-    public static Normalizer Unicode(NormalizationForm form) => text => text.Normalize(form);
+    public static Normalizer Unicode(NormalizationForm form) => text => UnicodeNormalization.Normalize(text, form);
     public static Normalizer Lowercase() => text => text.ToLowerInvariant();
     public static Normalizer Prepend(string prefix) => text => text.Length == 0 ? text : prefix + text;
     public static Normalizer Replace(string pattern, string content) => text => text.Replace(pattern, content);

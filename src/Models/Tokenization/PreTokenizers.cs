@@ -58,28 +58,83 @@ public static class SplitPatterns
     }
 }
 
-/// <summary>Splits by a regex, keeping matches and the text between them as separate pieces ("Isolated"), or dropping the matches ("Removed").</summary>
-public sealed class RegexSplit(Regex regex, bool removeMatches = false, bool invert = false) : IPreTokenizer
+/// <summary>What a Split pre-tokenizer does with the text a pattern matched (tokenizer.json's "behavior").</summary>
+public enum SplitBehavior
+{
+    /// <summary>Each match is a piece of its own: "a-b" split on "-" → "a", "-", "b".</summary>
+    Isolated,
+
+    /// <summary>Matches are dropped: "a-b" → "a", "b".</summary>
+    Removed,
+
+    /// <summary>Each match ends the piece before it: "a-b" → "a-", "b" (Gemma-3 splits on " " this way).</summary>
+    MergedWithPrevious,
+
+    /// <summary>Each match starts the piece after it: "a-b" → "a", "-b".</summary>
+    MergedWithNext,
+
+    /// <summary>Adjacent matches form one piece: "a--b" → "a", "--", "b".</summary>
+    Contiguous,
+}
+
+/// <summary>
+/// Splits by a regex into matched and unmatched spans (swapped with <paramref name="invert"/>), then groups them by
+/// <paramref name="behavior"/>, as the Split pre-tokenizer of tokenizer.json does.
+/// </summary>
+public sealed class RegexSplit(Regex regex, SplitBehavior behavior = SplitBehavior.Isolated, bool invert = false) : IPreTokenizer
 {
     public Regex Regex { get; } = regex;
 
     public void Split(string piece, bool isFirst, List<string> output)
     {
+        // Spans in order, each flagged whether it is a "delimiter" (a match, or a non-match when inverted).
+        var spans = new List<(int Start, int End, bool Delimiter)>();
         int last = 0;
         foreach (var (start, length) in SplitPatterns.Matches(Regex, piece))
         {
             if (length == 0) continue;
-            if (start > last) Emit(piece[last..start], isMatch: false);
-            Emit(piece.Substring(start, length), isMatch: true);
+            if (start > last) spans.Add((last, start, invert));
+            spans.Add((start, start + length, !invert));
             last = start + length;
         }
-        if (last < piece.Length) Emit(piece[last..], isMatch: false);
+        if (last < piece.Length) spans.Add((last, piece.Length, invert));
 
-        void Emit(string s, bool isMatch)
+        switch (behavior)
         {
-            if (removeMatches && isMatch != invert) return;
-            output.Add(s);
+            case SplitBehavior.Isolated:
+                foreach (var s in spans) output.Add(piece[s.Start..s.End]);
+                break;
+            case SplitBehavior.Removed:
+                foreach (var s in spans) if (!s.Delimiter) output.Add(piece[s.Start..s.End]);
+                break;
+            case SplitBehavior.MergedWithPrevious:
+                // A delimiter joins the piece before it (unless that piece already ended in a delimiter).
+                GroupWhere(spans, piece, output, (previous, current) => !(current.Delimiter && !previous.Delimiter));
+                break;
+            case SplitBehavior.MergedWithNext:
+                GroupWhere(spans, piece, output, (previous, current) => !(previous.Delimiter && !current.Delimiter));
+                break;
+            case SplitBehavior.Contiguous:
+                GroupWhere(spans, piece, output, (previous, current) => previous.Delimiter != current.Delimiter);
+                break;
         }
+    }
+
+    /// <summary>Concatenates consecutive spans, starting a new piece wherever <paramref name="startsNew"/> says so.</summary>
+    private static void GroupWhere(List<(int Start, int End, bool Delimiter)> spans, string piece, List<string> output,
+        Func<(int Start, int End, bool Delimiter), (int Start, int End, bool Delimiter), bool> startsNew)
+    {
+        int groupStart = -1;
+        for (int i = 0; i < spans.Count; i++)
+        {
+            if (i > 0 && startsNew(spans[i - 1], spans[i]))
+            {
+                output.Add(piece[groupStart..spans[i].Start]);
+                groupStart = -1;
+            }
+            if (groupStart < 0) groupStart = spans[i].Start;
+        }
+        if (groupStart >= 0) output.Add(piece[groupStart..spans[^1].End]);
     }
 }
 

@@ -94,8 +94,14 @@ public static class TokenizerJson
                     i++;
                 }
             }
-            if (Optional(m, "continuing_subword_prefix") is not null || Optional(m, "end_of_word_suffix") is not null)
-                throw Error("model", "continuing_subword_prefix / end_of_word_suffix are not supported");
+            // GPT-2's and Qwen's files set both to "" (no affix), which is the same as null. A real affix marks
+            // word-internal or word-final pieces (BERT/CLIP-style BPE), which none of the supported families use.
+            foreach (var affix in (string[])["continuing_subword_prefix", "end_of_word_suffix"])
+                if (Optional(m, affix) is { } v && (v.ValueKind != JsonValueKind.String || v.GetString()!.Length > 0))
+                    throw Error($"model.{affix}", $"{v.GetRawText()} is not supported (only null or \"\": " +
+                        "word-piece affixes belong to BERT/CLIP-style BPE, not to GPT-2, Llama, Mistral, Qwen or Gemma)");
+            if (Optional(m, "dropout") is { } dropout && !(dropout.ValueKind == JsonValueKind.Number && dropout.GetDouble() == 0))
+                throw Error("model.dropout", $"{dropout.GetRawText()} is not supported (BPE dropout makes encoding random)");
             try
             {
                 return new BpeModel(vocab, merges)
@@ -153,8 +159,11 @@ public static class TokenizerJson
                     string scheme = Str(e, "prepend_scheme", Bool(e, "add_prefix_space", true) ? "always" : "never");
                     return new MetaspacePreTokenizer(Str(e, "replacement", "▁"), scheme, Bool(e, "split", true));
                 case "Split":
-                    string behavior = Str(e, "behavior", "Isolated");
-                    if (behavior is not ("Isolated" or "Removed")) throw Error(field, $"Split behavior '{behavior}' is not supported");
+                    string behaviorName = Str(e, "behavior", "Isolated");
+                    if (!Enum.TryParse<SplitBehavior>(behaviorName, ignoreCase: false, out var behavior) ||
+                        !Enum.IsDefined(behavior))
+                        throw Error($"{field}.behavior", $"Split behavior '{behaviorName}' is not supported " +
+                            "(Isolated, Removed, MergedWithPrevious, MergedWithNext, Contiguous)");
                     if (!e.TryGetProperty("pattern", out var pat)) throw Error(field, "missing 'pattern'");
                     string regex = pat.TryGetProperty("Regex", out var r) ? r.GetString()!
                         : pat.TryGetProperty("String", out var s) ? Regex.Escape(s.GetString()!)
@@ -162,7 +171,7 @@ public static class TokenizerJson
                     Regex compiled;
                     try { compiled = new Regex(regex, RegexOptions.Compiled | RegexOptions.CultureInvariant); }
                     catch (ArgumentException x) { throw Error(field, $"pattern does not compile as a .NET regex ({x.Message})"); }
-                    return new RegexSplit(compiled, behavior == "Removed", Bool(e, "invert", false));
+                    return new RegexSplit(compiled, behavior, Bool(e, "invert", false));
                 case var other:
                     throw Error(field, $"pre-tokenizer type '{other}' is not supported");
             }
@@ -297,8 +306,8 @@ public static class TokenizerJson
             ["decoder"] = byteLevel(false),
             ["model"] = new JsonObject
             {
-                ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = null,
-                ["end_of_word_suffix"] = null, ["fuse_unk"] = false, ["byte_fallback"] = false, ["ignore_merges"] = false,
+                ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = "",
+                ["end_of_word_suffix"] = "", ["fuse_unk"] = false, ["byte_fallback"] = false, ["ignore_merges"] = false,
                 ["vocab"] = vocabJson,
                 ["merges"] = new JsonArray(merges.Select(m => (JsonNode)JsonValue.Create($"{m.Item1} {m.Item2}")).ToArray()),
             },
