@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
 using AlignCluster.Hosting.Placement;
 using AlignCluster.Hosting.Security;
+using Orleans.Connections.Security;
 using AlignCluster.Hosting.Tests.Infrastructure;
 using AlignCluster.Hosting.Tests.TestGrains;
 using Microsoft.Extensions.DependencyInjection;
@@ -76,6 +77,30 @@ public sealed class ClusterTlsTests(ITestOutputHelper output) : IAsyncLifetime
         output.WriteLine(refused.ToString());
         Assert.IsType<ClusterUnreachableException>(refused);
         Assert.Contains("the cluster requires TLS and this client has no cluster certificate", refused.Message);
+    }
+
+    [Fact]
+    public async Task The_silos_themselves_refuse_a_client_with_another_certificate()
+    {
+        // Without the gateway check and trusting any server: only the silo's own TLS check stands in the way, so
+        // no call may ever be served (20 s: enough for a loaded machine to serve an accepted client many times).
+        using X509Certificate2 stranger = ClusterCertificate.CreateSelfSigned("CN=stranger");
+        IHost host = BuildClient(client => client.UseTls(stranger, o => o.AllowAnyRemoteCertificate()));
+        try
+        {
+            Task served = Task.Run(async () =>
+            {
+                await host.StartAsync();
+                await host.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0).GetHosts();
+            });
+            await Assert.ThrowsAnyAsync<Exception>(() => served.WaitAsync(TimeSpan.FromSeconds(20)));
+        }
+        finally
+        {
+            try { await host.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token); }
+            catch (Exception) { }
+            host.Dispose();
+        }
     }
 
     [Fact]
