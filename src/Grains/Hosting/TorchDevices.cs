@@ -1,4 +1,3 @@
-using AlignCluster.Runtime.Messaging;
 using AlignCluster.Torch;
 
 namespace AlignCluster.Grains.Hosting;
@@ -10,6 +9,5 @@ public static class TorchDevices
     /// "cuda:0" … "cuda:N−1" when this libtorch build sees GPUs; none otherwise (a CPU-only build, or no GPU), in which
     /// case the silo declares its configured CPU devices. Devices listed in the silo's configuration always win.
     /// </summary>
-    public static IReadOnlyList<DeviceInfo> Detect() =>
-        [.. Enumerable.Range(0, LibTorch.CudaDeviceCount).Select(i => new DeviceInfo($"cuda:{i}", "cuda"))];
+    public static IReadOnlyList<string> Detect() => [.. Enumerable.Range(0, LibTorch.CudaDeviceCount).Select(i => $"cuda:{i}")];
 }

@@ -18,7 +18,7 @@ public static class PolicyFactory
         _ => throw new ArgumentException($"unknown policy kind '{spec.Kind}'; known: {string.Join(", ", Kinds)}"),
     };
 
-    /// <summary>The libtorch device of a leased runtime device: "cuda:N" devices are GPUs, every other kind the CPU.</summary>
-    public static Device DeviceOf(Runtime.Messaging.DeviceInfo? leased) =>
-        leased is { Kind: "cuda" } ? Device.Parse(leased.Id) : Device.Cpu;
+    /// <summary>The libtorch device of a leased silo device: "cuda:N" devices are GPUs, every other kind the CPU.</summary>
+    public static Device DeviceOf(string? leased) =>
+        leased is not null && leased.StartsWith("cuda:", StringComparison.Ordinal) ? Device.Parse(leased) : Device.Cpu;
 }

@@ -5,7 +5,6 @@ using AlignCluster.Integration.Tests.Cluster;
 using AlignCluster.Interfaces;
 using AlignCluster.Models;
 using AlignCluster.Models.Tokenization;
-using AlignCluster.Runtime.Messaging;
 using AlignCluster.Torch;
 
 namespace AlignCluster.Integration.Tests.Policy;
@@ -163,8 +162,8 @@ public class TorchPolicyTests
     [Fact]
     public void A_trainer_leased_a_GPU_puts_the_policy_there_and_a_CPU_device_keeps_it_on_the_CPU()
     {
-        Assert.Equal(Device.Cuda(1), PolicyFactory.DeviceOf(new DeviceInfo("cuda:1", "cuda")));
-        Assert.Equal(Device.Cpu, PolicyFactory.DeviceOf(new DeviceInfo("cpu:3", "cpu")));
+        Assert.Equal(Device.Cuda(1), PolicyFactory.DeviceOf("cuda:1"));
+        Assert.Equal(Device.Cpu, PolicyFactory.DeviceOf("cpu:3"));
         Assert.Equal(Device.Cpu, PolicyFactory.DeviceOf(null));
         using var onCpu = (TorchPolicy)PolicyFactory.Create(Spec("gpt2"), Device.Cpu);
         Assert.True(onCpu.Network.DeviceOfParameters().IsCpu);
