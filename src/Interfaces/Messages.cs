@@ -20,7 +20,7 @@ public sealed record PromptGroup(string PromptId, int[] PromptTokenIds, Candidat
 [GenerateSerializer, Immutable, Alias("AlignCluster.GroupScores")]
 public sealed record GroupScores(string PromptId, double[] LogProbs);
 
-/// <summary>How rejected responses are picked (ALGORITHMS.md, MC-PO §6.3).</summary>
+/// <summary>How rejected responses are picked (docs/alignment.md, MC-PO §6.3).</summary>
 /// <param name="Strategy">mc | max | min | random | worst_rated | all.</param>
 /// <param name="Negatives">M, the negatives per chosen (drawn without replacement).</param>
 /// <param name="IncludeChosen">mc only: put the chosen in the categorical as in Algorithm 1 (drawing it gives no gradient).</param>
@@ -41,7 +41,7 @@ public sealed record LossSpec(string Name, IReadOnlyDictionary<string, double> P
 [GenerateSerializer, Alias("AlignCluster.SelectionRecord")]
 public sealed record SelectionRecord(string PromptId, string[] NegativeIds, double KernelEntropy);
 
-/// <summary>Training metrics of one optimizer step, named after TRL's (ALGORITHMS.md "Metrics").</summary>
+/// <summary>Training metrics of one optimizer step, named after TRL's (docs/alignment.md "Metrics").</summary>
 [GenerateSerializer, Alias("AlignCluster.StepMetrics")]
 public sealed record StepMetrics(
     int Step, double Loss,

@@ -97,7 +97,7 @@ public sealed record LossConfig
     [Id(1)] public Dictionary<string, double> Parameters { get; init; } = new() { ["beta"] = 0.1 };
 }
 
-/// <summary>The rejected-response selector (ALGORITHMS.md, MC-PO).</summary>
+/// <summary>The rejected-response selector (docs/alignment.md, MC-PO).</summary>
 [GenerateSerializer, Alias("AlignCluster.SelectionConfig")]
 public sealed record SelectionConfig
 {

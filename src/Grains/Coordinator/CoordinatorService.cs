@@ -7,7 +7,7 @@ using AlignCluster.Interfaces;
 namespace AlignCluster.Grains.Coordinator;
 
 /// <summary>
-/// A run's rounds, top to bottom (ARCHITECTURE.md, "A round, as data flows"), over grain interfaces so it runs the same
+/// A run's rounds, top to bottom (docs/cluster.md, "How a run flows through the grains"), over grain interfaces so it runs the same
 /// in the embedded cluster, a multi-silo one, or a unit test with plain objects. Each phase is a span; progress is
 /// persisted (through <paramref name="persist"/>) once a round is complete, and a resume restarts from the last
 /// checkpointed round, which reproduces an uninterrupted run exactly (every random draw derives from seed and round).

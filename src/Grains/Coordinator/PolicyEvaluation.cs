@@ -6,7 +6,7 @@ using AlignCluster.Interfaces;
 namespace AlignCluster.Grains.Coordinator;
 
 /// <summary>
-/// Held-out evaluation (ALGORITHMS.md "Evaluation"): sample from the policy and from the reference on the same prompts
+/// Held-out evaluation (docs/alignment.md "Evaluation"): sample from the policy and from the reference on the same prompts
 /// with the same seeds, rate both with the reward function; report the policy's mean reward, the adjusted win-rate
 /// (wins + ties/2)/n of policy samples against the reference samples drawn with the same seed, and
 /// KL(π_θ‖π_ref) ≈ mean over policy samples of logp_θ(y) − logp_ref(y).
