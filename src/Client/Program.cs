@@ -1,8 +1,16 @@
 using System.CommandLine;
+using AlignCluster.Client.Cluster;
 using AlignCluster.Client.Commands;
 
 // `aligncluster`: one subcommand per file under Commands/; CommandCatalog lists them.
 var root = new RootCommand("aligncluster — iterative preference optimization of language models on an actor cluster");
 foreach (var command in CommandCatalog.All())
     root.Subcommands.Add(command);
-return await root.Parse(args).InvokeAsync();
+var parse = root.Parse(args);
+// A mistyped option is bad input like any other: one line and exit 2, not the whole help text and exit 1.
+if (CommandErrors.DescribeParseErrors(parse) is { } parseError)
+{
+    Console.Error.WriteLine($"error: {parseError}");
+    return 2;
+}
+return await CommandErrors.InvokeAsync(parse);

@@ -1,1 +1,3 @@
-namespace AlignCluster.Grains;
+global using Orleans;
+global using Orleans.Runtime;
+global using Orleans.Concurrency;

@@ -1,5 +1,3 @@
-using AlignCluster.Runtime;
-
 namespace AlignCluster.Interfaces;
 
 // Messages that cross grain boundaries. Plain records of arrays and scalars so any binary serializer can carry them:
@@ -10,29 +8,29 @@ namespace AlignCluster.Interfaces;
 /// <param name="TokenIds">Response token ids, including the end-of-sequence token when the response ended with one.</param>
 /// <param name="Rating">Oracle / reward-model / human rating; higher is better.</param>
 /// <param name="ReferenceLogProb">Sum of reference-policy log-probs of the response tokens; null until scored (then cached forever).</param>
-[GenerateSerializer]
+[GenerateSerializer, Immutable, Alias("AlignCluster.Candidate")]
 public sealed record Candidate(string CandidateId, int[] TokenIds, double Rating, double? ReferenceLogProb = null);
 
 /// <summary>A prompt with its candidates. The chosen response is <c>Candidates[ChosenIndex]</c>.</summary>
 /// <remarks>When a group is a training example (after selection) the chosen comes first (index 0) and the negatives follow.</remarks>
-[GenerateSerializer]
+[GenerateSerializer, Immutable, Alias("AlignCluster.PromptGroup")]
 public sealed record PromptGroup(string PromptId, int[] PromptTokenIds, Candidate[] Candidates, int ChosenIndex);
 
 /// <summary>Sequence log-probs of every candidate of one prompt, in candidate order.</summary>
-[GenerateSerializer]
+[GenerateSerializer, Immutable, Alias("AlignCluster.GroupScores")]
 public sealed record GroupScores(string PromptId, double[] LogProbs);
 
-/// <summary>How rejected responses are picked (ALGORITHMS.md, MC-PO §6.3).</summary>
+/// <summary>How rejected responses are picked (docs/alignment.md, MC-PO §6.3).</summary>
 /// <param name="Strategy">mc | max | min | random | worst_rated | all.</param>
 /// <param name="Negatives">M, the negatives per chosen (drawn without replacement).</param>
 /// <param name="IncludeChosen">mc only: put the chosen in the categorical as in Algorithm 1 (drawing it gives no gradient).</param>
 /// <param name="PerStep">true: re-select on each batch just before its step (faithful); false: once at round start.</param>
 /// <param name="Beta">β of the kernel weights w_i ∝ exp(β·ρ(y_i)).</param>
-[GenerateSerializer]
+[GenerateSerializer, Alias("AlignCluster.SelectionSpec")]
 public sealed record SelectionSpec(string Strategy, int Negatives, bool IncludeChosen, bool PerStep, double Beta);
 
 /// <summary>A loss of the registry by name with its hyper-parameters (β, ε, λ, γ, β_π, β_r, …).</summary>
-[GenerateSerializer]
+[GenerateSerializer, Alias("AlignCluster.LossSpec")]
 public sealed record LossSpec(string Name, IReadOnlyDictionary<string, double> Parameters)
 {
     /// <summary>The parameter, or <paramref name="fallback"/> when it is not set.</summary>
@@ -40,11 +38,11 @@ public sealed record LossSpec(string Name, IReadOnlyDictionary<string, double> P
 }
 
 /// <summary>The negatives picked for one prompt in one round or step.</summary>
-[GenerateSerializer]
+[GenerateSerializer, Alias("AlignCluster.SelectionRecord")]
 public sealed record SelectionRecord(string PromptId, string[] NegativeIds, double KernelEntropy);
 
-/// <summary>Training metrics of one optimizer step, named after TRL's (ALGORITHMS.md "Metrics").</summary>
-[GenerateSerializer]
+/// <summary>Training metrics of one optimizer step, named after TRL's (docs/alignment.md "Metrics").</summary>
+[GenerateSerializer, Alias("AlignCluster.StepMetrics")]
 public sealed record StepMetrics(
     int Step, double Loss,
     double RewardsChosen, double RewardsRejected, double RewardsMargins, double RewardsAccuracies,
@@ -74,36 +72,36 @@ public sealed record StepMetrics(
 /// <param name="Seed">Derives the batch order and the kernel draws; same seed, same steps.</param>
 /// <param name="Group">The data-parallel group the trainer must train in (null: alone); a trainer that is not in it
 /// (re-activated since the group formed) refuses rather than train out of step with its replicas.</param>
-[GenerateSerializer]
+[GenerateSerializer, Immutable, Alias("AlignCluster.TrainRequest")]
 public sealed record TrainRequest(string RunId, int Round, PromptGroup[] Groups, LossSpec Loss, SelectionSpec Selection,
     int BatchSize, double LearningRate, ulong Seed, string? Group = null);
 
 /// <summary>What a call to train did: per-step metrics and, for per-step selection, the negatives picked.</summary>
-[GenerateSerializer]
+[GenerateSerializer, Immutable, Alias("AlignCluster.TrainReport")]
 public sealed record TrainReport(StepMetrics[] Steps, SelectionRecord[] Selections);
 
 /// <summary>A supervised fine-tuning pass on demonstrations (prompt → response).</summary>
 /// <param name="Group">As in <see cref="TrainRequest"/>.</param>
-[GenerateSerializer]
+[GenerateSerializer, Immutable, Alias("AlignCluster.SftRequest")]
 public sealed record SftRequest(PromptGroup[] Demonstrations, int Epochs, int BatchSize, double LearningRate, ulong Seed,
     string? Group = null);
 
 /// <summary>Mean negative log-likelihood per token of each SFT epoch.</summary>
-[GenerateSerializer]
+[GenerateSerializer, Alias("AlignCluster.SftReport")]
 public sealed record SftReport(double[] EpochLosses);
 
 /// <summary>A prompt to generate for.</summary>
-[GenerateSerializer]
+[GenerateSerializer, Immutable, Alias("AlignCluster.PromptRef")]
 public sealed record PromptRef(string PromptId, int[] PromptTokenIds);
 
 /// <summary>Sampling <paramref name="PerPrompt"/> responses per prompt at a temperature, seeded.</summary>
 /// <param name="FromReference">Sample from the frozen reference (SFT) policy instead of the current one.</param>
-[GenerateSerializer]
+[GenerateSerializer, Immutable, Alias("AlignCluster.GenerateRequest")]
 public sealed record GenerateRequest(PromptRef[] Prompts, int PerPrompt, double Temperature, int MaxNewTokens, ulong Seed,
     bool FromReference = false);
 
 /// <summary>A sampled response with its log-prob under the current policy and under the reference.</summary>
-[GenerateSerializer]
+[GenerateSerializer, Immutable, Alias("AlignCluster.GeneratedResponse")]
 public sealed record GeneratedResponse(string PromptId, int[] TokenIds, double PolicyLogProb, double ReferenceLogProb);
 
 /// <summary>How a trainer builds its policy.</summary>
@@ -111,34 +109,34 @@ public sealed record GeneratedResponse(string PromptId, int[] TokenIds, double P
 /// <param name="Path">hf: the model directory; toy: unused.</param>
 /// <param name="MaxPromptLength">toy: longest prompt the feature table covers.</param>
 /// <param name="MaxResponseLength">Longest response, in tokens including the end token.</param>
-[GenerateSerializer]
+[GenerateSerializer, Alias("AlignCluster.PolicySpec")]
 public sealed record PolicySpec(string Kind, string? Path, int MaxPromptLength, int MaxResponseLength, ulong Seed,
     double WeightDecay = 0.0, double GradClip = 1.0);
 
 /// <summary>Where a checkpoint went and what it holds.</summary>
 /// <param name="Key">Storage key prefix of the checkpoint (policy + optimizer + RNG).</param>
-[GenerateSerializer]
+[GenerateSerializer, Alias("AlignCluster.CheckpointInfo")]
 public sealed record CheckpointInfo(string RunId, int Round, string Key, long Bytes);
 
 /// <summary>A shard's slice of the prompts of a run.</summary>
-[GenerateSerializer]
+[GenerateSerializer, Immutable, Alias("AlignCluster.ShardSlice")]
 public sealed record ShardSlice(string RunId, PromptGroup[] Groups);
 
 /// <summary>What merging freshly generated, rated candidates did.</summary>
-[GenerateSerializer]
+[GenerateSerializer, Alias("AlignCluster.MergeReport")]
 public sealed record MergeReport(int Added, int Duplicates, int DroppedByCap);
 
 /// <summary>A shard's state in numbers.</summary>
 /// <param name="SelectionChangeRate">Fraction of prompts whose negative(s) changed since the previous round.</param>
-[GenerateSerializer]
+[GenerateSerializer, Alias("AlignCluster.ShardReport")]
 public sealed record ShardReport(string ShardKey, int Prompts, int Candidates, int MissingReference,
     int LastRound, double SelectionChangeRate);
 
 /// <summary>Where the replicas of a data-parallel group meet: the TCP store rank 0 serves.</summary>
-[GenerateSerializer]
+[GenerateSerializer, Alias("AlignCluster.Rendezvous")]
 public sealed record Rendezvous(string Host, int Port);
 
 /// <summary>A trainer's place in a data-parallel group: <paramref name="Rank"/> of <paramref name="WorldSize"/>,
 /// meeting at <paramref name="Point"/> under the fresh name <paramref name="GroupId"/>.</summary>
-[GenerateSerializer]
+[GenerateSerializer, Alias("AlignCluster.TrainerGroupSpec")]
 public sealed record TrainerGroupSpec(string GroupId, int Rank, int WorldSize, Rendezvous Point);

@@ -1,9 +1,7 @@
-using AlignCluster.Runtime;
-
 namespace AlignCluster.Interfaces;
 
 /// <summary>Lifecycle of a run. Created → Preparing → Running ⇄ Paused → Completed | Cancelled | Failed.</summary>
-[GenerateSerializer]
+[GenerateSerializer, Alias("AlignCluster.RunState")]
 public enum RunState { Created, Preparing, Running, Paused, Completed, Cancelled, Failed }
 
 /// <summary>Held-out evaluation of the policy against the SFT reference.</summary>
@@ -14,7 +12,7 @@ public enum RunState { Created, Preparing, Running, Paused, Completed, Cancelled
 /// <param name="Samples">Policy samples rated; 0 when the reward function does not apply to the run's texts (then the
 /// oracle reward, win-rate and KL are not measured and read 0).</param>
 /// <param name="Preference">Preference data (data.source file): held-out preference accuracy and implicit-reward margins.</param>
-[GenerateSerializer]
+[GenerateSerializer, Alias("AlignCluster.EvalResult")]
 public sealed record EvalResult(double OracleReward, double ReferenceOracleReward, double WinRate, double KlToReference, int Samples,
     PreferenceEval? Preference = null);
 
@@ -29,23 +27,23 @@ public sealed record EvalResult(double OracleReward, double ReferenceOracleRewar
 /// <param name="MeanChosenReward">Mean r(chosen) over the pairs.</param>
 /// <param name="MeanRejectedReward">Mean r(rejected) over the pairs.</param>
 /// <param name="Beta">β of the implicit reward.</param>
-[GenerateSerializer]
+[GenerateSerializer, Alias("AlignCluster.PreferenceEval")]
 public sealed record PreferenceEval(int Pairs, double Accuracy, double MeanMargin, double MeanChosenReward, double MeanRejectedReward, double Beta);
 
 /// <summary>What one round did.</summary>
 /// <param name="Mean">Step metrics averaged over the round's steps.</param>
 /// <param name="SelectionChangeRate">Fraction of prompts whose selected negative changed since the previous round.</param>
-[GenerateSerializer]
+[GenerateSerializer, Alias("AlignCluster.RoundReport")]
 public sealed record RoundReport(int Round, StepMetrics Mean, StepMetrics[] Steps, double SelectionChangeRate,
     int CandidatesAdded, EvalResult? Eval, string? CheckpointKey, double Seconds);
 
 /// <summary>Where a run stands; everything a client needs for a progress display and a summary.</summary>
 /// <param name="Round">Rounds completed.</param>
 /// <param name="Baseline">Evaluation of the starting (SFT) policy, before any preference round.</param>
-[GenerateSerializer]
+[GenerateSerializer, Alias("AlignCluster.RunStatus")]
 public sealed record RunStatus(string RunId, RunState State, int Round, int TotalRounds, string Phase,
     RoundReport[] History, EvalResult? Baseline, SftReport? Sft, int PromptsSkipped, string? Error, int Restarts = 0);
 
 /// <summary>What `aligncluster eval` reports: a checkpoint's round, how many held-out prompts, the evaluation.</summary>
-[GenerateSerializer]
+[GenerateSerializer, Alias("AlignCluster.CheckpointEval")]
 public sealed record CheckpointEval(string RunId, int Round, int HeldOutPrompts, EvalResult Result);

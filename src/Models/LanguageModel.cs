@@ -82,13 +82,7 @@ public sealed class LanguageModel : IDisposable
         var network = CausalLM.Create(config with { TorchDtype = TorchDtypeName(dtype) }, dtype, generator);
         var tokConfig = new JsonObject { ["tokenizer_class"] = "PreTrainedTokenizerFast" };
         if (eosToken is not null) tokConfig["eos_token"] = eosToken;
-        string? template = format switch
-        {
-            ChatFormat.ChatMl => "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}",
-            ChatFormat.Llama3 => "{{ bos_token }}{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + message['content'] | trim + '<|eot_id|>' }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}",
-            ChatFormat.Inst => "{{ bos_token }}{% for message in messages %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}{% else %}{{ ' ' + message['content'] + eos_token }}{% endif %}{% endfor %}",
-            _ => null,
-        };
+        string? template = ChatTemplate.BuiltInSource(format);
         if (template is not null) tokConfig["chat_template"] = template;
         var companions = new Dictionary<string, string> { ["tokenizer_config.json"] = tokConfig.ToJsonString() };
         return new LanguageModel(network, tokenizer, companions);

@@ -56,10 +56,21 @@ public static class ScoringInput
     /// Scores every line of <paramref name="input"/> (streaming, <paramref name="batchSize"/> rows at a time) and writes
     /// one JSON result line per row, in order. Returns the number of rows.
     /// </summary>
-    public static int ScoreJsonl(LanguageModel model, TextReader input, TextWriter output, string file, int batchSize = 8)
+    public static int ScoreJsonl(LanguageModel model, TextReader input, TextWriter output, string file,
+        int batchSize = 8) =>
+        ScoreLines(model, Lines(input), output, file, batchSize);
+
+    /// <summary>
+    /// As <see cref="ScoreJsonl"/> over lines already split and decoded (numbered from 1), e.g. by a reader that
+    /// refuses invalid UTF-8. A row longer than the model's positions is refused naming its line, before the model
+    /// sees it.
+    /// </summary>
+    public static int ScoreLines(LanguageModel model, IEnumerable<(int Number, string Text)> lines, TextWriter output,
+        string file, int batchSize = 8)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var batch = new List<ScoringRow>(batchSize);
-        int lineNumber = 0, count = 0;
+        int count = 0;
         void Flush()
         {
             foreach (var score in SequenceScoring.Score(model.Network, batch, model.PadId, batchSize))
@@ -67,16 +78,26 @@ public static class ScoringInput
             count += batch.Count;
             batch.Clear();
         }
-        while (input.ReadLine() is { } line)
+        foreach (var (lineNumber, line) in lines)
         {
-            lineNumber++;
             if (string.IsNullOrWhiteSpace(line)) continue;
             var row = ParseLine(line, file, lineNumber);
             var prompt = row.PromptMessages is { } messages ? model.EncodePrompt(messages) : model.EncodePrompt(row.PromptText!);
-            batch.Add(new ScoringRow(prompt, model.EncodeResponse(row.Response)));
+            var response = model.EncodeResponse(row.Response);
+            if (prompt.Count + response.Count > model.Config.MaxPositions)
+                throw new FormatException($"{file}:{lineNumber}: prompt ({prompt.Count}) + response " +
+                    $"({response.Count}) tokens exceed the model's {model.Config.MaxPositions} positions (config.json); " +
+                    "shorten the row");
+            batch.Add(new ScoringRow(prompt, response));
             if (batch.Count == batchSize) Flush();
         }
         if (batch.Count > 0) Flush();
         return count;
+    }
+
+    private static IEnumerable<(int Number, string Text)> Lines(TextReader input)
+    {
+        int number = 0;
+        while (input.ReadLine() is { } line) yield return (++number, line);
     }
 }

@@ -10,7 +10,6 @@ internal static class CliProcess
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "aligncluster.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
-        info.Environment.Remove(Client.Cluster.RemoteCluster.KeyVariable);
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -135,7 +135,7 @@ public sealed class TokenizerTests
             new ChatTemplate(ChatFormat.ChatMl).Prompt(msgs));
         Assert.Equal("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>" +
                      "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n",
-            new ChatTemplate(ChatFormat.Llama3).Prompt(msgs));
+            new ChatTemplate(ChatFormat.Llama3, "<|eot_id|>", "<|begin_of_text|>").Prompt(msgs));
         Assert.Equal("Hi", new ChatTemplate(ChatFormat.Plain, "</s>").Prompt("Hi"));
         Assert.Equal("</s>", new ChatTemplate(ChatFormat.Plain, "</s>").EndOfTurn);
         Assert.Equal(ChatFormat.ChatMl, ChatTemplate.Detect("{% for message in messages %}{{'<|im_start|>' + message['role'] }}"));

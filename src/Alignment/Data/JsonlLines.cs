@@ -7,7 +7,7 @@ namespace AlignCluster.Alignment.Data;
 /// Splits a byte stream into JSONL lines without decoding it first, so invalid UTF-8 is reported with its line
 /// number instead of being silently replaced by U+FFFD (what a <see cref="StreamReader"/> would do).
 /// </summary>
-internal static class JsonlLines
+public static class JsonlLines
 {
     /// <summary>Yields (1-based line number, line bytes without the terminator). A leading UTF-8 BOM is dropped.</summary>
     public static IEnumerable<(int Line, byte[] Bytes)> Read(Stream stream)

@@ -76,7 +76,7 @@ public sealed record LossSpec(
 
 /// <summary>
 /// Every loss by name, with its documented default hyper-parameters (see docs/alignment.md for the table).
-/// Names are those of ALGORITHMS.md; <c>cd</c> is MC-PO's contrastive-divergence loss.
+/// Names are those of docs/alignment.md; <c>cd</c> is MC-PO's contrastive-divergence loss.
 /// </summary>
 public static class LossRegistry
 {
@@ -127,7 +127,7 @@ public static class LossRegistry
 
     private static readonly Dictionary<string, LossSpec> ByName = Specs.ToDictionary(s => s.Name, StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>All registered losses, in the order of ALGORITHMS.md.</summary>
+    /// <summary>All registered losses, in the order of docs/alignment.md.</summary>
     public static IReadOnlyList<LossSpec> All => Specs;
 
     /// <summary>Every registered name.</summary>

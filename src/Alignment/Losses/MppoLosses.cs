@@ -5,7 +5,7 @@ using static AlignCluster.Alignment.Losses.LossTensors;
 namespace AlignCluster.Alignment.Losses;
 
 /// <summary>
-/// MPPO's reference-free losses (mppo.txt, arXiv 2412.15244; formulas from ALGORITHMS.md since the paper copy lost
+/// MPPO's reference-free losses (arXiv 2412.15244; formulas as docs/alignment.md states them, since the paper text lost
 /// them). Reward = geometric-mean token likelihood <c>p(y) = exp(logp_θ(y)/len(y))</c> ∈ (0, 1]. A row holds the
 /// N + 1 responses of a prompt, the best-scored first; scores (the paper divides 1–10 ratings by 10) are used where a
 /// formula names them. Sums over responses/pairs are per prompt; results are per prompt (B).

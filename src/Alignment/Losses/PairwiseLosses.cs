@@ -5,7 +5,7 @@ using static AlignCluster.Alignment.Losses.LossTensors;
 namespace AlignCluster.Alignment.Losses;
 
 /// <summary>
-/// Pairwise preference losses against a frozen reference (ALGORITHMS.md, "Pairwise losses"). Notation:
+/// Pairwise preference losses against a frozen reference (docs/alignment.md, "Losses"). Notation:
 /// <c>ρ(y) = logp_θ(y) − logp_ref(y)</c>, <c>ρ_w</c> for the chosen (column 0), <c>ρ_l</c> for a negative,
 /// <c>d = ρ_w − ρ_l</c>. With M negatives per prompt each loss is the mean over the M (chosen, negative) pairs —
 /// with the <c>all</c> selector that is MC-PO's "augmented DPO". Every function returns per-prompt losses (B).

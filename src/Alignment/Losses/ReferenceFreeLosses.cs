@@ -5,7 +5,7 @@ using static AlignCluster.Alignment.Losses.LossTensors;
 namespace AlignCluster.Alignment.Losses;
 
 /// <summary>
-/// Pairwise losses that need no reference model (ALGORITHMS.md, "Pairwise losses"). As in
+/// Pairwise losses that need no reference model (docs/alignment.md, "Losses"). As in
 /// <see cref="PairwiseLosses"/>, M negatives give the mean over the M pairs; results are per prompt (B).
 /// </summary>
 public static class ReferenceFreeLosses
@@ -26,7 +26,7 @@ public static class ReferenceFreeLosses
 
     /// <summary>
     /// cpo: <c>−log σ(β(logp_θ(y_w) − logp_θ(y_l))) + NLL(y_w)</c> with <c>NLL(y_w) = −logp_θ(y_w)</c> (sequence sum,
-    /// as ALGORITHMS.md writes it; TRL averages per token). Source: Xu et al. (CPO).
+    /// as docs/alignment.md writes it; TRL averages per token). Source: Xu et al. (CPO).
     /// </summary>
     public static Tensor Cpo(LossBatch batch, double beta)
     {

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace AlignCluster.Alignment.Metrics;
 
 /// <summary>
-/// Per-batch training metrics under TRL's names, so users recognise them (ALGORITHMS.md, "Metrics"):
+/// Per-batch training metrics under TRL's names, so users recognise them (docs/alignment.md, "Metrics"):
 /// <c>rewards/chosen = β·ρ(y_w)</c>, <c>rewards/rejected = β·ρ(y_l)</c>, <c>rewards/margins</c>,
 /// <c>rewards/accuracies</c> (fraction of pairs with margin &gt; 0), <c>logps/chosen</c>, <c>logps/rejected</c>;
 /// plus MinorDPO's β-free <c>normalized_rewards/chosen = ρ(y_w)</c> and <c>normalized_rewards/rejected = ρ(y_l)</c>.

@@ -1,30 +1,40 @@
+using System.Net;
+using System.Net.Sockets;
 using AlignCluster.Grains.Hosting;
-using AlignCluster.Runtime;
-using AlignCluster.Runtime.Messaging;
-using AlignCluster.Runtime.Storage;
-using AlignCluster.Runtime.Testing;
+using AlignCluster.Hosting.Checkpoints;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
 
 namespace AlignCluster.Client.Cluster;
 
 /// <summary>
-/// The embedded default: one silo and a client in this process, grain state and checkpoints in a local directory
-/// (atomic writes). What `demo` and `train` use unless `--cluster` names running silos.
+/// The embedded default: one Orleans silo in this process (localhost clustering, bound to 127.0.0.1 on free ports),
+/// grain state and checkpoints in a local directory (atomic writes), and the host's own <see cref="IClusterClient"/>.
+/// What `demo`, `train`, `status`, `eval` and `export` use unless `--cluster` names running silos.
 /// </summary>
 public sealed class EmbeddedCluster : IAsyncDisposable
 {
-    private readonly InProcessCluster _cluster;
-    private bool _crashed;
+    private readonly IHost _host;
+    private bool _stopped;
 
-    private EmbeddedCluster(InProcessCluster cluster, IStateStore store, string directory)
+    private EmbeddedCluster(IHost host, string directory)
     {
-        _cluster = cluster;
-        Store = store;
+        _host = host;
         StateDirectory = directory;
+        Client = host.Services.GetRequiredService<IClusterClient>();
+        Store = host.Services.GetRequiredService<ICheckpointStorage>();
+        Runs = new RunIndex(RunIndex.StorageOf(directory));
     }
 
-    public IClusterClient Client => _cluster.Client;
-    public IStateStore Store { get; }
+    public IClusterClient Client { get; }
     public string StateDirectory { get; }
+
+    /// <summary>The checkpoint store the silo writes to.</summary>
+    public ICheckpointStorage Store { get; }
+
+    /// <summary>The runs this state directory knows.</summary>
+    public RunIndex Runs { get; }
 
     /// <summary>Starts the silo over <paramref name="stateDirectory"/> (created if missing; must be writable).</summary>
     /// <param name="autoResume">Let coordinators continue interrupted runs when they activate (off for read-only tools).</param>
@@ -34,12 +44,39 @@ public sealed class EmbeddedCluster : IAsyncDisposable
     {
         var directory = Path.GetFullPath(stateDirectory);
         EnsureWritable(directory);
-        var store = new LocalDirectoryStateStore(directory);
         int devices = Math.Max(1, cpuDevices ?? Environment.ProcessorCount);
         TorchThreads.ShareAmong(devices);
-        var cluster = await InProcessCluster.StartAsync(ClusterSetup.SiloOptions(store, new CoordinatorOptions(autoResume)), silos: 1,
-            _ => Enumerable.Range(0, devices).Select(i => new DeviceInfo($"cpu:{i}", "cpu")).ToList());
-        return new EmbeddedCluster(cluster, store, directory);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        var (siloPort, gatewayPort) = (FreePort(), FreePort());
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: "aligncluster", clusterId: $"embedded-{Guid.NewGuid():N}");
+            silo.Configure<EndpointOptions>(o => o.AdvertisedIPAddress = IPAddress.Loopback);
+            silo.AddAlignCluster(directory, [.. Enumerable.Range(0, devices).Select(i => $"cpu:{i}")], new CoordinatorOptions(autoResume));
+        });
+        var host = builder.Build();
+        await host.StartAsync();
+        return new EmbeddedCluster(host, directory);
+    }
+
+    /// <summary>A TCP port free on loopback right now (the silo binds it a moment later).</summary>
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>
+    /// For commands that read an existing run (status, eval, export, train --resume): a state directory that does not
+    /// exist is refused before anything starts, so a mistyped --state is named and never created.
+    /// </summary>
+    /// <param name="what">What is missing, e.g. "run 'r1' does not exist" (default: the directory alone).</param>
+    public static void RequireExisting(string stateDirectory, string? what = null)
+    {
+        if (Directory.Exists(stateDirectory)) return;
+        string missing = $"no cluster state in '{Path.GetFullPath(stateDirectory)}' (pass --state DIR)";
+        throw new ClientException(what is null ? missing : $"{what}: {missing}");
     }
 
     /// <summary>Checks up front that the state directory can be written, so a bad path fails before any work starts.</summary>
@@ -58,15 +95,22 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Simulates a crash of the process: the silo stops serving at once, nothing is deactivated or persisted.</summary>
+    /// <summary>
+    /// Simulates a crash of the process: the silo stops at once without a graceful shutdown (no state is written on
+    /// deactivation in any case; what a grain did not persist is lost).
+    /// </summary>
     public async Task CrashAsync()
     {
-        _crashed = true;
-        foreach (var silo in _cluster.Silos) await _cluster.KillSiloAsync(silo);
+        _stopped = true;
+        await _host.StopAsync(new CancellationToken(canceled: true));
+        _host.Dispose();
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (!_crashed) await _cluster.DisposeAsync();
+        if (_stopped) return;
+        _stopped = true;
+        await _host.StopAsync();
+        _host.Dispose();
     }
 }

@@ -1,66 +1,70 @@
-using AlignCluster.Grains.Hosting;
-using AlignCluster.Runtime;
-using AlignCluster.Runtime.Membership;
-using AlignCluster.Runtime.Messaging;
-using AlignCluster.Runtime.Transport;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using Orleans.Runtime.Messaging;
 
 namespace AlignCluster.Client.Cluster;
 
 /// <summary>
-/// A client connection to running silos (`--cluster host:port`): gRPC transport authenticated with the cluster key,
-/// a membership view polled from the gateways, and a <see cref="IClusterClient"/> routing grain calls over it.
+/// An Orleans client connected to running silos (`--cluster host:port[,host:port]`) through static gateways. A gateway
+/// that does not answer fails the connection at once (no retry loop), with a message naming every address.
 /// </summary>
 public sealed class RemoteCluster : IAsyncDisposable
 {
-    /// <summary>Environment variable holding the cluster key (the silo's convention, docs/operations.md).</summary>
-    public const string KeyVariable = "ALIGNCLUSTER_CLUSTER__KEY";
+    /// <summary>Environment variable naming the cluster id (silos and clients must agree; default "aligncluster").</summary>
+    public const string ClusterIdVariable = "ALIGNCLUSTER_CLUSTER__ID";
 
-    private readonly TransportClient _transport;
-    private readonly GatewayMembershipView _view;
+    private readonly IHost _host;
 
-    private RemoteCluster(TransportClient transport, GatewayMembershipView view, IReadOnlyList<string> gateways)
+    private RemoteCluster(IHost host, IReadOnlyList<string> gateways)
     {
-        _transport = transport;
-        _view = view;
+        _host = host;
         Gateways = gateways;
-        Client = new ClusterClient(ClusterSetup.ClientOptions(), new GrpcSiloTransport(transport), view);
+        Client = host.Services.GetRequiredService<IClusterClient>();
     }
 
     public IClusterClient Client { get; }
     public IReadOnlyList<string> Gateways { get; }
 
-    /// <summary>The silos as the gateways last reported them.</summary>
-    public MembershipSnapshot Membership => _view.Current;
+    /// <summary>The cluster id silos and clients use unless <see cref="ClusterIdVariable"/> names another.</summary>
+    public static string ClusterId => Environment.GetEnvironmentVariable(ClusterIdVariable) is { Length: > 0 } id ? id : "aligncluster";
 
     /// <summary>
-    /// Connects to the first gateway of <paramref name="endpoints"/> that answers. Fails with exit code 3 naming every
-    /// address when none is reachable or the key is refused, and with exit code 2 for a malformed address or key.
+    /// Connects through the gateways of <paramref name="endpoints"/>. Fails with exit code 3 naming every address when
+    /// none answers, and with exit code 2 for a malformed address.
     /// </summary>
     /// <param name="endpoints">"host:port" values; each may itself be comma-separated.</param>
-    /// <param name="keyFile">File holding the key (e.g. CLUSTER_DIR/cluster.key); null = <see cref="KeyVariable"/>.</param>
-    public static async Task<RemoteCluster> ConnectAsync(IEnumerable<string> endpoints, string? keyFile, CancellationToken ct = default)
+    public static async Task<RemoteCluster> ConnectAsync(IEnumerable<string> endpoints, CancellationToken ct = default)
     {
         var gateways = ParseGateways(endpoints);
-        var key = LoadKey(keyFile);
-        var transport = new TransportClient(key);
-        var view = new GatewayMembershipView(transport, gateways);
+        var addresses = gateways.Select(Resolve).ToArray();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.UseOrleansClient(client =>
+        {
+            client.UseStaticClustering(addresses);
+            client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (ClusterId, "aligncluster"));
+            client.UseConnectionRetryFilter((_, _) => Task.FromResult(false)); // a dead address fails fast, not in a loop
+            client.AddActivityPropagation();
+        });
+        var host = builder.Build();
         try
         {
-            await view.StartAsync(TimeSpan.FromSeconds(1), ct);
-            if (view.Current.ActiveSilos.Count == 0)
-                throw new ClientException($"--cluster {string.Join(",", gateways)}: the cluster has no active silo yet", exitCode: 3);
-            return new RemoteCluster(transport, view, gateways);
+            await host.StartAsync(ct);
+            return new RemoteCluster(host, gateways);
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            await view.DisposeAsync();
-            await transport.DisposeAsync();
-            if (e is PeerUnavailableException or ClusterAuthenticationException)
-                throw new ClientException($"cannot connect to the cluster at {string.Join(",", gateways)}: {e.Message} " +
-                    "(are the silos running, and is the key the cluster's? see --cluster-key-file)", exitCode: 3, e);
-            throw;
+            host.Dispose();
+            throw new ClientException($"cannot connect to the cluster at {string.Join(",", gateways)}: {e.Message} " +
+                $"(are the silos running, with cluster id '{ClusterId}'?)", exitCode: 3, e);
         }
     }
+
+    /// <summary>Whether <paramref name="e"/> says a silo or gateway went away (not an application error).</summary>
+    public static bool IsUnavailable(Exception e) =>
+        e is SiloUnavailableException or ConnectionFailedException or OrleansMessageRejectionException or SocketException;
 
     /// <summary>Splits and checks "host:port[,host:port…]" values.</summary>
     public static IReadOnlyList<string> ParseGateways(IEnumerable<string> endpoints)
@@ -71,40 +75,28 @@ public sealed class RemoteCluster : IAsyncDisposable
         {
             int colon = g.LastIndexOf(':');
             if (colon <= 0 || !int.TryParse(g.AsSpan(colon + 1), out int port) || port is < 1 or > 65535)
-                throw new ClientException($"--cluster '{g}': expected host:port (e.g. 127.0.0.1:11111)");
+                throw new ClientException($"--cluster '{g}': expected host:port (e.g. 127.0.0.1:30000)");
         }
         return gateways;
     }
 
-    /// <summary>The key from <paramref name="keyFile"/> (trimmed), else from <see cref="KeyVariable"/>.</summary>
-    public static ClusterKey LoadKey(string? keyFile)
+    private static IPEndPoint Resolve(string gateway)
     {
-        string source;
-        string? secret;
-        if (keyFile is not null)
+        int colon = gateway.LastIndexOf(':');
+        string host = gateway[..colon];
+        int port = int.Parse(gateway.AsSpan(colon + 1));
+        if (IPAddress.TryParse(host, out var ip)) return new IPEndPoint(ip, port);
+        try { return new IPEndPoint(Dns.GetHostAddresses(host).First(a => a.AddressFamily == AddressFamily.InterNetwork), port); }
+        catch (Exception e) when (e is SocketException or InvalidOperationException)
         {
-            source = $"--cluster-key-file {keyFile}";
-            try { secret = File.ReadAllText(keyFile).Trim(); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new ClientException($"{source}: cannot read the cluster key: {e.Message}");
-            }
+            throw new ClientException($"--cluster '{gateway}': cannot resolve '{host}'", exitCode: 3, e);
         }
-        else
-        {
-            source = KeyVariable;
-            secret = Environment.GetEnvironmentVariable(KeyVariable)?.Trim();
-            if (string.IsNullOrEmpty(secret))
-                throw new ClientException($"--cluster needs the cluster key: pass --cluster-key-file PATH (deploy/local/cluster.sh writes CLUSTER_DIR/cluster.key) or set {KeyVariable}");
-        }
-        try { return new ClusterKey(secret); }
-        catch (ArgumentException e) { throw new ClientException($"{source}: {e.Message}"); }
     }
 
     public async ValueTask DisposeAsync()
     {
-        await Client.DisposeAsync();
-        await _view.DisposeAsync();
-        await _transport.DisposeAsync();
+        try { await _host.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token); }
+        catch (Exception) { } // a cluster that went away has nothing to say goodbye to
+        _host.Dispose();
     }
 }

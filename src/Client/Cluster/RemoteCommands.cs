@@ -1,14 +1,11 @@
 using AlignCluster.Interfaces;
-using AlignCluster.Runtime;
-using AlignCluster.Runtime.Messaging;
-using AlignCluster.Runtime.Transport;
 using Spectre.Console;
 
 namespace AlignCluster.Client.Cluster;
 
 /// <summary>
 /// What `train --cluster` and `status --cluster` do against running silos. The run's state (config, rounds,
-/// checkpoints) lives in the silos' store, so the client keeps no run index: the coordinator grain is the record.
+/// checkpoints) lives in the silos' storage, so the client keeps no run index: the coordinator grain is the record.
 /// </summary>
 public static class RemoteCommands
 {
@@ -26,33 +23,65 @@ public static class RemoteCommands
         }
     }
 
-    /// <summary>Prints the silos (status, devices, gateway), then the run (or a hint to name one).</summary>
+    /// <summary>
+    /// The coordinator of a run the cluster knows; a run id it never started is refused (exit 2) before anything is
+    /// asked of it, so nothing is recorded for a mistyped name.
+    /// </summary>
+    public static async Task<ICoordinatorGrain> ExistingRunAsync(RemoteCluster cluster, string runId)
+    {
+        var coordinator = cluster.Client.GetGrain<ICoordinatorGrain>(runId);
+        var status = await Translate(() => coordinator.GetStatusAsync(), cluster);
+        if (status.State == RunState.Created && status.TotalRounds == 0)   // a coordinator that was never started
+        {
+            string at = string.Join(",", cluster.Gateways);
+            throw new ClientException($"run '{runId}' does not exist on the cluster at {at}");
+        }
+        return coordinator;
+    }
+
+    /// <summary>
+    /// Continues a paused, failed or interrupted run with the config it was started with. The coordinator itself
+    /// refuses a run it never started (and records nothing for it); that refusal is bad input (exit 2).
+    /// </summary>
+    public static async Task<ICoordinatorGrain> ResumeRunAsync(RemoteCluster cluster, string runId)
+    {
+        var coordinator = cluster.Client.GetGrain<ICoordinatorGrain>(runId);
+        try { await Translate(() => coordinator.ResumeAsync(), cluster); }
+        catch (ArgumentException e) { throw new ClientException(e.Message); }   // the coordinator refused (no such run)
+        return coordinator;
+    }
+
+    /// <summary>Prints the silos (address, status), then the run (or a hint to name one).</summary>
     public static async Task<int> PrintStatusAsync(RemoteCluster cluster, string? runId)
     {
-        var silos = cluster.Membership.Silos;
-        AnsiConsole.MarkupLine($"Cluster: {cluster.Membership.ActiveSilos.Count} active silo(s) of {silos.Count}, gateway {Markup.Escape(string.Join(",", cluster.Gateways))}");
-        var table = new Table().Border(TableBorder.Rounded).AddColumn("silo").AddColumn("status").AddColumn("devices");
-        foreach (var silo in silos)
-            table.AddRow(Markup.Escape(silo.Address.ToString()), silo.Status.ToString(),
-                Markup.Escape(string.Join(", ", silo.Devices.Select(d => d.Id))));
+        var hosts = await Translate(() => cluster.Client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: false), cluster);
+        int active = hosts.Count(h => h.Value == SiloStatus.Active);
+        AnsiConsole.MarkupLine($"Cluster: {active} active silo(s) of {hosts.Count}, gateway {Markup.Escape(string.Join(",", cluster.Gateways))}");
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("silo").AddColumn("status");
+        foreach (var (silo, status) in hosts.OrderBy(h => h.Key.ToString(), StringComparer.Ordinal))
+            table.AddRow(Markup.Escape(silo.ToString()), status.ToString());
         AnsiConsole.Write(table);
         if (runId is null)
         {
             AnsiConsole.MarkupLine("Runs are kept by the silos: pass --run ID to show one.");
             return 0;
         }
-        var status = await Translate(() => cluster.Client.GetGrain<ICoordinatorGrain>(runId).GetStatusAsync(), cluster);
-        if (status.State == RunState.Created && status.TotalRounds == 0)   // a coordinator that was never started
-            throw new ClientException($"run '{runId}' does not exist on the cluster at {string.Join(",", cluster.Gateways)}");
-        Report.PrintRun(status);
+        Report.PrintRun(await GetRunAsync(cluster, runId));
         return 0;
+    }
+
+    /// <summary>A run's status (per-round history too) from its coordinator grain; a clear error if none ran.</summary>
+    public static async Task<RunStatus> GetRunAsync(RemoteCluster cluster, string runId)
+    {
+        var coordinator = await ExistingRunAsync(cluster, runId);
+        return await Translate(() => coordinator.GetStatusAsync(), cluster);
     }
 
     /// <summary>Turns a silo that went away mid-call into a clear "unusable infrastructure" error (exit 3).</summary>
     public static async Task<T> Translate<T>(Func<Task<T>> call, RemoteCluster cluster)
     {
         try { return await call(); }
-        catch (Exception e) when (e is SiloUnavailableException or PeerUnavailableException or ClusterAuthenticationException)
+        catch (Exception e) when (RemoteCluster.IsUnavailable(e))
         {
             throw new ClientException($"cluster at {string.Join(",", cluster.Gateways)}: {e.Message}", exitCode: 3, e);
         }

@@ -13,6 +13,7 @@ internal static class CommandCatalog
         DemoCommand.Create(),
         TrainCommand.Create(),
         StatusCommand.Create(),
+        PlotCommand.Create(),
         EvalCommand.Create(),
         ExportCommand.Create(),
         TokenizeCommand.Create(),

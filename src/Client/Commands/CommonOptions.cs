@@ -18,11 +18,6 @@ internal static class CommonOptions
         AllowMultipleArgumentsPerToken = false,
     };
 
-    public static Option<string?> ClusterKeyFile() => new("--cluster-key-file")
-    {
-        Description = $"With --cluster: file holding the cluster key (default: ${RemoteCluster.KeyVariable}).",
-    };
-
     public static Option<string?> OtlpEndpoint() => new("--otlp-endpoint")
     {
         Description = "Export traces and metrics over OTLP to this URL (default: OTEL_EXPORTER_OTLP_ENDPOINT; none = off).",

@@ -16,12 +16,11 @@ internal static class EvalCommand
     {
         var state = CommonOptions.State();
         var cluster = CommonOptions.Cluster();
-        var keyFile = CommonOptions.ClusterKeyFile();
         var run = CommonOptions.Run();
         var round = CommonOptions.Round();
         var command = new Command("eval", "Evaluate a run's checkpoint on its held-out prompts (oracle reward, win-rate and KL vs the reference; preference accuracy for preference files).")
         {
-            state, cluster, keyFile, run, round,
+            state, cluster, run, round,
         };
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
@@ -30,18 +29,16 @@ internal static class EvalCommand
             CheckpointEval result;
             if (parse.GetValue(cluster) is { Length: > 0 } gateways)
             {
-                await using var remote = await RemoteCluster.ConnectAsync(gateways, parse.GetValue(keyFile), ct);
-                var coordinator = remote.Client.GetGrain<ICoordinatorGrain>(runId);
-                var status = await RemoteCommands.Translate(() => coordinator.GetStatusAsync(), remote);
-                if (status.State == RunState.Created && status.TotalRounds == 0)   // a coordinator that was never started
-                    throw new ClientException($"run '{runId}' does not exist on the cluster at {string.Join(",", remote.Gateways)}");
+                await using var remote = await RemoteCluster.ConnectAsync(gateways, ct);
+                var coordinator = await RemoteCommands.ExistingRunAsync(remote, runId);
                 result = await Evaluate(() => RemoteCommands.Translate(() => coordinator.EvaluateCheckpointAsync(r), remote));
             }
             else
             {
+                EmbeddedCluster.RequireExisting(parse.GetValue(state)!, $"run '{runId}' does not exist");
                 await using var embedded = await EmbeddedCluster.StartAsync(parse.GetValue(state)!, autoResume: false);
-                if (await new RunIndex(embedded.Store).GetAsync(runId) is null)
-                    throw new ClientException($"run '{runId}' does not exist in {embedded.Store.Name}");
+                if (await embedded.Runs.GetAsync(runId) is null)
+                    throw new ClientException($"run '{runId}' does not exist in {embedded.Runs.Name}");
                 result = await Evaluate(() => embedded.Client.GetGrain<ICoordinatorGrain>(runId).EvaluateCheckpointAsync(r));
             }
             Print(result);

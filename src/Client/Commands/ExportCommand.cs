@@ -2,7 +2,8 @@ using System.CommandLine;
 using AlignCluster.Client.Cluster;
 using AlignCluster.Grains.Checkpoints;
 using AlignCluster.Interfaces;
-using AlignCluster.Runtime.Storage;
+using AlignCluster.Grains.Hosting;
+using AlignCluster.Hosting.Checkpoints;
 
 namespace AlignCluster.Client.Commands;
 
@@ -17,46 +18,58 @@ internal static class ExportCommand
     {
         var state = CommonOptions.State();
         var cluster = CommonOptions.Cluster();
-        var keyFile = CommonOptions.ClusterKeyFile();
         var run = CommonOptions.Run();
         var round = CommonOptions.Round();
         var output = new Option<string>("--out") { Description = "Target directory (config.json + model.safetensors).", Required = true };
         var command = new Command("export", "Copy a checkpoint's policy out of the state store (or the cluster's) as a Hugging Face directory.")
         {
-            state, cluster, keyFile, run, round, output,
+            state, cluster, run, round, output,
         };
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
             string runId = parse.GetValue(run)!, target = parse.GetValue(output)!;
-            var policy = parse.GetValue(cluster) is { Length: > 0 } gateways
-                ? await FromClusterAsync(gateways, parse.GetValue(keyFile), runId, parse.GetValue(round), ct)
-                : await FromStateAsync(parse.GetValue(state)!, runId, parse.GetValue(round), ct);
-            await CheckpointStore.WriteExportAsync(policy, target, ct);
-            Console.WriteLine($"exported {runId} round {policy.Round} to {Path.GetFullPath(target)}");
+            if (File.Exists(target)) throw new ClientException($"--out: '{target}' is a file; name a directory");
+            int exported;
+            try
+            {
+                exported = parse.GetValue(cluster) is { Length: > 0 } gateways
+                    ? await FromClusterAsync(gateways, runId, parse.GetValue(round), target, ct)
+                    : await FromStateAsync(parse.GetValue(state)!, runId, parse.GetValue(round), target, ct);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ClientException($"--out: cannot write '{target}': {e.Message}");
+            }
+            Console.WriteLine($"exported {runId} round {exported} to {Path.GetFullPath(target)}");
             return 0;
         }));
         return command;
     }
 
-    private static async Task<ExportedPolicy> FromStateAsync(string directory, string runId, int? round, CancellationToken ct)
+    private static async Task<int> FromStateAsync(string directory, string runId, int? round, string target, CancellationToken ct)
     {
-        if (!Directory.Exists(directory)) throw new ClientException($"no cluster state in '{Path.GetFullPath(directory)}' (pass --state DIR)");
-        var checkpoints = new CheckpointStore(new LocalDirectoryStateStore(directory));
+        EmbeddedCluster.RequireExisting(directory, $"run '{runId}' does not exist");
+        var checkpoints = new CheckpointStore(new LocalCheckpointStorage(ClusterSetup.CheckpointDirectory(directory)));
         var rounds = await checkpoints.RoundsAsync(runId, ct);
         int r = round ?? (rounds.Count > 0 ? rounds[^1] : throw new ClientException($"run '{runId}' has no checkpoint in '{directory}'"));
-        try { return await checkpoints.ReadExportAsync(runId, r, ct); }
+        try { await checkpoints.ExportAsync(runId, r, target, ct); }
         catch (FileNotFoundException e) { throw new ClientException(e.Message); }
+        return r;
     }
 
-    /// <summary>As `eval --cluster`: a run the cluster never started is named; a refused export (no such checkpoint) is bad input.</summary>
-    private static async Task<ExportedPolicy> FromClusterAsync(string[] gateways, string? keyFile, string runId, int? round, CancellationToken ct)
+    /// <summary>
+    /// As `eval --cluster`: a run the cluster never started is named; a refused export (no such checkpoint) is bad input.
+    /// The files come in chunks through the coordinator, so the client need not reach the silos' checkpoint store.
+    /// </summary>
+    private static async Task<int> FromClusterAsync(string[] gateways, string runId, int? round, string target, CancellationToken ct)
     {
-        await using var remote = await RemoteCluster.ConnectAsync(gateways, keyFile, ct);
-        var coordinator = remote.Client.GetGrain<ICoordinatorGrain>(runId);
-        var status = await RemoteCommands.Translate(() => coordinator.GetStatusAsync(), remote);
-        if (status.State == RunState.Created && status.TotalRounds == 0)   // a coordinator that was never started
-            throw new ClientException($"run '{runId}' does not exist on the cluster at {string.Join(",", remote.Gateways)}");
-        try { return await RemoteCommands.Translate(() => coordinator.ExportCheckpointAsync(round), remote); }
+        await using var remote = await RemoteCluster.ConnectAsync(gateways, ct);
+        var coordinator = await RemoteCommands.ExistingRunAsync(remote, runId);
+        ExportedPolicy policy;
+        try { policy = await RemoteCommands.Translate(() => coordinator.ExportCheckpointAsync(round), remote); }
         catch (ArgumentException e) { throw new ClientException(e.Message); }
+        await CheckpointStore.WriteExportAsync(policy, target, (key, offset) =>
+            RemoteCommands.Translate(() => coordinator.ReadCheckpointChunkAsync(key, offset, CheckpointStore.MaxChunk), remote), ct);
+        return policy.Round;
     }
 }

@@ -1,13 +1,17 @@
 using System.CommandLine;
+using AlignCluster.Client.Cluster;
 using AlignCluster.Models;
 using System.Runtime.InteropServices;
 using AlignCluster.Models.Nn;
+using AlignCluster.Models.Tokenization;
 
 namespace AlignCluster.Client.Commands;
 
 /// <summary>
 /// <c>aligncluster logprobs --model DIR --input FILE.jsonl</c>: one line per input row with the response's summed and
-/// mean log-prob and its token count — how reference log-probs are precomputed for a dataset.
+/// mean log-prob and its token count — how reference log-probs are precomputed for a dataset. Bad input (a broken
+/// model directory, a malformed or over-long row, invalid UTF-8) exits 2 naming the file and line, and with
+/// <c>--output</c> leaves no file behind and an earlier output untouched.
 /// </summary>
 internal static class LogprobsCommand
 {
@@ -15,38 +19,63 @@ internal static class LogprobsCommand
     {
         var model = new Option<string>("--model") { Description = "Hugging Face model directory", Required = true };
         var input = new Option<string>("--input") { Description = "JSONL rows {\"prompt\", \"response\"} (strings or chat messages)", Required = true };
-        var output = new Option<string?>("--output") { Description = "Write results here instead of stdout" };
+        var output = new Option<string?>("--output")
+        {
+            Description = "Write results here instead of stdout (replaced only once every row is scored)",
+        };
         var batch = new Option<int>("--batch-size") { Description = "Rows per forward pass", DefaultValueFactory = _ => 8 };
         var command = new Command("logprobs", "Score responses under a model: sum, mean and count of response-token log-probs per row.");
         foreach (var o in new Option[] { model, input, output, batch }) command.Options.Add(o);
-        command.SetAction(parse =>
+        command.SetAction(async (parse, _) => await CommandErrors.Guard(() =>
         {
             string inputPath = parse.GetValue(input)!;
+            int batchSize = parse.GetValue(batch);
+            if (batchSize < 1) throw new ClientException($"--batch-size: {batchSize} must be ≥ 1");
+            if (!File.Exists(inputPath)) throw new ClientException($"--input: file '{inputPath}' not found");
+            if (parse.GetValue(output) is { } target)
+            {
+                if (Directory.Exists(target))
+                    throw new ClientException($"--output: '{target}' is a directory; name a file");
+                string folder = Path.GetDirectoryName(Path.GetFullPath(target))!;
+                if (!Directory.Exists(folder))
+                    throw new ClientException($"--output: directory '{folder}' does not exist");
+            }
             try
             {
-                if (!File.Exists(inputPath)) throw new FileNotFoundException($"input file '{inputPath}' not found");
                 using var lm = LanguageModel.Load(parse.GetValue(model)!);
-                using var reader = new StreamReader(inputPath);
-                string? outputPath = parse.GetValue(output);
-                if (outputPath is null)
-                {
-                    ScoringInput.ScoreJsonl(lm, reader, Console.Out, inputPath, parse.GetValue(batch));
-                }
+                if (parse.GetValue(output) is not { } outputPath)
+                    ScoringInput.ScoreLines(lm, StrictText.Lines(inputPath), Console.Out, inputPath, batchSize);
                 else
-                {
-                    // Results go to a temp file first so an interrupted run never leaves a partial output behind.
-                    string temp = outputPath + ".partial";
-                    using (var writer = new StreamWriter(temp)) ScoringInput.ScoreJsonl(lm, reader, writer, inputPath, parse.GetValue(batch));
-                    File.Move(temp, outputPath, overwrite: true);
-                }
-                return 0;
+                    WriteReplacing(outputPath, writer =>
+                        ScoringInput.ScoreLines(lm, StrictText.Lines(inputPath), writer, inputPath, batchSize));
+                return Task.FromResult(0);
             }
-            catch (Exception e) when (e is ModelLoadException or FormatException or FileNotFoundException or ExternalException)
+            catch (Exception e) when (e is ModelLoadException or TokenizerException or FormatException or IOException
+                or UnauthorizedAccessException or ExternalException)
             {
-                Console.Error.WriteLine($"logprobs: {(e is ExternalException x ? TorchGaps.Message(x) : e.Message)}");
-                return 2; // bad input, as for train and losses
+                throw new ClientException(e is ExternalException x ? TorchGaps.Message(x) : e.Message);   // bad input, as for train and losses
             }
-        });
+        }));
         return command;
+    }
+
+    /// <summary>
+    /// Writes to a hidden temp file beside <paramref name="path"/> and renames it over <paramref name="path"/> only
+    /// when <paramref name="write"/> finished; on any failure the temp file is deleted and an earlier output stays.
+    /// </summary>
+    private static void WriteReplacing(string path, Action<TextWriter> write)
+    {
+        string full = Path.GetFullPath(path);
+        string temp = Path.Combine(Path.GetDirectoryName(full)!,
+            $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.partial");
+        try
+        {
+            using (var writer = new StreamWriter(temp)) write(writer);
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
     }
 }

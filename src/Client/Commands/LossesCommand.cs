@@ -23,12 +23,14 @@ internal static class LossesCommand
             var file = parse.GetValue(input)!;
             try
             {
-                var parsed = LossWorkbench.Parse(File.ReadAllText(file.FullName), file.FullName);
+                string text = StrictText.Decode(File.ReadAllBytes(file.FullName), file.FullName);
+                var parsed = LossWorkbench.Parse(text, file.FullName);
                 var (results, skipped) = LossWorkbench.Evaluate(parsed);
                 Console.WriteLine(LossWorkbench.ToJson(parsed.Responses.Count, results, skipped));
                 return 0;
             }
-            catch (Exception e) when (e is DataFormatException or ArgumentException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is DataFormatException or ArgumentException or IOException
+                or UnauthorizedAccessException or FormatException)
             {
                 Console.Error.WriteLine($"error: {e.Message}");
                 return 2;

@@ -13,25 +13,24 @@ internal static class StatusCommand
     {
         var state = CommonOptions.State();
         var cluster = CommonOptions.Cluster();
-        var keyFile = CommonOptions.ClusterKeyFile();
         var run = new Option<string?>("--run") { Description = "Show one run's rounds." };
-        var command = new Command("status", "Show the cluster and its runs.") { state, cluster, keyFile, run };
+        var command = new Command("status", "Show the cluster and its runs.") { state, cluster, run };
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
             if (parse.GetValue(cluster) is { Length: > 0 } gateways)
             {
-                await using var remote = await RemoteCluster.ConnectAsync(gateways, parse.GetValue(keyFile), ct);
+                await using var remote = await RemoteCluster.ConnectAsync(gateways, ct);
                 return await RemoteCommands.PrintStatusAsync(remote, parse.GetValue(run));
             }
             string directory = parse.GetValue(state)!;
-            if (!Directory.Exists(directory)) throw new ClientException($"no cluster state in '{Path.GetFullPath(directory)}' (pass --state DIR)");
+            EmbeddedCluster.RequireExisting(directory);
             await using var embedded = await EmbeddedCluster.StartAsync(directory, autoResume: false);
             AnsiConsole.MarkupLine($"Cluster: embedded, 1 silo (this process), storage {Markup.Escape(embedded.Store.Name)}");
-            var index = new RunIndex(embedded.Store);
+            var index = embedded.Runs;
             var checkpoints = new CheckpointStore(embedded.Store);
             if (parse.GetValue(run) is { } runId)
             {
-                if (await index.GetAsync(runId) is null) throw new ClientException($"run '{runId}' does not exist in {embedded.Store.Name}");
+                if (await index.GetAsync(runId) is null) throw new ClientException($"run '{runId}' does not exist in {index.Name}");
                 Report.PrintRun(await embedded.Client.GetGrain<ICoordinatorGrain>(runId).GetStatusAsync());
                 return 0;
             }

@@ -22,7 +22,9 @@ internal static class TokenizeCommand
             try
             {
                 var tokenizer = LanguageModel.LoadTokenizer(parse.GetValue(model)!);
-                string input = Console.In.ReadToEnd();
+                using var stdin = new MemoryStream();
+                Console.OpenStandardInput().CopyTo(stdin);
+                string input = StrictText.Decode(stdin.ToArray(), "stdin");
                 if (parse.GetValue(decode))
                 {
                     int[] ids;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AlignCluster.Alignment.Data;
 using AlignCluster.Client.Cluster;
 using AlignCluster.Grains.Configuration;
 using AlignCluster.Grains.Demo;
@@ -20,14 +21,13 @@ internal static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue an existing run from its last checkpoint." };
         var state = CommonOptions.State();
         var cluster = CommonOptions.Cluster();
-        var keyFile = CommonOptions.ClusterKeyFile();
         var detach = new Option<bool>("--detach") { Description = "With --cluster: submit the run and return without following it." };
         var run = new Option<string?>("--run") { Description = "With --resume: the run to continue (its stored config is used)." };
         var otlp = CommonOptions.OtlpEndpoint();
         var printConfig = new Option<bool>("--print-config") { Description = "Print the effective config as YAML and exit." };
         var command = new Command("train", "Train one run (preference optimization with a named loss and selector).")
         {
-            config, set, resume, run, state, cluster, keyFile, detach, otlp, printConfig,
+            config, set, resume, run, state, cluster, detach, otlp, printConfig,
         };
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
@@ -49,18 +49,23 @@ internal static class TrainCommand
                     ModelTextCodec.Load(runConfig.Policy.Path!);
                     ModelTextCodec.CheckWeights(runConfig.Policy.Path!);
                 }
-                if (runConfig.Data.Source == "file") FileData.Load(runConfig);
+                if (runConfig.Data.Source == "file") ReportSkipped(FileData.Load(runConfig).Report);
             }
             catch (ArgumentException e) { throw new ClientException(e.Message); }
             using var telemetry = ClientTelemetry.Start(parse.GetValue(otlp), "aligncluster-train");
             if (parse.GetValue(cluster) is { Length: > 0 } gateways)
-                return await TrainRemoteAsync(gateways, parse.GetValue(keyFile), runConfig, parse.GetValue(resume), parse.GetValue(detach), ct);
+                return await TrainRemoteAsync(gateways, runConfig, parse.GetValue(resume), parse.GetValue(detach), ct);
+            if (parse.GetValue(resume))
+            {
+                EmbeddedCluster.RequireExisting(parse.GetValue(state)!,
+                    $"--resume: run '{runConfig.RunId}' does not exist");
+            }
             await using var embedded = await EmbeddedCluster.StartAsync(parse.GetValue(state)!);
-            var index = new RunIndex(embedded.Store);
+            var index = embedded.Runs;
             if (parse.GetValue(resume))
             {
                 var stored = await index.GetAsync(runConfig.RunId)
-                    ?? throw new ClientException($"--resume: run '{runConfig.RunId}' does not exist in {embedded.Store.Name}");
+                    ?? throw new ClientException($"--resume: run '{runConfig.RunId}' does not exist in {index.Name}");
                 if (configPath is not null || overrides.Any(o => !o.StartsWith("run_id=", StringComparison.Ordinal)))
                     if (RunConfigLoader.ToYaml(stored) != RunConfigLoader.ToYaml(runConfig))
                         throw new ClientException($"--resume: the given config differs from the one run '{runConfig.RunId}' was started with; resume without --config/--set, or pick a new run_id");
@@ -83,15 +88,11 @@ internal static class TrainCommand
     /// `--cluster`: the run goes to the silos' coordinator grain (which keeps its config and state); --resume continues
     /// a paused or interrupted run with the config it was started with.
     /// </summary>
-    private static async Task<int> TrainRemoteAsync(string[] gateways, string? keyFile, RunConfig runConfig, bool resume, bool detach, CancellationToken ct)
+    private static async Task<int> TrainRemoteAsync(string[] gateways, RunConfig runConfig, bool resume, bool detach, CancellationToken ct)
     {
-        await using var remote = await RemoteCluster.ConnectAsync(gateways, keyFile, ct);
+        await using var remote = await RemoteCluster.ConnectAsync(gateways, ct);
         ICoordinatorGrain coordinator;
-        if (resume)
-        {
-            coordinator = remote.Client.GetGrain<ICoordinatorGrain>(runConfig.RunId);
-            await RemoteCommands.Translate(() => coordinator.ResumeAsync(), remote);
-        }
+        if (resume) coordinator = await RemoteCommands.ResumeRunAsync(remote, runConfig.RunId);
         else coordinator = (await RemoteCommands.StartRunAsync(remote, runConfig)).Coordinator;
         AnsiConsole.MarkupLine($"[bold]train[/] {Markup.Escape(runConfig.RunId)}: loss {runConfig.Loss.Name}, selection {runConfig.Selection.Strategy} per {runConfig.Selection.Per}, " +
             $"{runConfig.Training.Rounds} rounds; on the cluster at {Markup.Escape(string.Join(",", remote.Gateways))}");
@@ -103,6 +104,13 @@ internal static class TrainCommand
         var final = await RemoteCommands.Translate(() => WatchAsync(coordinator, runConfig.Training.Rounds, ct), remote);
         Report.PrintRun(final);
         return final.State == RunState.Completed ? 0 : 1;
+    }
+
+    /// <summary>Prompts the data file gave fewer than 2 distinct candidates are not trained on: said once, with
+    /// their lines.</summary>
+    private static void ReportSkipped(ReadReport report)
+    {
+        if (report.SkippedTooFewCandidates > 0) Console.Error.WriteLine($"warning: {report}");
     }
 
     private static string EvalSummary(EvalResult e) => e.Samples > 0 ? $"oracle reward {e.OracleReward:F3}"

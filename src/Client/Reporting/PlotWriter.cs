@@ -1,144 +1,155 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Security;
-using System.Text;
+using ScottPlot;
 
 namespace AlignCluster.Client.Reporting;
 
-/// <summary>One named line of a plot: (x, y) points in x order.</summary>
-public sealed record Series(string Name, IReadOnlyList<(double X, double Y)> Points);
+/// <summary>One x of a series: the mean over seeds, its spread (sample standard deviation), how many seeds.</summary>
+public sealed record BandPoint(double X, double Mean, double Spread, int Seeds);
+
+/// <summary>One named line of a plot (a method or a run), with a band of ± spread where several seeds ran.</summary>
+public sealed record PlotSeries(string Name, IReadOnlyList<BandPoint> Points)
+{
+    public int Seeds => Points.Count == 0 ? 0 : Points.Max(p => p.Seeds);
+}
+
+/// <summary>A horizontal reference line, e.g. the SFT policy (round 0) that preference training starts from.</summary>
+public sealed record ReferenceLine(string Label, double Y);
+
+/// <summary>A line plot over rounds: axis labels carry their units; <see cref="Reference"/> is drawn dashed.</summary>
+public sealed record LinePlot(string Title, string XLabel, string YLabel, IReadOnlyList<PlotSeries> Series,
+    ReferenceLine? Reference = null);
+
+/// <summary>Which files <see cref="PlotWriter.Write"/> produces.</summary>
+[Flags]
+public enum PlotFormats { Png = 1, Svg = 2, Both = Png | Svg }
 
 /// <summary>
-/// Writes line plots as SVG and converts them to PNG with <c>rsvg-convert</c> (librsvg2-bin).
-/// No plotting library restores from our NuGet source, so this is a small hand-written SVG writer.
+/// Renders <see cref="LinePlot"/>s with ScottPlot (SkiaSharp underneath) to PNG and SVG. Seeds become a translucent
+/// band of mean ± spread behind each series' mean line; the legend sits right of the data so it never hides a curve.
 /// </summary>
 public static class PlotWriter
 {
-    private const int Width = 720, Height = 440;
-    private const int Left = 70, Right = 170, Top = 40, Bottom = 55; // margins; the legend sits in the right margin
-
-    private static readonly string[] Palette =
-        ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
+    public const int Width = 960, Height = 540;
 
     /// <summary>
-    /// Writes <c>{pathWithoutExtension}.svg</c> and, when rsvg-convert is available, <c>.png</c>.
-    /// Returns the PNG path, or null when only the SVG could be written (the reason goes to <paramref name="log"/>).
+    /// The font every label uses. Fixed rather than "whatever the system's default is" so plots look the same on every
+    /// machine; scripts/setup.sh installs it (Debian: fonts-dejavu-core).
     /// </summary>
-    public static string? WriteLinePlot(string pathWithoutExtension, string title, string xLabel, string yLabel,
-        IReadOnlyList<Series> series, TextWriter? log = null)
-    {
-        string svgPath = pathWithoutExtension + ".svg";
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(svgPath))!);
-        WriteAtomically(svgPath, RenderSvg(title, xLabel, yLabel, series));
+    public const string FontName = "DejaVu Sans";
 
-        string pngPath = pathWithoutExtension + ".png";
-        string? error = ConvertToPng(svgPath, pngPath);
-        if (error is null) return pngPath;
-        log?.WriteLine($"warning: {svgPath} was written but not converted to PNG: {error}");
-        return null;
+    // Category10, the palette matplotlib/TensorBoard users know; a series keeps its color in every plot of a set.
+    private static readonly ScottPlot.Palettes.Category10 Palette = new();
+
+    /// <summary>
+    /// Writes <c>{pathWithoutExtension}.png</c> and/or <c>.svg</c> (each to a temporary name, then renamed, so a reader
+    /// never sees half a file); returns the paths written.
+    /// </summary>
+    public static IReadOnlyList<string> Write(string pathWithoutExtension, LinePlot plot,
+        PlotFormats formats = PlotFormats.Both)
+    {
+        RequireFont();
+        string directory = Path.GetDirectoryName(Path.GetFullPath(pathWithoutExtension))!;
+        Directory.CreateDirectory(directory);
+        var scott = Build(plot);
+        var written = new List<string>();
+        if (formats.HasFlag(PlotFormats.Png))
+        {
+            string png = pathWithoutExtension + ".png";
+            WriteAtomically(png, temp => scott.SavePng(temp, Width, Height));
+            written.Add(png);
+        }
+        if (formats.HasFlag(PlotFormats.Svg))
+        {
+            string svg = pathWithoutExtension + ".svg";
+            WriteAtomically(svg, temp => File.WriteAllText(temp, RenderSvg(plot)));
+            written.Add(svg);
+        }
+        return written;
     }
 
-    /// <summary>Renders the plot as an SVG document (axes with nice ticks, one polyline per series, a legend).</summary>
-    public static string RenderSvg(string title, string xLabel, string yLabel, IReadOnlyList<Series> series)
+    /// <summary>The plot as an SVG document (what <see cref="Write"/> puts in the .svg file).</summary>
+    public static string RenderSvg(LinePlot plot)
     {
-        var finite = series.SelectMany(s => s.Points).Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();
-        var (xMin, xMax) = finite.Count > 0 ? (finite.Min(p => p.X), finite.Max(p => p.X)) : (0.0, 1.0);
-        var (yMin, yMax) = finite.Count > 0 ? (finite.Min(p => p.Y), finite.Max(p => p.Y)) : (0.0, 1.0);
-        var xTicks = NiceTicks(xMin, xMax);
-        var yTicks = NiceTicks(yMin, yMax);
-        (xMin, xMax) = (xTicks[0], xTicks[^1]);
-        (yMin, yMax) = (yTicks[0], yTicks[^1]);
+        RequireFont();
+        return Build(plot).GetSvgXml(Width, Height);
+    }
 
-        double plotW = Width - Left - Right, plotH = Height - Top - Bottom;
-        double Px(double x) => Left + (x - xMin) / (xMax - xMin) * plotW;
-        double Py(double y) => Top + plotH - (y - yMin) / (yMax - yMin) * plotH;
+    /// <summary>The color of the <paramref name="index"/>-th series (its line, markers and band).</summary>
+    public static Color SeriesColor(int index) => Palette.GetColor(index);
 
-        var svg = new StringBuilder();
-        svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{Height}\" font-family=\"DejaVu Sans, sans-serif\" font-size=\"12\">\n");
-        svg.Append($"<rect width=\"{Width}\" height=\"{Height}\" fill=\"white\"/>\n");
-        svg.Append($"<text x=\"{Width / 2}\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">{Escape(title)}</text>\n");
-
-        foreach (double t in yTicks)
+    private static Plot Build(LinePlot plot)
+    {
+        var scott = new Plot();
+        scott.Font.Set(FontName);
+        // Rounds are whole numbers: no 0.2, 0.4, … ticks between them.
+        scott.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
         {
-            string y = F(Py(t));
-            svg.Append($"<line x1=\"{Left}\" y1=\"{y}\" x2=\"{F(Left + plotW)}\" y2=\"{y}\" stroke=\"#e5e5e5\"/>\n");
-            svg.Append($"<text x=\"{Left - 6}\" y=\"{y}\" text-anchor=\"end\" dominant-baseline=\"middle\">{Tick(t)}</text>\n");
-        }
-        foreach (double t in xTicks)
+            IntegerTicksOnly = true,
+            MinorTickGenerator = new ScottPlot.TickGenerators.EvenlySpacedMinorTickGenerator(1),
+        };
+        bool anyBand = false;
+        for (int i = 0; i < plot.Series.Count; i++)
         {
-            string x = F(Px(t));
-            svg.Append($"<line x1=\"{x}\" y1=\"{Top}\" x2=\"{x}\" y2=\"{F(Top + plotH)}\" stroke=\"#f0f0f0\"/>\n");
-            svg.Append($"<text x=\"{x}\" y=\"{F(Top + plotH + 16)}\" text-anchor=\"middle\">{Tick(t)}</text>\n");
-        }
-        svg.Append($"<rect x=\"{Left}\" y=\"{Top}\" width=\"{F(plotW)}\" height=\"{F(plotH)}\" fill=\"none\" stroke=\"#333\"/>\n");
-        svg.Append($"<text x=\"{F(Left + plotW / 2)}\" y=\"{Height - 12}\" text-anchor=\"middle\">{Escape(xLabel)}</text>\n");
-        svg.Append($"<text transform=\"translate(16,{F(Top + plotH / 2)}) rotate(-90)\" text-anchor=\"middle\">{Escape(yLabel)}</text>\n");
-
-        for (int i = 0; i < series.Count; i++)
-        {
-            string color = Palette[i % Palette.Length];
-            var points = series[i].Points.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y))
-                .Select(p => $"{F(Px(p.X))},{F(Py(p.Y))}").ToList();
-            if (points.Count == 1)
+            var series = plot.Series[i];
+            var points = series.Points.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Mean))
+                .OrderBy(p => p.X).ToArray();
+            if (points.Length == 0) continue;
+            var color = SeriesColor(i);
+            double[] xs = points.Select(p => p.X).ToArray();
+            if (points.Any(p => p.Seeds > 1))
             {
-                var xy = points[0].Split(',');
-                svg.Append($"<circle cx=\"{xy[0]}\" cy=\"{xy[1]}\" r=\"3\" fill=\"{color}\"/>\n");
+                // Behind the line, so it is added first. A single-seed x has spread 0: the band pinches there.
+                double[] spread = points.Select(p => double.IsFinite(p.Spread) ? p.Spread : 0).ToArray();
+                var band = scott.Add.FillY(xs, points.Select((p, k) => p.Mean - spread[k]).ToArray(),
+                    points.Select((p, k) => p.Mean + spread[k]).ToArray());
+                band.FillColor = color.WithAlpha(0.2);
+                band.LineWidth = 0;
+                anyBand = true;
             }
-            else if (points.Count > 1)
-                svg.Append($"<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" points=\"{string.Join(' ', points)}\"/>\n");
-
-            double ly = Top + 10 + i * 20;
-            svg.Append($"<line x1=\"{Width - Right + 12}\" y1=\"{F(ly)}\" x2=\"{Width - Right + 36}\" y2=\"{F(ly)}\" stroke=\"{color}\" stroke-width=\"3\"/>\n");
-            svg.Append($"<text x=\"{Width - Right + 42}\" y=\"{F(ly)}\" dominant-baseline=\"middle\">{Escape(series[i].Name)}</text>\n");
+            var line = scott.Add.Scatter(xs, points.Select(p => p.Mean).ToArray(), color);
+            line.LineWidth = 2;
+            line.MarkerSize = 6;
+            int seeds = series.Seeds;
+            line.LegendText = seeds > 1 ? $"{series.Name} ({seeds} seeds)" : series.Name;
         }
-        svg.Append("</svg>\n");
-        return svg.ToString();
+        if (plot.Reference is { } reference && double.IsFinite(reference.Y))
+        {
+            var line = scott.Add.HorizontalLine(reference.Y, width: 1.5f, color: Colors.DimGray,
+                pattern: LinePattern.Dashed);
+            line.LegendText = reference.Label;
+        }
+        scott.Title(anyBand ? $"{plot.Title}\nline: mean over seeds, band: ± 1 sample std" : plot.Title, size: 16);
+        scott.XLabel(plot.XLabel, size: 14);
+        scott.YLabel(plot.YLabel, size: 14);
+        scott.Legend.FontSize = 13;
+        scott.ShowLegend(Edge.Right);
+        return scott;
     }
 
-    /// <summary>Tick values covering [min, max] with a 1/2/5 × 10^k step, about five of them.</summary>
-    public static double[] NiceTicks(double min, double max, int target = 5)
+    /// <summary>
+    /// Without the font Skia finds no typeface and ScottPlot draws every label as nothing, silently: fail loudly.
+    /// </summary>
+    private static void RequireFont()
     {
-        if (max <= min) { double pad = min == 0 ? 1 : Math.Abs(min) * 0.1; (min, max) = (min - pad, max + pad); }
-        double rough = (max - min) / target;
-        double magnitude = Math.Pow(10, Math.Floor(Math.Log10(rough)));
-        double step = new[] { 1.0, 2.0, 5.0, 10.0 }.Select(m => m * magnitude).First(s => s >= rough);
-        double start = Math.Floor(min / step) * step, end = Math.Ceiling(max / step) * step;
-        int count = (int)Math.Round((end - start) / step) + 1;
-        return Enumerable.Range(0, count).Select(i => Math.Round(start + i * step, 12)).ToArray();
+        string found = Fonts.GetTypeface(FontName, bold: false, italic: false).FamilyName;
+        if (!string.Equals(found, FontName, StringComparison.Ordinal))
+            throw new Cluster.ClientException($"plots need the font '{FontName}' "
+                + "(Debian: apt-get install fonts-dejavu-core; scripts/setup.sh installs it)", exitCode: 3);
     }
 
-    private static string? ConvertToPng(string svgPath, string pngPath)
+    private static void WriteAtomically(string path, Action<string> write)
     {
-        string tempPng = pngPath + ".tmp";
+        // The temporary name keeps the extension: ScottPlot picks nothing from it, but a half-written file that
+        // survives a crash still reads as what it is.
+        string temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!,
+            $".{Path.GetFileNameWithoutExtension(path)}.{Guid.NewGuid():N}{Path.GetExtension(path)}");
         try
         {
-            var psi = new ProcessStartInfo("rsvg-convert", ["-f", "png", "-o", tempPng, svgPath])
-            { RedirectStandardError = true, UseShellExecute = false };
-            using var process = Process.Start(psi)!;
-            string stderr = process.StandardError.ReadToEnd();
-            if (!process.WaitForExit(60_000)) { process.Kill(); return "rsvg-convert timed out"; }
-            if (process.ExitCode != 0) return $"rsvg-convert exited {process.ExitCode}: {stderr.Trim()}";
-            File.Move(tempPng, pngPath, overwrite: true);
-            return null;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return "rsvg-convert was not found (install librsvg2-bin; scripts/setup.sh does)";
+            write(temp);
+            File.Move(temp, path, overwrite: true);
         }
         finally
         {
-            if (File.Exists(tempPng)) File.Delete(tempPng);
+            if (File.Exists(temp)) File.Delete(temp);
         }
     }
-
-    private static void WriteAtomically(string path, string text)
-    {
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, text);
-        File.Move(temp, path, overwrite: true);
-    }
-
-    private static string F(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
-    private static string Tick(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
-    private static string Escape(string s) => SecurityElement.Escape(s) ?? "";
 }

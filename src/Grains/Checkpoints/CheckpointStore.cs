@@ -1,13 +1,14 @@
 using System.Text;
 using System.Text.Json;
 using AlignCluster.Grains.Policy;
+using AlignCluster.Hosting.Checkpoints;
 using AlignCluster.Interfaces;
-using AlignCluster.Runtime.Storage;
 
 namespace AlignCluster.Grains.Checkpoints;
 
 /// <summary>
-/// Trainer checkpoints in a state store (container "checkpoints"), one prefix per round, keys in Hugging Face layout:
+/// Trainer checkpoints in a checkpoint store (a local directory, or Azure blobs), one prefix per round, keys in Hugging
+/// Face layout:
 /// <code>
 /// {run}/round-0003/policy/config.json           the policy's config
 /// {run}/round-0003/policy/model.safetensors     policy weights
@@ -17,14 +18,19 @@ namespace AlignCluster.Grains.Checkpoints;
 /// {run}/round-0003/trainer.json                 policy spec and RNG seed
 /// {run}/round-0003/COMPLETE                     written last: a checkpoint without it is ignored
 /// </code>
-/// Each record write is atomic (the store's contract) and COMPLETE commits the set, so a crash mid-checkpoint never
-/// leaves a checkpoint that restore would read. Older rounds beyond <see cref="KeepRounds"/> are deleted afterwards.
-/// `aligncluster export` copies a policy out into a plain HF directory.
+/// Each file write is atomic (the store's contract) and streamed (no size cap), and COMPLETE commits the set, so a crash
+/// mid-checkpoint never leaves a checkpoint that restore would read. Older rounds beyond <see cref="KeepRounds"/> are
+/// deleted afterwards. Grains pass run ids and rounds, never the weights: `aligncluster export` copies a policy out.
 /// </summary>
-public sealed class CheckpointStore(IStateStore store, int keepRounds = 2)
+public sealed class CheckpointStore(ICheckpointStorage store, int keepRounds = 2)
 {
-    public const string Container = "checkpoints";
+    /// <summary>The most bytes one <see cref="ReadChunkAsync"/> returns (well under Orleans' message limit).</summary>
+    public const int MaxChunk = 4 << 20;
+
     public int KeepRounds { get; } = keepRounds;
+
+    /// <summary>Where the files live, for messages.</summary>
+    public string Name => store.Name;
 
     public static string Prefix(string runId, int round) => $"{runId}/round-{round:D4}/";
 
@@ -38,44 +44,68 @@ public sealed class CheckpointStore(IStateStore store, int keepRounds = 2)
     /// <summary>What a trainer checkpoint holds besides tensors.</summary>
     public sealed record TrainerManifest(PolicySpec Spec, ulong Seed, int Round, DateTime WrittenUtc);
 
-    public async Task<CheckpointInfo> WriteAsync(string runId, int round, PolicySpec spec, PolicyState policy, PolicyState reference, CancellationToken ct = default)
+    public async Task<CheckpointInfo> WriteAsync(string runId, int round, PolicySpec spec, PolicyState policy, PolicyState reference,
+        CancellationToken ct = default)
     {
         string prefix = Prefix(runId, round);
         // A stale COMPLETE from an earlier attempt at this round must not bless a half-rewritten set.
-        await store.DeleteAsync(Container, prefix + "COMPLETE", null, ct);
+        await store.DeleteAsync(prefix + "COMPLETE", ct);
         long bytes = 0;
         async Task Put(string name, byte[] data)
         {
-            var existing = await store.ReadAsync(Container, prefix + name, ct);
-            await store.WriteAsync(Container, prefix + name, data, existing?.Etag, ct);
+            await store.WriteAsync(prefix + name, data, ct);
             bytes += data.Length;
         }
+        async Task PutTensors(string name, IEnumerable<NamedTensor> tensors)
+        {
+            long written = 0;
+            await store.WriteAsync(prefix + name, async (stream, token) =>
+            {
+                var counting = new CountingStream(stream);
+                await SafeTensorsCodec.WriteAsync(counting, tensors, token);
+                written = counting.Written;
+            }, ct);
+            bytes += written;
+        }
         await Put("policy/config.json", Encoding.UTF8.GetBytes(policy.ConfigJson));
-        await Put("policy/model.safetensors", SafeTensorsCodec.Encode(policy.Tensors.Where(t => !IsOptimizer(t))));
+        await PutTensors("policy/model.safetensors", policy.Tensors.Where(t => !IsOptimizer(t)));
         if (spec.Kind == "hf" && spec.Path is { } modelDirectory)
             foreach (var name in TokenizerFiles)
                 if (File.Exists(Path.Combine(modelDirectory, name)))
                     await Put("policy/" + name, await File.ReadAllBytesAsync(Path.Combine(modelDirectory, name), ct));
-        await Put("reference/model.safetensors", SafeTensorsCodec.Encode(reference.Tensors.Where(t => !IsOptimizer(t))));
-        await Put("optimizer.safetensors", SafeTensorsCodec.Encode(policy.Tensors.Where(IsOptimizer)));
+        await PutTensors("reference/model.safetensors", reference.Tensors.Where(t => !IsOptimizer(t)));
+        await PutTensors("optimizer.safetensors", policy.Tensors.Where(IsOptimizer));
         await Put("trainer.json", JsonSerializer.SerializeToUtf8Bytes(new TrainerManifest(spec, spec.Seed, round, DateTime.UtcNow)));
         await Put("COMPLETE", Encoding.UTF8.GetBytes(round.ToString()));
         await PruneAsync(runId, round, ct);
-        return new CheckpointInfo(runId, round, Container + "/" + prefix, bytes);
+        return new CheckpointInfo(runId, round, prefix, bytes);
     }
 
     /// <summary>The checkpoint of a round, or null when it does not exist or is incomplete.</summary>
-    public async Task<(TrainerManifest Manifest, PolicyState Policy, PolicyState Reference)?> ReadAsync(string runId, int round, CancellationToken ct = default)
+    public async Task<(TrainerManifest Manifest, PolicyState Policy, PolicyState Reference)?> ReadAsync(string runId, int round,
+        CancellationToken ct = default)
     {
         string prefix = Prefix(runId, round);
-        if (await store.ReadAsync(Container, prefix + "COMPLETE", ct) is null) return null;
-        async Task<byte[]> Get(string name) => (await store.ReadAsync(Container, prefix + name, ct))?.Data.ToArray()
-            ?? throw new InvalidDataException($"checkpoint {store.Name}/{Container}/{prefix} is marked complete but lacks {name}");
+        if (!await store.ExistsAsync(prefix + "COMPLETE", ct)) return null;
+        async Task<Stream> Open(string name) => await store.OpenReadAsync(prefix + name, ct)
+            ?? throw new InvalidDataException($"checkpoint {store.Name}/{prefix} is marked complete but lacks {name}");
+        async Task<byte[]> Get(string name)
+        {
+            await using var stream = await Open(name);
+            using var copy = new MemoryStream();
+            await stream.CopyToAsync(copy, ct);
+            return copy.ToArray();
+        }
+        async Task<List<NamedTensor>> Tensors(string name)
+        {
+            await using var stream = await Open(name);
+            return await SafeTensorsCodec.ReadAsync(stream, $"{store.Name}/{prefix}{name}", ct);
+        }
         var manifest = JsonSerializer.Deserialize<TrainerManifest>(await Get("trainer.json"))!;
         string config = Encoding.UTF8.GetString(await Get("policy/config.json"));
-        var optimizer = SafeTensorsCodec.Decode(await Get("optimizer.safetensors"), prefix + "optimizer.safetensors");
-        var policy = new PolicyState(config, [.. SafeTensorsCodec.Decode(await Get("policy/model.safetensors"), prefix + "policy/model.safetensors"), .. optimizer]);
-        var reference = new PolicyState(config, SafeTensorsCodec.Decode(await Get("reference/model.safetensors"), prefix + "reference/model.safetensors"));
+        var optimizer = await Tensors("optimizer.safetensors");
+        var policy = new PolicyState(config, [.. await Tensors("policy/model.safetensors"), .. optimizer]);
+        var reference = new PolicyState(config, await Tensors("reference/model.safetensors"));
         return (manifest, policy, reference);
     }
 
@@ -83,7 +113,7 @@ public sealed class CheckpointStore(IStateStore store, int keepRounds = 2)
     public async Task<List<int>> RoundsAsync(string runId, CancellationToken ct = default)
     {
         var rounds = new List<int>();
-        await foreach (var key in store.ListAsync(Container, runId + "/round-", ct))
+        await foreach (var key in store.ListAsync(runId + "/round-", ct))
             if (key.EndsWith("/COMPLETE", StringComparison.Ordinal)
                 && int.TryParse(key[(runId.Length + "/round-".Length)..^"/COMPLETE".Length], out int r))
                 rounds.Add(r);
@@ -91,39 +121,65 @@ public sealed class CheckpointStore(IStateStore store, int keepRounds = 2)
         return rounds;
     }
 
-    /// <summary>Copies a round's policy out as a plain Hugging Face directory (config.json + model.safetensors).</summary>
-    public async Task ExportAsync(string runId, int round, string directory, CancellationToken ct = default) =>
-        await WriteExportAsync(await ReadExportAsync(runId, round, ct), directory, ct);
-
-    /// <summary>A round's policy files (config.json, model.safetensors, and an hf policy's tokenizer files), for a local
-    /// export or one through a grain.</summary>
+    /// <summary>A round's policy files (config.json, model.safetensors, and an hf policy's tokenizer files) as names, keys
+    /// and sizes, for a local export or one through a grain.</summary>
     /// <exception cref="FileNotFoundException">The round has no complete checkpoint.</exception>
     public async Task<ExportedPolicy> ReadExportAsync(string runId, int round, CancellationToken ct = default)
     {
         string prefix = Prefix(runId, round);
-        if (await store.ReadAsync(Container, prefix + "COMPLETE", ct) is null)
+        if (!await store.ExistsAsync(prefix + "COMPLETE", ct))
             throw new FileNotFoundException($"run '{runId}' has no complete checkpoint for round {round} in {store.Name}");
         var files = new List<ExportedFile>();
-        foreach (var name in new[] { "config.json", "model.safetensors" })
+        foreach (var name in new[] { "config.json", "model.safetensors" }.Concat(TokenizerFiles))
         {
-            var record = await store.ReadAsync(Container, prefix + "policy/" + name, ct)
-                ?? throw new InvalidDataException($"checkpoint {prefix} lacks policy/{name}");
-            files.Add(new ExportedFile(name, record.Data.ToArray()));
+            await using var stream = await store.OpenReadAsync(prefix + "policy/" + name, ct);
+            if (stream is null)
+            {
+                if (name is "config.json" or "model.safetensors") throw new InvalidDataException($"checkpoint {prefix} lacks policy/{name}");
+                continue; // tokenizer files: present for hf policies, since they were copied in
+            }
+            files.Add(new ExportedFile(name, prefix + "policy/" + name, stream.Length));
         }
-        foreach (var name in TokenizerFiles) // hf policies: present since they were copied in
-            if (await store.ReadAsync(Container, prefix + "policy/" + name, ct) is { } record)
-                files.Add(new ExportedFile(name, record.Data.ToArray()));
         return new ExportedPolicy(runId, round, [.. files]);
     }
 
-    /// <summary>Writes exported files into <paramref name="directory"/>, each through a temp file and a rename.</summary>
-    public static async Task WriteExportAsync(ExportedPolicy policy, string directory, CancellationToken ct = default)
+    /// <summary>At most <see cref="MaxChunk"/> bytes of a stored file from <paramref name="offset"/> on.</summary>
+    public async Task<byte[]> ReadChunkAsync(string key, long offset, int count, CancellationToken ct = default)
+    {
+        await using var stream = await store.OpenReadAsync(key, ct) ?? throw new ArgumentException($"no checkpoint file '{key}' in {store.Name}");
+        if (stream.CanSeek) stream.Seek(offset, SeekOrigin.Begin);
+        else for (var skip = new byte[1 << 16]; offset > 0;)
+            {
+                int read = await stream.ReadAsync(skip.AsMemory(0, (int)Math.Min(offset, skip.Length)), ct);
+                if (read == 0) break;
+                offset -= read;
+            }
+        var buffer = new byte[Math.Clamp(count, 0, MaxChunk)];
+        int got = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, ct);
+        return got == buffer.Length ? buffer : buffer[..got];
+    }
+
+    /// <summary>Copies a round's policy out as a plain Hugging Face directory (config.json + model.safetensors, …).</summary>
+    public async Task ExportAsync(string runId, int round, string directory, CancellationToken ct = default) =>
+        await WriteExportAsync(await ReadExportAsync(runId, round, ct), directory, (key, offset) => ReadChunkAsync(key, offset, MaxChunk, ct), ct);
+
+    /// <summary>Copies the files of an export into <paramref name="directory"/>, each through a temp file and a rename;
+    /// <paramref name="read"/> returns a file's bytes chunk by chunk (empty at the end).</summary>
+    public static async Task WriteExportAsync(ExportedPolicy policy, string directory, Func<string, long, Task<byte[]>> read,
+        CancellationToken ct = default)
     {
         Directory.CreateDirectory(directory);
         foreach (var file in policy.Files)
         {
-            string target = Path.Combine(directory, Path.GetFileName(file.Name)), temp = target + ".tmp";   // a name never leaves the directory
-            await File.WriteAllBytesAsync(temp, file.Data, ct);
+            string target = Path.Combine(directory, Path.GetFileName(file.Name)), temp = target + ".tmp"; // a name never leaves the directory
+            await using (var output = File.Create(temp))
+                for (long offset = 0; offset < file.Length;)
+                {
+                    var chunk = await read(file.Key, offset);
+                    if (chunk.Length == 0) throw new InvalidDataException($"checkpoint file {file.Key} ended at {offset} of {file.Length} bytes");
+                    await output.WriteAsync(chunk, ct);
+                    offset += chunk.Length;
+                }
             File.Move(temp, target, overwrite: true);
         }
     }
@@ -134,12 +190,38 @@ public sealed class CheckpointStore(IStateStore store, int keepRounds = 2)
         foreach (int old in rounds.Where(r => r <= round - KeepRounds))
         {
             string prefix = Prefix(runId, old);
-            await store.DeleteAsync(Container, prefix + "COMPLETE", null, ct); // un-bless first, then remove the rest
+            await store.DeleteAsync(prefix + "COMPLETE", ct); // un-bless first, then remove the rest
             var keys = new List<string>();
-            await foreach (var key in store.ListAsync(Container, prefix, ct)) keys.Add(key);
-            foreach (var key in keys) await store.DeleteAsync(Container, key, null, ct);
+            await foreach (var key in store.ListAsync(prefix, ct)) keys.Add(key);
+            foreach (var key in keys) await store.DeleteAsync(key, ct);
         }
     }
 
     private static bool IsOptimizer(NamedTensor t) => t.Name.StartsWith("optimizer.", StringComparison.Ordinal);
+
+    /// <summary>Counts what goes through to the store's stream (checkpoint sizes for spans and reports).</summary>
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        public long Written { get; private set; }
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => Written; set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override Task FlushAsync(CancellationToken ct) => inner.FlushAsync(ct);
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            inner.Write(buffer, offset, count);
+            Written += count;
+        }
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
+        {
+            await inner.WriteAsync(buffer, ct);
+            Written += buffer.Length;
+        }
+    }
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -6,12 +7,12 @@ using AlignCluster.Grains.Policy;
 namespace AlignCluster.Grains.Checkpoints;
 
 /// <summary>
-/// float32 tensors ⇄ safetensors bytes (8-byte little-endian header length, JSON header with dtype / shape /
-/// data_offsets, then raw little-endian data), in memory, for records of a state store.
+/// float32 tensors ⇄ safetensors (8-byte little-endian header length, JSON header with dtype / shape / data_offsets,
+/// then raw little-endian data), streamed tensor by tensor so a file has no size cap beyond its largest tensor.
 /// </summary>
 public static class SafeTensorsCodec
 {
-    public static byte[] Encode(IEnumerable<NamedTensor> tensors)
+    public static async Task WriteAsync(Stream stream, IEnumerable<NamedTensor> tensors, CancellationToken ct = default)
     {
         var list = tensors.ToList();
         var header = new Dictionary<string, object>();
@@ -24,26 +25,27 @@ public static class SafeTensorsCodec
         }
         var json = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));
         int padded = (json.Length + 7) / 8 * 8;
-        var bytes = new byte[8 + padded + offset];
-        BitConverter.TryWriteBytes(bytes.AsSpan(0, 8), (ulong)padded);
-        json.CopyTo(bytes, 8);
-        bytes.AsSpan(8 + json.Length, padded - json.Length).Fill((byte)' ');
-        long position = 8 + padded;
-        foreach (var t in list)
-        {
-            MemoryMarshal.AsBytes(t.Values.AsSpan()).CopyTo(bytes.AsSpan((int)position));
-            position += t.Values.Length * 4L;
-        }
-        return bytes;
+        var head = new byte[8 + padded];
+        BinaryPrimitives.WriteUInt64LittleEndian(head, (ulong)padded);
+        json.CopyTo(head, 8);
+        head.AsSpan(8 + json.Length).Fill((byte)' ');
+        await stream.WriteAsync(head, ct);
+        foreach (var t in list) await stream.WriteAsync(MemoryMarshal.AsBytes(t.Values.AsSpan()).ToArray(), ct);
     }
 
-    public static List<NamedTensor> Decode(byte[] bytes, string source)
+    /// <summary>The tensors of a safetensors stream; <paramref name="source"/> names it in errors.</summary>
+    public static async Task<List<NamedTensor>> ReadAsync(Stream stream, string source, CancellationToken ct = default)
     {
-        if (bytes.Length < 8) throw new InvalidDataException($"{source}: truncated safetensors (no header length)");
-        long headerLength = (long)BitConverter.ToUInt64(bytes, 0);
-        if (headerLength > bytes.Length - 8) throw new InvalidDataException($"{source}: header length {headerLength} runs past the end ({bytes.Length} bytes)");
-        using var doc = JsonDocument.Parse(bytes.AsMemory(8, (int)headerLength));
-        var result = new List<NamedTensor>();
+        var lengthBytes = new byte[8];
+        if (await stream.ReadAtLeastAsync(lengthBytes, 8, throwOnEndOfStream: false, ct) < 8)
+            throw new InvalidDataException($"{source}: truncated safetensors (no header length)");
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+        if (headerLength > 100_000_000) throw new InvalidDataException($"{source}: header length {headerLength} is implausible");
+        var headerBytes = new byte[headerLength];
+        if (await stream.ReadAtLeastAsync(headerBytes, headerBytes.Length, throwOnEndOfStream: false, ct) < headerBytes.Length)
+            throw new InvalidDataException($"{source}: header length {headerLength} runs past the end");
+        using var doc = JsonDocument.Parse(headerBytes);
+        var entries = new List<(string Name, long[] Shape, long Start, long End)>();
         foreach (var entry in doc.RootElement.EnumerateObject())
         {
             if (entry.Name == "__metadata__") continue;
@@ -51,11 +53,36 @@ public static class SafeTensorsCodec
             if (dtype != "F32") throw new InvalidDataException($"{source}: tensor '{entry.Name}' is {dtype}; checkpoints hold F32");
             var shape = entry.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
             var offsets = entry.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-            long start = 8 + headerLength + offsets[0], end = 8 + headerLength + offsets[1];
-            if (end > bytes.Length || end - start != shape.Aggregate(4L, (a, b) => a * b))
-                throw new InvalidDataException($"{source}: tensor '{entry.Name}' data [{offsets[0]}, {offsets[1]}) does not fit shape [{string.Join(", ", shape)}] or the file");
-            result.Add(new NamedTensor(entry.Name, shape, MemoryMarshal.Cast<byte, float>(bytes.AsSpan((int)start, (int)(end - start))).ToArray()));
+            if (offsets[1] - offsets[0] != shape.Aggregate(4L, (a, b) => a * b))
+                throw new InvalidDataException($"{source}: tensor '{entry.Name}' data [{offsets[0]}, {offsets[1]}) does not fit shape [{string.Join(", ", shape)}]");
+            entries.Add((entry.Name, shape, offsets[0], offsets[1]));
         }
-        return result;
+        // Data is read in file order; the header's order need not be the file's.
+        var result = new NamedTensor[entries.Count];
+        long position = 0;
+        foreach (var (e, i) in entries.Select((e, i) => (e, i)).OrderBy(p => p.e.Start))
+        {
+            if (e.Start < position) throw new InvalidDataException($"{source}: tensor '{e.Name}' overlaps another");
+            await SkipAsync(stream, e.Start - position, source, ct);
+            var values = new float[(e.End - e.Start) / 4];
+            var bytes = MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+            if (await stream.ReadAtLeastAsync(bytes, bytes.Length, throwOnEndOfStream: false, ct) < bytes.Length)
+                throw new InvalidDataException($"{source}: tensor '{e.Name}' runs past the end of the file");
+            bytes.AsSpan().CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
+            result[i] = new NamedTensor(e.Name, e.Shape, values);
+            position = e.End;
+        }
+        return [.. result];
+    }
+
+    private static async Task SkipAsync(Stream stream, long count, string source, CancellationToken ct)
+    {
+        var buffer = new byte[Math.Min(count, 1 << 16)];
+        while (count > 0)
+        {
+            int read = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(count, buffer.Length)), ct);
+            if (read == 0) throw new InvalidDataException($"{source}: truncated safetensors");
+            count -= read;
+        }
     }
 }

@@ -47,7 +47,9 @@ public static class FileData
             groups.Add(new PromptGroup(record.Id, prompt, candidates, record.ChosenIndex));
         }
         if (groups.Count <= data.EvalPrompts)
-            throw new ArgumentException($"{path}: {groups.Count} usable prompts, but data.eval_prompts holds out {data.EvalPrompts}; lower data.eval_prompts");
+            throw new ArgumentException($"{path}: {groups.Count} usable prompts, but data.eval_prompts holds out " +
+                $"{data.EvalPrompts}; lower data.eval_prompts" +
+                (report.SkippedTooFewCandidates > 0 ? $" ({report})" : ""));
         var order = Enumerable.Range(0, groups.Count).ToList();
         new SeededRandom(SeededRandom.Derive(config.Seed, "holdout")).Shuffle(order);
         var held = order.Take(data.EvalPrompts).ToHashSet();

@@ -63,7 +63,7 @@ public sealed class ModelTextCodec
             try { tokenizerConfig = SpecialTokens.ReadJsonFile(tokenizerConfigPath); }
             catch (JsonException e) { throw new ConfigException($"policy.path: {tokenizerConfigPath}: malformed JSON: {e.Message}", e); }
 
-            var special = SpecialTokens.Resolve(config, tokenizer, tokenizerConfig);   // the rules LanguageModel uses too
+            var special = SpecialTokens.Resolve(config, tokenizer, tokenizerConfig, templateSource: tokenizerConfigPath);   // as LanguageModel
             var template = special.Template;
             if (special.ResponseEndId is not { } end)
                 throw new ConfigException($"policy.path: {directory}: the model defines no end-of-sequence token " +
@@ -97,12 +97,18 @@ public sealed class ModelTextCodec
     }
 
     /// <summary>Prompt ids: messages through the chat template, a plain text as it is (see the class rules).</summary>
+    /// <exception cref="ArgumentException">The model's chat template refuses the conversation.</exception>
     public int[] EncodePrompt(string? text, IReadOnlyList<DataMessage>? messages)
     {
-        List<int> ids = messages is not null
-            ? _tokenizer.Encode(_template.Prompt(messages.Select(m => new ChatMessage(m.Role, m.Content)).ToList()),
-                addSpecialTokens: !_template.PromptHasSpecialTokens)
-            : _tokenizer.Encode(text ?? "", addSpecialTokens: true);
+        List<int> ids;
+        try
+        {
+            ids = messages is not null
+                ? _tokenizer.Encode(_template.Prompt(messages.Select(m => new ChatMessage(m.Role, m.Content)).ToList()),
+                    addSpecialTokens: !_template.PromptHasSpecialTokens)
+                : _tokenizer.Encode(text ?? "", addSpecialTokens: true);
+        }
+        catch (FormatException e) { throw new ArgumentException(e.Message, e); } // reported with the record's file:line
         if (ids.Count == 0 && _startId is { } start) ids.Add(start);
         return [.. ids];
     }

@@ -1,9 +1,8 @@
 using AlignCluster.Models;
-using AlignCluster.Runtime.Messaging;
 
 namespace AlignCluster.Grains.Hosting;
 
-/// <summary>The silo's device detector: the GPUs libtorch sees, declared for device-pinned trainer grains.</summary>
+/// <summary>GPU detection for a silo's device declaration.</summary>
 public static class TorchDevices
 {
     /// <summary>
@@ -11,6 +10,6 @@ public static class TorchDevices
     /// GPU node) sees GPUs; none otherwise, in which case the silo declares its configured CPU devices. Devices listed
     /// in the silo's configuration always win.
     /// </summary>
-    public static IReadOnlyList<DeviceInfo> Detect() =>
-        [.. Enumerable.Range(0, TorchRuntime.Initialize().CudaDevices).Select(i => new DeviceInfo($"cuda:{i}", "cuda"))];
+    public static IReadOnlyList<string> Detect() =>
+        [.. Enumerable.Range(0, TorchRuntime.Initialize().CudaDevices).Select(i => $"cuda:{i}")];
 }

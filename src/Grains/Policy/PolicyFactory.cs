@@ -19,9 +19,10 @@ public static class PolicyFactory
         _ => throw new ArgumentException($"unknown policy kind '{spec.Kind}'; known: {string.Join(", ", Kinds)}"),
     };
 
-    /// <summary>The libtorch device of a leased runtime device: "cuda:N" devices are GPUs, every other kind the CPU.</summary>
-    public static Device DeviceOf(Runtime.Messaging.DeviceInfo? leased) =>
-        leased is { Kind: "cuda" } ? new Device(DeviceType.CUDA, CudaIndex(leased.Id)) : torch.CPU;
+    /// <summary>The libtorch device of a leased silo device: "cuda:N" devices are GPUs, every other kind the CPU.</summary>
+    public static Device DeviceOf(string? leased) =>
+        leased is not null && leased.StartsWith("cuda", StringComparison.Ordinal)
+            ? new Device(DeviceType.CUDA, CudaIndex(leased)) : torch.CPU;
 
     /// <summary>N of "cuda:N" ("cuda" alone is 0). The Device is made without torch.device(), which would initialize CUDA
     /// here: a CPU-only libtorch must fail where the policy is built on it, with the device named.</summary>

@@ -18,7 +18,7 @@ public sealed record LossInputs(double[] PolicyLogProbs, double[] ReferenceLogPr
 public sealed record LossValue(double Loss, double[] GradientWrtPolicyLogProbs);
 
 /// <summary>
-/// A preference loss as a function of per-sequence log-probs (ALGORITHMS.md), returning value and exact gradient.
+/// A preference loss as a function of per-sequence log-probs (docs/alignment.md), returning value and exact gradient.
 /// The one implementation is <see cref="AlignmentGroupLoss"/>, over the alignment library's losses.
 /// </summary>
 public interface IGroupLoss

@@ -3,7 +3,7 @@ using AlignCluster.Interfaces;
 namespace AlignCluster.Grains.Training;
 
 /// <summary>
-/// The losses a trainer can run: every loss of the alignment library's registry (ALGORITHMS.md's names, defaults and
+/// The losses a trainer can run: every loss of the alignment library's registry (docs/alignment.md's names, defaults and
 /// range checks in docs/alignment.md), reached through <see cref="AlignmentGroupLoss"/>. The cluster's config names
 /// are the registry's names, so no name is mapped.
 /// </summary>

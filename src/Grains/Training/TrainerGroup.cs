@@ -6,9 +6,9 @@ using static TorchSharp.torch;
 namespace AlignCluster.Grains.Training;
 
 /// <summary>
-/// A trainer's place among the data-parallel replicas of one run (ARCHITECTURE.md, "A round", step 4): every replica
-/// holds the same weights, trains on its share of each batch, and the gradients are summed (Gloo on CPU, NCCL on
-/// CUDA; TorchSharp has no torch.distributed) before the optimizer step, so every replica takes the step one trainer
+/// A trainer's place among the data-parallel replicas of one run (docs/cluster.md, "Data-parallel trainers"): every
+/// replica holds the same weights, trains on its share of each batch, and the gradients are summed (Gloo on CPU, NCCL
+/// on CUDA; TorchSharp has no torch.distributed) before the optimizer step, so every replica takes the step one trainer
 /// would take on the whole batch. <see cref="Solo"/> is the group of one: its sums are the identity and it owns no
 /// native resources.
 /// </summary>

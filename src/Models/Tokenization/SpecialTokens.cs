@@ -17,22 +17,31 @@ public sealed class SpecialTokens
     public required ChatTemplate Template { get; init; }
     /// <summary>Ids that end generation: EOS ids from every config file plus the template's end-of-turn token.</summary>
     public IReadOnlyList<int> StopTokenIds { get; private init; } = [];
-    /// <summary>The token a response ends with: the end-of-turn token for ChatML / Llama-3, EOS otherwise (null: none defined).</summary>
+    /// <summary>The token a response ends with: the template's end-of-turn token when it is one token, else EOS (null: none defined).</summary>
     public int? ResponseEndId { get; private init; }
 
     /// <summary>
     /// Resolves the tokens: BOS/EOS/pad from tokenizer_config.json (text looked up in the tokenizer), else config.json's
-    /// ids (EOS also falls back to "&lt;|endoftext|&gt;"); the template from tokenizer_config.json's chat_template.
+    /// ids (EOS also falls back to "&lt;|endoftext|&gt;"); the template from tokenizer_config.json's chat_template, rendered
+    /// by our Jinja subset (a template it cannot render is an error, not a fallback).
     /// </summary>
-    public static SpecialTokens Resolve(ModelConfig config, Tokenizer tokenizer, JsonObject? tokenizerConfig, JsonObject? generationConfig = null)
+    /// <exception cref="ModelLoadException">The chat template cannot be rendered (named by <paramref name="templateSource"/>).</exception>
+    public static SpecialTokens Resolve(ModelConfig config, Tokenizer tokenizer, JsonObject? tokenizerConfig, JsonObject? generationConfig = null,
+        string templateSource = "tokenizer_config.json")
     {
         int? IdOf(string? token) => token is null ? null : tokenizer.TokenToId(token);
         string? bosText = TokenText(tokenizerConfig?["bos_token"]), eosText = TokenText(tokenizerConfig?["eos_token"]);
         int? bosId = IdOf(bosText) ?? config.BosTokenId;
         int? eosId = IdOf(eosText) ?? (config.EosTokenIds.Count > 0 ? config.EosTokenIds[0] : (int?)null) ?? IdOf("<|endoftext|>");
         int padId = IdOf(TokenText(tokenizerConfig?["pad_token"])) ?? config.PadTokenId ?? eosId ?? 0;
-        var template = new ChatTemplate(ChatTemplate.Detect(ChatTemplateText(tokenizerConfig?["chat_template"])),
-            eosText ?? (eosId is { } e ? tokenizer.IdToToken(e) : null), bosText ?? (bosId is { } b ? tokenizer.IdToToken(b) : null));
+        ChatTemplate template;
+        try
+        {
+            template = new ChatTemplate(ChatTemplateText(tokenizerConfig?["chat_template"]),
+                eosText ?? (eosId is { } e ? tokenizer.IdToToken(e) : null), bosText ?? (bosId is { } b ? tokenizer.IdToToken(b) : null),
+                templateSource);
+        }
+        catch (TokenizerException e) { throw new ModelLoadException(e.Message, e); } // what model loaders report as bad input
         int? endOfTurn = template.EndOfTurn.Length > 0 ? tokenizer.TokenToId(template.EndOfTurn) : null;
 
         var stops = new List<int>();
@@ -43,7 +52,7 @@ public sealed class SpecialTokens
         return new SpecialTokens
         {
             BosId = bosId, EosId = eosId, PadId = padId, Template = template, StopTokenIds = stops.Distinct().ToList(),
-            ResponseEndId = template.Format is ChatFormat.ChatMl or ChatFormat.Llama3 ? endOfTurn : eosId,
+            ResponseEndId = endOfTurn ?? eosId,
         };
     }
 

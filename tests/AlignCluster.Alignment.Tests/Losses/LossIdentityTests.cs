@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace AlignCluster.Alignment.Tests.Losses;
 
-/// <summary>The identities ALGORITHMS.md states, checked on the tensor implementations (values and gradients).</summary>
+/// <summary>The identities docs/alignment.md states, checked on the tensor implementations (values and gradients).</summary>
 public class LossIdentityTests
 {
     private static (double Value, double[] Gradient) Run(Func<LossBatch, Tensor> loss, double[] policy, double[]? reference, double[]? lengths, double[]? scores, int k)

@@ -14,7 +14,7 @@ public sealed record ScalarGroup(double[] Policy, double[]? Reference = null, do
 public sealed record ScalarHyper(double Beta = 0.1, double Epsilon = 0.1, double Lambda = 50, double Gamma = 0.5, double BetaPi = 0.5, double BetaR = 0.1);
 
 /// <summary>
-/// Every loss of ALGORITHMS.md written in plain double arithmetic, straight from the formula table, one prompt at a
+/// Every loss of docs/alignment.md written in plain double arithmetic, straight from the formula table, one prompt at a
 /// time. It is the test oracle for the tensor losses and deliberately shares no code with them: loops instead of
 /// tensor ops, its own log-sigmoid, its own sorting. Pairwise losses with several negatives average over the
 /// (chosen, negative_i) pairs, the documented batch semantics of the library.

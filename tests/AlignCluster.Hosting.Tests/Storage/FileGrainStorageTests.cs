@@ -28,7 +28,8 @@ public sealed class FileGrainStorageTests : IAsyncLifetime, IDisposable
     private async Task StartClusterAsync()
     {
         var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) => silo.AddFileGrainStorage("files", _folder.Path));
+        builder.ConfigureSilo((_, silo) =>
+            silo.AddFileGrainStorage(ClusterStorageOptions.GrainStorageName, _folder.Path));
         _cluster = builder.Build();
         await _cluster.DeployAsync();
     }
@@ -37,7 +38,7 @@ public sealed class FileGrainStorageTests : IAsyncLifetime, IDisposable
     private (string File, FileGrainStorage Rival) Inspect(string key)
     {
         var serializer = _cluster.Silos[0].ServiceProvider.GetRequiredService<Serializer>();
-        var rival = new FileGrainStorage("files", _folder.Path, serializer);
+        var rival = new FileGrainStorage(ClusterStorageOptions.GrainStorageName, _folder.Path, serializer);
         GrainId id = Grains.GetGrain<INotebookGrain>(key).GetGrainId();
         return (rival.PathOf("notebook", id), rival);
     }

@@ -1,6 +1,8 @@
+using AlignCluster.Hosting.Storage;
+
 namespace AlignCluster.Hosting.Tests.TestGrains;
 
-/// <summary>A grain whose only job is to keep state in the grain storage named "files" (the storage tests).</summary>
+/// <summary>A grain whose only job is to keep state in the cluster's grain storage (the storage tests).</summary>
 public interface INotebookGrain : IGrainWithStringKey
 {
     Task<NotebookState> Read();
@@ -16,7 +18,8 @@ public sealed class NotebookState
     [Id(1)] public int Writes { get; set; }
 }
 
-public sealed class NotebookGrain([PersistentState("notebook", "files")] IPersistentState<NotebookState> state)
+public sealed class NotebookGrain(
+    [PersistentState("notebook", ClusterStorageOptions.GrainStorageName)] IPersistentState<NotebookState> state)
     : Grain, INotebookGrain
 {
     public Task<NotebookState> Read() => Task.FromResult(state.State);

@@ -51,8 +51,7 @@ public class DemoEndToEndTests
     [Fact]
     public async Task OneSeedPreparesRoundZeroOnceForAllItsMethods()
     {
-        using var telemetry = AlignCluster.Runtime.Telemetry.TelemetrySetup.Start(
-            new AlignCluster.Runtime.Telemetry.TelemetryOptions { ServiceName = "demo-prepare-once", CaptureInMemory = true });
+        using var spans = new SpanCapture();
         string output = TestConfigs.TempDirectory();
         var methods = DemoProtocol.Methods.Where(m => m.Name is "dpo_random" or "mcpo" or "exo_rw").ToList();
         var options = new DemoOptions(output, Quick: true, Seeds: 1, InjectNoise: false, methods, Parallelism: 2,
@@ -60,7 +59,7 @@ public class DemoEndToEndTests
                 Training = c.Training with { Rounds = 1 }, Sft = c.Sft with { Epochs = 1 } });
         await DemoRunner.RunAsync(options);
 
-        var prepares = telemetry.Spans!.Finished.Where(a => a.OperationName == "prepare"
+        var prepares = spans.Finished.Where(a => a.OperationName == "prepare"
             && (a.GetTagItem("run.id") as string ?? "").StartsWith("prepare-once-", StringComparison.Ordinal)).ToList();
         Assert.Equal(methods.Count, prepares.Count);
         Assert.Equal(methods.Count - 1, prepares.Count(a => a.GetTagItem("preparation.reused") is not null));

@@ -136,7 +136,7 @@ public class LossGradientTests
     {
         string[] clusterNames = ["dpo", "cd", "minor_dpo", "pair_mnm", "exo_pref", "exo_rw"];   // the names configs used before
         Assert.Subset(LossRegistry.Names.ToHashSet(), clusterNames.ToHashSet());
-        Assert.Equal(27, LossRegistry.Names.Count);   // ALGORITHMS.md's table
+        Assert.Equal(27, LossRegistry.Names.Count);   // docs/alignment.md's loss table
         string[] whole = ["point_ce", "point_mse", "pair_mns", "pair_mnm", "pair_mcs", "pair_mcm", "list_mle", "exo_rw", "dpo_rw"];
         foreach (var name in LossRegistry.Names)
             Assert.True(whole.Contains(name) == LossRegistry.Create(Spec(name)).WholeGroup, $"{name}: WholeGroup");

@@ -1,5 +1,5 @@
 using AlignCluster.Grains.Demo;
-using AlignCluster.Grains.Services;
+using AlignCluster.Grains.Coordinator;
 using AlignCluster.Interfaces;
 
 namespace AlignCluster.Integration.Tests.Cluster;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using AlignCluster.Client.Cluster;
-using AlignCluster.Grains.Services;
+using AlignCluster.Grains.Coordinator;
 using AlignCluster.Interfaces;
 
 namespace AlignCluster.Integration.Tests.Cluster;
@@ -18,7 +18,7 @@ public class PreparationReuseTests
         var first = TestConfigs.Tiny("prep-dpo", loss: "dpo", rounds: 2);
         var firstStatus = await ClusterHarness.RunToEndAsync(cluster, first);
         string key = PreparationCache.Key(first);
-        Assert.NotNull(await cluster.Store.ReadAsync("checkpoints", $"prepared/{key}.json"));
+        Assert.NotNull(await cluster.Store.OpenReadAsync($"prepared/{key}.json"));
 
         // Same seed and data, another loss and selector: the same preparation key; a different seed: another key.
         var reusing = TestConfigs.Tiny("prep-cd-reused", loss: "cd", strategy: "max", rounds: 2);
@@ -65,7 +65,7 @@ public class PreparationReuseTests
         string key = PreparationCache.Key(first);
         var prepared = (await cache.ReadAsync(key))!;
         var marked = prepared with { Baseline = prepared.Baseline with { OracleReward = 0.125 } };
-        await cluster.Store.DeleteAsync("checkpoints", $"prepared/{key}.json", null);
+        await cluster.Store.DeleteAsync($"prepared/{key}.json");
         await cache.WriteAsync(key, marked);
 
         var reader = await ClusterHarness.RunToEndAsync(cluster, first with { RunId = "prep-b" });
@@ -74,7 +74,7 @@ public class PreparationReuseTests
         Assert.Equal(prepared.Baseline.OracleReward, fresh.Baseline!.OracleReward);
 
         // A record whose checkpoint is gone is not trusted: the run prepares itself.
-        await cluster.Store.DeleteAsync("checkpoints", $"{PreparationCache.CheckpointId(key)}/round-0000/COMPLETE", null);
+        await cluster.Store.DeleteAsync($"{PreparationCache.CheckpointId(key)}/round-0000/COMPLETE");
         var fallback = await ClusterHarness.RunToEndAsync(cluster, first with { RunId = "prep-d" });
         Assert.Equal(prepared.Baseline.OracleReward, fallback.Baseline!.OracleReward);
     }

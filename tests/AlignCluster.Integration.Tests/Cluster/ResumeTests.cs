@@ -1,14 +1,15 @@
 using AlignCluster.Client.Cluster;
 using AlignCluster.Grains.Checkpoints;
-using AlignCluster.Grains.Grains;
+using AlignCluster.Grains.Coordinator;
 using AlignCluster.Interfaces;
 
 namespace AlignCluster.Integration.Tests.Cluster;
 
 /// <summary>
 /// Crash mid-run and resume: the process "dies" (the in-process silo is killed: no deactivation, nothing persisted),
-/// a new cluster starts on the same state directory, the coordinator's reminder brings the run back without any client
-/// call, and the run finishes with exactly the weights of an uninterrupted run with the same seed.
+/// a new cluster starts on the same state directory, the run is resumed as `train --resume` does (a call to the
+/// coordinator, which finds its durable state Running), and it finishes with exactly the weights of an uninterrupted run
+/// with the same seed.
 /// </summary>
 public class ResumeTests
 {
@@ -16,9 +17,8 @@ public class ResumeTests
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
-    public async Task CrashedRunResumesByReminderAndEndsIdenticalToAnUninterruptedRun(int trainers)
+    public async Task CrashedRunResumesAndEndsIdenticalToAnUninterruptedRun(int trainers)
     {
-        CoordinatorGrain.KeepAlivePeriod = TimeSpan.FromSeconds(1);
         string directory = TestConfigs.TempDirectory();
         var tiny = TestConfigs.Tiny("uninterrupted", rounds: 6); // enough rounds that the crash lands mid-run even on a loaded machine
         var reference = tiny with { Training = tiny.Training with { Trainers = trainers } };
@@ -38,8 +38,9 @@ public class ResumeTests
         Assert.True(roundAtCrash < crashed.Training.Rounds, "the run must still be unfinished when the process dies");
         await Task.Delay(300); // let the abandoned activation's in-flight work notice it is dead
 
-        // A new process on the same directory: no client call; the reminder re-activates the coordinator.
+        // A new process on the same directory: `train --resume` starts the run again with its stored config.
         await using var second = await EmbeddedCluster.StartAsync(directory, cpuDevices: 2);
+        await second.Client.GetGrain<ICoordinatorGrain>(crashed.RunId).StartAsync(crashed);
         var checkpoints = new CheckpointStore(second.Store);
         using (var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
             while (!(await checkpoints.RoundsAsync(crashed.RunId)).Contains(crashed.Training.Rounds))

@@ -75,11 +75,8 @@ public class TrainBadInputTests
     [Fact]
     public void An_unreachable_cluster_is_named_with_exit_code_3()
     {
-        string dir = TestConfigs.TempDirectory();
-        string key = Path.Combine(dir, "cluster.key");
-        File.WriteAllText(key, Runtime.Transport.ClusterKey.Generate());
         string nobody = $"127.0.0.1:{LoopbackPorts.FindFreeBasePort(1)}";   // free right now: nothing listens there
-        var (code, _, err) = CliProcess.Run("train", "--cluster", nobody, "--cluster-key-file", key, "--set", "training.rounds=1");
+        var (code, _, err) = CliProcess.Run("train", "--cluster", nobody, "--set", "training.rounds=1");
         Assert.Equal(3, code);
         Assert.Contains($"cannot connect to the cluster at {nobody}", err);
         Assert.DoesNotContain("   at ", err);

@@ -5,7 +5,6 @@ using AlignCluster.Integration.Tests.Cluster;
 using AlignCluster.Interfaces;
 using AlignCluster.Models;
 using AlignCluster.Models.Tokenization;
-using AlignCluster.Runtime.Messaging;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -164,20 +163,20 @@ public class TorchPolicyTests
     [Fact]
     public void A_trainer_leased_a_GPU_puts_the_policy_there_and_a_CPU_device_keeps_it_on_the_CPU()
     {
-        var leased = PolicyFactory.DeviceOf(new DeviceInfo("cuda:1", "cuda"));
+        var leased = PolicyFactory.DeviceOf("cuda:1");
         Assert.Equal((DeviceType.CUDA, 1), (leased.type, leased.index));
-        Assert.Equal(DeviceType.CPU, PolicyFactory.DeviceOf(new DeviceInfo("cpu:3", "cpu")).type);
+        Assert.Equal(DeviceType.CPU, PolicyFactory.DeviceOf("cpu:3").type);
         Assert.Equal(DeviceType.CPU, PolicyFactory.DeviceOf(null).type);
         using var onCpu = (TorchPolicy)PolicyFactory.Create(Spec("gpt2"), torch.CPU);
         Assert.All(onCpu.Network.parameters(), p => Assert.Equal(DeviceType.CPU, p.device_type));
         if (!torch.cuda.is_available())
         {
             // A CPU-only libtorch cannot honour a GPU lease: the trainer must fail loudly, not train on the CPU unnoticed.
-            Assert.ThrowsAny<Exception>(() => PolicyFactory.Create(Spec("gpt2"), PolicyFactory.DeviceOf(new DeviceInfo("cuda:0", "cuda"))));
+            Assert.ThrowsAny<Exception>(() => PolicyFactory.Create(Spec("gpt2"), PolicyFactory.DeviceOf("cuda:0")));
             return;
         }
         // With a GPU: same initial weights (initialized on the CPU, then copied), so the same log-probs up to float rounding.
-        using var onGpu = (TorchPolicy)PolicyFactory.Create(Spec("gpt2"), PolicyFactory.DeviceOf(new DeviceInfo("cuda:0", "cuda")));
+        using var onGpu = (TorchPolicy)PolicyFactory.Create(Spec("gpt2"), PolicyFactory.DeviceOf("cuda:0"));
         Assert.All(onGpu.Network.parameters(), p => Assert.Equal(DeviceType.CUDA, p.device_type));
         foreach (var (c, g) in onCpu.LogProbs(Sequences).Zip(onGpu.LogProbs(Sequences))) Assert.Equal(c, g, 1e-3);
         using var reference = (TorchPolicy)onGpu.Snapshot();

@@ -6,7 +6,7 @@ namespace AlignCluster.Integration.Tests.Remote;
 
 /// <summary>
 /// Silo processes started by deploy/local/cluster.sh in a fresh run folder on free ports (CLUSTER_DIR, BASE_PORT),
-/// stopped in <see cref="DisposeAsync"/>. The script generates the key into CLUSTER_DIR/cluster.key.
+/// stopped in <see cref="DisposeAsync"/>.
 /// </summary>
 public partial class LocalSilos : IAsyncLifetime
 {
@@ -18,7 +18,6 @@ public partial class LocalSilos : IAsyncLifetime
     public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("aligncluster-remote-").FullName;
     public int BasePort => _basePort ??= LoopbackPorts.FindFreeBasePort(SiloCount);
     private int? _basePort;
-    public string KeyFile => Path.Combine(Directory, "cluster.key");
     public List<string> Gateways { get; } = [];
 
     public async Task InitializeAsync()
@@ -47,7 +46,6 @@ public partial class LocalSilos : IAsyncLifetime
         foreach (var a in arguments.Split(' ')) psi.ArgumentList.Add(a);
         psi.Environment["CLUSTER_DIR"] = Directory;
         psi.Environment["BASE_PORT"] = BasePort.ToString();
-        psi.Environment.Remove("ALIGNCLUSTER_CLUSTER__KEY");   // let the script generate cluster.key
         // The silo built beside these tests (the test project references it), so the configuration always matches.
         psi.Environment["SILO_DLL"] = Path.Combine(AppContext.BaseDirectory, "AlignCluster.Silo.dll");
         using var script = Process.Start(psi)!;

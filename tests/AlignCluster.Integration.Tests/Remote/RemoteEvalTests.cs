@@ -3,7 +3,7 @@ using AlignCluster.Grains.Checkpoints;
 using AlignCluster.Grains.Configuration;
 using AlignCluster.Integration.Tests.Cluster;
 using AlignCluster.Interfaces;
-using AlignCluster.Runtime.Storage;
+using AlignCluster.Hosting.Checkpoints;
 
 namespace AlignCluster.Integration.Tests.Remote;
 
@@ -17,7 +17,7 @@ public sealed class RemoteEvalTests(LocalSilos silos) : IClassFixture<LocalSilos
         string dir = TestConfigs.TempDirectory();
         string config = Path.Combine(dir, "run.yaml");
         File.WriteAllText(config, RunConfigLoader.ToYaml(TestConfigs.Tiny("remote-eval", rounds: 1)));
-        string[] cluster = ["--cluster", string.Join(",", silos.Gateways), "--cluster-key-file", silos.KeyFile];
+        string[] cluster = ["--cluster", string.Join(",", silos.Gateways)];
         var (code, output, err) = CliProcess.Run(["train", .. cluster, "--config", config]);
         Assert.True(code == 0, $"train --cluster failed ({code}): {err}\n{output}");
 
@@ -27,7 +27,7 @@ public sealed class RemoteEvalTests(LocalSilos silos) : IClassFixture<LocalSilos
 
         // The run evaluated its round-1 policy with the same seeded draws; the checkpoint restored on a separate
         // trainer activation must give the same numbers (the oracle reward and the win-rate, as printed).
-        await using var remote = await RemoteCluster.ConnectAsync(silos.Gateways, silos.KeyFile);
+        await using var remote = await RemoteCluster.ConnectAsync(silos.Gateways);
         var own = (await remote.Client.GetGrain<ICoordinatorGrain>("remote-eval").GetStatusAsync()).History[^1].Eval!;
         Assert.Contains($"│ {own.OracleReward:F3} ", output);
         Assert.Contains($"│ {own.WinRate:F3} ", output);
@@ -39,17 +39,19 @@ public sealed class RemoteEvalTests(LocalSilos silos) : IClassFixture<LocalSilos
         Assert.Equal(2, code);
         Assert.Contains("run 'never-started' does not exist", err);
 
-        // export --cluster: the files equal the records in the silos' store (deploy/local keeps it in CLUSTER_DIR/data),
-        // read here directly through the storage API rather than through the coordinator grain.
+        // export --cluster: the files equal the files in the silos' checkpoint store (deploy/local keeps it under
+        // CLUSTER_DIR/data), read here directly through the storage API rather than through the coordinator grain.
         string exported = Path.Combine(dir, "exported");
         (code, output, err) = CliProcess.Run(["export", .. cluster, "--run", "remote-eval", "--out", exported]);
         Assert.True(code == 0, $"export --cluster failed ({code}): {err}\n{output}");
         Assert.Contains("exported remote-eval round 1", output);
-        var store = new LocalDirectoryStateStore(Path.Combine(silos.Directory, "data"));
+        var store = new LocalCheckpointStorage(Path.Combine(silos.Directory, "data", "checkpoints"));
         foreach (var name in new[] { "config.json", "model.safetensors" })
         {
-            var record = await store.ReadAsync(CheckpointStore.Container, CheckpointStore.Prefix("remote-eval", 1) + "policy/" + name);
-            Assert.Equal(record!.Data.ToArray(), File.ReadAllBytes(Path.Combine(exported, name)));
+            await using var stored = (await store.OpenReadAsync(CheckpointStore.Prefix("remote-eval", 1) + "policy/" + name))!;
+            using var bytes = new MemoryStream();
+            await stored.CopyToAsync(bytes);
+            Assert.Equal(bytes.ToArray(), File.ReadAllBytes(Path.Combine(exported, name)));
         }
         (code, _, err) = CliProcess.Run(["export", .. cluster, "--run", "remote-eval", "--round", "9", "--out", Path.Combine(dir, "none")]);
         Assert.Equal(2, code);

@@ -1,0 +1,358 @@
+using System.Diagnostics;
+using AlignCluster.Grains.Demo;
+using AlignCluster.Grains.Policy;
+using AlignCluster.Grains.Telemetry;
+using AlignCluster.Interfaces;
+
+namespace AlignCluster.Grains.Coordinator;
+
+/// <summary>
+/// A run's rounds, top to bottom (docs/cluster.md, "How a run flows through the grains"), over grain interfaces so it runs the same
+/// in the embedded cluster, a multi-silo one, or a unit test with plain objects. Each phase is a span; progress is
+/// persisted (through <paramref name="persist"/>) once a round is complete, and a resume restarts from the last
+/// checkpointed round, which reproduces an uninterrupted run exactly (every random draw derives from seed and round).
+/// </summary>
+public sealed class CoordinatorService(string runId, CoordinatorState state, Func<int, IPromptShardGrain> shard,
+    ITrainerGrain trainer, IRewardFunction reward, Func<Task> persist, PreparationCache? preparations = null)
+{
+    private RunConfig Config => state.Config ?? throw new InvalidOperationException($"run '{runId}' has no config: call StartAsync first");
+    private ulong Seed => Config.Seed;
+
+    /// <summary>How long the first restart after a failed round waits (doubling for each further failure in a row):
+    /// time for the cluster to declare a crashed silo dead so its grains are placed elsewhere.</summary>
+    public static TimeSpan RestartDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Prepares the run if needed, then runs rounds while <paramref name="keepGoing"/> says so. A round that fails once
+    /// the run is prepared (a trainer's or shard's silo died, a collective broke) is retried from the last checkpoint,
+    /// up to checkpoint.restarts times in a row; then the run is Failed with the last error.
+    /// </summary>
+    public async Task DriveAsync(Func<bool> keepGoing, CancellationToken ct = default)
+    {
+        using var run = ClusterTelemetry.StartPhase("run", runId);
+        run?.SetTag("loss", Config.Loss.Name);
+        run?.SetTag("selection", Config.Selection.Strategy);
+        int failedRound = -1, failuresInARow = 0;
+        int CountFailure() // of the round that just failed: consecutive failures of the same round
+        {
+            int round = state.Round + 1;
+            failuresInARow = round == failedRound ? failuresInARow + 1 : 1;
+            failedRound = round;
+            return failuresInARow;
+        }
+        while (true)
+        {
+            try
+            {
+                await DriveOnceAsync(keepGoing, ct);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException && state.Prepared && keepGoing()
+                && CountFailure() <= Config.Checkpoint.Restarts)
+            {
+                state.Restarts++;
+                ClusterTelemetry.RecordRestart(runId);
+                state.Phase = $"round {failedRound}: restart {failuresInARow}/{Config.Checkpoint.Restarts} from the checkpoint of round " +
+                    $"{state.LastCheckpointRound} after: {e.Message}";
+                run?.AddEvent(new ActivityEvent("restart", tags: new ActivityTagsCollection
+                    { ["round"] = failedRound, ["restart"] = failuresInARow, ["error"] = e.Message }));
+                await persist();
+                await Task.Delay(RestartDelay * (1 << (failuresInARow - 1)), ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                run?.SetStatus(ActivityStatusCode.Error, e.Message);
+                state.State = RunState.Failed;
+                state.Error = $"{e.GetType().Name}: {e.Message}";
+                await persist();
+                // Free the trainers' devices as a completed run does (a resume restores from the checkpoint anyway); a
+                // replica that cannot be reached or was never placed holds none, so its error is not the run's.
+                try { await trainer.ReleaseAsync(); }
+                catch (Exception) { }
+                throw;
+            }
+        }
+    }
+
+    private async Task DriveOnceAsync(Func<bool> keepGoing, CancellationToken ct)
+    {
+        if (!state.Prepared) await PrepareAsync(ct);
+        else await RollBackToCheckpointAsync();
+        while (state.Round < Config.Training.Rounds && keepGoing())
+            await RunRoundAsync(state.Round + 1, ct);
+        if (state.Round >= Config.Training.Rounds)
+        {
+            state.State = RunState.Completed;
+            state.Phase = "done";
+            await persist();
+            await trainer.ReleaseAsync(); // frees the device for the next run
+        }
+    }
+
+    /// <summary>A resumed run continues from its last checkpoint: trainer weights restored, later reports dropped.</summary>
+    private async Task RollBackToCheckpointAsync()
+    {
+        if (!await trainer.RestoreAsync(runId, state.LastCheckpointRound))
+            throw new InvalidOperationException($"run '{runId}': the checkpoint of round {state.LastCheckpointRound} is missing or incomplete");
+        state.Round = state.LastCheckpointRound;
+        state.History.RemoveAll(r => r.Round > state.Round);
+    }
+
+    /// <summary>Round 0: policy (+ SFT), candidate sets ranked by the reward function, shards loaded, reference scored, baseline.</summary>
+    public async Task PrepareAsync(CancellationToken ct = default)
+    {
+        using var span = ClusterTelemetry.StartPhase("prepare", runId, 0);
+        state.Phase = "prepare";
+        var config = Config;
+        string? key = preparations is not null && config.ReusePreparation ? PreparationCache.Key(config) : null;
+        if (key is not null && await preparations!.ReadAsync(key, ct) is { } prepared
+            && await trainer.RestoreAsync(prepared.CheckpointId, 0))
+        {
+            span?.SetTag("preparation.reused", key);
+            (state.EvalPrompts, state.Sft, state.Baseline, state.PromptsSkipped) = (prepared.EvalPrompts, prepared.Sft, prepared.Baseline, prepared.PromptsSkipped);
+            await LoadShardsAsync(prepared.Groups);
+            await FinishPreparationAsync();
+            return;
+        }
+        // Only when nothing is reused: restoring a prepared run builds the trainer's models itself (an hf model is loaded once).
+        await trainer.InitializeAsync(PolicySpecOf(config));
+        // Prompts: the synthetic task (candidates sampled below) or a preference file (candidates given).
+        TaskData data;
+        List<PromptGroup>? fromFile = null;
+        int skippedByReader = 0;
+        if (config.Data.Source == "file")
+        {
+            var file = FileData.Load(config);
+            (data, fromFile, skippedByReader) = (file.Data, [.. file.Train], file.Report.SkippedTooFewCandidates);
+            state.EvalGroups = file.Held;
+        }
+        else data = TaskData.Create(config.Data, Seed);
+        state.EvalPrompts = data.EvalPrompts;
+        if (config.Sft.Enabled)
+        {
+            state.Phase = "sft";
+            using var sft = ClusterTelemetry.StartPhase("train", runId, 0);
+            sft?.SetTag("train.kind", "sft");
+            state.Sft = await trainer.SupervisedFineTuneAsync(new SftRequest(data.Demonstrations, config.Sft.Epochs,
+                config.Sft.BatchSize, config.Sft.LearningRate, SeededRandom.Derive(Seed, "sft")));
+        }
+
+        state.Phase = "candidates";
+        PromptGroup[] groups;
+        using (var generate = ClusterTelemetry.StartPhase("generate", runId, 0))
+        {
+            var built = fromFile ?? await SampleCandidatesAsync(data.TrainPrompts, ct);
+            if (config.Candidates.InjectNoise)
+            {
+                var corruptions = CandidateSets.Corruptions(built, Seed, ToyVocabulary.Eos);
+                var toRate = built.Select((g, i) => (g.PromptTokenIds, ids: corruptions[i])).Where(t => t.ids is not null)
+                    .Select(t => (t.PromptTokenIds, t.ids!)).ToList();
+                built = CandidateSets.AddCorruptions(built, corruptions, await reward.RateAsync(toRate, ct));
+            }
+            (groups, int skipped) = CandidateSets.Trainable(built);
+            state.PromptsSkipped = skipped + skippedByReader + data.TrainPrompts.Length - built.Count;
+            generate?.SetTag("candidates", groups.Sum(g => g.Candidates.Length));
+            generate?.SetTag("prompts.skipped", state.PromptsSkipped);
+        }
+        if (groups.Length == 0)
+            throw new InvalidOperationException($"run '{runId}': no prompt has a candidate rated below its best one; nothing to train on");
+
+        await LoadShardsAsync(groups);
+        await ScoreReferenceAsync(0);
+        if (state.EvalGroups.Length > 0) // the reference is frozen from here on: score the held-out candidates once
+            state.EvalGroups = CacheReference(state.EvalGroups, await trainer.ScoreAsync(state.EvalGroups, reference: true));
+
+        state.Baseline = await EvaluateAsync(0, ct);
+        if (key is not null)
+        {
+            // The prepared policy goes to its own checkpoint: the run's round-0 checkpoint is pruned as rounds pass.
+            var checkpointId = PreparationCache.CheckpointId(key);
+            // Runs with the same inputs preparing side by side (the demo's methods of one seed, or two `train`s) write
+            // the same shared checkpoint: each file is replaced atomically with identical content, so either writer's
+            // COMPLETE blesses a whole set.
+            await trainer.CheckpointAsync(checkpointId, 0);
+            var scored = (await Task.WhenAll(Shards().Select(s => s.GetTrainingItemsAsync(0)))).SelectMany(g => g).ToArray();
+            await preparations!.WriteAsync(key, new PreparedRun(checkpointId, scored, state.EvalPrompts, state.Sft, state.Baseline, state.PromptsSkipped), ct);
+        }
+        await FinishPreparationAsync();
+    }
+
+    private Task LoadShardsAsync(IReadOnlyCollection<PromptGroup> groups) =>
+        Task.WhenAll(Enumerable.Range(0, Config.Shards).Select(i =>
+            shard(i).LoadSliceAsync(new ShardSlice(runId, groups.Where(g => ShardIndex(g.PromptId) == i).ToArray()))));
+
+    private async Task FinishPreparationAsync()
+    {
+        await CheckpointAsync(0);
+        state.Prepared = true;
+        state.Round = 0;
+        state.Phase = "prepared";
+        await persist();
+    }
+
+    /// <summary>One round: [generate] → select/score → train → [evaluate] → [checkpoint] → persist progress.</summary>
+    public async Task RunRoundAsync(int round, CancellationToken ct = default)
+    {
+        var started = Stopwatch.StartNew();
+        using var span = ClusterTelemetry.StartPhase("round", runId, round);
+        var config = Config;
+        var selection = SelectionSpecOf(config);
+        bool wholeGroup = Training.LossRegistry.Create(LossSpecOf(config)).WholeGroup;
+
+        int added = 0;
+        if (config.Online.Every > 0 && round > 1 && (round - 1) % config.Online.Every == 0)
+            added = await GenerateOnlineCandidatesAsync(round, ct);
+
+        state.Phase = $"round {round}: select";
+        var items = (await Task.WhenAll(Shards().Select(s => s.GetTrainingItemsAsync(round)))).SelectMany(g => g).ToArray();
+        PromptGroup[] examples = items;
+        if (!selection.PerStep && !wholeGroup)
+        {
+            GroupScores[] scores;
+            using (ClusterTelemetry.StartPhase("score", runId, round))
+                scores = await trainer.ScoreAsync(items, reference: false);
+            using (ClusterTelemetry.StartPhase("select", runId, round))
+            {
+                var seed = SeededRandom.Derive(Seed, "select");
+                examples = (await Task.WhenAll(Enumerable.Range(0, config.Shards).Select(i => shard(i).ApplySelectionAsync(round, selection,
+                    scores.Where(s => ShardIndex(s.PromptId) == i).ToArray(), seed)))).SelectMany(e => e).ToArray();
+            }
+        }
+
+        examples = UnitScores.ForLoss(config.Loss.Name, examples); // point_ce/point_mse read ratings as scores in [0, 1]
+
+        state.Phase = $"round {round}: train";
+        TrainReport report;
+        using (var train = ClusterTelemetry.StartPhase("train", runId, round))
+        {
+            train?.SetTag("loss", config.Loss.Name);
+            train?.SetTag("examples", examples.Length);
+            report = await trainer.TrainAsync(new TrainRequest(runId, round, examples, LossSpecOf(config), selection,
+                config.Training.BatchSize, config.Training.LearningRate, SeededRandom.Derive(Seed, "train", round)));
+            train?.SetTag("steps", report.Steps.Length);
+        }
+        ClusterTelemetry.RecordSteps(runId, report.Steps);
+        if (report.Selections.Length > 0)
+            using (ClusterTelemetry.StartPhase("select", runId, round))
+                await Task.WhenAll(Enumerable.Range(0, config.Shards).Select(i => shard(i).RecordSelectionsAsync(round,
+                    report.Selections.Where(s => ShardIndex(s.PromptId) == i).ToArray())));
+        var shardReports = await Task.WhenAll(Shards().Select(s => s.ReportAsync()));
+        double changeRate = shardReports.Sum(r => r.SelectionChangeRate * r.Prompts) / Math.Max(1, shardReports.Sum(r => r.Prompts));
+        ClusterTelemetry.RecordChangeRate(runId, changeRate);
+
+        EvalResult? eval = null;
+        bool last = round == config.Training.Rounds;
+        if (last || (config.Eval.Every > 0 && round % config.Eval.Every == 0))
+            eval = await EvaluateAsync(round, ct);
+        string? checkpointKey = null;
+        if (last || round % config.Checkpoint.Every == 0)
+            checkpointKey = await CheckpointAsync(round);
+
+        state.History.Add(new RoundReport(round, Mean(report.Steps), report.Steps, changeRate, added, eval, checkpointKey,
+            started.Elapsed.TotalSeconds));
+        state.Round = round;
+        await persist();
+    }
+
+    /// <summary>Online: new candidates from the current policy, rated, merged into the shards under the cap, reference-scored.</summary>
+    private async Task<int> GenerateOnlineCandidatesAsync(int round, CancellationToken ct)
+    {
+        state.Phase = $"round {round}: generate";
+        using var span = ClusterTelemetry.StartPhase("generate", runId, round);
+        var config = Config;
+        int added = 0;
+        for (int i = 0; i < config.Shards; i++)
+        {
+            var groups = await shard(i).GetTrainingItemsAsync(round);
+            if (groups.Length == 0) continue;
+            var prompts = groups.Select(g => new PromptRef(g.PromptId, g.PromptTokenIds)).ToArray();
+            var samples = await trainer.GenerateAsync(new GenerateRequest(prompts, config.Online.Generations, config.Online.Temperature,
+                config.Policy.MaxResponseLength, SeededRandom.Derive(Seed, "online", round)));
+            var ratings = await RateAsync(samples, prompts, ct);
+            var perPrompt = prompts.Select(p => samples.Select((s, k) => (s, k)).Where(t => t.s.PromptId == p.PromptId)
+                .Select((t, j) => new Candidate($"g{round}-{j}", t.s.TokenIds, ratings[t.k])).ToArray()).ToArray();
+            var merged = await shard(i).MergeCandidatesAsync(round, perPrompt, prompts.Select(p => p.PromptId).ToArray(), config.Online.Cap);
+            added += merged.Added - merged.DroppedByCap;
+        }
+        span?.SetTag("candidates.added", added);
+        await ScoreReferenceAsync(round);
+        return added;
+    }
+
+    /// <summary>Candidate sets sampled from the (SFT) policy at each configured temperature and rated by the reward function.</summary>
+    private async Task<List<PromptGroup>> SampleCandidatesAsync(PromptRef[] prompts, CancellationToken ct)
+    {
+        var config = Config;
+        var samples = new List<GeneratedResponse>();
+        foreach (var temperature in config.Candidates.Temperatures)
+            samples.AddRange(await trainer.GenerateAsync(new GenerateRequest(prompts, config.Candidates.PerTemperature,
+                temperature, config.Policy.MaxResponseLength, SeededRandom.Derive(Seed, "candidates", temperature))));
+        return CandidateSets.Build(prompts, samples, await RateAsync(samples, prompts, ct));
+    }
+
+    /// <summary>Reference log-probs for every candidate that has none yet: computed once, cached in the shards.</summary>
+    private async Task ScoreReferenceAsync(int round)
+    {
+        using var span = ClusterTelemetry.StartPhase("score", runId, round);
+        span?.SetTag("score.kind", "reference");
+        await Task.WhenAll(Shards().Select(async s =>
+        {
+            var unscored = await s.GetUnscoredAsync();
+            if (unscored.Length > 0) await s.CacheReferenceLogProbsAsync(await trainer.ScoreAsync(unscored, reference: true));
+        }));
+    }
+
+    /// <summary>Held-out evaluation of the current policy against the reference.</summary>
+    private async Task<EvalResult> EvaluateAsync(int round, CancellationToken ct)
+    {
+        state.Phase = $"round {round}: evaluate";
+        using var span = ClusterTelemetry.StartPhase("evaluate", runId, round);
+        var result = await PolicyEvaluation.EvaluateAsync(trainer, reward, state.EvalPrompts, Config, ct, state.EvalGroups);
+        span?.SetTag("oracle_reward", result.OracleReward);
+        ClusterTelemetry.RecordEval(runId, result);
+        return result;
+    }
+
+    private async Task<string> CheckpointAsync(int round)
+    {
+        using var span = ClusterTelemetry.StartPhase("checkpoint", runId, round);
+        var info = await trainer.CheckpointAsync(runId, round);
+        span?.SetTag("checkpoint.key", info.Key);
+        span?.SetTag("checkpoint.bytes", info.Bytes);
+        state.LastCheckpointRound = round;
+        return info.Key;
+    }
+
+    private static PromptGroup[] CacheReference(PromptGroup[] groups, GroupScores[] scores) => groups.Zip(scores, (g, s) =>
+        g with { Candidates = g.Candidates.Select((c, i) => c with { ReferenceLogProb = s.LogProbs[i] }).ToArray() }).ToArray();
+
+    private IEnumerable<IPromptShardGrain> Shards() => Enumerable.Range(0, Config.Shards).Select(shard);
+
+    /// <summary>Prompt → shard by a stable hash (FNV-1a), so any process computes the same owner.</summary>
+    public int ShardIndex(string promptId)
+    {
+        uint h = 2166136261;
+        foreach (char c in promptId) h = (h ^ c) * 16777619;
+        return (int)(h % (uint)Config.Shards);
+    }
+
+    private Task<double[]> RateAsync(IEnumerable<GeneratedResponse> samples, PromptRef[] prompts, CancellationToken ct)
+    {
+        var byId = prompts.ToDictionary(p => p.PromptId, p => p.PromptTokenIds);
+        return reward.RateAsync(samples.Select(s => (byId[s.PromptId], s.TokenIds)).ToList(), ct);
+    }
+
+    public static PolicySpec PolicySpecOf(RunConfig c) => new(c.Policy.Kind, c.Policy.Path, c.Data.MaxLength,
+        c.Policy.MaxResponseLength, SeededRandom.Derive(c.Seed, "init"), c.Policy.WeightDecay, c.Policy.GradClip);
+
+    public static LossSpec LossSpecOf(RunConfig c) => new(c.Loss.Name, c.Loss.Parameters);
+
+    public static SelectionSpec SelectionSpecOf(RunConfig c) => new(c.Selection.Strategy, c.Selection.Negatives,
+        c.Selection.IncludeChosen, c.Selection.Per == "step", c.Loss.Parameters.GetValueOrDefault("beta", 0.1));
+
+    private static StepMetrics Mean(StepMetrics[] s) => s.Length == 0 ? new StepMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        : new StepMetrics(s.Length, s.Average(x => x.Loss), s.Average(x => x.RewardsChosen), s.Average(x => x.RewardsRejected),
+            s.Average(x => x.RewardsMargins), s.Average(x => x.RewardsAccuracies), s.Average(x => x.LogpsChosen),
+            s.Average(x => x.LogpsRejected), s.Average(x => x.RhoChosen), s.Average(x => x.RhoRejected),
+            s.Average(x => x.KernelEntropy), s.Average(x => x.GradNorm));
+}
