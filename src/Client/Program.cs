@@ -13,4 +13,6 @@ if (CommandErrors.DescribeParseErrors(parse) is { } parseError)
     Console.Error.WriteLine($"error: {parseError}");
     return 2;
 }
+RemoteCluster.CommandLineCertificate = parse.GetValue(CommonOptions.Certificate);
+ConsoleOutput.Configure();
 return await CommandErrors.InvokeAsync(parse);

@@ -22,6 +22,10 @@ public interface ICoordinatorGrain : IGrainWithStringKey
     [Alias("GetStatus")]
     Task<RunStatus> GetStatusAsync();
 
+    /// <summary>Which silo hosts this coordinator and each of the run's trainers now (nothing is activated for it).</summary>
+    [Alias("GetPlacement")]
+    Task<RunPlacement> GetPlacementAsync();
+
     /// <summary>Stops after the round in progress; progress stays persisted.</summary>
     [Alias("Pause")]
     Task<RunStatus> PauseAsync();

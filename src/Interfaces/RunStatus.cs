@@ -40,10 +40,20 @@ public sealed record RoundReport(int Round, StepMetrics Mean, StepMetrics[] Step
 /// <summary>Where a run stands; everything a client needs for a progress display and a summary.</summary>
 /// <param name="Round">Rounds completed.</param>
 /// <param name="Baseline">Evaluation of the starting (SFT) policy, before any preference round.</param>
+/// <param name="Restarts">Rounds retried from the last checkpoint after a failure (e.g. a trainer's silo lost).</param>
+/// <param name="Resumed">Times the run was picked up again by a new coordinator activation that found it running
+/// (the coordinator's silo was lost, or the whole cluster restarted).</param>
 [GenerateSerializer, Alias("AlignCluster.RunStatus")]
 public sealed record RunStatus(string RunId, RunState State, int Round, int TotalRounds, string Phase,
-    RoundReport[] History, EvalResult? Baseline, SftReport? Sft, int PromptsSkipped, string? Error, int Restarts = 0);
+    RoundReport[] History, EvalResult? Baseline, SftReport? Sft, int PromptsSkipped, string? Error, int Restarts = 0,
+    int Resumed = 0);
 
 /// <summary>What `aligncluster eval` reports: a checkpoint's round, how many held-out prompts, the evaluation.</summary>
 [GenerateSerializer, Alias("AlignCluster.CheckpointEval")]
 public sealed record CheckpointEval(string RunId, int Round, int HeldOutPrompts, EvalResult Result);
+
+/// <summary>Where a run's grains are active right now (`status`): silo addresses, null where none is active.</summary>
+/// <param name="Coordinator">The silo of the run's coordinator (the one answering).</param>
+/// <param name="Trainers">The silo of each trainer replica "{run}/trainer-{r}", r = 0 … training.trainers − 1.</param>
+[GenerateSerializer, Alias("AlignCluster.RunPlacement")]
+public sealed record RunPlacement(string Coordinator, string?[] Trainers);

@@ -1,29 +1,32 @@
 // The AlignCluster silo: an Orleans silo hosting the application grains (src/Grains).
 // Configuration (command line --Section:Key=value, or environment ALIGNCLUSTER_Section__Key):
 //   Silo:Port (11111), Silo:GatewayPort (30000), Silo:Address (127.0.0.1: loopback unless configured otherwise),
-//   Silo:Primary (host:port of the silo that keeps the membership; default this silo), Cluster:Id ("aligncluster"),
-//   Storage:Directory (grain state and checkpoints; default .aligncluster-silo), Silo:Devices (e.g. "cuda:0,cuda:1";
-//   default the GPUs libtorch sees, else Silo:CpuDevices CPU devices, default 1).
+//   Cluster:Id ("aligncluster"), Silo:Devices (e.g. "cuda:0,cuda:1"; default the GPUs libtorch sees, else
+//   Silo:CpuDevices CPU devices, default 1),
+//   Storage:Mode local (default: development clustering, Silo:Primary = host:port of the silo that keeps the membership,
+//     default this silo; grain state and checkpoints in Storage:Directory, default .aligncluster-silo) or azure (Azure
+//     Storage / Azurite at Storage:ConnectionString: table membership and reminders, blob state and checkpoints; table
+//     and container names start with Storage:Prefix, default aligncluster),
+//   Tls:Certificate (the cluster certificate, PFX; Tls:Password if it has one): silos and clients must present it,
+//   Coordinator:KeepAlivePeriod (hh:mm:ss, default 00:01:00: how often a run's reminder checks it is driven).
+// `AlignCluster.Silo new-certificate FILE.pfx` writes a new self-signed cluster certificate and exits.
 // Prints "SILO READY <address> gateway=<host:port> pid=<pid>" once it serves.
 // Exit codes: 0 after a graceful stop, 2 when the silo cannot start (the message says why).
-using System.Net;
 using AlignCluster.Grains.Hosting;
+using AlignCluster.Silo;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Orleans.Configuration;
 
+if (args is ["new-certificate", ..]) return SiloCluster.NewCertificate(args);
 try
 {
     var builder = Host.CreateApplicationBuilder(args);
     builder.Configuration.AddEnvironmentVariables("ALIGNCLUSTER_").AddCommandLine(args);
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
     var config = builder.Configuration;
-    var address = IPAddress.Parse(config["Silo:Address"] ?? "127.0.0.1");
-    int port = config.GetValue("Silo:Port", 11111), gatewayPort = config.GetValue("Silo:GatewayPort", 30000);
-    var primary = config["Silo:Primary"] is { Length: > 0 } p ? IPEndPoint.Parse(p) : new IPEndPoint(address, port);
-    string directory = config["Storage:Directory"] ?? ".aligncluster-silo";
+    string address = config["Silo:Address"] ?? "127.0.0.1", gatewayPort = config["Silo:GatewayPort"] ?? "30000";
     // GPUs libtorch sees become the silo's devices (one trainer grain each); without any, its CPU devices.
     IReadOnlyList<string> devices = config["Silo:Devices"] is { Length: > 0 } listed
         ? listed.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -32,10 +35,7 @@ try
     if (devices.All(d => d.StartsWith("cpu:", StringComparison.Ordinal))) TorchThreads.ShareAmong(devices.Count);
     builder.UseOrleans(silo =>
     {
-        silo.UseDevelopmentClustering(primary);
-        silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (config["Cluster:Id"] ?? "aligncluster", "aligncluster"));
-        silo.ConfigureEndpoints(address, port, gatewayPort, listenOnAnyHostAddress: false);
-        silo.AddAlignCluster(directory, devices);
+        SiloCluster.Configure(silo, config, devices);
     });
     using var host = builder.Build();
     await host.StartAsync();

@@ -5,17 +5,20 @@ namespace AlignCluster.Tests.Shared;
 
 /// <summary>
 /// Free loopback ports for the local clusters that deploy/local/cluster.sh starts in tests (compiled into each test
-/// project that needs it). The script puts silo i on BASE_PORT+i and Azurite on BASE_PORT−1000.
+/// project that needs it). The script puts silo i on BASE_PORT+i, its gateway on BASE_PORT+100+i and Azurite (blob,
+/// queue, table) on BASE_PORT−1000 … BASE_PORT−998.
 /// </summary>
 internal static class LoopbackPorts
 {
-    /// <summary>A base port with base .. base+<paramref name="width"/>−1 and base−1000 (Azurite) free right now.</summary>
+    /// <summary>A base port with its silo, gateway and Azurite ports free right now.</summary>
     public static int FindFreeBasePort(int width)
     {
         for (int attempt = 0; attempt < 50; attempt++)
         {
             int candidate = Random.Shared.Next(31000, 60000);
-            if (Enumerable.Range(candidate, width).Append(candidate - 1000).All(IsFree)) return candidate;
+            var ports = Enumerable.Range(candidate, width).Concat(Enumerable.Range(candidate + 100, width))
+                .Concat(Enumerable.Range(candidate - 1000, 3));
+            if (ports.All(IsFree)) return candidate;
         }
         throw new InvalidOperationException("no free port range found for the local cluster");
     }

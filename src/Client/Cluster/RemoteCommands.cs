@@ -1,5 +1,4 @@
 using AlignCluster.Interfaces;
-using Spectre.Console;
 
 namespace AlignCluster.Client.Cluster;
 
@@ -49,25 +48,6 @@ public static class RemoteCommands
         try { await Translate(() => coordinator.ResumeAsync(), cluster); }
         catch (ArgumentException e) { throw new ClientException(e.Message); }   // the coordinator refused (no such run)
         return coordinator;
-    }
-
-    /// <summary>Prints the silos (address, status), then the run (or a hint to name one).</summary>
-    public static async Task<int> PrintStatusAsync(RemoteCluster cluster, string? runId)
-    {
-        var hosts = await Translate(() => cluster.Client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: false), cluster);
-        int active = hosts.Count(h => h.Value == SiloStatus.Active);
-        AnsiConsole.MarkupLine($"Cluster: {active} active silo(s) of {hosts.Count}, gateway {Markup.Escape(string.Join(",", cluster.Gateways))}");
-        var table = new Table().Border(TableBorder.Rounded).AddColumn("silo").AddColumn("status");
-        foreach (var (silo, status) in hosts.OrderBy(h => h.Key.ToString(), StringComparer.Ordinal))
-            table.AddRow(Markup.Escape(silo.ToString()), status.ToString());
-        AnsiConsole.Write(table);
-        if (runId is null)
-        {
-            AnsiConsole.MarkupLine("Runs are kept by the silos: pass --run ID to show one.");
-            return 0;
-        }
-        Report.PrintRun(await GetRunAsync(cluster, runId));
-        return 0;
     }
 
     /// <summary>A run's status (per-round history too) from its coordinator grain; a clear error if none ran.</summary>

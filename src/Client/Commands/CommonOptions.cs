@@ -18,6 +18,16 @@ internal static class CommonOptions
         AllowMultipleArgumentsPerToken = false,
     };
 
+    /// <summary>
+    /// `--certificate FILE.pfx`: the cluster certificate a client presents with --cluster (default: the environment
+    /// variable ALIGNCLUSTER_CERTIFICATE; password, if any, in ALIGNCLUSTER_CERTIFICATE_PASSWORD). One instance
+    /// shared by the cluster commands; Program.cs hands its value to <see cref="RemoteCluster"/>.
+    /// </summary>
+    public static Option<string?> Certificate { get; } = new("--certificate")
+    {
+        Description = "With --cluster: the cluster certificate (PFX) to present (default: $ALIGNCLUSTER_CERTIFICATE).",
+    };
+
     public static Option<string?> OtlpEndpoint() => new("--otlp-endpoint")
     {
         Description = "Export traces and metrics over OTLP to this URL (default: OTEL_EXPORTER_OTLP_ENDPOINT; none = off).",

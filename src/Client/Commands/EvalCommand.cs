@@ -20,7 +20,7 @@ internal static class EvalCommand
         var round = CommonOptions.Round();
         var command = new Command("eval", "Evaluate a run's checkpoint on its held-out prompts (oracle reward, win-rate and KL vs the reference; preference accuracy for preference files).")
         {
-            state, cluster, run, round,
+            state, cluster, CommonOptions.Certificate, run, round,
         };
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
@@ -29,7 +29,7 @@ internal static class EvalCommand
             CheckpointEval result;
             if (parse.GetValue(cluster) is { Length: > 0 } gateways)
             {
-                await using var remote = await RemoteCluster.ConnectAsync(gateways, ct);
+                await using var remote = await RemoteCluster.ConnectAsync(gateways, ct: ct);
                 var coordinator = await RemoteCommands.ExistingRunAsync(remote, runId);
                 result = await Evaluate(() => RemoteCommands.Translate(() => coordinator.EvaluateCheckpointAsync(r), remote));
             }

@@ -23,7 +23,7 @@ internal static class ExportCommand
         var output = new Option<string>("--out") { Description = "Target directory (config.json + model.safetensors).", Required = true };
         var command = new Command("export", "Copy a checkpoint's policy out of the state store (or the cluster's) as a Hugging Face directory.")
         {
-            state, cluster, run, round, output,
+            state, cluster, CommonOptions.Certificate, run, round, output,
         };
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
@@ -63,7 +63,7 @@ internal static class ExportCommand
     /// </summary>
     private static async Task<int> FromClusterAsync(string[] gateways, string runId, int? round, string target, CancellationToken ct)
     {
-        await using var remote = await RemoteCluster.ConnectAsync(gateways, ct);
+        await using var remote = await RemoteCluster.ConnectAsync(gateways, ct: ct);
         var coordinator = await RemoteCommands.ExistingRunAsync(remote, runId);
         ExportedPolicy policy;
         try { policy = await RemoteCommands.Translate(() => coordinator.ExportCheckpointAsync(round), remote); }

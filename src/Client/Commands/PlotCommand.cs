@@ -34,7 +34,7 @@ internal static class PlotCommand
         };
         var command = new Command("plot", "Plot runs' curves over rounds (PNG/SVG), while they run or after.")
         {
-            runs, state, cluster, output, format,
+            runs, state, cluster, CommonOptions.Certificate, output, format,
         };
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
@@ -77,7 +77,7 @@ internal static class PlotCommand
     private static async Task<List<RunStatus>> FromClusterAsync(string[] gateways, IReadOnlyList<string> ids,
         CancellationToken ct)
     {
-        await using var remote = await RemoteCluster.ConnectAsync(gateways, ct);
+        await using var remote = await RemoteCluster.ConnectAsync(gateways, ct: ct);
         var statuses = new List<RunStatus>();
         foreach (var id in ids) statuses.Add(await RemoteCommands.GetRunAsync(remote, id));
         return statuses;

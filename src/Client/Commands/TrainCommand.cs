@@ -27,7 +27,7 @@ internal static class TrainCommand
         var printConfig = new Option<bool>("--print-config") { Description = "Print the effective config as YAML and exit." };
         var command = new Command("train", "Train one run (preference optimization with a named loss and selector).")
         {
-            config, set, resume, run, state, cluster, detach, otlp, printConfig,
+            config, set, resume, run, state, cluster, CommonOptions.Certificate, detach, otlp, printConfig,
         };
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
@@ -90,7 +90,7 @@ internal static class TrainCommand
     /// </summary>
     private static async Task<int> TrainRemoteAsync(string[] gateways, RunConfig runConfig, bool resume, bool detach, CancellationToken ct)
     {
-        await using var remote = await RemoteCluster.ConnectAsync(gateways, ct);
+        await using var remote = await RemoteCluster.ConnectAsync(gateways, ct: ct);
         ICoordinatorGrain coordinator;
         if (resume) coordinator = await RemoteCommands.ResumeRunAsync(remote, runConfig.RunId);
         else coordinator = (await RemoteCommands.StartRunAsync(remote, runConfig)).Coordinator;
@@ -101,7 +101,18 @@ internal static class TrainCommand
             Console.WriteLine($"submitted; follow it with: aligncluster status --cluster {string.Join(",", remote.Gateways)} --run {runConfig.RunId}");
             return 0;
         }
-        var final = await RemoteCommands.Translate(() => WatchAsync(coordinator, runConfig.Training.Rounds, ct), remote);
+        // A lost silo (even the coordinator's or this client's gateway) is not the end of the run: it continues on the
+        // survivors, so the client keeps following it through the remaining gateways.
+        bool warned = false;
+        var final = await RemoteCommands.Translate(() => WatchAsync(coordinator, runConfig.Training.Rounds, ct,
+            RemoteCluster.IsLost, e =>
+            {
+                if (warned) return;
+                warned = true;
+                string why = e.Message.Split('\n', 2)[0].Trim();   // Orleans quotes inner stack traces: one line
+                Console.Error.WriteLine($"warning: lost contact with the run ({e.GetType().Name}: {why}); " +
+                    "following it through the remaining gateways");
+            }), remote);
         Report.PrintRun(final);
         return final.State == RunState.Completed ? 0 : 1;
     }
@@ -116,7 +127,8 @@ internal static class TrainCommand
     private static string EvalSummary(EvalResult e) => e.Samples > 0 ? $"oracle reward {e.OracleReward:F3}"
         : e.Preference is { } p ? $"held-out preference accuracy {p.Accuracy:F3}" : "evaluated";
 
-    private static async Task<RunStatus> WatchAsync(ICoordinatorGrain coordinator, int rounds, CancellationToken ct)
+    private static async Task<RunStatus> WatchAsync(ICoordinatorGrain coordinator, int rounds, CancellationToken ct,
+        Func<Exception, bool>? lost = null, Action<Exception>? onLost = null)
     {
         if (!AnsiConsole.Profile.Capabilities.Interactive)
         {
@@ -127,7 +139,7 @@ internal static class TrainCommand
                 shown = s.Round;
                 var last = s.History.LastOrDefault();
                 Console.WriteLine($"  round {s.Round}/{s.TotalRounds} ({s.Phase}){(last?.Eval is { } e ? $": {EvalSummary(e)}" : "")}");
-            }, ct: ct);
+            }, ct: ct, lost: lost, onLost: onLost);
         }
         RunStatus? final = null;
         await AnsiConsole.Progress()
@@ -139,7 +151,7 @@ internal static class TrainCommand
                 {
                     task.Value = s.State == RunState.Completed ? task.MaxValue : s.Round + (s.Baseline is null ? 0 : 1);
                     task.Description = Markup.Escape(s.Phase);
-                }, ct: ct);
+                }, ct: ct, lost: lost, onLost: onLost);
             });
         return final!;
     }

@@ -30,7 +30,12 @@ public sealed class CoordinatorGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (options.AutoResume && state.State.State is RunState.Preparing or RunState.Running) StartDriving();
+        if (options.AutoResume && state.State.State is RunState.Preparing or RunState.Running)
+        {
+            // Persisted with the run's next progress write.
+            state.State.Resumed++;
+            StartDriving();
+        }
         return Task.CompletedTask;
     }
 
@@ -55,6 +60,20 @@ public sealed class CoordinatorGrain(
     }
 
     public Task<RunStatus> GetStatusAsync() => Task.FromResult(state.State.ToStatus(RunId));
+
+    public async Task<RunPlacement> GetPlacementAsync()
+    {
+        // The grain directory answers where a trainer is active without activating it (null: nowhere).
+        var management = GrainFactory.GetGrain<IManagementGrain>(0);
+        int count = state.State.Config?.Training.Trainers ?? 0;
+        var trainers = new string?[count];
+        for (int r = 0; r < count; r++)
+        {
+            var trainer = GrainFactory.GetGrain<ITrainerGrain>(TrainerKey(RunId, r));
+            trainers[r] = (await management.GetActivationAddress(trainer))?.ToString();
+        }
+        return new RunPlacement(GrainContext.Address.SiloAddress!.ToString(), trainers);
+    }
 
     public async Task<RunStatus> PauseAsync()
     {
@@ -188,9 +207,12 @@ public sealed class CoordinatorGrain(
     /// <summary>The run's trainer: one grain, or data-parallel replicas "{run}/trainer-0" … "{run}/trainer-{n−1}" seen as one.</summary>
     private ITrainerGrain Trainers(int count)
     {
-        var replicas = Enumerable.Range(0, count).Select(r => GrainFactory.GetGrain<ITrainerGrain>($"{RunId}/trainer-{r}")).ToArray();
+        var replicas = Enumerable.Range(0, count).Select(r => GrainFactory.GetGrain<ITrainerGrain>(TrainerKey(RunId, r))).ToArray();
         return count == 1 ? replicas[0] : new DataParallelTrainers(replicas);
     }
+
+    /// <summary>The key of replica <paramref name="replica"/> of a run's trainer.</summary>
+    public static string TrainerKey(string runId, int replica) => $"{runId}/trainer-{replica}";
 
     private async Task StopReminderAsync()
     {

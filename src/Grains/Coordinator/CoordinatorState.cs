@@ -24,7 +24,9 @@ public sealed class CoordinatorState
     [Id(12)] public string? Error { get; set; }
     /// <summary>Rounds retried from the last checkpoint after a failure (checkpoint.restarts).</summary>
     [Id(13)] public int Restarts { get; set; }
+    /// <summary>Activations that found the run Preparing or Running and took it over (its old one was lost).</summary>
+    [Id(14)] public int Resumed { get; set; }
 
     public RunStatus ToStatus(string runId) => new(runId, State, Round, Config?.Training.Rounds ?? 0, Phase,
-        [.. History], Baseline, Sft, PromptsSkipped, Error, Restarts);
+        [.. History], Baseline, Sft, PromptsSkipped, Error, Restarts, Resumed);
 }

@@ -31,8 +31,18 @@ public static class ClusterSetup
         string directory = Path.GetFullPath(stateDirectory);
         silo.AddFileGrainStorage(StorageName, Path.Combine(directory, "grains"));
         silo.UseInMemoryReminderService();
-        silo.AddActivityPropagation();
         silo.Services.TryAddSingleton<ICheckpointStorage>(new LocalCheckpointStorage(CheckpointDirectory(directory)));
+        return silo.AddAlignClusterGrains(devices, coordinator);
+    }
+
+    /// <summary>
+    /// The grains' services without storage: for hosts that wired grain storage (named <see cref="StorageName"/>),
+    /// reminders and <see cref="ICheckpointStorage"/> themselves, e.g. with <c>UseAlignClusterStorage</c> on Azure.
+    /// </summary>
+    public static ISiloBuilder AddAlignClusterGrains(this ISiloBuilder silo, IReadOnlyList<string> devices,
+        CoordinatorOptions? coordinator = null)
+    {
+        silo.AddActivityPropagation();
         silo.Services.AddSingleton(services => new CheckpointStore(services.GetRequiredService<ICheckpointStorage>()));
         silo.Services.AddSingleton(services => new PreparationCache(services.GetRequiredService<ICheckpointStorage>()));
         silo.Services.AddSingleton(coordinator ?? new CoordinatorOptions());

@@ -17,6 +17,9 @@ namespace AlignCluster.Hosting.Security;
 /// </summary>
 public static class GatewayCheck
 {
+    /// <summary>The reason given for a gateway that speaks TLS when the client has no certificate.</summary>
+    public const string NoCertificate = "the cluster requires TLS and this client has no cluster certificate";
+
     /// <summary>How long one gateway probe may take.</summary>
     public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
 
@@ -81,12 +84,12 @@ public static class GatewayCheck
                 // A gateway that presented a certificate speaks TLS: this client, without one, cannot join.
                 return presented is null
                     ? null
-                    : "the cluster requires TLS and this client has no cluster certificate";
+                    : NoCertificate;
             }
             if (presented is null) return $"TLS handshake failed (the gateway does not speak TLS?): {e.Message}";
             return $"the gateway's certificate {presented[..16]}… is not the cluster certificate {pin![..16]}…";
         }
-        if (certificate is null) return "the cluster requires TLS and this client has no cluster certificate";
+        if (certificate is null) return NoCertificate;
 
         // TLS 1.3: the server checks the client's certificate after the handshake and answers a refusal with an
         // alert, which shows on the first read. Silence (it waits for the client's Orleans preamble) is acceptance.
@@ -121,7 +124,7 @@ public static class GatewayCheck
             string?[] answers = await Task.WhenAll(endpoints.Select(e => ProbeAsync(e, certificate, ct)));
             if (answers.Any(a => a is null)) return;
             string why = string.Join("; ", endpoints.Zip(answers, (e, a) => $"{e}: {a}"));
-            throw new ClusterUnreachableException($"cannot connect to the cluster: {why}");
+            throw new ClusterUnreachableException($"cannot connect to the cluster: {why}", why);
         }
 
         public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
@@ -132,4 +135,8 @@ public static class GatewayCheck
 public sealed record ClusterTlsCertificate(X509Certificate2 Certificate);
 
 /// <summary>No gateway of the cluster would take this client; the message says why for each.</summary>
-public sealed class ClusterUnreachableException(string message) : Exception(message);
+/// <param name="why">The reasons alone ("gateway: reason; …"), for callers that phrase the message themselves.</param>
+public sealed class ClusterUnreachableException(string message, string? why = null) : Exception(message)
+{
+    public string Why { get; } = why ?? message;
+}

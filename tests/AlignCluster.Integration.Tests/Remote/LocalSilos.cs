@@ -1,3 +1,4 @@
+using AlignCluster.Client.Cluster;
 using AlignCluster.Tests.Shared;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
@@ -6,12 +7,18 @@ namespace AlignCluster.Integration.Tests.Remote;
 
 /// <summary>
 /// Silo processes started by deploy/local/cluster.sh in a fresh run folder on free ports (CLUSTER_DIR, BASE_PORT),
-/// stopped in <see cref="DisposeAsync"/>.
+/// with TLS (the script creates the cluster certificate in the run folder), stopped in <see cref="DisposeAsync"/>.
 /// </summary>
 public partial class LocalSilos : IAsyncLifetime
 {
     /// <summary>One keeps the tests light on 2 cores; the CLI path is the same for N.</summary>
     protected virtual int SiloCount => 1;
+
+    /// <summary>The script's STORAGE: local (files, silo 0 keeps the membership) or azure (Azurite).</summary>
+    protected virtual string Storage => "local";
+
+    /// <summary>More ALIGNCLUSTER_* settings for the silos.</summary>
+    protected virtual IReadOnlyDictionary<string, string> SiloSettings => new Dictionary<string, string>();
     private readonly string _root = FindRepoRoot();
     private readonly List<int> _pids = [];
 
@@ -19,6 +26,35 @@ public partial class LocalSilos : IAsyncLifetime
     public int BasePort => _basePort ??= LoopbackPorts.FindFreeBasePort(SiloCount);
     private int? _basePort;
     public List<string> Gateways { get; } = [];
+
+    /// <summary>The cluster certificate cluster.sh created; clients present it.</summary>
+    public string Certificate => Path.Combine(Directory, "cluster.pfx");
+
+    /// <summary>Process ids of the silos, by index (a restart replaces one).</summary>
+    public IReadOnlyList<int> Pids => _pids;
+
+    /// <summary>The CLI as a subprocess with the cluster certificate in its environment.</summary>
+    public (int Code, string Out, string Err) Cli(params string[] args) =>
+        CliProcess.Run(new Dictionary<string, string?> { [RemoteCluster.CertificateVariable] = Certificate }, args);
+
+    /// <summary>A client of these silos (with the cluster certificate).</summary>
+    public Task<RemoteCluster> ConnectAsync() => RemoteCluster.ConnectAsync(Gateways, Certificate);
+
+    /// <summary>kill -9 of silo <paramref name="index"/>: no goodbye to the cluster.</summary>
+    public void Kill(int index)
+    {
+        using var process = Process.GetProcessById(_pids[index]);
+        process.Kill();
+        process.WaitForExit(10_000);
+    }
+
+    /// <summary>`cluster.sh restart I`; returns the script's output.</summary>
+    public async Task<string> RestartAsync(int index)
+    {
+        string output = await ScriptAsync($"restart {index}", TimeSpan.FromSeconds(150));
+        _pids[index] = int.Parse(ReadyLine().Match(output).Groups["pid"].Value);
+        return output;
+    }
 
     public async Task InitializeAsync()
     {
@@ -39,13 +75,15 @@ public partial class LocalSilos : IAsyncLifetime
         try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }
     }
 
-    private async Task<string> ScriptAsync(string arguments, TimeSpan timeout)
+    public async Task<string> ScriptAsync(string arguments, TimeSpan timeout)
     {
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _root };
         psi.ArgumentList.Add(Path.Combine(_root, "deploy", "local", "cluster.sh"));
         foreach (var a in arguments.Split(' ')) psi.ArgumentList.Add(a);
         psi.Environment["CLUSTER_DIR"] = Directory;
         psi.Environment["BASE_PORT"] = BasePort.ToString();
+        psi.Environment["STORAGE"] = Storage;
+        foreach (var (key, value) in SiloSettings) psi.Environment[key] = value;
         // The silo built beside these tests (the test project references it), so the configuration always matches.
         psi.Environment["SILO_DLL"] = Path.Combine(AppContext.BaseDirectory, "AlignCluster.Silo.dll");
         using var script = Process.Start(psi)!;

@@ -22,11 +22,11 @@ public sealed class RemoteDataParallelTests(TwoLocalSilos silos) : IClassFixture
         string config = Path.Combine(dir, "run.yaml");
         File.WriteAllText(config, RunConfigLoader.ToYaml(twoTrainers));
 
-        var (code, output, err) = CliProcess.Run("train", "--cluster", string.Join(",", silos.Gateways),
+        var (code, output, err) = silos.Cli("train", "--cluster", string.Join(",", silos.Gateways),
             "--config", config);
         Assert.True(code == 0, $"train --cluster with two trainers failed ({code}): {err}\n{output}");
 
-        await using var remote = await RemoteCluster.ConnectAsync(silos.Gateways);
+        await using var remote = await silos.ConnectAsync();
         var actual = await remote.Client.GetGrain<ICoordinatorGrain>(twoTrainers.RunId).GetStatusAsync();
         Assert.Equal(RunState.Completed, actual.State);
 
