@@ -278,11 +278,8 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
     {
         using var span = ClusterTelemetry.StartPhase("score", runId, round);
         span?.SetTag("score.kind", "reference");
-        await Task.WhenAll(Shards().Select(async s =>
-        {
-            var unscored = await s.GetUnscoredAsync();
-            if (unscored.Length > 0) await s.CacheReferenceLogProbsAsync(await trainer.ScoreAsync(unscored, reference: true));
-        }));
+        int scored = await trainer.CacheReferenceAsync(ShardKeys.All(runId, Config.Shards));
+        span?.SetTag("candidates", scored);
     }
 
     /// <summary>Held-out evaluation of the current policy against the reference.</summary>

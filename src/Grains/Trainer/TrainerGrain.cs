@@ -62,6 +62,20 @@ public sealed class TrainerGrain(
         return OffScheduler(() => _trainer.Score(groups, reference));
     }
 
+    public async Task<int> CacheReferenceAsync(string[] shards)
+    {
+        RequireWeights();
+        int scored = 0;
+        foreach (var shard in shards.Select(key => GrainFactory.GetGrain<IPromptShardGrain>(key)))
+        {
+            var unscored = await shard.GetUnscoredAsync();
+            if (unscored.Length == 0) continue;
+            await shard.CacheReferenceLogProbsAsync(await OffScheduler(() => _trainer.Score(unscored, reference: true)));
+            scored += unscored.Sum(g => g.Candidates.Length);
+        }
+        return scored;
+    }
+
     /// <summary>Reads the round's groups from the shards (they never pass through the coordinator), then trains.</summary>
     public async Task<TrainReport> TrainAsync(TrainRequest request)
     {

@@ -219,6 +219,7 @@ public class DataParallelTests
         public Task JoinGroupAsync(TrainerGroupSpec spec) { Group = spec.GroupId; return Task.CompletedTask; }
         public Task<string?> CurrentGroupAsync() => Task.FromResult(Group);
         public Task<TrainReport> TrainAsync(TrainRequest request) { Calls.Add("train"); return Task.FromResult(new TrainReport([], [])); }
+        public Task<int> CacheReferenceAsync(string[] shards) => throw new NotSupportedException();
         public Task<bool> RestoreAsync(string runId, int round) { Calls.Add("restore"); return Task.FromResult(true); }
         public Task InitializeAsync(PolicySpec policy) => Task.CompletedTask;
         public Task<SftReport> SupervisedFineTuneAsync(SftRequest request) => throw new NotSupportedException();

@@ -20,6 +20,7 @@ public class PreferenceEvalTests
         public Task InitializeAsync(PolicySpec policy) => throw new NotSupportedException();
         public Task<SftReport> SupervisedFineTuneAsync(SftRequest request) => throw new NotSupportedException();
         public Task<TrainReport> TrainAsync(TrainRequest request) => throw new NotSupportedException();
+        public Task<int> CacheReferenceAsync(string[] shards) => throw new NotSupportedException();
         public Task<GeneratedResponse[]> GenerateAsync(GenerateRequest request) => throw new NotSupportedException();
         public Task<CheckpointInfo> CheckpointAsync(string runId, int round) => throw new NotSupportedException();
         public Task ReleaseAsync() => throw new NotSupportedException();
