@@ -185,6 +185,9 @@ public sealed class TrainerGrain(
 
     public Task ReleaseAsync()
     {
+        // The device is free now, not when the deactivation runs later: the next trainer may be placed on it at once.
+        _trainer.Dispose();
+        leases.Release(this.GetGrainId());
         DeactivateOnIdle();
         return Task.CompletedTask;
     }
