@@ -90,12 +90,13 @@ public sealed class ProgressLine : IDisposable
 
     /// <summary>
     /// Runs opaque work (a grain call, a model load) under <paramref name="text"/>: a live line ticks the elapsed time;
-    /// plain output gets the text, then "… done in N s".
+    /// plain output gets one line when it is done ("… done in N s"), so work that fails on bad input still prints
+    /// nothing but its one error line.
     /// </summary>
     public async Task<T> TimeAsync<T>(string text, Func<Task<T>> work)
     {
         var clock = Stopwatch.StartNew();
-        Update(text, "0 s");
+        if (Live) Update(text, "0 s");
         using var ticker = Live ? new Timer(_ => Update(text, ProgressText.Duration(clock.Elapsed)), null, 1000, 1000) : null;
         T result;
         try { result = await work(); }
