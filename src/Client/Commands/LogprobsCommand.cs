@@ -60,12 +60,16 @@ internal static class LogprobsCommand
         return command;
     }
 
-    /// <summary>A model load (seconds to minutes for a large checkpoint) under a progress line on stderr.</summary>
+    /// <summary>
+    /// A model load (seconds to minutes for a large checkpoint) under a progress line, on a terminal only: piped, this
+    /// command's stderr carries nothing but its one error line, as a bad row is found only after the load.
+    /// </summary>
     private static async Task<LanguageModel> LoadAsync(string directory)
     {
+        using var progress = ProgressLine.ForStandardError();
+        if (!progress.Live) return LanguageModel.Load(directory);
         long bytes = Directory.Exists(directory)
             ? Directory.EnumerateFiles(directory, "*.safetensors").Sum(f => new FileInfo(f).Length) : 0;
-        using var progress = ProgressLine.ForStandardError();
         return await progress.TimeAsync($"loading {directory} ({bytes / 1048576.0:F1} MiB of weights)",
             () => Task.Run(() => LanguageModel.Load(directory)));
     }

@@ -94,13 +94,14 @@ internal static class TrainCommand
     }
 
     /// <summary>
-    /// Where the run's TensorBoard events go (null: nowhere). Checked before any work: a path under a file is bad input;
-    /// nothing is created until the run has started.
+    /// Where the run's TensorBoard events go (null: nowhere). A --logdir under a file is bad input, refused before any
+    /// work (the default, under the state directory, is checked with it); nothing is created until the run has started.
     /// </summary>
     private static string? TensorBoardDirectory(string? logdir, string? stateDirectory, string runId)
     {
         if (logdir == "none" || (logdir is null && stateDirectory is null)) return null;
         string directory = Path.GetFullPath(Path.Combine(logdir ?? Path.Combine(stateDirectory!, "tensorboard"), runId));
+        if (logdir is null) return directory;
         for (var d = new DirectoryInfo(directory); d is not null; d = d.Parent)
         {
             if (File.Exists(d.FullName))

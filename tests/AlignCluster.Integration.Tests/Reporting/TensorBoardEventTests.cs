@@ -112,6 +112,18 @@ public class TensorBoardEventTests
         Assert.Equal("brain.Event:2", Assert.Single(appended).FileVersion);
     }
 
+    [Fact]
+    public void A_logdir_under_a_file_is_refused_before_any_work()
+    {
+        string dir = TestConfigs.TempDirectory();
+        string blocker = Path.Combine(dir, "file"), state = Path.Combine(dir, "state");
+        File.WriteAllText(blocker, "not a directory");
+        var (code, _, err) = CliProcess.Run("train", "--state", state, "--logdir", Path.Combine(blocker, "tb"), "--set", "training.rounds=1");
+        Assert.Equal(2, code);
+        Assert.Contains($"--logdir: '{blocker}' is a file", err);
+        Assert.False(Directory.Exists(state), "a refused --logdir must not start a run");
+    }
+
     /// <summary>An event as event.proto defines it, with only the fields a scalar summary uses.</summary>
     private sealed record Event(double WallTime, long Step, string? FileVersion, List<(string Tag, float Value)> Values);
 
