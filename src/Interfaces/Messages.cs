@@ -44,15 +44,15 @@ public sealed record SelectionRecord(string PromptId, string[] NegativeIds, doub
 /// <summary>Training metrics of one optimizer step, named after TRL's (docs/alignment.md "Metrics").</summary>
 /// <param name="Pairs">(chosen, other candidate) pairs the step trained on, over all data-parallel replicas.</param>
 /// <param name="Tokens">Prompt + response tokens the step's forward pass read, over all replicas.</param>
-/// <param name="Seconds">Wall time of the step on the trainer (per-step selection and scoring included); with
-/// <see cref="Pairs"/> and <see cref="Tokens"/> it gives the throughput.</param>
+/// <remarks>Deterministic (a resumed or data-parallel run reports the same values); the step's wall time, a
+/// measurement, travels beside it (<see cref="TrainReport.StepSeconds"/>).</remarks>
 [GenerateSerializer, Alias("AlignCluster.StepMetrics")]
 public sealed record StepMetrics(
     int Step, double Loss,
     double RewardsChosen, double RewardsRejected, double RewardsMargins, double RewardsAccuracies,
     double LogpsChosen, double LogpsRejected,
     double RhoChosen, double RhoRejected, double KernelEntropy, double GradNorm,
-    int Pairs = 0, long Tokens = 0, double Seconds = 0)
+    int Pairs = 0, long Tokens = 0)
 {
     /// <summary>The metrics under their TRL names, for logs, plots and OpenTelemetry instruments.</summary>
     public IEnumerable<(string Name, double Value)> Named()
@@ -82,8 +82,10 @@ public sealed record TrainRequest(string RunId, int Round, PromptGroup[] Groups,
     int BatchSize, double LearningRate, ulong Seed, string? Group = null);
 
 /// <summary>What a call to train did: per-step metrics and, for per-step selection, the negatives picked.</summary>
+/// <param name="StepSeconds">Wall time of each step on the trainer (per-step selection scoring included; the slowest
+/// replica's with data-parallel trainers): with the steps' pairs and tokens, the throughput.</param>
 [GenerateSerializer, Immutable, Alias("AlignCluster.TrainReport")]
-public sealed record TrainReport(StepMetrics[] Steps, SelectionRecord[] Selections);
+public sealed record TrainReport(StepMetrics[] Steps, SelectionRecord[] Selections, double[]? StepSeconds = null);
 
 /// <summary>A supervised fine-tuning pass on demonstrations (prompt → response).</summary>
 /// <param name="Group">As in <see cref="TrainRequest"/>.</param>

@@ -52,10 +52,10 @@ public static class RunScalars
         {
             var s = r.Steps[i];
             var scalars = s.Named().Where(m => perStepKernel || m.Name != "kernel/entropy").ToList();
-            if (s.Seconds > 0)
+            if (r.StepSeconds is { } times && i < times.Length && times[i] > 0)
             {
-                scalars.Add((PairsPerSecond, s.Pairs / s.Seconds));
-                scalars.Add((TokensPerSecond, s.Tokens / s.Seconds));
+                scalars.Add((PairsPerSecond, s.Pairs / times[i]));
+                scalars.Add((TokensPerSecond, s.Tokens / times[i]));
             }
             yield return new ScalarEvent(offset + i + 1, scalars);
         }

@@ -250,7 +250,7 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
             checkpointKey = await CheckpointAsync(round);
 
         state.History.Add(new RoundReport(round, Mean(report.Steps), report.Steps, changeRate, added, eval, checkpointKey,
-            started.Elapsed.TotalSeconds, kernelEntropy));
+            started.Elapsed.TotalSeconds, kernelEntropy, report.StepSeconds));
         state.Round = round;
         await persist();
     }
@@ -355,6 +355,5 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         : new StepMetrics(s.Length, s.Average(x => x.Loss), s.Average(x => x.RewardsChosen), s.Average(x => x.RewardsRejected),
             s.Average(x => x.RewardsMargins), s.Average(x => x.RewardsAccuracies), s.Average(x => x.LogpsChosen),
             s.Average(x => x.LogpsRejected), s.Average(x => x.RhoChosen), s.Average(x => x.RhoRejected),
-            s.Average(x => x.KernelEntropy), s.Average(x => x.GradNorm), s.Sum(x => x.Pairs), s.Sum(x => x.Tokens),
-            s.Sum(x => x.Seconds));
+            s.Average(x => x.KernelEntropy), s.Average(x => x.GradNorm), s.Sum(x => x.Pairs), s.Sum(x => x.Tokens));
 }

@@ -128,6 +128,7 @@ public sealed class TrainerService : IDisposable
         new SeededRandom(SeededRandom.Derive(request.Seed, "order")).Shuffle(groups);
         var steps = new List<StepMetrics>();
         var selections = new List<SelectionRecord>();
+        var seconds = new List<double>();
         int step = 0;
         foreach (var batch in groups.Chunk(request.BatchSize))
         {
@@ -135,10 +136,13 @@ public sealed class TrainerService : IDisposable
             // A data-parallel replica builds and back-propagates only its share of the batch; Step sums the rest.
             var examples = BuildExamples(Group.Share(batch), loss, request, step, selections, out var kernel);
             if (Step(examples, loss, beta, request.LearningRate, step, kernel) is { } metrics)
-                steps.Add(metrics with { Seconds = Stopwatch.GetElapsedTime(started).TotalSeconds });
+            {
+                steps.Add(metrics);
+                seconds.Add(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            }
             step++;
         }
-        return new TrainReport([.. steps], [.. selections]);
+        return new TrainReport([.. steps], [.. selections], [.. seconds]);
     }
 
     /// <summary>Chosen-first examples for one batch: whole groups, per-step selections, or the groups as selected per round.</summary>

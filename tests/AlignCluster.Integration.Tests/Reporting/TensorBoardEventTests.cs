@@ -72,6 +72,7 @@ public class TensorBoardEventTests
         foreach (var round in status.History)
         {
             Assert.NotEmpty(round.Steps);
+            Assert.Equal(round.Steps.Length, round.StepSeconds!.Length);
             for (int i = 0; i < round.Steps.Length; i++)
             {
                 var s = round.Steps[i];
@@ -79,9 +80,10 @@ public class TensorBoardEventTests
                 double[] expected = [s.Loss, s.RewardsChosen, s.RewardsRejected, s.RewardsMargins, s.RewardsAccuracies, s.LogpsChosen, s.LogpsRejected];
                 for (int t = 0; t < TrlTags.Length; t++) Assert.Equal((float)expected[t], At(step, TrlTags[t]));
                 Assert.Equal((float)s.KernelEntropy, At(step, "kernel/entropy"));
-                Assert.True(s.Pairs > 0 && s.Tokens >= 2L * s.Pairs && s.Seconds > 0, $"step {step}: {s}");
-                Assert.Equal((float)(s.Pairs / s.Seconds), At(step, "throughput/pairs_per_second"));
-                Assert.Equal((float)(s.Tokens / s.Seconds), At(step, "throughput/tokens_per_second"));
+                double seconds = round.StepSeconds![i];
+                Assert.True(s.Pairs > 0 && s.Tokens >= 2L * s.Pairs && seconds > 0, $"step {step}: {s}, {seconds} s");
+                Assert.Equal((float)(s.Pairs / seconds), At(step, "throughput/pairs_per_second"));
+                Assert.Equal((float)(s.Tokens / seconds), At(step, "throughput/tokens_per_second"));
             }
             long last = offset + round.Steps.Length;
             Assert.Equal(round.Round, At(last, "round"));
