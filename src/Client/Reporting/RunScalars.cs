@@ -46,7 +46,7 @@ public static class RunScalars
     /// <summary>A round's step events (global steps offset+1 …) and its own scalars at its last step.</summary>
     public static IEnumerable<ScalarEvent> OfRound(RoundReport r, long offset, int restarts)
     {
-        // kernel/entropy per step is only measured when the trainer selects per step; per round it is the shards' value.
+        // kernel/entropy per step reads 0 throughout for whole-group losses and deterministic strategies: left out then.
         bool perStepKernel = r.Steps.Any(s => s.KernelEntropy != 0);
         for (int i = 0; i < r.Steps.Length; i++)
         {

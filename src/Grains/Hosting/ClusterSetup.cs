@@ -1,7 +1,7 @@
 using AlignCluster.Grains.Checkpoints;
 using AlignCluster.Grains.Coordinator;
-using AlignCluster.Grains.Placement;
 using AlignCluster.Hosting.Checkpoints;
+using AlignCluster.Hosting.Placement;
 using AlignCluster.Hosting.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -36,7 +36,7 @@ public static class ClusterSetup
         silo.Services.AddSingleton(services => new CheckpointStore(services.GetRequiredService<ICheckpointStorage>()));
         silo.Services.AddSingleton(services => new PreparationCache(services.GetRequiredService<ICheckpointStorage>()));
         silo.Services.AddSingleton(coordinator ?? new CoordinatorOptions());
-        silo.Services.AddSingleton(new DeviceLeases(devices));
+        silo.AddDevices(devices);   // silo metadata + the per-silo lease + the [DevicePlacement] director
         return silo;
     }
 
