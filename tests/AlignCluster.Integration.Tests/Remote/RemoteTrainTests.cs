@@ -35,7 +35,7 @@ public sealed class RemoteTrainTests(LocalSilos silos) : IClassFixture<LocalSilo
         // Gateways comma-separated here, repeated below: both spellings are accepted.
         var (code, output, err) = Cli("train", "--cluster", string.Join(",", silos.Gateways), "--config", config);
         Assert.True(code == 0, $"train --cluster failed ({code}): {err}\n{output}");
-        Assert.Contains($"round {rounds}/{rounds}", output);
+        Assert.Contains($"round {rounds}/{rounds}", err);   // progress goes to stderr
         Assert.Contains("Run remote-e2e: Completed", output);
         // Piped output is plain text, not wrapped: no escape codes, and the history table's header on one line
         // (Spectre.Console assumed 80 columns for a pipe and split it, and numbers with it, over several lines).

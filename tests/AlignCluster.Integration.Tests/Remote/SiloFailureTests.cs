@@ -55,7 +55,7 @@ public sealed class CoordinatorSiloLossTests(ThreeAzureSilos silos) : IClassFixt
 
         var (code, output, err) = await train;
         Assert.True(code == 0, $"train --cluster exited {code} after the coordinator's silo died: {err}\n{output}");
-        Assert.Contains($"round {rounds}/{rounds}", output);
+        Assert.Contains($"round {rounds}/{rounds}", err);   // progress goes to stderr
         Assert.Contains("Run failover: Completed", output);
 
         // The run's own record, through the survivors: every round exactly once, picked up by a new activation on
