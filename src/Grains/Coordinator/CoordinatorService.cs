@@ -251,6 +251,7 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
                     report.Selections.Where(s => ShardIndex(s.PromptId) == i).ToArray())));
         var shardReports = await Task.WhenAll(Shards().Select(s => s.ReportAsync()));
         double changeRate = shardReports.Sum(r => r.SelectionChangeRate * r.Prompts) / Math.Max(1, shardReports.Sum(r => r.Prompts));
+        double kernelEntropy = shardReports.Sum(r => r.KernelEntropy * r.Selected) / Math.Max(1, shardReports.Sum(r => r.Selected));
         ClusterTelemetry.RecordChangeRate(runId, changeRate);
 
         EvalResult? eval = null;
@@ -262,7 +263,7 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
             checkpointKey = await CheckpointAsync(round);
 
         state.History.Add(new RoundReport(round, Mean(report.Steps), report.Steps, changeRate, added, eval, checkpointKey,
-            started.Elapsed.TotalSeconds));
+            started.Elapsed.TotalSeconds, kernelEntropy, report.StepSeconds));
         state.Round = round;
         await persist();
     }
@@ -364,5 +365,5 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         : new StepMetrics(s.Length, s.Average(x => x.Loss), s.Average(x => x.RewardsChosen), s.Average(x => x.RewardsRejected),
             s.Average(x => x.RewardsMargins), s.Average(x => x.RewardsAccuracies), s.Average(x => x.LogpsChosen),
             s.Average(x => x.LogpsRejected), s.Average(x => x.RhoChosen), s.Average(x => x.RhoRejected),
-            s.Average(x => x.KernelEntropy), s.Average(x => x.GradNorm));
+            s.Average(x => x.KernelEntropy), s.Average(x => x.GradNorm), s.Sum(x => x.Pairs), s.Sum(x => x.Tokens));
 }
