@@ -223,6 +223,7 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
 
         state.Phase = $"round {round}: train";
         TrainReport report;
+        var trainTime = Stopwatch.StartNew();
         using (var train = ClusterTelemetry.StartPhase("train", runId, round))
         {
             train?.SetTag("loss", config.Loss.Name);
@@ -232,6 +233,7 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
             train?.SetTag("steps", report.Steps.Length);
         }
         ClusterTelemetry.RecordSteps(runId, report.Steps);
+        ClusterTelemetry.RecordThroughput(runId, PairsOf(examples, report), TokensOf(examples), trainTime.Elapsed.TotalSeconds);
         if (report.Selections.Length > 0)
             using (ClusterTelemetry.StartPhase("select", runId, round))
                 await Task.WhenAll(Enumerable.Range(0, config.Shards).Select(i => shard(i).RecordSelectionsAsync(round,
@@ -252,7 +254,18 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
             started.Elapsed.TotalSeconds));
         state.Round = round;
         await persist();
+        ClusterTelemetry.RecordRoundDone(runId);
     }
+
+    /// <summary>(chosen, rejected) pairs a round trained: the negatives the trainer picked per step when it selects,
+    /// else every non-chosen candidate of each example (the negatives of a per-round selection, or a whole group).</summary>
+    private static long PairsOf(PromptGroup[] examples, TrainReport report) => report.Selections.Length > 0
+        ? report.Selections.Sum(s => (long)s.NegativeIds.Length)
+        : examples.Sum(g => (long)g.Candidates.Length - 1);
+
+    /// <summary>Tokens of a round's training input: each example's prompt and all of its candidates.</summary>
+    private static long TokensOf(PromptGroup[] examples) =>
+        examples.Sum(g => (long)g.PromptTokenIds.Length + g.Candidates.Sum(c => (long)c.TokenIds.Length));
 
     /// <summary>Online: new candidates from the current policy, rated, merged into the shards under the cap, reference-scored.</summary>
     private async Task<int> GenerateOnlineCandidatesAsync(int round, CancellationToken ct)

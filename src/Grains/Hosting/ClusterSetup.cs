@@ -1,5 +1,6 @@
 using AlignCluster.Grains.Checkpoints;
 using AlignCluster.Grains.Coordinator;
+using AlignCluster.Grains.LiveView;
 using AlignCluster.Grains.Placement;
 using AlignCluster.Hosting.Checkpoints;
 using AlignCluster.Hosting.Storage;
@@ -37,6 +38,8 @@ public static class ClusterSetup
         silo.Services.AddSingleton(services => new PreparationCache(services.GetRequiredService<ICheckpointStorage>()));
         silo.Services.AddSingleton(coordinator ?? new CoordinatorOptions());
         silo.Services.AddSingleton(new DeviceLeases(devices));
+        silo.Services.AddGrainService<SiloDevicesService>(); // every silo answers the live view's device table
+        silo.Services.AddSingleton<SiloDevicesClient>();
         return silo;
     }
 

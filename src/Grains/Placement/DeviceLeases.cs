@@ -35,6 +35,13 @@ public sealed class DeviceLeases(IReadOnlyList<string> devices)
                 if (holder == grain) _holders.Remove(device);
     }
 
+    /// <summary>Every device with the trainer holding it (null: free), in the order declared (the live view's table).</summary>
+    public IReadOnlyList<(string Device, GrainId? Holder)> Snapshot()
+    {
+        lock (_holders)
+            return Devices.Select(d => (d, _holders.TryGetValue(d, out var h) ? h : (GrainId?)null)).ToArray();
+    }
+
     /// <summary>Devices held now (for status and tests).</summary>
     public int Held
     {
