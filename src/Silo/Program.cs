@@ -4,10 +4,13 @@
 //   Silo:Primary (host:port of the silo that keeps the membership; default this silo), Cluster:Id ("aligncluster"),
 //   Storage:Directory (grain state and checkpoints; default .aligncluster-silo), Silo:Devices (e.g. "cuda:0,cuda:1";
 //   default the GPUs libtorch sees, else Silo:CpuDevices CPU devices, default 1).
+//   Dashboard (off; a port, e.g. --dashboard 8080: the live view, run page at /run and Orleans dashboard at /dashboard/,
+//   on Dashboard:Address, default 127.0.0.1).
 // Prints "SILO READY <address> gateway=<host:port> pid=<pid>" once it serves.
 // Exit codes: 0 after a graceful stop, 2 when the silo cannot start (the message says why).
 using System.Net;
 using AlignCluster.Grains.Hosting;
+using AlignCluster.Grains.LiveView;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -16,7 +19,10 @@ using Orleans.Configuration;
 
 try
 {
-    var builder = Host.CreateApplicationBuilder(args);
+    var early = new ConfigurationBuilder().AddEnvironmentVariables("ALIGNCLUSTER_").AddCommandLine(args).Build();
+    LiveViewOptions? liveView = early["Dashboard"] is { Length: > 0 } view
+        ? new LiveViewOptions(int.Parse(view), early["Dashboard:Address"] ?? "127.0.0.1") : null;
+    var builder = LiveViewHost.CreateBuilder(liveView, args);
     builder.Configuration.AddEnvironmentVariables("ALIGNCLUSTER_").AddCommandLine(args);
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
     var config = builder.Configuration;
@@ -36,12 +42,13 @@ try
         silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (config["Cluster:Id"] ?? "aligncluster", "aligncluster"));
         silo.ConfigureEndpoints(address, port, gatewayPort, listenOnAnyHostAddress: false);
         silo.AddAlignCluster(directory, devices);
+        silo.AddLiveView(liveView);
     });
-    using var host = builder.Build();
+    using var host = builder.BuildWithLiveView();
     await host.StartAsync();
     var local = host.Services.GetRequiredService<ILocalSiloDetails>();
     Console.WriteLine($"SILO READY {local.SiloAddress} gateway={address}:{gatewayPort} pid={Environment.ProcessId} " +
-        $"devices={string.Join(",", devices)}");
+        $"devices={string.Join(",", devices)}{(LiveViewHost.UrlOf(host) is { } url ? $" live-view={url}" : "")}");
     await host.WaitForShutdownAsync();
     return 0;
 }

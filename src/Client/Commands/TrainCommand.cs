@@ -25,9 +25,10 @@ internal static class TrainCommand
         var run = new Option<string?>("--run") { Description = "With --resume: the run to continue (its stored config is used)." };
         var otlp = CommonOptions.OtlpEndpoint();
         var printConfig = new Option<bool>("--print-config") { Description = "Print the effective config as YAML and exit." };
+        var dashboard = CommonOptions.Dashboard();
         var command = new Command("train", "Train one run (preference optimization with a named loss and selector).")
         {
-            config, set, resume, run, state, cluster, detach, otlp, printConfig,
+            config, set, resume, run, state, cluster, detach, otlp, printConfig, dashboard,
         };
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
@@ -53,14 +54,21 @@ internal static class TrainCommand
             }
             catch (ArgumentException e) { throw new ClientException(e.Message); }
             using var telemetry = ClientTelemetry.Start(parse.GetValue(otlp), "aligncluster-train");
+            var liveView = CommonOptions.LiveView(parse, dashboard);
             if (parse.GetValue(cluster) is { Length: > 0 } gateways)
+            {
+                if (liveView is not null)
+                    throw new ClientException("--dashboard with --cluster: the silos serve the live view (start them with --dashboard PORT)");
                 return await TrainRemoteAsync(gateways, runConfig, parse.GetValue(resume), parse.GetValue(detach), ct);
+            }
             if (parse.GetValue(resume))
             {
                 EmbeddedCluster.RequireExisting(parse.GetValue(state)!,
                     $"--resume: run '{runConfig.RunId}' does not exist");
             }
-            await using var embedded = await EmbeddedCluster.StartAsync(parse.GetValue(state)!);
+            await using var embedded = await EmbeddedCluster.StartAsync(parse.GetValue(state)!, liveView: liveView);
+            if (embedded.LiveViewUrl is { } url)
+                Console.WriteLine($"live view: {new Uri(url, "run")} (Orleans dashboard: {new Uri(url, "dashboard/")})");
             var index = embedded.Runs;
             if (parse.GetValue(resume))
             {
