@@ -70,7 +70,9 @@ public class LiveViewBrowserTests
         Assert.Equal(["loss", "oracle", "rewards", "selection"], charts.Keys.Order());
         Assert.All(charts.Values, c => Assert.Equal(shown, c.Rounds));
 
-        using var shot = SKBitmap.Decode(Chromium.Screenshot(new Uri(baseUrl, "run").ToString()));
+        byte[] png = Chromium.Screenshot(new Uri(baseUrl, "run").ToString());
+        Keep("run.png", png);
+        using var shot = SKBitmap.Decode(png);
         Assert.Equal((Chromium.Width, Chromium.Height), (shot.Width, shot.Height));
         // A curve over ≥ 3 rounds is a 3-px polyline across the plot (≈ 350 px wide): well over 300 pixels of its
         // colour. A chart that failed to draw (no data, a script error) has none; the page's white background has none.
@@ -85,6 +87,7 @@ public class LiveViewBrowserTests
         Assert.Equal(0, Count(shot, new ChartBox("", "margin", 0, 130, 12, 900, 0), Blue));
 
         // The Orleans Dashboard, rendered by its own scripts from the same silo.
+        Keep("dashboard.png", Chromium.Screenshot(new Uri(baseUrl, "dashboard/").ToString()));
         string dashboard = Chromium.DumpDom(new Uri(baseUrl, "dashboard/").ToString());
         var silos = Regex.Match(dashboard, "Active Silos</span><span class=\"info-box-number\">(\\d+)<");
         Assert.True(silos.Success, "the dashboard did not render its overview (no 'Active Silos' box)");
@@ -95,6 +98,13 @@ public class LiveViewBrowserTests
             "the coordinator, two shards and the trainer are active");
 
         await coordinator.CancelAsync();
+    }
+
+    /// <summary>Leaves the screenshots for a person to look at: TMP/aligncluster-liveview/.</summary>
+    private static void Keep(string name, byte[] png)
+    {
+        string dir = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "aligncluster-liveview")).FullName;
+        File.WriteAllBytes(Path.Combine(dir, name), png);
     }
 
     /// <summary>Pixels within <paramref name="box"/> that are <paramref name="colour"/> (± 12 per channel: antialiasing
