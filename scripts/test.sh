@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the solution (the native shim via CMake from dotnet build) and runs every test project.
+# Builds the solution (the Gloo all-reduce shim via g++ from dotnet build) and runs every test project.
 # Ends with one line: "tests: N passed, N failed, N skipped", summed from every test assembly's summary.
 set -uo pipefail
 cd "$(dirname "$0")/.."

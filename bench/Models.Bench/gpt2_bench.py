@@ -1,6 +1,6 @@
 # The same GPT-2-small-shaped model as bench/Models.Bench (nanoGPT layout: LayerNorm, causal self-attention composed
-# from matmul/masked_fill/softmax as libtorch 1.13 has no fused kernel, GELU(tanh) MLP, tied head), random float32
-# weights, timed the same way. Prints one JSON object.
+# from matmul/masked_fill/softmax as Debian's libtorch 1.13 has no fused kernel, GELU(tanh) MLP, tied head), random float32
+# weights, timed the same way (process CPU time). Prints one JSON object.
 #   /usr/bin/python3 gpt2_bench.py THREADS BATCH SEQ LAYERS WARMUP ITERS
 import json, math, sys, time
 import torch
@@ -62,7 +62,7 @@ def best(fn):
     for _ in range(warmup): fn()
     times = []
     for _ in range(iters):
-        t = time.perf_counter(); fn(); times.append(time.perf_counter() - t)
+        t = time.process_time(); fn(); times.append(time.process_time() - t)  # CPU time, as the C# side
     return min(times)
 
 print(json.dumps({"torch": torch.__version__, "forward_s": best(forward), "train_s": best(train_step)}))

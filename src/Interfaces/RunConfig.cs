@@ -116,7 +116,7 @@ public sealed record TrainingConfig
     [Id(2)] public double LearningRate { get; init; } = 0.02;
     /// <summary>
     /// Data-parallel trainer grains (one per device: GPUs, or the CPU "devices" a silo declares). Each trains on its
-    /// share of every batch and the gradients are summed through c10d, so the steps are one trainer's; scoring and
+    /// share of every batch and the gradients are summed (Gloo or NCCL), so the steps are one trainer's; scoring and
     /// sampling are split among them.
     /// </summary>
     [Id(3)] public int Trainers { get; init; } = 1;

@@ -1,6 +1,6 @@
-using AlignCluster.Torch;
-using AlignCluster.Torch.NN;
-using AlignCluster.Torch.SafeTensors;
+using AlignCluster.Models.SafeTensors;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Models;
 
@@ -8,20 +8,19 @@ namespace AlignCluster.Models;
 internal static class CheckpointLoader
 {
     /// <summary>
-    /// Copies every parameter from the tensor <paramref name="resolve"/> maps its HF name to, moves the network to
-    /// <paramref name="device"/> and switches it to eval mode. On any failure the network is disposed (its native memory
-    /// freed) and safetensors errors become <see cref="ModelLoadException"/>s.
+    /// Copies every parameter from the tensor <paramref name="resolve"/> maps its HF name to (the network was built on
+    /// its device, so values go straight there) and switches it to eval mode. On any failure the network is disposed
+    /// (its native memory freed) and safetensors errors become <see cref="ModelLoadException"/>s.
     /// </summary>
-    public static T Fill<T>(T network, string directory, Func<ISafeTensorSource, Dictionary<string, string>> resolve, Device? device) where T : Module
+    public static T Fill<T>(T network, string directory, Func<ISafeTensorSource, Dictionary<string, string>> resolve) where T : nn.Module
     {
         try
         {
             using var checkpoint = SafeTensorsCheckpoint.Open(directory);
             var names = resolve(checkpoint);
-            foreach (var (name, parameter) in network.StateDict())
+            foreach (var (name, parameter) in network.state_dict())
                 checkpoint.CopyInto(names[name], parameter);
-            if (device is { } d && !d.IsCpu) network.To(d);
-            network.Eval();
+            network.eval();
             return network;
         }
         catch (SafeTensorsException e)

@@ -1,5 +1,6 @@
 using AlignCluster.Models.Nn;
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Models;
 
@@ -52,26 +53,26 @@ public static class Generation
             }
         }
 
-        var device = model.DeviceOfParameters();
+        var device = model.Device;
         var outputs = Enumerable.Range(0, b).Select(_ => new List<int>()).ToList();
         var stopped = new bool[b];
         var stoppedBy = new int?[b];
         var stops = options.StopTokenIds.ToHashSet();
-        using var noGrad = Autograd.NoGrad();
-        using var generator = new Generator(options.Seed);
+        using var noGrad = torch.no_grad();
+        using var generator = new Generator(options.Seed);   // sampling happens on the CPU: same tokens on any device
         using var cache = new KvCache(model.Config.NumLayers);
-        var mask = Tensor.From<long>(attention, b, p).To(device).DetachFromScope();    // (B, S) grows by one per step
+        var mask = torch.tensor(attention, [b, p], device: device).DetachFromDisposeScope();   // (B, S) grows by one per step
         try
         {
-            Tensor input = Tensor.From<long>(ids, b, p).To(device).DetachFromScope();   // (B, T)
+            Tensor input = torch.tensor(ids, [b, p], device: device).DetachFromDisposeScope(); // (B, T)
             for (int step = 0; step < options.MaxNewTokens; step++)
             {
                 long[] next;
-                using (var scope = DisposeScope.Begin())
+                using (var scope = torch.NewDisposeScope())
                 {
                     var logits = model.Forward(input, mask, cache);                        // (B, T, V)
-                    var last = logits.Select(1, logits.Size(1) - 1);                       // (B, V)
-                    next = Sample(last, options, generator).Cpu().ToArray<long>();         // (B)
+                    var last = logits.select(1, logits.shape[1] - 1).cpu();                // (B, V)
+                    next = Sample(last, options, generator).data<long>().ToArray();        // (B)
                 }
                 input.Dispose();
                 for (int i = 0; i < b; i++)
@@ -80,9 +81,10 @@ public static class Generation
                     if (stops.Contains((int)next[i])) { stopped[i] = true; stoppedBy[i] = (int)next[i]; }
                     else outputs[i].Add((int)next[i]);
                 }
-                input = Tensor.From<long>(next, b, 1).To(device).DetachFromScope();      // (B, 1)
+                input = torch.tensor(next, [b, 1], device: device).DetachFromDisposeScope();   // (B, 1)
                 if (stopped.All(s => s) || step == options.MaxNewTokens - 1) { input.Dispose(); break; }
-                var grown = Tensor.Cat([mask, Tensor.From<long>(stopped.Select(s => s ? 0L : 1L).ToArray(), b, 1).To(device)], 1).DetachFromScope();
+                using var column = torch.tensor(stopped.Select(s => s ? 0L : 1L).ToArray(), [b, 1], device: device);
+                var grown = torch.cat([mask, column], 1).DetachFromDisposeScope();
                 mask.Dispose();
                 mask = grown;
             }
@@ -97,25 +99,25 @@ public static class Generation
     /// </summary>
     public static Tensor Sample(Tensor logits, GenerationOptions options, Generator generator)
     {
-        using var scope = DisposeScope.Begin();
-        var x = logits.To(DType.Float32);                                                   // (B, V)
-        if (options.Temperature <= 0) return scope.MoveOut(x.Argmax(-1));
-        x = x.Div(options.Temperature);
-        long v = x.Size(-1);
+        using var scope = torch.NewDisposeScope();
+        var x = logits.to_type(ScalarType.Float32);                                          // (B, V)
+        if (options.Temperature <= 0) return x.argmax(-1).MoveToOuterDisposeScope();
+        x = x / options.Temperature;
+        long v = x.shape[^1];
         if (options.TopK > 0 && options.TopK < v)
         {
-            var kth = x.TopK(options.TopK, -1).Values.Narrow(-1, options.TopK - 1, 1);      // (B, 1)
-            x = x.MaskedFill(x.Lt(kth), double.NegativeInfinity);
+            var kth = x.topk(options.TopK, -1).values.narrow(-1, options.TopK - 1, 1);       // (B, 1)
+            x = x.masked_fill(x.lt(kth), double.NegativeInfinity);
         }
         if (options.TopP < 1)
         {
-            var (sorted, order) = x.Sort(-1, descending: true);                             // (B, V) each
-            var probs = sorted.Softmax(-1);
+            var (sorted, order) = x.sort(-1, descending: true);                              // (B, V) each
+            var probs = sorted.softmax(-1);
             // Drop a token when the tokens ranked above it already reach TopP.
-            var remove = probs.CumSum(-1).Sub(probs).Gt(options.TopP);
-            var kept = sorted.MaskedFill(remove, double.NegativeInfinity);
-            x = Tensor.FullLike(x, double.NegativeInfinity).Scatter(-1, order, kept);
+            var remove = (probs.cumsum(-1) - probs).gt(options.TopP);
+            var kept = sorted.masked_fill(remove, double.NegativeInfinity);
+            x = torch.full_like(x, double.NegativeInfinity).scatter(-1, order, kept);
         }
-        return scope.MoveOut(x.Softmax(-1).Multinomial(1, generator: generator).Squeeze(-1)); // (B)
+        return x.softmax(-1).multinomial(1, generator: generator).squeeze(-1).MoveToOuterDisposeScope(); // (B)
     }
 }

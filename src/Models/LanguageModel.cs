@@ -1,7 +1,8 @@
 using System.Text.Json.Nodes;
 using AlignCluster.Models.Tokenization;
-using AlignCluster.Torch;
-using AlignCluster.Torch.SafeTensors;
+using TorchSharp;
+using static TorchSharp.torch;
+using AlignCluster.Models.SafeTensors;
 
 namespace AlignCluster.Models;
 
@@ -42,7 +43,7 @@ public sealed class LanguageModel : IDisposable
     /// (default: CPU). Missing files, unknown architectures and missing or mis-shaped tensors give
     /// <see cref="ModelLoadException"/>s naming the file and key.
     /// </summary>
-    public static LanguageModel Load(string dir, DType dtype = DType.Float32, Device? device = null)
+    public static LanguageModel Load(string dir, ScalarType dtype = ScalarType.Float32, Device? device = null)
     {
         dir = Path.GetFullPath(dir);
         if (!Directory.Exists(dir)) throw new ModelLoadException($"model directory '{dir}' does not exist");
@@ -53,7 +54,7 @@ public sealed class LanguageModel : IDisposable
         var companions = CompanionFiles.Where(f => File.Exists(Path.Combine(dir, f)))
             .ToDictionary(f => f, f => File.ReadAllText(Path.Combine(dir, f)));
 
-        var network = CheckpointLoader.Fill(CausalLM.CreateUninitialized(config, dtype), dir, source => WeightLayout.Resolve(config, source), device);
+        var network = CheckpointLoader.Fill(CausalLM.CreateUninitialized(config, dtype, device ?? torch.CPU), dir, source => WeightLayout.Resolve(config, source));
         return new LanguageModel(network, tokenizer, companions);
     }
 
@@ -73,7 +74,7 @@ public sealed class LanguageModel : IDisposable
     /// tokenizer.json text (any tokenizer from <see cref="TokenizerJson"/> does).
     /// </summary>
     public static LanguageModel Create(ModelConfig config, Tokenizer tokenizer, ChatFormat format = ChatFormat.Plain, ulong seed = 0,
-        DType dtype = DType.Float32, string? eosToken = null)
+        ScalarType dtype = ScalarType.Float32, string? eosToken = null)
     {
         if (tokenizer.VocabSize > config.VocabSize)
             throw new ArgumentException($"tokenizer has {tokenizer.VocabSize} ids but the config's vocab_size is {config.VocabSize}");
@@ -101,7 +102,7 @@ public sealed class LanguageModel : IDisposable
         Directory.CreateDirectory(temp);
         try
         {
-            var state = Network.StateDict();
+            var state = Network.state_dict();
             var entries = WeightLayout.Expected(Config).Select(t => SafeTensorsTensors.ToEntry(t.Name, state[t.Name])).ToList();
             SafeTensorsCheckpoint.Save(temp, entries, maxShardBytes);
             AtomicFile.WriteText(Path.Combine(temp, "config.json"), (Config with { TorchDtype = TorchDtypeName(Network.DType) }).ToJson());
@@ -118,8 +119,8 @@ public sealed class LanguageModel : IDisposable
     }
 
     /// <summary>config.json's torch_dtype spelling of a dtype.</summary>
-    private static string TorchDtypeName(DType dtype) =>
-        dtype switch { DType.BFloat16 => "bfloat16", DType.Float16 => "float16", DType.Float64 => "float64", _ => "float32" };
+    private static string TorchDtypeName(ScalarType dtype) =>
+        dtype switch { ScalarType.BFloat16 => "bfloat16", ScalarType.Float16 => "float16", ScalarType.Float64 => "float64", _ => "float32" };
 
     private static void SwapIn(string temp, string dir)
     {

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using AlignCluster.Torch;
-using AlignCluster.Torch.SafeTensors;
+using TorchSharp;
+using static TorchSharp.torch;
+using AlignCluster.Models.SafeTensors;
 
 namespace AlignCluster.Models;
 
@@ -49,12 +50,12 @@ public sealed class RewardModel : IDisposable
     }
 
     /// <summary>Loads a reward model (see <see cref="Check"/> for what is refused), weights as <paramref name="dtype"/> on <paramref name="device"/>.</summary>
-    public static RewardModel Load(string directory, DType dtype = DType.Float32, Device? device = null)
+    public static RewardModel Load(string directory, ScalarType dtype = ScalarType.Float32, Device? device = null)
     {
         directory = Path.GetFullPath(directory);
         var config = Check(directory);
-        var network = CheckpointLoader.Fill(new SequenceClassifier(config, labels: 1, dtype), directory,
-            source => WeightLayout.ResolveClassifier(config, 1, source), device);
+        var network = CheckpointLoader.Fill(new SequenceClassifier(config, labels: 1, dtype, device ?? torch.CPU), directory,
+            source => WeightLayout.ResolveClassifier(config, 1, source));
         return new RewardModel(directory, network);
     }
 
@@ -69,7 +70,7 @@ public sealed class RewardModel : IDisposable
         for (int i = 0; i < sequences.Count; i++) Validate(sequences[i], i);
         var rewards = new double[sequences.Count];
         var order = Enumerable.Range(0, sequences.Count).OrderBy(i => sequences[i].Count).ToArray(); // less padding per batch
-        using var noGrad = Autograd.NoGrad();
+        using var noGrad = torch.no_grad();
         for (int start = 0; start < order.Length; start += batchSize)
         {
             var batch = order.AsSpan(start, Math.Min(batchSize, order.Length - start)).ToArray();
@@ -104,12 +105,12 @@ public sealed class RewardModel : IDisposable
             last[i] = LastTokenIndex(rows[i], Config.PadTokenId);   // right padding: positions past the row are never pooled
         }
         bool padded = attention.Contains(0);
-        var device = Network.DeviceOfParameters();
-        using var scope = DisposeScope.Begin();
-        var idsT = Tensor.From<long>(ids, b, t).To(device);                                   // (B, T)
-        var maskT = padded ? Tensor.From<long>(attention, b, t).To(device) : null;            // (B, T)
-        var logits = Network.Forward(idsT, maskT, Tensor.From<long>(last, b).To(device));     // (B, 1)
-        return logits.Reshape(b).To(DType.Float64).Cpu().ToArray<double>();
+        var device = Network.Device;
+        using var scope = torch.NewDisposeScope();
+        var idsT = torch.tensor(ids, [b, t], device: device);                                 // (B, T)
+        var maskT = padded ? torch.tensor(attention, [b, t], device: device) : null;          // (B, T)
+        var logits = Network.Forward(idsT, maskT, torch.tensor(last, device: device));        // (B, 1)
+        return logits.reshape(b).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
     }
 
     private void Validate(IReadOnlyList<int> sequence, int row)

@@ -1,6 +1,6 @@
 using AlignCluster.Models.Nn;
-using AlignCluster.Torch;
-using AlignCluster.Torch.NN;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Models;
 
@@ -9,18 +9,21 @@ namespace AlignCluster.Models;
 /// under the same prefix ("transformer." / "model."), no LM head, and an unbiased linear head "score" (labels, C)
 /// applied to the final hidden state of one token per sequence. A reward model is one with a single label.
 /// </summary>
-public sealed class SequenceClassifier : Module
+public sealed class SequenceClassifier : nn.Module
 {
     private readonly Trunk _trunk;
     private readonly Dense _score;
 
-    internal SequenceClassifier(ModelConfig config, int labels, DType dtype)
+    internal SequenceClassifier(ModelConfig config, int labels, ScalarType dtype, Device device) : base("SequenceClassifier")
     {
         Config = config;
         Labels = labels;
         DType = dtype;
-        _trunk = Register(Trunk.Prefix(config), Trunk.Create(config, dtype));
-        _score = Register("score", new Dense(config.HiddenSize, labels, bias: false, dtype));
+        Device = device;
+        _trunk = Trunk.Create(config, dtype, device);
+        _score = new Dense(config.HiddenSize, labels, hasBias: false, dtype, device);
+        register_module(Trunk.Prefix(config), _trunk);   // the prefix depends on the family, so not a field name
+        register_module("score", _score);
     }
 
     /// <summary>The trunk's architecture (config.json).</summary>
@@ -29,11 +32,13 @@ public sealed class SequenceClassifier : Module
     /// <summary>Rows of score.weight (1 for a reward model).</summary>
     public int Labels { get; }
 
-    public DType DType { get; }
+    public ScalarType DType { get; }
+
+    public Device Device { get; }
 
     /// <summary>(B, T) ids, (B, T) attention mask or null → (B, T, C) final hidden states, after the last norm.</summary>
     public Tensor ForwardHidden(Tensor inputIds, Tensor? attentionMask = null) =>
-        CausalLM.RunTrunk(Config, inputIds, attentionMask, cache: null, ctx => _trunk.Forward(inputIds, ctx));
+        CausalLM.RunTrunk(Config, Device, inputIds, attentionMask, cache: null, ctx => _trunk.Forward(inputIds, ctx));
 
     /// <summary>
     /// HF's pooled logits: the head applied to the hidden state at <paramref name="lastIndex"/> (B) of each row →
@@ -41,11 +46,11 @@ public sealed class SequenceClassifier : Module
     /// </summary>
     public Tensor Forward(Tensor inputIds, Tensor? attentionMask, Tensor lastIndex)
     {
-        using var scope = DisposeScope.Begin();
-        long b = inputIds.Size(0), t = inputIds.Size(1);
-        var hidden = ForwardHidden(inputIds, attentionMask).Reshape(b * t, -1);                    // (B·T, C)
-        var rows = Tensor.Arange(b, device: lastIndex.Device).Mul(t).Add(lastIndex);                   // (B) flat index of each row's token
-        var pooled = hidden.IndexSelect(0, rows);                                                   // (B, C)
-        return scope.MoveOut(_score.Forward(pooled).To(DType.Float32));                             // (B, labels)
+        using var scope = torch.NewDisposeScope();
+        long b = inputIds.shape[0], t = inputIds.shape[1];
+        var hidden = ForwardHidden(inputIds, attentionMask).reshape(b * t, -1);                 // (B·T, C)
+        var rows = torch.arange(b, device: lastIndex.device) * t + lastIndex;                   // (B) flat index of each row's token
+        var pooled = hidden.index_select(0, rows);                                              // (B, C)
+        return _score.call(pooled).to_type(ScalarType.Float32).MoveToOuterDisposeScope();       // (B, labels)
     }
 }

@@ -1,5 +1,6 @@
 using AlignCluster.Models.Nn;
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Models;
 
@@ -76,26 +77,26 @@ public static class SequenceScoring
         }
         bool padded = attention.Contains(0);
 
-        var device = model.DeviceOfParameters();
-        using var scope = DisposeScope.Begin();
-        var idsT = Tensor.From<long>(ids, b, t).To(device);                                  // (B, T)
-        var maskT = padded ? Tensor.From<long>(attention, b, t).To(device) : null;           // (B, T)
+        var device = model.Device;
+        using var scope = torch.NewDisposeScope();
+        var idsT = torch.tensor(ids, [b, t], device: device);                                // (B, T)
+        var maskT = padded ? torch.tensor(attention, [b, t], device: device) : null;         // (B, T)
         var hidden = model.ForwardHidden(idsT, maskT);                                      // (B, T, C)
         long span = Math.Max(1, t - 1 - start);
-        var logits = model.Logits(hidden.Narrow(1, start, span)).To(DType.Float32);         // (B, T', V)
-        var targets = idsT.Narrow(1, Math.Min(start + 1, t - 1), span).Unsqueeze(-1);        // (B, T', 1)
+        var logits = model.Logits(hidden.narrow(1, start, span)).to_type(ScalarType.Float32); // (B, T', V)
+        var targets = idsT.narrow(1, Math.Min(start + 1, t - 1), span).unsqueeze(-1);        // (B, T', 1)
         // log softmax picked at the target: logit[target] − logsumexp(logits)
-        var tokenLogp = logits.Gather(-1, targets).Squeeze(-1).Sub(logits.LogSumExp(-1));  // (B, T')
-        var index = Tensor.From<long>(gatherIndex, b, r).To(device);                         // (B, R)
-        var mask = Tensor.From<float>(responseMask, b, r).To(device);                        // (B, R)
-        var perToken = tokenLogp.Gather(1, index).Mul(mask);                                 // (B, R)
-        var sum = perToken.Sum(1);                                                           // (B)
-        var count = mask.Sum(1);                                                             // (B)
-        var mean = sum.Div(count.ClampMin(1));                                               // (B)
+        var tokenLogp = logits.gather(-1, targets).squeeze(-1) - logits.logsumexp(-1);      // (B, T')
+        var index = torch.tensor(gatherIndex, [b, r], device: device);                       // (B, R)
+        var mask = torch.tensor(responseMask, [b, r], device: device);                       // (B, R)
+        var perToken = tokenLogp.gather(1, index) * mask;                                    // (B, R)
+        var sum = perToken.sum(1);                                                           // (B)
+        var count = mask.sum(1);                                                             // (B)
+        var mean = sum / count.clamp_min(1);                                                 // (B)
         return new SequenceLogProbs
         {
-            Sum = scope.MoveOut(sum), Mean = scope.MoveOut(mean), TokenCount = scope.MoveOut(count),
-            PerToken = scope.MoveOut(perToken), Mask = scope.MoveOut(mask),
+            Sum = sum.MoveToOuterDisposeScope(), Mean = mean.MoveToOuterDisposeScope(), TokenCount = count.MoveToOuterDisposeScope(),
+            PerToken = perToken.MoveToOuterDisposeScope(), Mask = mask.MoveToOuterDisposeScope(),
         };
     }
 
@@ -103,7 +104,7 @@ public static class SequenceScoring
     public static List<SequenceScore> Score(CausalLM model, IReadOnlyList<ScoringRow> rows, int padId = 0, int batchSize = 8)
     {
         var results = new List<SequenceScore>(rows.Count);
-        using var noGrad = Autograd.NoGrad();
+        using var noGrad = torch.no_grad();
         for (int i = 0; i < rows.Count; i += batchSize)
         {
             var batch = rows.Skip(i).Take(batchSize).ToList();
@@ -181,39 +182,39 @@ public static class SequenceScoring
                 row++;
             }
 
-        var device = model.DeviceOfParameters();
-        using var noGrad = Autograd.NoGrad();
-        using var scope = DisposeScope.Begin();
+        var device = model.Device;
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
         using var promptCache = new KvCache(model.Config.NumLayers);
-        var promptMaskT = Tensor.From<long>(promptMask, p, lp).To(device);                                        // (P, Lp)
-        var promptHidden = model.ForwardHidden(Tensor.From<long>(promptIds, p, lp).To(device),
+        var promptMaskT = torch.tensor(promptMask, [p, lp], device: device);                                       // (P, Lp)
+        var promptHidden = model.ForwardHidden(torch.tensor(promptIds, [p, lp], device: device),
             promptMask.Contains(0) ? promptMaskT : null, promptCache);                                            // (P, Lp, C)
-        var firstLogits = model.Logits(promptHidden.Narrow(1, lp - 1, 1)).To(DType.Float32);                      // (P, 1, V)
-        var ownerT = Tensor.From<long>(owner).To(device);                                                         // (N)
+        var firstLogits = model.Logits(promptHidden.narrow(1, lp - 1, 1)).to_type(ScalarType.Float32);            // (P, 1, V)
+        var ownerT = torch.tensor(owner, device: device);                                                         // (N)
         using var cache = promptCache.SelectRows(ownerT);
-        var respIds = Tensor.From<long>(ids, n, r).To(device);                                                    // (N, R)
-        var fullMask = Tensor.From<long>(mask, n, lp + r).To(device);                                             // (N, Lp + R)
+        var respIds = torch.tensor(ids, [n, r], device: device);                                                  // (N, R)
+        var fullMask = torch.tensor(mask, [n, lp + r], device: device);                                           // (N, Lp + R)
         var hidden = model.ForwardHidden(respIds, fullMask, cache);                                               // (N, R, C)
-        var first = firstLogits.IndexSelect(0, ownerT);                                                           // (N, 1, V)
-        var logits = r > 1 ? Tensor.Cat([first, model.Logits(hidden.Narrow(1, 0, r - 1)).To(DType.Float32)], 1) : first; // (N, R, V)
-        var tokenLogp = logits.Gather(-1, respIds.Unsqueeze(-1)).Squeeze(-1).Sub(logits.LogSumExp(-1));          // (N, R)
-        var respMask = fullMask.Narrow(1, lp, r).To(DType.Float32);                                               // (N, R)
-        var perToken = tokenLogp.Mul(respMask);
+        var first = firstLogits.index_select(0, ownerT);                                                          // (N, 1, V)
+        var logits = r > 1 ? torch.cat([first, model.Logits(hidden.narrow(1, 0, r - 1)).to_type(ScalarType.Float32)], 1) : first; // (N, R, V)
+        var tokenLogp = logits.gather(-1, respIds.unsqueeze(-1)).squeeze(-1) - logits.logsumexp(-1);              // (N, R)
+        var respMask = fullMask.narrow(1, lp, r).to_type(ScalarType.Float32);                                     // (N, R)
+        var perToken = tokenLogp * respMask;
         using var lpOut = new SequenceLogProbs
         {
-            Sum = scope.MoveOut(perToken.Sum(1)), TokenCount = scope.MoveOut(respMask.Sum(1)),
-            Mean = scope.MoveOut(perToken.Sum(1).Div(respMask.Sum(1).ClampMin(1))),
-            PerToken = scope.MoveOut(perToken), Mask = scope.MoveOut(respMask),
+            Sum = perToken.sum(1), TokenCount = respMask.sum(1),
+            Mean = perToken.sum(1) / respMask.sum(1).clamp_min(1),
+            PerToken = perToken, Mask = respMask,
         };
         return ToScores(lpOut, responses.Select(x => x.Count).ToList());
     }
 
     private static List<SequenceScore> ToScores(SequenceLogProbs lp, List<int> lengths)
     {
-        using var scope = DisposeScope.Begin();
-        var sums = lp.Sum.To(DType.Float64).Cpu().ToArray<double>();
-        var perToken = lp.PerToken.Cpu().ToArray<float>();
-        long r = lp.PerToken.Size(1);
+        using var scope = torch.NewDisposeScope();
+        var sums = lp.Sum.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
+        var perToken = lp.PerToken.cpu().data<float>().ToArray();
+        long r = lp.PerToken.shape[1];
         return lengths.Select((n, i) => new SequenceScore(sums[i], n == 0 ? 0 : sums[i] / n, n,
             perToken.AsSpan((int)(i * r), n).ToArray())).ToList();
     }

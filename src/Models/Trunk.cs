@@ -1,6 +1,6 @@
 using AlignCluster.Models.Nn;
-using AlignCluster.Torch;
-using AlignCluster.Torch.NN;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Models;
 
@@ -9,7 +9,7 @@ namespace AlignCluster.Models;
 /// under one prefix ("transformer." for GPT-2, "model." for the Llama family) in both its causal-LM and its
 /// sequence-classification checkpoints, so <see cref="CausalLM"/> and <see cref="SequenceClassifier"/> share it.
 /// </summary>
-internal abstract class Trunk : Module
+internal abstract class Trunk(string name) : nn.Module(name)
 {
     /// <summary>(B, T) ids → (B, T, C) hidden states.</summary>
     public abstract Tensor Forward(Tensor ids, ForwardContext ctx);
@@ -18,7 +18,7 @@ internal abstract class Trunk : Module
     public static string Prefix(ModelConfig config) => config.Family == ModelFamily.Gpt2 ? "transformer" : "model";
 
     /// <summary>An uninitialized trunk of <paramref name="config"/>'s architecture.</summary>
-    public static Trunk Create(ModelConfig config, DType dtype) => config.Family == ModelFamily.Gpt2
-        ? new Gpt2Trunk(config, dtype)
-        : new LlamaTrunk(config, dtype);
+    public static Trunk Create(ModelConfig config, ScalarType dtype, Device device) => config.Family == ModelFamily.Gpt2
+        ? new Gpt2Trunk(config, dtype, device)
+        : new LlamaTrunk(config, dtype, device);
 }

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using AlignCluster.Torch.SafeTensors;
+using AlignCluster.Models.SafeTensors;
 
 namespace AlignCluster.Models;
 

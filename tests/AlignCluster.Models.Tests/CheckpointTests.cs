@@ -1,5 +1,6 @@
-using AlignCluster.Torch;
-using AlignCluster.Torch.SafeTensors;
+using TorchSharp;
+using static TorchSharp.torch;
+using AlignCluster.Models.SafeTensors;
 
 namespace AlignCluster.Models.Tests;
 
@@ -12,23 +13,23 @@ public sealed class CheckpointTests : IDisposable
     private string Dir(string name) => Path.Combine(_root, name);
 
     [Theory]
-    [InlineData("gpt2", DType.Float32)]
-    [InlineData("gpt2-untied", DType.Float32)]
-    [InlineData("llama", DType.Float32)]
-    [InlineData("llama-tied", DType.BFloat16)]
-    [InlineData("qwen2", DType.Float32)]
-    [InlineData("mistral", DType.BFloat16)]
-    public void SaveLoadSaveIsBitExact(string variant, DType dtype)
+    [InlineData("gpt2", ScalarType.Float32)]
+    [InlineData("gpt2-untied", ScalarType.Float32)]
+    [InlineData("llama", ScalarType.Float32)]
+    [InlineData("llama-tied", ScalarType.BFloat16)]
+    [InlineData("qwen2", ScalarType.Float32)]
+    [InlineData("mistral", ScalarType.BFloat16)]
+    public void SaveLoadSaveIsBitExact(string variant, ScalarType dtype)
     {
         using var model = TinyModels.Create(variant, seed: 3, dtype: dtype);
         model.Save(Dir("a"));
         using var loaded = LanguageModel.Load(Dir("a"), dtype);
 
-        var original = model.Network.StateDict();
-        var reloaded = loaded.Network.StateDict();
+        var original = model.Network.state_dict();
+        var reloaded = loaded.Network.state_dict();
         Assert.Equal(original.Keys.Order(), reloaded.Keys.Order());
         foreach (var (name, tensor) in original)
-            Assert.True(tensor.ToBytes().AsSpan().SequenceEqual(reloaded[name].ToBytes()), $"{name} differs after the round trip");
+            Assert.True(tensor.bytes.SequenceEqual(reloaded[name].bytes), $"{name} differs after the round trip");
 
         loaded.Save(Dir("b"));
         Assert.Equal(File.ReadAllBytes(Path.Combine(Dir("a"), "model.safetensors")), File.ReadAllBytes(Path.Combine(Dir("b"), "model.safetensors")));
@@ -43,9 +44,9 @@ public sealed class CheckpointTests : IDisposable
         {
             using var model = TinyModels.Create(variant);
             var expected = WeightLayout.Expected(model.Config);
-            var state = model.Network.StateDict();
+            var state = model.Network.state_dict();
             Assert.Equal(expected.Select(e => e.Name).Order(), state.Keys.Order());
-            foreach (var (name, shape) in expected) Assert.Equal(shape, state[name].Shape);
+            foreach (var (name, shape) in expected) Assert.Equal(shape, state[name].shape);
         }
     }
 
@@ -57,8 +58,8 @@ public sealed class CheckpointTests : IDisposable
         Assert.True(File.Exists(Path.Combine(Dir("s"), SafeTensorsCheckpoint.IndexFileName)));
         Assert.True(Directory.GetFiles(Dir("s"), "model-*-of-*.safetensors").Length > 1);
         using var loaded = LanguageModel.Load(Dir("s"));
-        foreach (var (name, tensor) in model.Network.StateDict())
-            Assert.True(tensor.ValueEquals(loaded.Network.StateDict()[name]), name);
+        foreach (var (name, tensor) in model.Network.state_dict())
+            Assert.True(tensor.bytes.SequenceEqual(loaded.Network.state_dict()[name].bytes), name);
 
         model.Save(Dir("s")); // now one file: no shard or index may be left over
         Assert.Equal(["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"],

@@ -1,5 +1,6 @@
 using AlignCluster.Models.Nn;
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Models.Tests;
 
@@ -13,17 +14,17 @@ public sealed class ForwardTests
     public void KvCachedDecodingGivesTheFullForwardLogits(string variant)
     {
         using var model = TinyModels.Create(variant, seed: 11);
-        using var noGrad = Autograd.NoGrad();
-        using var scope = DisposeScope.Begin();
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
         var ids = TinyModels.RandomIds(2, 12, seed: 1);
         var full = model.Network.Forward(ids);                                  // (2, 12, V)
 
         using var cache = new KvCache(model.Config.NumLayers);
-        var steps = new List<Tensor> { model.Network.Forward(ids.Narrow(1, 0, 5), null, cache) }; // prompt of 5
-        for (int t = 5; t < 12; t++) steps.Add(model.Network.Forward(ids.Narrow(1, t, 1), null, cache));
-        var cached = Tensor.Cat(steps, 1);
+        var steps = new List<Tensor> { model.Network.Forward(ids.narrow(1, 0, 5), null, cache) }; // prompt of 5
+        for (int t = 5; t < 12; t++) steps.Add(model.Network.Forward(ids.narrow(1, t, 1), null, cache));
+        var cached = torch.cat(steps, 1);
         Assert.Equal(12, cache.Length);
-        Assert.True(cached.AllClose(full, rtol: 1e-4, atol: 1e-5), $"max diff {cached.Sub(full).Abs().Max().ToDouble()}");
+        Assert.True(cached.allclose(full, rtol: 1e-4, atol: 1e-5), $"max diff {cached.sub(full).abs().max().ToDouble()}");
     }
 
     [Theory]
@@ -33,20 +34,20 @@ public sealed class ForwardTests
     public void PaddedRowsMatchTheirUnpaddedForward(string variant)
     {
         using var model = TinyModels.Create(variant, seed: 12);
-        using var noGrad = Autograd.NoGrad();
-        using var scope = DisposeScope.Begin();
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
         var row = TinyModels.RandomIds(1, 7, seed: 2);
         var alone = model.Network.Forward(row);                                  // (1, 7, V)
 
         // Left padding by 3 and right padding by 3 must not change the real positions' logits.
-        var pad = Tensor.Full([1, 3], 0, DType.Int64);
-        var ones = Tensor.Ones([1, 7], DType.Int64);
-        var zeros = Tensor.Zeros([1, 3], DType.Int64);
-        var left = model.Network.Forward(Tensor.Cat([pad, row], 1), Tensor.Cat([zeros, ones], 1)).Narrow(1, 3, 7);
-        var right = model.Network.Forward(Tensor.Cat([row, pad], 1), Tensor.Cat([ones, zeros], 1)).Narrow(1, 0, 7);
-        Assert.True(left.AllClose(alone, 1e-4, 1e-5), $"left padding: max diff {left.Sub(alone).Abs().Max().ToDouble()}");
-        Assert.True(right.AllClose(alone, 1e-4, 1e-5), $"right padding: max diff {right.Sub(alone).Abs().Max().ToDouble()}");
-        Assert.False(left.IsNan().Any().ToBoolean(), "NaN in padded output");
+        var pad = torch.full(new long[] { 1, 3 }, 0, dtype: ScalarType.Int64);
+        var ones = torch.ones(new long[] { 1, 7 }, dtype: ScalarType.Int64);
+        var zeros = torch.zeros(new long[] { 1, 3 }, dtype: ScalarType.Int64);
+        var left = model.Network.Forward(torch.cat([pad, row], 1), torch.cat([zeros, ones], 1)).narrow(1, 3, 7);
+        var right = model.Network.Forward(torch.cat([row, pad], 1), torch.cat([ones, zeros], 1)).narrow(1, 0, 7);
+        Assert.True(left.allclose(alone, 1e-4, 1e-5), $"left padding: max diff {left.sub(alone).abs().max().ToDouble()}");
+        Assert.True(right.allclose(alone, 1e-4, 1e-5), $"right padding: max diff {right.sub(alone).abs().max().ToDouble()}");
+        Assert.False(left.isnan().any().item<bool>(), "NaN in padded output");
     }
 
     [Fact]
@@ -66,12 +67,12 @@ public sealed class ForwardTests
     [Fact]
     public void RopeRotatesChannelPairsByPositionTimesFrequency()
     {
-        using var scope = DisposeScope.Begin();
+        using var scope = torch.NewDisposeScope();
         const int d = 4;
-        var x = Tensor.From<float>([1f, 2f, 3f, 4f], 1, 1, 1, d);                   // (B, H, T, D) at position 5
+        var x = torch.tensor(new float[] { 1f, 2f, 3f, 4f }, [1, 1, 1, d]);                   // (B, H, T, D) at position 5
         var inv = Rope.InverseFrequencies(d, 100, null);                           // 1, 0.1
-        var (cos, sin) = Rope.Tables(Tensor.From<long>([5L], 1, 1), Tensor.From<float>(inv.Select(f => (float)f).ToArray()), DType.Float32);
-        var y = Rope.Apply(x, cos, sin).ToArray<float>();
+        var (cos, sin) = Rope.Tables(torch.tensor(new long[] { 5L }, [1, 1]), torch.tensor(inv.Select(f => (float)f).ToArray()), ScalarType.Float32);
+        var y = Rope.Apply(x, cos, sin).data<float>().ToArray();
         // Scalar reference: pair (i, i + D/2) rotated by angle 5·inv[i]: (a, b) → (a·cos − b·sin, a·sin + b·cos).
         for (int i = 0; i < d / 2; i++)
         {

@@ -1,4 +1,4 @@
-using AlignCluster.Torch.SafeTensors;
+using AlignCluster.Models.SafeTensors;
 
 namespace AlignCluster.Models.Tests;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using AlignCluster.Tests.Shared;
-using AlignCluster.Torch.SafeTensors;
+using AlignCluster.Models.SafeTensors;
 
 namespace AlignCluster.Models.Tests;
 
@@ -69,9 +69,9 @@ public sealed class RewardModelTests
         using var llama = RewardCheckpoint.Write(Temp(), TinyModels.Llama(), seed: 1, padId: null);
         using var g = RewardModel.Load(gpt2.Directory);
         using var l = RewardModel.Load(llama.Directory);
-        Assert.All(g.Network.StateDict().Keys, k => Assert.True(k.StartsWith("transformer.") || k == "score.weight", k));
-        Assert.All(l.Network.StateDict().Keys, k => Assert.True(k.StartsWith("model.") || k == "score.weight", k));
-        Assert.Equal([1L, 32L], l.Network.StateDict()["score.weight"].Shape);
+        Assert.All(g.Network.state_dict().Keys, k => Assert.True(k.StartsWith("transformer.") || k == "score.weight", k));
+        Assert.All(l.Network.state_dict().Keys, k => Assert.True(k.StartsWith("model.") || k == "score.weight", k));
+        Assert.Equal([1L, 32L], l.Network.state_dict()["score.weight"].shape);
     }
 
     [Fact]
@@ -121,8 +121,8 @@ public sealed class RewardModelTests
         }
         // Rewrite the weights with a (1, 16) head: the shape error names the key and both shapes.
         string file = Path.Combine(checkpoint.Directory, "model.safetensors");
-        var entries = checkpoint.Backbone.StateDict().Select(p => SafeTensorsTensors.ToEntry(p.Key, p.Value)).ToList();
-        using var narrow = Torch.Tensor.Zeros([1, 16]);
+        var entries = checkpoint.Backbone.state_dict().Select(p => SafeTensorsTensors.ToEntry(p.Key, p.Value)).ToList();
+        using var narrow = TorchSharp.torch.zeros(1, 16);
         entries.Add(SafeTensorsTensors.ToEntry("score.weight", narrow));
         File.Delete(file);
         SafeTensorsCheckpoint.Save(checkpoint.Directory, entries);

@@ -1,4 +1,5 @@
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Models.Tests;
 
@@ -19,12 +20,12 @@ public sealed class ScoringAndGenerationTests
     private static List<double[]> ReferencePerToken(CausalLM model, IEnumerable<ScoringRow> rows)
     {
         var result = new List<double[]>();
-        using var noGrad = Autograd.NoGrad();
+        using var noGrad = torch.no_grad();
         foreach (var row in rows)
         {
-            using var scope = DisposeScope.Begin();
+            using var scope = torch.NewDisposeScope();
             var seq = row.PromptIds.Concat(row.ResponseIds).Select(x => (long)x).ToArray();
-            var logits = model.Forward(Tensor.From<long>(seq, 1, seq.Length)).ToArray<float>();   // (1, L, V) flat
+            var logits = model.Forward(torch.tensor(seq, [1, seq.Length])).data<float>().ToArray();   // (1, L, V) flat
             int v = model.Config.VocabSize, lp = row.PromptIds.Count;
             var perToken = new double[row.ResponseIds.Count];
             for (int j = 0; j < perToken.Length; j++)
@@ -62,13 +63,13 @@ public sealed class ScoringAndGenerationTests
     public void LogProbsAreDifferentiable()
     {
         using var model = TinyModels.Create("llama", seed: 22);
-        model.Network.Train();
-        using var scope = DisposeScope.Begin();
+        model.Network.train();
+        using var scope = torch.NewDisposeScope();
         using var lp = SequenceScoring.Compute(model.Network, Rows[..2]);
-        lp.Sum.Sum().Backward();
-        var grad = model.Network.StateDict()["model.layers.0.self_attn.q_proj.weight"].Grad;
+        lp.Sum.sum().backward();
+        var grad = model.Network.state_dict()["model.layers.0.self_attn.q_proj.weight"].grad;
         Assert.NotNull(grad);
-        Assert.True(grad!.Abs().Sum().ToDouble() > 0);
+        Assert.True(grad!.abs().sum().ToDouble() > 0);
     }
 
     [Theory]
@@ -127,12 +128,12 @@ public sealed class ScoringAndGenerationTests
 
         // Reference without cache: re-run the whole sequence each step and take the argmax of the last logits.
         var seq = prompt.Select(x => (long)x).ToList();
-        using var noGrad = Autograd.NoGrad();
+        using var noGrad = torch.no_grad();
         for (int step = 0; step < 6; step++)
         {
-            using var scope = DisposeScope.Begin();
-            var logits = model.Network.Forward(Tensor.From<long>(seq.ToArray(), 1, seq.Count));
-            seq.Add(logits.Select(1, seq.Count - 1).Argmax(-1).ToInt64());
+            using var scope = torch.NewDisposeScope();
+            var logits = model.Network.Forward(torch.tensor(seq.ToArray(), [1, seq.Count]));
+            seq.Add(logits.select(1, seq.Count - 1).argmax(-1).item<long>());
         }
         Assert.Equal(seq.Skip(3).Select(x => (int)x), generated.TokenIds);
         Assert.False(generated.Stopped);
@@ -165,14 +166,14 @@ public sealed class ScoringAndGenerationTests
     public void TopKAndTopPKeepOnlyTheAllowedTokens()
     {
         // probabilities 0.5, 0.3, 0.15, 0.05 (logits are their logs)
-        using var scope = DisposeScope.Begin();
-        var logits = Tensor.From<float>(new[] { 0.5, 0.3, 0.15, 0.05 }.Select(p => (float)Math.Log(p)).ToArray(), 1, 4).Expand(400, 4);
+        using var scope = torch.NewDisposeScope();
+        var logits = torch.tensor(new[] { 0.5, 0.3, 0.15, 0.05 }.Select(p => (float)Math.Log(p)).ToArray(), [1, 4]).expand(400, 4);
         using var g = new Generator(3);
         // top-p 0.7: token 2 has 0.8 ranked above it (> 0.7) → dropped; token 1 has 0.5 above it → kept.
-        var topP = Generation.Sample(logits, new GenerationOptions { TopP = 0.7 }, g).ToArray<long>();
+        var topP = Generation.Sample(logits, new GenerationOptions { TopP = 0.7 }, g).data<long>().ToArray();
         Assert.Equal([0L, 1L], topP.Distinct().Order());
-        var topK = Generation.Sample(logits, new GenerationOptions { TopK = 3 }, g).ToArray<long>();
+        var topK = Generation.Sample(logits, new GenerationOptions { TopK = 3 }, g).data<long>().ToArray();
         Assert.Equal([0L, 1L, 2L], topK.Distinct().Order());
-        Assert.All(Generation.Sample(logits, new GenerationOptions { Temperature = 0 }, g).ToArray<long>(), t => Assert.Equal(0L, t));
+        Assert.All(Generation.Sample(logits, new GenerationOptions { Temperature = 0 }, g).data<long>().ToArray(), t => Assert.Equal(0L, t));
     }
 }

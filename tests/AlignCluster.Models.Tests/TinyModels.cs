@@ -1,5 +1,6 @@
 using AlignCluster.Models.Tokenization;
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Models.Tests;
 
@@ -44,7 +45,7 @@ internal static class TinyModels
 
     public static Tokenizer Tokenizer() => TokenizerJson.BytesOnly("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|pad|>");
 
-    public static LanguageModel Create(string name, ulong seed = 1, DType dtype = DType.Float32, ChatFormat format = ChatFormat.Plain) =>
+    public static LanguageModel Create(string name, ulong seed = 1, ScalarType dtype = ScalarType.Float32, ChatFormat format = ChatFormat.Plain) =>
         LanguageModel.Create(ByName(name), Tokenizer(), format, seed, dtype, eosToken: "<|endoftext|>");
 
     public static Tensor Ids(long[,] values)
@@ -52,12 +53,12 @@ internal static class TinyModels
         int b = values.GetLength(0), t = values.GetLength(1);
         var flat = new long[b * t];
         for (int i = 0; i < b; i++) for (int j = 0; j < t; j++) flat[i * t + j] = values[i, j];
-        return Tensor.From<long>(flat, b, t);
+        return torch.tensor(flat, [b, t]);
     }
 
     public static Tensor RandomIds(int b, int t, int seed, int vocab = Vocab)
     {
         var rng = new Random(seed);
-        return Tensor.From<long>(Enumerable.Range(0, b * t).Select(_ => (long)rng.Next(vocab)).ToArray(), b, t);
+        return torch.tensor(Enumerable.Range(0, b * t).Select(_ => (long)rng.Next(vocab)).ToArray(), b, t);
     }
 }

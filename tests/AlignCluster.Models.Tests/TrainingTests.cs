@@ -1,5 +1,5 @@
-using AlignCluster.Torch;
-using AlignCluster.Torch.Optim;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Models.Tests;
 
@@ -19,24 +19,24 @@ public sealed class TrainingTests
         var config = family == "gpt2" ? TinyModels.Gpt2(vocab: vocab) : TinyModels.Llama(vocab: vocab);
         using var generator = new Generator(5);
         using var model = CausalLM.Create(config, generator: generator);
-        model.Train();
-        using var optimizer = new AdamW(model.Parameters(), learningRate: 3e-3, weightDecay: 0.0);
+        model.train();
+        using var optimizer = torch.optim.AdamW(model.parameters(), lr: 3e-3, weight_decay: 0.0);
         var rng = new Random(9);
         var losses = new List<double>();
         double first = 0;
         for (int step = 0; step < steps; step++)
         {
-            using var scope = DisposeScope.Begin();
+            using var scope = torch.NewDisposeScope();
             var ids = new long[batch * length];
             for (int b = 0; b < batch; b++)
             {
                 int start = rng.Next(vocab);
                 for (int t = 0; t < length; t++) ids[b * length + t] = (start + t) % vocab;
             }
-            var loss = model.NextTokenLoss(Tensor.From<long>(ids, batch, length));
-            optimizer.ZeroGrad();
-            loss.Backward();
-            optimizer.Step();
+            var loss = model.NextTokenLoss(torch.tensor(ids, [batch, length]));
+            optimizer.zero_grad();
+            loss.backward();
+            optimizer.step();
             double value = loss.ToDouble();
             if (step == 0) first = value;
             losses.Add(value);
@@ -52,9 +52,9 @@ public sealed class TrainingTests
         // The same quantity through the scoring path: prompt = first token, response = the rest.
         using var model = TinyModels.Create("llama", seed: 31);
         int[] seq = [3, 1, 4, 1, 5, 9, 2, 6];
-        using var noGrad = Autograd.NoGrad();
-        using var scope = DisposeScope.Begin();
-        double loss = model.Network.NextTokenLoss(Tensor.From<long>(seq.Select(x => (long)x).ToArray(), 1, seq.Length)).ToDouble();
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        double loss = model.Network.NextTokenLoss(torch.tensor(seq.Select(x => (long)x).ToArray(), 1, seq.Length)).ToDouble();
         var score = SequenceScoring.Score(model.Network, [new ScoringRow(seq[..1], seq[1..])])[0];
         Assert.Equal(-score.Mean, loss, 4);
     }

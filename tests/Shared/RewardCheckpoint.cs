@@ -1,7 +1,8 @@
 using System.Text.Json.Nodes;
 using AlignCluster.Models;
-using AlignCluster.Torch;
-using AlignCluster.Torch.SafeTensors;
+using TorchSharp;
+using static TorchSharp.torch;
+using AlignCluster.Models.SafeTensors;
 
 namespace AlignCluster.Tests.Shared;
 
@@ -32,12 +33,12 @@ internal sealed class RewardCheckpoint : IDisposable
     public static RewardCheckpoint Write(string directory, ModelConfig config, ulong seed, int? padId, bool withScore = true)
     {
         using var generator = new Generator(seed);
-        var backbone = CausalLM.Create(config, DType.Float32, generator);
+        var backbone = CausalLM.Create(config, ScalarType.Float32, generator);
         float[] score;
-        using (var head = Tensor.Randn([1, config.HiddenSize], generator: generator)) score = head.ToArray<float>();
-        var entries = backbone.StateDict().Where(p => p.Key != "lm_head.weight")
+        using (var head = torch.randn(new long[] { 1, config.HiddenSize }, generator: generator)) score = head.data<float>().ToArray();
+        var entries = backbone.state_dict().Where(p => p.Key != "lm_head.weight")
             .Select(p => SafeTensorsTensors.ToEntry(p.Key, p.Value)).ToList();
-        using var scoreTensor = Tensor.From<float>(score, 1, config.HiddenSize);   // entries read their tensors when saved
+        using var scoreTensor = torch.tensor(score, [1, config.HiddenSize]);   // entries read their tensors when saved
         if (withScore) entries.Add(SafeTensorsTensors.ToEntry("score.weight", scoreTensor));
         System.IO.Directory.CreateDirectory(directory);
         SafeTensorsCheckpoint.Save(directory, entries);
@@ -64,10 +65,10 @@ internal sealed class RewardCheckpoint : IDisposable
     {
         int last = sequence.Count - 1;
         while (PadId is { } pad && last > 0 && sequence[last] == pad) last--;
-        using var noGrad = Autograd.NoGrad();
-        using var ids = Tensor.From<long>(sequence.Select(i => (long)i).ToArray(), 1, sequence.Count);
+        using var noGrad = torch.no_grad();
+        using var ids = torch.tensor(sequence.Select(i => (long)i).ToArray(), 1, sequence.Count);
         using var hidden = Backbone.ForwardHidden(ids);
-        float[] h = hidden.ToArray<float>();
+        float[] h = hidden.data<float>().ToArray();
         int c = Score.Length;
         double reward = 0;
         for (int k = 0; k < c; k++) reward += (double)h[last * c + k] * Score[k];

@@ -1,4 +1,5 @@
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Alignment.Losses;
 
@@ -13,6 +14,6 @@ public static class ContrastiveDivergenceLoss
     public static Tensor Cd(LossBatch batch, double beta)
     {
         batch.Validate("cd");
-        return LossTensors.Scoped(() => -(batch.LogRatios("cd") * beta).LogSoftmax(1).Select(1, 0));   // (B, K) → (B)
+        return LossTensors.Scoped(() => -(batch.LogRatios("cd") * beta).log_softmax(1).select(1, 0));   // (B, K) → (B)
     }
 }

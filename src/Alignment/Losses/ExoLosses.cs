@@ -1,4 +1,5 @@
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Alignment.Losses;
 
@@ -10,10 +11,10 @@ public static class ExoLosses
 {
     /// <summary>(B, K) log p_f = log_softmax(β_π·ρ).</summary>
     private static Tensor PolicyLogDistribution(LossBatch batch, string loss, double betaPi) =>
-        (batch.LogRatios(loss) * betaPi).LogSoftmax(1);
+        (batch.LogRatios(loss) * betaPi).log_softmax(1);
 
     /// <summary>Σ_i p(i)·(log p(i) − log q(i)) over the last dim, from log-probabilities: (B, K) → (B).</summary>
-    private static Tensor Kl(Tensor logP, Tensor logQ) => (logP.Exp() * (logP - logQ)).Sum(1);
+    private static Tensor Kl(Tensor logP, Tensor logQ) => (logP.exp() * (logP - logQ)).sum(1);
 
     /// <summary>
     /// exo_pref (K = 2): <c>KL(p_f ‖ p_h)</c> with target <c>p_h = [1−ε, ε]</c> for [chosen, rejected];
@@ -26,8 +27,8 @@ public static class ExoLosses
         return LossTensors.Scoped(() =>
         {
             var logPf = PolicyLogDistribution(batch, "exo_pref", betaPi);                      // (B, 2)
-            var logPh = Tensor.From<double>([Math.Log(1 - epsilon), Math.Log(epsilon)], 1, 2)  // (1, 2)
-                .To(logPf.Device, logPf.DType);
+            var logPh = torch.tensor(new[] { Math.Log(1 - epsilon), Math.Log(epsilon) }, [1, 2],   // (1, 2)
+                dtype: logPf.dtype, device: logPf.device);
             return Kl(logPf, logPh);
         });
     }
@@ -41,7 +42,7 @@ public static class ExoLosses
     {
         batch.Validate("exo_rw");
         return LossTensors.Scoped(() =>
-            Kl(PolicyLogDistribution(batch, "exo_rw", betaPi), (batch.Ratings("exo_rw") / betaR).LogSoftmax(1)));
+            Kl(PolicyLogDistribution(batch, "exo_rw", betaPi), (batch.Ratings("exo_rw") / betaR).log_softmax(1)));
     }
 
     /// <summary>
@@ -53,8 +54,8 @@ public static class ExoLosses
         batch.Validate("dpo_rw");
         return LossTensors.Scoped(() =>
         {
-            var pR = (batch.Ratings("dpo_rw") / betaR).Softmax(1);             // (B, K), no gradient: scores are data
-            return -(pR * PolicyLogDistribution(batch, "dpo_rw", betaPi)).Sum(1);
+            var pR = (batch.Ratings("dpo_rw") / betaR).softmax(1);             // (B, K), no gradient: scores are data
+            return -(pR * PolicyLogDistribution(batch, "dpo_rw", betaPi)).sum(1);
         });
     }
 }

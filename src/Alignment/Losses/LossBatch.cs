@@ -1,4 +1,5 @@
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Alignment.Losses;
 
@@ -15,10 +16,10 @@ namespace AlignCluster.Alignment.Losses;
 public sealed record LossBatch(Tensor PolicyLogps, Tensor? ReferenceLogps = null, Tensor? TokenCounts = null, Tensor? Scores = null)
 {
     /// <summary>B, the number of prompts.</summary>
-    public long Prompts => PolicyLogps.Size(0);
+    public long Prompts => PolicyLogps.shape[0];
 
     /// <summary>K, the responses per prompt.</summary>
-    public long Responses => PolicyLogps.Size(1);
+    public long Responses => PolicyLogps.shape[1];
 
     internal Tensor Reference(string loss) => ReferenceLogps ?? throw Missing(loss, "reference log-probs");
     internal Tensor Lengths(string loss) => TokenCounts ?? throw Missing(loss, "token counts");
@@ -30,13 +31,13 @@ public sealed record LossBatch(Tensor PolicyLogps, Tensor? ReferenceLogps = null
     /// <summary>Checks the layout once per call so a wrong batch fails with the loss's name, not a libtorch message.</summary>
     internal void Validate(string loss, int minResponses = 2, int? exactResponses = null)
     {
-        if (PolicyLogps.Dim != 2) throw new ArgumentException($"{loss}: policy log-probs must be (B, K), got [{string.Join(", ", PolicyLogps.Shape)}]");
+        if (PolicyLogps.ndim != 2) throw new ArgumentException($"{loss}: policy log-probs must be (B, K), got [{string.Join(", ", PolicyLogps.shape)}]");
         long k = Responses;
         if (exactResponses is int exact && k != exact) throw new ArgumentException($"{loss}: needs exactly {exact} responses per prompt, got {k}");
         if (k < minResponses) throw new ArgumentException($"{loss}: needs at least {minResponses} responses per prompt (chosen + negatives), got {k}");
         foreach (var (name, tensor) in new[] { ("reference log-probs", ReferenceLogps), ("token counts", TokenCounts), ("scores", Scores) })
-            if (tensor is not null && !tensor.Shape.SequenceEqual(PolicyLogps.Shape))
-                throw new ArgumentException($"{loss}: {name} have shape [{string.Join(", ", tensor.Shape)}], policy log-probs [{string.Join(", ", PolicyLogps.Shape)}]");
+            if (tensor is not null && !tensor.shape.SequenceEqual(PolicyLogps.shape))
+                throw new ArgumentException($"{loss}: {name} have shape [{string.Join(", ", tensor.shape)}], policy log-probs [{string.Join(", ", PolicyLogps.shape)}]");
     }
 
     private static ArgumentException Missing(string loss, string what) => new($"{loss}: needs {what}, which the batch does not carry");
@@ -46,10 +47,10 @@ public sealed record LossBatch(Tensor PolicyLogps, Tensor? ReferenceLogps = null
 internal static class LossTensors
 {
     /// <summary>Column 0 (the chosen), kept 2-D so it broadcasts against the negatives: (B, K) → (B, 1).</summary>
-    public static Tensor Chosen(Tensor t) => t.Narrow(1, 0, 1);
+    public static Tensor Chosen(Tensor t) => t.narrow(1, 0, 1);
 
     /// <summary>Columns 1..K−1 (the negatives / the rest): (B, K) → (B, K−1).</summary>
-    public static Tensor Others(Tensor t) => t.Narrow(1, 1, t.Size(1) - 1);
+    public static Tensor Others(Tensor t) => t.narrow(1, 1, t.shape[1] - 1);
 
     /// <summary>
     /// Runs <paramref name="body"/> in its own dispose scope and hands only its result to the caller's scope, so the
@@ -57,7 +58,7 @@ internal static class LossTensors
     /// </summary>
     public static Tensor Scoped(Func<Tensor> body)
     {
-        using var scope = DisposeScope.Begin();
-        return body().MoveToOuterScope();
+        using var scope = torch.NewDisposeScope();
+        return body().MoveToOuterDisposeScope();
     }
 }

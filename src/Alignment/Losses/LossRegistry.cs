@@ -1,4 +1,5 @@
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Alignment.Losses;
 
@@ -53,7 +54,7 @@ public sealed record LossSpec(
 
     /// <summary>The batch loss: mean over prompts (0-dim tensor).</summary>
     public Tensor Compute(LossBatch batch, IReadOnlyDictionary<string, double>? overrides = null) =>
-        LossTensors.Scoped(() => ComputePerPrompt(batch, overrides).Mean());
+        LossTensors.Scoped(() => ComputePerPrompt(batch, overrides).mean());
 
     private void Check(string name, double value)
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using AlignCluster.Alignment.Data;
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Alignment.Losses;
 
@@ -117,16 +118,16 @@ public static class LossWorkbench
     private static LossEvaluation EvaluateOne(LossSpec spec, IReadOnlyDictionary<string, double> overrides, IReadOnlyList<WorkbenchResponse> responses)
     {
         var parameters = spec.Resolve(overrides);
-        using var scope = DisposeScope.Begin();
+        using var scope = torch.NewDisposeScope();
         int k = responses.Count;
-        var policy = Tensor.From<double>(responses.Select(r => r.PolicyLogp).ToArray(), 1, k).RequiresGrad_();   // (1, K)
+        var policy = torch.tensor(responses.Select(r => r.PolicyLogp).ToArray(), [1, k]).requires_grad_();   // (1, K)
         Tensor? Column(LossInputs flag) => responses.All(r => Value(r, flag) is not null)
-            ? Tensor.From<double>(responses.Select(r => Value(r, flag)!.Value).ToArray(), 1, k)
+            ? torch.tensor(responses.Select(r => Value(r, flag)!.Value).ToArray(), [1, k])
             : null;
         var batch = new LossBatch(policy, Column(LossInputs.Reference), Column(LossInputs.TokenCounts), Column(LossInputs.Scores));
-        var loss = spec.PerPrompt(batch, parameters).Mean();
-        loss.Backward();
-        return new LossEvaluation(spec.Name, parameters.Values, loss.ToDouble(), policy.Grad!.ToArray<double>());
+        var loss = spec.PerPrompt(batch, parameters).mean();
+        loss.backward();
+        return new LossEvaluation(spec.Name, parameters.Values, loss.item<double>(), policy.grad!.data<double>().ToArray());
     }
 
     /// <summary>The command's JSON output: every evaluation plus the skipped losses (a non-finite value is written as "NaN"/"Infinity").</summary>

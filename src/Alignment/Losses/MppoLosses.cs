@@ -1,4 +1,5 @@
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 using static AlignCluster.Alignment.Losses.LossTensors;
 
 namespace AlignCluster.Alignment.Losses;
@@ -14,7 +15,7 @@ public static class MppoLosses
     /// <summary>(B, K) log p(y) = logp_θ(y)/len(y).</summary>
     private static Tensor LogLikelihood(LossBatch batch, string loss) => batch.PolicyLogps / batch.Lengths(loss);
 
-    private static Tensor Likelihood(LossBatch batch, string loss) => LogLikelihood(batch, loss).Exp();
+    private static Tensor Likelihood(LossBatch batch, string loss) => LogLikelihood(batch, loss).exp();
 
     /// <summary>
     /// point_ce: <c>Σ_i −[s_i·log p(y_i) + (1−s_i)·log(1 − p(y_i))]</c>, a binary cross-entropy per response with
@@ -26,9 +27,9 @@ public static class MppoLosses
         return Scoped(() =>
         {
             var logP = LogLikelihood(batch, "point_ce");                     // (B, K)
-            var log1mP = (-logP.Expm1()).Log();
+            var log1mP = (-logP.expm1()).log();
             var s = batch.Ratings("point_ce");
-            return (-(s * logP + (1.0 - s) * log1mP)).Sum(1);
+            return (-(s * logP + (1.0 - s) * log1mP)).sum(1);
         });
     }
 
@@ -36,7 +37,7 @@ public static class MppoLosses
     public static Tensor PointMse(LossBatch batch)
     {
         batch.Validate("point_mse", minResponses: 1);
-        return Scoped(() => (batch.Ratings("point_mse") - Likelihood(batch, "point_mse")).Square().Sum(1));
+        return Scoped(() => (batch.Ratings("point_mse") - Likelihood(batch, "point_mse")).square().sum(1));
     }
 
     /// <summary>pair_single: <c>−log σ(p(y_w) − p(y_l))</c>, the best (column 0) against one negative (column 1). Source: MPPO eq. 8.</summary>
@@ -46,7 +47,7 @@ public static class MppoLosses
         return Scoped(() =>
         {
             var p = Likelihood(batch, "pair_single");
-            return -(p.Select(1, 0) - p.Select(1, 1)).LogSigmoid();
+            return -(p.select(1, 0) - p.select(1, 1)).log_sigmoid();
         });
     }
 
@@ -57,7 +58,7 @@ public static class MppoLosses
         return Scoped(() =>
         {
             var p = Likelihood(batch, "pair_mns");
-            return (-(Chosen(p) - Others(p)).LogSigmoid()).Sum(1);
+            return (-(Chosen(p) - Others(p)).log_sigmoid()).sum(1);
         });
     }
 
@@ -72,7 +73,7 @@ public static class MppoLosses
         {
             var p = Likelihood(batch, "pair_mnm");
             long n = batch.Responses - 1;
-            return -(p.Select(1, 0) * n - Others(p).Sum(1)).LogSigmoid();
+            return -(p.select(1, 0) * n - Others(p).sum(1)).log_sigmoid();
         });
     }
 
@@ -83,8 +84,8 @@ public static class MppoLosses
     {
         var p = Likelihood(batch, loss);                                      // (B, K)
         var s = batch.Ratings(loss);
-        var differences = p.Unsqueeze(2) - p.Unsqueeze(1);                    // (B, K, 1) − (B, 1, K) → (B, K, K)
-        var ordered = s.Unsqueeze(2).Gt(s.Unsqueeze(1)).To(p.DType);         // (B, K, K), 1 where s_a > s_b
+        var differences = p.unsqueeze(2) - p.unsqueeze(1);                    // (B, K, 1) − (B, 1, K) → (B, K, K)
+        var ordered = s.unsqueeze(2).gt(s.unsqueeze(1)).to_type(p.dtype);         // (B, K, K), 1 where s_a > s_b
         return (differences, ordered);
     }
 
@@ -95,7 +96,7 @@ public static class MppoLosses
         return Scoped(() =>
         {
             var (differences, ordered) = ScoredPairs(batch, "pair_mcs");
-            return -(ordered * differences.LogSigmoid()).Sum([1, 2]);
+            return -(ordered * differences.log_sigmoid()).sum([1L, 2L]);
         });
     }
 
@@ -106,7 +107,7 @@ public static class MppoLosses
         return Scoped(() =>
         {
             var (differences, ordered) = ScoredPairs(batch, "pair_mcm");
-            return -(ordered * differences).Sum([1, 2]).LogSigmoid();
+            return -(ordered * differences).sum([1L, 2L]).log_sigmoid();
         });
     }
 
@@ -121,27 +122,27 @@ public static class MppoLosses
         return Scoped(() =>
         {
             var p = Likelihood(batch, "list_mle");                             // (B, K)
-            var sorted = p.Gather(1, DescendingOrder(batch.Ratings("list_mle")));
+            var sorted = p.gather(1, DescendingOrder(batch.Ratings("list_mle")));
             long k = batch.Responses;
             // tails[b, i] = Σ_{j ≥ i} exp(sorted[b, j]) = exp(sorted) · Uᵀ with U upper-triangular ones.
             // p ∈ (0, 1] so exp cannot overflow and no max-shift is needed.
-            var upper = Tensor.Ones([k, k], p.DType, p.Device).Triu();        // (K, K)
-            var tails = sorted.Exp().MatMul(upper.T());                        // (B, K)
-            return -(sorted - tails.Log()).Sum(1);
+            var upper = torch.ones(k, k, dtype: p.dtype, device: p.device).triu();        // (K, K)
+            var tails = sorted.exp().matmul(upper.t());                        // (B, K)
+            return -(sorted - tails.log()).sum(1);
         });
     }
 
     /// <summary>Per row, the column indices by descending score, ties in column order: Int64 (B, K). Scores carry no gradient.</summary>
     private static Tensor DescendingOrder(Tensor scores)
     {
-        long rows = scores.Size(0), columns = scores.Size(1);
-        var values = scores.Detach().To(Device.Cpu, DType.Float64).ToArray<double>();
+        long rows = scores.shape[0], columns = scores.shape[1];
+        var values = scores.detach().to(ScalarType.Float64, torch.CPU).data<double>().ToArray();
         var order = new long[rows * columns];
         for (long r = 0; r < rows; r++)
         {
             var row = Enumerable.Range(0, (int)columns).OrderByDescending(c => values[r * columns + c]).ToArray();   // stable
             for (long c = 0; c < columns; c++) order[r * columns + c] = row[c];
         }
-        return Tensor.From<long>(order, rows, columns).To(scores.Device);
+        return torch.tensor(order, [rows, columns], device: scores.device);
     }
 }

@@ -1,4 +1,5 @@
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 using static AlignCluster.Alignment.Losses.LossTensors;
 
 namespace AlignCluster.Alignment.Losses;
@@ -21,12 +22,12 @@ public static class PairwiseLosses
     private static Tensor PairMean(LossBatch batch, string loss, Func<Tensor, Tensor> perPair)
     {
         batch.Validate(loss);
-        return Scoped(() => perPair(Margins(batch, loss)).Mean(1));   // (B, M) → (B)
+        return Scoped(() => perPair(Margins(batch, loss)).mean([1]));   // (B, M) → (B)
     }
 
     /// <summary>dpo (sigmoid): <c>−log σ(β d)</c>. Source: Rafailov et al., DPO; MC-PO eq. 4.</summary>
     public static Tensor Dpo(LossBatch batch, double beta) =>
-        PairMean(batch, "dpo", d => -(d * beta).LogSigmoid());
+        PairMean(batch, "dpo", d => -(d * beta).log_sigmoid());
 
     /// <summary>
     /// ipo: <c>(d̄ − 1/(2β))²</c> where <c>d̄</c> uses per-token-averaged log-probs,
@@ -39,24 +40,24 @@ public static class PairwiseLosses
         {
             var rhoPerToken = batch.LogRatios("ipo") / batch.Lengths("ipo");   // (B, K)
             var dBar = Chosen(rhoPerToken) - Others(rhoPerToken);              // (B, M)
-            return (dBar - 1 / (2 * beta)).Square().Mean(1);
+            return (dBar - 1 / (2 * beta)).square().mean([1]);
         });
     }
 
     /// <summary>hinge: <c>max(0, 1 − β d)</c>. Source: SLiC (Zhao et al.); TRL.</summary>
     public static Tensor Hinge(LossBatch batch, double beta) =>
-        PairMean(batch, "hinge", d => (1.0 - d * beta).Relu());
+        PairMean(batch, "hinge", d => (1.0 - d * beta).relu());
 
     /// <summary>
     /// robust: <c>[−(1−ε) log σ(βd) + ε log σ(−βd)] / (1−2ε)</c>, unbiased under label-flip rate ε &lt; ½.
     /// Source: Chowdhury et al. (rDPO); TRL.
     /// </summary>
     public static Tensor Robust(LossBatch batch, double beta, double epsilon) =>
-        PairMean(batch, "robust", d => (-(1 - epsilon) * (d * beta).LogSigmoid() + epsilon * (d * -beta).LogSigmoid()) / (1 - 2 * epsilon));
+        PairMean(batch, "robust", d => (-(1 - epsilon) * (d * beta).log_sigmoid() + epsilon * (d * -beta).log_sigmoid()) / (1 - 2 * epsilon));
 
     /// <summary>cdpo: <c>−(1−ε) log σ(βd) − ε log σ(−βd)</c> (label smoothing). Source: conservative DPO; TRL <c>label_smoothing</c>.</summary>
     public static Tensor Cdpo(LossBatch batch, double beta, double epsilon) =>
-        PairMean(batch, "cdpo", d => -(1 - epsilon) * (d * beta).LogSigmoid() - epsilon * (d * -beta).LogSigmoid());
+        PairMean(batch, "cdpo", d => -(1 - epsilon) * (d * beta).log_sigmoid() - epsilon * (d * -beta).log_sigmoid());
 
     /// <summary>
     /// minor_dpo: <c>−log σ(β ρ_w − β max(0, ρ_l))</c>: a negative already below the reference is not pushed further.
@@ -68,8 +69,8 @@ public static class PairwiseLosses
         return Scoped(() =>
         {
             var rho = batch.LogRatios("minor_dpo");                      // (B, K)
-            var inner = Chosen(rho) * beta - Others(rho).Relu() * beta;  // (B, M)
-            return (-inner.LogSigmoid()).Mean(1);
+            var inner = Chosen(rho) * beta - Others(rho).relu() * beta;  // (B, M)
+            return (-inner.log_sigmoid()).mean([1]);
         });
     }
 
@@ -83,8 +84,8 @@ public static class PairwiseLosses
         return Scoped(() =>
         {
             var rho = batch.LogRatios("dpop");
-            var penalty = (-Chosen(rho)).Relu() * (beta * lambda);       // (B, 1)
-            return (-(Margins(batch, "dpop") * beta - penalty).LogSigmoid()).Mean(1);
+            var penalty = (-Chosen(rho)).relu() * (beta * lambda);       // (B, 1)
+            return (-(Margins(batch, "dpop") * beta - penalty).log_sigmoid()).mean([1]);
         });
     }
 
@@ -97,7 +98,7 @@ public static class PairwiseLosses
             var rho = batch.LogRatios("nca_pair");
             var w = Chosen(rho) * beta;                                 // (B, 1)
             var l = Others(rho) * beta;                                 // (B, M)
-            return (-w.LogSigmoid() - 0.5 * (-w).LogSigmoid() - 0.5 * (-l).LogSigmoid()).Mean(1);
+            return (-w.log_sigmoid() - 0.5 * (-w).log_sigmoid() - 0.5 * (-l).log_sigmoid()).mean([1]);
         });
     }
 
@@ -111,7 +112,7 @@ public static class PairwiseLosses
         return Scoped(() =>
         {
             var rho = batch.LogRatios("bco_pair");
-            return (-(Chosen(rho) * beta).LogSigmoid() - (Others(rho) * -beta).LogSigmoid()).Mean(1);
+            return (-(Chosen(rho) * beta).log_sigmoid() - (Others(rho) * -beta).log_sigmoid()).mean([1]);
         });
     }
 
@@ -123,7 +124,7 @@ public static class PairwiseLosses
         {
             var rho = batch.LogRatios("sppo_hard");
             double half = 1 / (2 * beta);
-            return ((Chosen(rho) - half).Square() + (Others(rho) + half).Square()).Mean(1);
+            return ((Chosen(rho) - half).square() + (Others(rho) + half).square()).mean([1]);
         });
     }
 
@@ -134,7 +135,7 @@ public static class PairwiseLosses
         return Scoped(() =>
         {
             var rho = batch.LogRatios("apo_zero");
-            return (1.0 - (Chosen(rho) * beta).Sigmoid() + (Others(rho) * beta).Sigmoid()).Mean(1);
+            return (1.0 - (Chosen(rho) * beta).sigmoid() + (Others(rho) * beta).sigmoid()).mean([1]);
         });
     }
 
@@ -145,7 +146,7 @@ public static class PairwiseLosses
         return Scoped(() =>
         {
             var rho = batch.LogRatios("apo_down");
-            return ((Chosen(rho) * beta).Sigmoid() + (1.0 - (Margins(batch, "apo_down") * beta).Sigmoid())).Mean(1);
+            return ((Chosen(rho) * beta).sigmoid() + (1.0 - (Margins(batch, "apo_down") * beta).sigmoid())).mean([1]);
         });
     }
 }

@@ -1,4 +1,5 @@
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 using static AlignCluster.Alignment.Losses.LossTensors;
 
 namespace AlignCluster.Alignment.Losses;
@@ -19,7 +20,7 @@ public static class ReferenceFreeLosses
         return Scoped(() =>
         {
             var reward = batch.PolicyLogps / batch.Lengths("simpo") * beta;   // (B, K)
-            return (-(Chosen(reward) - Others(reward) - gamma).LogSigmoid()).Mean(1);
+            return (-(Chosen(reward) - Others(reward) - gamma).log_sigmoid()).mean([1]);
         });
     }
 
@@ -33,8 +34,8 @@ public static class ReferenceFreeLosses
         return Scoped(() =>
         {
             var logp = batch.PolicyLogps;                                     // (B, K)
-            var preference = -((Chosen(logp) - Others(logp)) * beta).LogSigmoid();   // (B, M)
-            return (preference - Chosen(logp)).Mean(1);
+            var preference = -((Chosen(logp) - Others(logp)) * beta).log_sigmoid();   // (B, M)
+            return (preference - Chosen(logp)).mean([1]);
         });
     }
 
@@ -49,9 +50,9 @@ public static class ReferenceFreeLosses
         return Scoped(() =>
         {
             var logP = batch.PolicyLogps / batch.Lengths("orpo");            // (B, K) mean token log-prob ≤ 0
-            var logOdds = logP - (-logP.Expm1()).Log();                       // log P − log(1 − P)
-            var ratio = (Chosen(logOdds) - Others(logOdds)).LogSigmoid();     // (B, M)
-            return (-Chosen(logP) - lambda * ratio).Mean(1);
+            var logOdds = logP - (-logP.expm1()).log();                       // log P − log(1 − P)
+            var ratio = (Chosen(logOdds) - Others(logOdds)).log_sigmoid();     // (B, M)
+            return (-Chosen(logP) - lambda * ratio).mean([1]);
         });
     }
 }

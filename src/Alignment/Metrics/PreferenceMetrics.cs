@@ -1,5 +1,6 @@
 using AlignCluster.Alignment.Losses;
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Alignment.Metrics;
 
@@ -69,8 +70,8 @@ public static class PreferenceMetrics
 
     private static List<double[]> Rows(Tensor t)
     {
-        long columns = t.Size(1);
-        var values = t.Detach().To(Device.Cpu, DType.Float64).ToArray<double>();
+        long columns = t.shape[1];
+        var values = t.detach().to(ScalarType.Float64, torch.CPU).data<double>().ToArray();
         return values.Chunk((int)columns).ToList();
     }
 }

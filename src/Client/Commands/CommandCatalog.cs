@@ -9,7 +9,7 @@ internal static class CommandCatalog
     [
         VersionCommand.Create(),
         LossesCommand.Create(),
-        SmokeCommand.Create(),
+        DevicesCommand.Create(),
         DemoCommand.Create(),
         TrainCommand.Create(),
         StatusCommand.Create(),

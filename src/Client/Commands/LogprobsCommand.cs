@@ -1,8 +1,9 @@
 using System.CommandLine;
 using AlignCluster.Client.Cluster;
 using AlignCluster.Models;
+using System.Runtime.InteropServices;
+using AlignCluster.Models.Nn;
 using AlignCluster.Models.Tokenization;
-using AlignCluster.Torch;
 
 namespace AlignCluster.Client.Commands;
 
@@ -50,9 +51,9 @@ internal static class LogprobsCommand
                 return Task.FromResult(0);
             }
             catch (Exception e) when (e is ModelLoadException or TokenizerException or FormatException or IOException
-                or UnauthorizedAccessException or TorchException)
+                or UnauthorizedAccessException or ExternalException)
             {
-                throw new ClientException(e.Message);   // bad input, as for train and losses
+                throw new ClientException(e is ExternalException x ? TorchGaps.Message(x) : e.Message);   // bad input, as for train and losses
             }
         }));
         return command;

@@ -5,7 +5,7 @@ namespace AlignCluster.Grains.Coordinator;
 /// <summary>
 /// A run's trainer grains seen as one trainer (training.trainers &gt; 1), so a round reads the same whatever their
 /// number. Training and SFT run on every replica at once, each on its share of each batch, with gradients summed
-/// through c10d (the group is formed on first use, under a fresh name); scoring and sampling are split into contiguous
+/// through Gloo or NCCL (the group is formed on first use, under a fresh name); scoring and sampling are split into contiguous
 /// slices, one per replica, run in parallel; rank 0 writes checkpoints.
 /// </summary>
 /// <remarks>

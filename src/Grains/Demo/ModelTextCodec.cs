@@ -87,10 +87,10 @@ public sealed class ModelTextCodec
         try
         {
             var config = ModelConfig.Load(Path.Combine(directory, "config.json"));
-            using var checkpoint = Torch.SafeTensors.SafeTensorsCheckpoint.Open(directory);
+            using var checkpoint = Models.SafeTensors.SafeTensorsCheckpoint.Open(directory);
             WeightLayout.Resolve(config, checkpoint);
         }
-        catch (Exception e) when (e is ModelLoadException or Torch.SafeTensors.SafeTensorsException)
+        catch (Exception e) when (e is ModelLoadException or Models.SafeTensors.SafeTensorsException)
         {
             throw new ConfigException($"policy.path: {e.Message}", e);
         }

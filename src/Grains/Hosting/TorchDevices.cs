@@ -1,13 +1,15 @@
-using AlignCluster.Torch;
+using AlignCluster.Models;
 
 namespace AlignCluster.Grains.Hosting;
 
-/// <summary>The silo's device detector: the GPUs libtorch sees, declared for device-pinned trainer grains.</summary>
+/// <summary>GPU detection for a silo's device declaration.</summary>
 public static class TorchDevices
 {
     /// <summary>
-    /// "cuda:0" … "cuda:N−1" when this libtorch build sees GPUs; none otherwise (a CPU-only build, or no GPU), in which
-    /// case the silo declares its configured CPU devices. Devices listed in the silo's configuration always win.
+    /// "cuda:0" … "cuda:N−1" when the libtorch this process runs (<see cref="TorchRuntime"/>: PyTorch's CUDA libtorch on a
+    /// GPU node) sees GPUs; none otherwise, in which case the silo declares its configured CPU devices. Devices listed
+    /// in the silo's configuration always win.
     /// </summary>
-    public static IReadOnlyList<string> Detect() => [.. Enumerable.Range(0, LibTorch.CudaDeviceCount).Select(i => $"cuda:{i}")];
+    public static IReadOnlyList<string> Detect() =>
+        [.. Enumerable.Range(0, TorchRuntime.Initialize().CudaDevices).Select(i => $"cuda:{i}")];
 }

@@ -1,4 +1,4 @@
-using AlignCluster.Torch;
+using TorchSharp;
 
 namespace AlignCluster.Grains.Hosting;
 
@@ -12,7 +12,11 @@ public static class TorchThreads
     /// <summary>Sets intra-op threads to cores / <paramref name="cpuDevices"/> (at least 1), unless ALIGNCLUSTER_THREADS pins them.</summary>
     public static void ShareAmong(int cpuDevices)
     {
-        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ALIGNCLUSTER_THREADS"))) return;
-        LibTorch.NumThreads = Math.Max(1, Environment.ProcessorCount / Math.Max(1, cpuDevices));
+        if (Environment.GetEnvironmentVariable("ALIGNCLUSTER_THREADS") is { Length: > 0 } pinned && int.TryParse(pinned, out int n) && n > 0)
+        {
+            torch.set_num_threads(n);
+            return;
+        }
+        torch.set_num_threads(Math.Max(1, Environment.ProcessorCount / Math.Max(1, cpuDevices)));
     }
 }

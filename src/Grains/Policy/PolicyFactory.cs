@@ -1,5 +1,6 @@
 using AlignCluster.Interfaces;
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Grains.Policy;
 
@@ -14,11 +15,18 @@ public static class PolicyFactory
     public static IPolicyModel Create(PolicySpec spec, Device? device = null) => spec.Kind switch
     {
         "toy" => new ToyPolicy(spec.MaxPromptLength, spec.MaxResponseLength, spec.WeightDecay, spec.GradClip),
-        "gpt2" or "llama" or "hf" => TorchPolicy.Create(spec, device ?? Device.Cpu),
+        "gpt2" or "llama" or "hf" => TorchPolicy.Create(spec, device ?? torch.CPU),
         _ => throw new ArgumentException($"unknown policy kind '{spec.Kind}'; known: {string.Join(", ", Kinds)}"),
     };
 
     /// <summary>The libtorch device of a leased silo device: "cuda:N" devices are GPUs, every other kind the CPU.</summary>
     public static Device DeviceOf(string? leased) =>
-        leased is not null && leased.StartsWith("cuda:", StringComparison.Ordinal) ? Device.Parse(leased) : Device.Cpu;
+        leased is not null && leased.StartsWith("cuda", StringComparison.Ordinal)
+            ? new Device(DeviceType.CUDA, CudaIndex(leased)) : torch.CPU;
+
+    /// <summary>N of "cuda:N" ("cuda" alone is 0). The Device is made without torch.device(), which would initialize CUDA
+    /// here: a CPU-only libtorch must fail where the policy is built on it, with the device named.</summary>
+    private static int CudaIndex(string id) =>
+        id.Split(':') is [_, var n] && int.TryParse(n, out int index) && index >= 0 ? index
+        : id == "cuda" ? 0 : throw new ArgumentException($"device '{id}' is not cuda:N");
 }

@@ -3,9 +3,9 @@ using AlignCluster.Grains.Training;
 using AlignCluster.Interfaces;
 using AlignCluster.Models;
 using AlignCluster.Models.Nn;
-using AlignCluster.Torch;
-using AlignCluster.Torch.NN;
-using AlignCluster.Torch.Optim;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Grains.Policy;
 
@@ -15,7 +15,7 @@ namespace AlignCluster.Grains.Policy;
 /// <c>gpt2</c> and <c>llama</c> create a tiny randomly initialized model over the demo's <see cref="ToyVocabulary"/>
 /// (every prompt is fed as [BOS] + prompt, so the first response token always has context).
 /// <para>
-/// Every call opens its own <see cref="DisposeScope"/> and finishes it before returning (no await inside), so
+/// Every call opens its own dispose scope and finishes it before returning (no await inside), so
 /// intermediate tensors are freed deterministically and the policy may be called from any thread, one call at a time
 /// (the trainer grain serializes calls). Gradients live in the parameters between
 /// <see cref="AccumulateGradient"/> and <see cref="OptimizerStep"/>.
@@ -40,7 +40,7 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
 
     private readonly CausalLM _model;
     private readonly (string Name, Parameter Parameter)[] _parameters; // optimizer order = state-dict order
-    private readonly AdamW _optimizer;
+    private readonly AdamW _optimizer;                                  // explicit weight decay: TorchSharp's default is 0
     private readonly int[] _promptPrefix;                               // prepended to every prompt ([BOS] or none)
     private readonly int _padId;
     private readonly HashSet<int> _stopIds;
@@ -53,9 +53,10 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     {
         Kind = kind;
         _model = model;
-        _model.Eval(); // our models have no dropout; eval only documents that the forward is deterministic
-        _parameters = model.NamedParameters().ToArray();
-        _optimizer = new AdamW(_parameters.Select(p => p.Parameter), weightDecay: weightDecay);
+        _model.eval(); // our models have no dropout; eval only documents that the forward is deterministic
+        _parameters = model.named_parameters().ToArray();
+        _optimizer = torch.optim.AdamW(_parameters.Select(p => p.Parameter), lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8,
+            weight_decay: weightDecay);
         _promptPrefix = promptPrefix;
         _padId = padId;
         _stopIds = stopIds.ToHashSet();
@@ -80,8 +81,8 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
         }
         var config = TinyConfig(spec.Kind, spec.MaxPromptLength, spec.MaxResponseLength);
         using var generator = new Generator(spec.Seed);
-        var model = CausalLM.Create(config, DType.Float32, generator); // initialized on the CPU: the same weights on any device
-        if (!device.IsCpu) model.To(device);
+        // Initialized on the CPU and built on the device (never moved): the same weights on any device.
+        var model = CausalLM.Create(config, ScalarType.Float32, generator, device);
         return FromScratch(spec.Kind, model, spec);
     }
 
@@ -120,11 +121,7 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     /// <summary>A new network with <paramref name="source"/>'s architecture and a copy of its weights.</summary>
     private static CausalLM CloneOf(CausalLM source)
     {
-        var copy = CausalLM.Create(source.Config, source.DType);
-        var device = source.DeviceOfParameters();
-        if (!device.IsCpu) copy.To(device);
-        copy.LoadStateDict(source.StateDict()); // copies values (no shared storage)
-        return copy;
+        return source.Clone(); // copies values (no shared storage)
     }
 
     /// <inheritdoc />
@@ -168,8 +165,8 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
             var w = new float[n];
             for (int i = 0; i < n; i++) w[i] = (float)weights[start + i];
             if (w.All(x => x == 0)) continue; // nothing to add
-            using var scope = DisposeScope.Begin();
-            using var grad = Autograd.EnableGrad();
+            using var scope = torch.NewDisposeScope();
+            using var grad = torch.enable_grad();
             using var logps = SequenceScoring.Compute(_model, Rows(sequences.Skip(start).Take(n)), _padId);  // (B)
             BackpropagateWeighted(logps.Sum, w);
         }
@@ -190,10 +187,10 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
             AccumulateGradient(sequences, lossGradient(scores));
             return scores;
         }
-        using var scope = DisposeScope.Begin();
-        using var grad = Autograd.EnableGrad();
+        using var scope = torch.NewDisposeScope();
+        using var grad = torch.enable_grad();
         using var logps = SequenceScoring.Compute(_model, Rows(sequences), _padId);                      // (B)
-        var values = logps.Sum.To(DType.Float64).Cpu().ToArray<double>();
+        var values = logps.Sum.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
         var weights = lossGradient(values);
         if (weights.Length != sequences.Count)
             throw new ArgumentException($"{sequences.Count} sequences but the loss gave {weights.Length} weights");
@@ -204,7 +201,7 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     /// <summary>Back-propagates the surrogate Σ_i w_i·logp_i of (B) log-probs; libtorch adds into each parameter's .grad.</summary>
     private void BackpropagateWeighted(Tensor logpSums, float[] weights)
     {
-        logpSums.Mul(Tensor.From<float>(weights).To(logpSums.Device)).Sum().Backward(); // ()
+        (logpSums * torch.tensor(weights, device: logpSums.device)).sum().backward(); // ()
         _hasGradient = true;
     }
 
@@ -223,12 +220,12 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     public double OptimizerStep(double learningRate)
     {
         if (!_hasGradient) return 0;
-        using var scope = DisposeScope.Begin();
-        double norm = GradientClipping.ClipGradNorm(_parameters.Select(p => p.Parameter),
-            _gradClip > 0 ? _gradClip : double.PositiveInfinity);
-        _optimizer.LearningRate = learningRate;
-        _optimizer.Step(); // descends .grad = ∂loss/∂θ (the weights given to AccumulateGradient are ∂loss/∂logp)
-        _optimizer.ZeroGrad();
+        using var scope = torch.NewDisposeScope();
+        // Returns the norm before clipping; with no clip configured the bound never binds (coefficient clamped to 1).
+        double norm = torch.nn.utils.clip_grad_norm_(_parameters.Select(p => p.Parameter), _gradClip > 0 ? _gradClip : double.MaxValue);
+        foreach (var group in _optimizer.ParamGroups) group.LearningRate = learningRate;
+        _optimizer.step(); // descends .grad = ∂loss/∂θ (the weights given to AccumulateGradient are ∂loss/∂logp)
+        _optimizer.zero_grad();
         _hasGradient = false;
         return norm;
     }
@@ -285,55 +282,70 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     /// </remarks>
     public PolicyState Save()
     {
-        using var scope = DisposeScope.Begin();
+        using var scope = torch.NewDisposeScope();
         var tensors = new List<NamedTensor>();
-        var weights = _model.StateDict();
+        var weights = _model.state_dict();
         foreach (var (name, _) in WeightLayout.Expected(_model.Config))
             tensors.Add(ToNamed(name, weights[name]));
-        var optimizer = _optimizer.StateDict();
+        var moments = AdamMoments();
         for (int i = 0; i < _parameters.Length; i++)
         {
-            tensors.Add(ToNamed($"optimizer.{_parameters[i].Name}.exp_avg", optimizer[$"0.{i}.exp_avg"]));
-            tensors.Add(ToNamed($"optimizer.{_parameters[i].Name}.exp_avg_sq", optimizer[$"0.{i}.exp_avg_sq"]));
+            tensors.Add(ToNamed($"optimizer.{_parameters[i].Name}.exp_avg", moments[i].exp_avg));
+            tensors.Add(ToNamed($"optimizer.{_parameters[i].Name}.exp_avg_sq", moments[i].exp_avg_sq));
         }
-        tensors.Add(new NamedTensor("optimizer.step", [1], [optimizer["step"].ToInt64()])); // "step" is a new tensor: the scope frees it
+        tensors.Add(new NamedTensor("optimizer.step", [1], [moments.Count > 0 ? moments[0].step : 0]));
         return new PolicyState(_model.Config.ToJson(), tensors);
     }
 
-    private static NamedTensor ToNamed(string name, Tensor t) => new(name, t.Shape, t.To(DType.Float32).Cpu().ToArray<float>());
+    private static NamedTensor ToNamed(string name, Tensor t) => new(name, t.shape, t.to_type(ScalarType.Float32).cpu().data<float>().ToArray());
+
+    /// <summary>AdamW's per-parameter state (moments and step count), in parameter order, as TorchSharp keeps it.</summary>
+    private List<AdamW.State> AdamMoments() => _optimizer.state_dict().State.Cast<AdamW.State>().ToList();
 
     /// <inheritdoc />
     /// <remarks>Every weight must be present with its shape; optimizer tensors are optional (absent: fresh moments).</remarks>
     public void Load(PolicyState state)
     {
-        using var scope = DisposeScope.Begin();
+        using var scope = torch.NewDisposeScope();
         var byName = new Dictionary<string, NamedTensor>();
         foreach (var t in state.Tensors)
             if (!byName.TryAdd(t.Name, t)) throw new InvalidDataException($"{Kind} policy checkpoint: tensor '{t.Name}' appears twice");
-        var device = _model.DeviceOfParameters(); // checkpoints hold CPU values; weights and moments live with the model
+        var device = _model.Device; // checkpoints hold CPU values; weights and moments live with the model
         Tensor ToTensor(NamedTensor t) => t.Values.LongLength == t.Shape.Aggregate(1L, (a, b) => a * b)
-            ? Tensor.From<float>(t.Values, t.Shape).To(device)
+            ? torch.tensor(t.Values, t.Shape, device: device)
             : throw new InvalidDataException($"{Kind} policy checkpoint: tensor '{t.Name}' has {t.Values.Length} values for shape [{string.Join(", ", t.Shape)}]");
 
         var weights = byName.Values.Where(t => !t.Name.StartsWith("optimizer.", StringComparison.Ordinal))
             .ToDictionary(t => t.Name, ToTensor);
-        try { _model.LoadStateDict(weights); }
-        catch (TorchException e) { throw new InvalidDataException($"{Kind} policy checkpoint does not fit the model: {e.Message}", e); }
+        try { TorchGaps.LoadStateDict(_model, weights); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{Kind} policy checkpoint does not fit the model: {e.Message}", e); }
 
         if (byName.TryGetValue("optimizer.step", out var step))
         {
-            var moments = new Dictionary<string, Tensor> { ["step"] = Tensor.FromScalar((long)step.Values[0], DType.Int64) };
+            var moments = AdamMoments();
+            var loaded = new List<(Tensor ExpAvg, Tensor ExpAvgSq)>();
             for (int i = 0; i < _parameters.Length; i++)
-                foreach (var buffer in new[] { "exp_avg", "exp_avg_sq" })
+            {
+                Tensor Moment(string buffer)
                 {
                     string name = $"optimizer.{_parameters[i].Name}.{buffer}";
-                    moments[$"0.{i}.{buffer}"] = byName.TryGetValue(name, out var t) ? ToTensor(t)
+                    var t = byName.TryGetValue(name, out var found) ? ToTensor(found)
                         : throw new InvalidDataException($"{Kind} policy checkpoint has optimizer.step but no '{name}'");
+                    if (!t.shape.SequenceEqual(_parameters[i].Parameter.shape))
+                        throw new InvalidDataException($"{Kind} policy checkpoint: '{name}' is {TorchGaps.Shape(t)}, its parameter {TorchGaps.Shape(_parameters[i].Parameter)}");
+                    return t;
                 }
-            try { _optimizer.LoadStateDict(moments); }
-            catch (TorchException e) { throw new InvalidDataException($"{Kind} policy checkpoint: optimizer state does not fit: {e.Message}", e); }
+                loaded.Add((Moment("exp_avg"), Moment("exp_avg_sq")));
+            }
+            using var noGrad = torch.no_grad();
+            for (int i = 0; i < moments.Count; i++)   // copied in place: the moments stay on the policy's device
+            {
+                moments[i].exp_avg.copy_(loaded[i].ExpAvg);
+                moments[i].exp_avg_sq.copy_(loaded[i].ExpAvgSq);
+                moments[i].step = (long)step.Values[0];
+            }
         }
-        _optimizer.ZeroGrad();
+        _optimizer.zero_grad();
         _hasGradient = false;
     }
 

@@ -34,7 +34,7 @@ public sealed class TrainerGrain(
     : Grain, ITrainerGrain
 {
     private readonly TrainerService _trainer = new();
-    private Torch.Distributed.Store? _rendezvous; // rank 0, between OpenRendezvousAsync and JoinGroupAsync
+    private RendezvousStore? _rendezvous; // rank 0, between OpenRendezvousAsync and JoinGroupAsync
 
     /// <summary>The policy's weights go to the device this activation was leased (a GPU, else the CPU).</summary>
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -135,7 +135,7 @@ public sealed class TrainerGrain(
     private static Task OffScheduler(Action work) =>
         Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-    /// <summary>This silo's advertised address, where c10d listens.</summary>
+    /// <summary>This silo's advertised address, where the collectives listen.</summary>
     private string RendezvousHost() => silo.SiloAddress.Endpoint.Address.ToString();
 
     public Task<GeneratedResponse[]> GenerateAsync(GenerateRequest request)

@@ -1,4 +1,5 @@
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Grains.Training;
 
@@ -49,13 +50,13 @@ public sealed class AlignmentGroupLoss : IGroupLoss
         int k = inputs.Count;
         if (_spec.Needs.HasFlag(Alignment.Losses.LossInputs.TokenCounts) && inputs.Lengths.Any(n => n <= 0))
             throw new ArgumentException($"{Name}: every response needs at least one token (it divides by the length), got lengths [{string.Join(", ", inputs.Lengths)}]");
-        using var scope = DisposeScope.Begin();   // frees every tensor of this call, autograd graph included
-        Tensor Row(double[] values) => Tensor.From<double>(values, 1, k);   // (1, K): one prompt, K responses
-        var policy = Row(inputs.PolicyLogProbs).RequiresGrad_();
+        using var scope = torch.NewDisposeScope();   // frees every tensor of this call, autograd graph included
+        Tensor Row(double[] values) => torch.tensor(values, [1, k]);   // (1, K): one prompt, K responses
+        var policy = Row(inputs.PolicyLogProbs).requires_grad_();
         var batch = new Alignment.Losses.LossBatch(policy, Row(inputs.ReferenceLogProbs),
             Row(inputs.Lengths.Select(n => (double)n).ToArray()), Row(inputs.Ratings));
-        var loss = _spec.PerPrompt(batch, _parameters).Mean();   // (1) → ()
-        loss.Backward();
-        return new LossValue(loss.ToDouble(), policy.Grad!.ToArray<double>());
+        var loss = _spec.PerPrompt(batch, _parameters).mean();   // (1) → ()
+        loss.backward();
+        return new LossValue(loss.item<double>(), policy.grad!.data<double>().ToArray());
     }
 }

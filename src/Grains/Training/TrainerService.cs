@@ -14,7 +14,7 @@ public sealed class TrainerService : IDisposable
     private IPolicyModel? _policy, _reference;
 
     /// <summary>Where a libtorch policy's weights live: the device this trainer was leased (CPU unless a GPU).</summary>
-    public Torch.Device Device { get; set; } = Torch.Device.Cpu;
+    public TorchSharp.torch.Device Device { get; set; } = TorchSharp.torch.CPU;
 
     /// <summary>The data-parallel replicas this trainer trains with (the group of one unless the coordinator formed one).</summary>
     public TrainerGroup Group { get; set; } = TrainerGroup.Solo;

@@ -1,5 +1,5 @@
-using AlignCluster.Torch;
-using AlignCluster.Torch.NN;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Models.Nn;
 
@@ -19,44 +19,38 @@ public sealed class ForwardContext
     public KvCache? Cache { get; init; }
 
     /// <summary>
-    /// Builds the context for <paramref name="t"/> new tokens per row. <paramref name="attentionMask"/> is (B, S) with
-    /// 1 for real tokens and 0 for padding, covering the cached positions and the new ones (S = past + T); null means
-    /// no padding. Positions count real tokens only, so left-padded rows start at 0 (as HF does).
+    /// Builds the context for <paramref name="t"/> new tokens per row (inside the caller's dispose scope).
+    /// <paramref name="attentionMask"/> is (B, S) with 1 for real tokens and 0 for padding, covering the cached
+    /// positions and the new ones (S = past + T); null means no padding. Positions count real tokens only, so
+    /// left-padded rows start at 0 (as HF does).
     /// </summary>
-    public static ForwardContext Create(long b, long t, Tensor? attentionMask, KvCache? cache, int? slidingWindow)
+    public static ForwardContext Create(long b, long t, Tensor? attentionMask, KvCache? cache, int? slidingWindow, Device device)
     {
         long past = cache?.Length ?? 0, s = past + t;
         if (attentionMask is null && past == 0 && (slidingWindow is null || slidingWindow >= t))
-            return new ForwardContext { Positions = Tensor.Arange(t).Unsqueeze(0).Expand(b, t), Mask = null, Cache = cache };
+            return new ForwardContext { Positions = torch.arange(t, device: device).unsqueeze(0).expand(b, t), Mask = null, Cache = cache };
 
+        var queryIndex = torch.arange(past, s, 1, device: device).view(t, 1);   // (T, 1) absolute index of each query
+        var keyIndex = torch.arange(s, device: device).view(1, s);              // (1, S)
+        var allowed = keyIndex.le(queryIndex);                                  // (T, S) causal
+        if (slidingWindow is { } w) allowed = allowed.logical_and((queryIndex - keyIndex).lt(w));
+        allowed = allowed.view(1, 1, t, s);                                     // (1, 1, T, S)
         Tensor positions;
-        using var scope = DisposeScope.Begin();
-        var queryIndex = Tensor.Arange(past, s, 1).View(t, 1);   // (T, 1) absolute index of each query
-        var keyIndex = Tensor.Arange(s).View(1, s);              // (1, S)
-        var allowed = keyIndex.Le(queryIndex);                   // (T, S) causal
-        if (slidingWindow is { } w) allowed = allowed.LogicalAnd(queryIndex.Sub(keyIndex).Lt(w));
-        allowed = allowed.View(1, 1, t, s);                      // (1, 1, T, S)
         if (attentionMask is not null)
         {
-            if (attentionMask.Shape is not [var mb, var ms] || mb != b || ms != s)
-                throw new ArgumentException($"attention mask must be ({b}, {s}) = (batch, cached + new tokens), got [{string.Join(", ", attentionMask.Shape)}]");
-            var valid = attentionMask.To(DType.Bool).View(b, 1, 1, s);
+            if (attentionMask.ndim != 2 || attentionMask.shape[0] != b || attentionMask.shape[1] != s)
+                throw new ArgumentException($"attention mask must be ({b}, {s}) = (batch, cached + new tokens), got {TorchGaps.Shape(attentionMask)}");
+            var valid = attentionMask.to_type(ScalarType.Bool).view(b, 1, 1, s);
             // A query always sees itself, so rows of padding never attend to nothing (which would give NaN).
-            var self = keyIndex.Eq(queryIndex).View(1, 1, t, s);
-            allowed = allowed.LogicalAnd(valid).LogicalOr(self);  // (B, 1, T, S)
-            positions = attentionMask.To(DType.Int64).CumSum(1).Sub(1).ClampMin(0).Narrow(1, past, t);
+            var self = keyIndex.eq(queryIndex).view(1, 1, t, s);
+            allowed = allowed.logical_and(valid).logical_or(self);             // (B, 1, T, S)
+            positions = (attentionMask.to_type(ScalarType.Int64).cumsum(1) - 1).clamp_min(0).narrow(1, past, t);
         }
         else
         {
-            positions = Tensor.Arange(past, s, 1).Unsqueeze(0).Expand(b, t);
+            positions = torch.arange(past, s, 1, device: device).unsqueeze(0).expand(b, t);
         }
-        allowed = allowed.Expand(b, 1, t, s);
-        return new ForwardContext
-        {
-            Positions = scope.MoveOut(positions),
-            Mask = scope.MoveOut(allowed),
-            Cache = cache,
-        };
+        return new ForwardContext { Positions = positions, Mask = allowed.expand(b, 1, t, s), Cache = cache };
     }
 }
 
@@ -64,25 +58,14 @@ public sealed class ForwardContext
 internal static class AttentionOps
 {
     /// <summary>(B, T, H·D) → (B, H, T, D).</summary>
-    public static Tensor SplitHeads(Tensor x, long heads, long headDim)
-    {
-        long b = x.Size(0), t = x.Size(1);
-        return x.View(b, t, heads, headDim).Transpose(1, 2);
-    }
+    public static Tensor SplitHeads(Tensor x, long heads, long headDim) =>
+        x.view(x.shape[0], x.shape[1], heads, headDim).transpose(1, 2);
 
     /// <summary>(B, H, T, D) → (B, T, H·D).</summary>
     public static Tensor MergeHeads(Tensor x)
     {
-        long b = x.Size(0), h = x.Size(1), t = x.Size(2), d = x.Size(3);
-        return x.Transpose(1, 2).Contiguous().View(b, t, h * d);
-    }
-
-    /// <summary>Grouped-query attention: (B, KV, S, D) → (B, KV·groups, S, D), each kv head serving <paramref name="groups"/> query heads.</summary>
-    public static Tensor RepeatKv(Tensor x, long groups)
-    {
-        if (groups == 1) return x;
-        long b = x.Size(0), kv = x.Size(1), s = x.Size(2), d = x.Size(3);
-        return x.Unsqueeze(2).Expand(b, kv, groups, s, d).Reshape(b, kv * groups, s, d);
+        long b = x.shape[0], h = x.shape[1], t = x.shape[2], d = x.shape[3];
+        return x.transpose(1, 2).contiguous().view(b, t, h * d);
     }
 
     /// <summary>
@@ -92,11 +75,6 @@ internal static class AttentionOps
     public static Tensor Attend(Tensor q, Tensor k, Tensor v, int layer, ForwardContext ctx)
     {
         if (ctx.Cache is { } cache) (k, v) = cache.Append(layer, k, v); // (B, KV, S, D)
-        long groups = q.Size(1) / k.Size(1);
-        var kr = RepeatKv(k, groups);
-        var vr = RepeatKv(v, groups);
-        return ctx.Mask is null
-            ? Functional.ScaledDotProductAttention(q, kr, vr, isCausal: true)
-            : Functional.ScaledDotProductAttention(q, kr, vr, ctx.Mask);
+        return TorchGaps.Attention(q, k, v, ctx.Mask, causal: ctx.Mask is null);
     }
 }

@@ -1,4 +1,5 @@
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Models.Nn;
 
@@ -21,7 +22,7 @@ public sealed class KvCache : IDisposable
     public long Length { get; private set; }
 
     /// <summary>Batch size of the cached tensors (0 when empty).</summary>
-    public long BatchSize => _keys[0]?.Size(0) ?? 0;
+    public long BatchSize => _keys[0]?.shape[0] ?? 0;
 
     /// <summary>
     /// Appends this step's keys/values (B, kv_heads, T, D) for <paramref name="layer"/> and returns the full
@@ -35,12 +36,12 @@ public sealed class KvCache : IDisposable
         _values[layer]?.Dispose();
         _keys[layer] = k;
         _values[layer] = v;
-        if (layer == _keys.Length - 1) Length = k.Size(2);
+        if (layer == _keys.Length - 1) Length = k.shape[2];
         return (k, v);
     }
 
     private static Tensor Concat(Tensor? past, Tensor now) =>
-        (past is null ? now.Contiguous() : Tensor.Cat([past, now], 2)).DetachFromScope();
+        (past is null ? now.contiguous() : torch.cat([past, now], 2)).DetachFromDisposeScope();
 
     /// <summary>
     /// A new cache whose batch holds <paramref name="copies"/> copies of this single-row cache: the prompt's cache
@@ -67,17 +68,17 @@ public sealed class KvCache : IDisposable
         var result = new KvCache(_keys.Length) { Length = Length };
         for (int i = 0; i < _keys.Length; i++)
         {
-            result._keys[i] = _keys[i]!.IndexSelect(0, rows).DetachFromScope();
-            result._values[i] = _values[i]!.IndexSelect(0, rows).DetachFromScope();
+            result._keys[i] = _keys[i]!.index_select(0, rows).DetachFromDisposeScope();
+            result._values[i] = _values[i]!.index_select(0, rows).DetachFromDisposeScope();
         }
         return result;
     }
 
     private static Tensor Expand(Tensor t, long copies)
     {
-        var shape = t.Shape;
+        var shape = t.shape;
         shape[0] = copies;
-        return t.Expand(shape).DetachFromScope(); // a view: no copy until the next Append concatenates
+        return t.expand(shape).DetachFromDisposeScope(); // a view: no copy until the next Append concatenates
     }
 
     public void Dispose()

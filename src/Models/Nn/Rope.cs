@@ -1,4 +1,5 @@
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Models.Nn;
 
@@ -33,22 +34,22 @@ public static class Rope
     }
 
     /// <summary>cos and sin tables (B, 1, T, D) for the given (B, T) positions, in <paramref name="dtype"/>.</summary>
-    public static (Tensor Cos, Tensor Sin) Tables(Tensor positions, Tensor inverseFrequencies, DType dtype)
+    public static (Tensor Cos, Tensor Sin) Tables(Tensor positions, Tensor inverseFrequencies, ScalarType dtype)
     {
-        using var scope = DisposeScope.Begin();
-        var angles = positions.To(DType.Float32).Unsqueeze(-1).Mul(inverseFrequencies);   // (B, T, D/2)
-        var both = Tensor.Cat([angles, angles], -1).Unsqueeze(1);                          // (B, 1, T, D)
-        return (scope.MoveOut(both.Cos().To(dtype)), scope.MoveOut(both.Sin().To(dtype)));
+        using var scope = torch.NewDisposeScope();
+        var angles = positions.to_type(ScalarType.Float32).unsqueeze(-1) * inverseFrequencies;   // (B, T, D/2)
+        var both = torch.cat([angles, angles], -1).unsqueeze(1);                                // (B, 1, T, D)
+        return (both.cos().to_type(dtype).MoveToOuterDisposeScope(), both.sin().to_type(dtype).MoveToOuterDisposeScope());
     }
 
     /// <summary>x·cos + rotate_half(x)·sin for x (B, H, T, D), where rotate_half([x1, x2]) = [−x2, x1].</summary>
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
-        using var scope = DisposeScope.Begin();
-        long half = x.Size(-1) / 2;
-        var x1 = x.Narrow(-1, 0, half);
-        var x2 = x.Narrow(-1, half, half);
-        var rotated = Tensor.Cat([x2.Neg(), x1], -1);
-        return scope.MoveOut(x.Mul(cos).Add(rotated.Mul(sin)));
+        using var scope = torch.NewDisposeScope();
+        long half = x.shape[^1] / 2;
+        var x1 = x.narrow(-1, 0, half);
+        var x2 = x.narrow(-1, half, half);
+        var rotated = torch.cat([-x2, x1], -1);
+        return (x * cos + rotated * sin).MoveToOuterDisposeScope();
     }
 }

@@ -1,6 +1,7 @@
 using AlignCluster.Alignment.Losses;
 using AlignCluster.Alignment.Tests.Reference;
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Alignment.Tests.Losses;
 
@@ -32,10 +33,10 @@ public class LossAgreementTests
     [MemberData(nameof(Cases))]
     public void ValueMatchesScalarReference(string loss, int responses)
     {
-        using var scope = DisposeScope.Begin();
+        using var scope = torch.NewDisposeScope();
         var fixture = LossFixture.Random(seed: StableSeed(loss) + responses, prompts: 3, responses);
         var spec = LossRegistry.Get(loss);
-        var perPrompt = spec.ComputePerPrompt(fixture.Batch(fixture.PolicyTensor()), LossHypers.For(spec)).ToArray<double>();
+        var perPrompt = spec.ComputePerPrompt(fixture.Batch(fixture.PolicyTensor()), LossHypers.For(spec)).data<double>().ToArray();
         Assert.Equal(3, perPrompt.Length);
         for (int b = 0; b < 3; b++)
         {
@@ -49,12 +50,12 @@ public class LossAgreementTests
     [MemberData(nameof(Cases))]
     public void GradientMatchesFiniteDifferences(string loss, int responses)
     {
-        using var scope = DisposeScope.Begin();
+        using var scope = torch.NewDisposeScope();
         var fixture = LossFixture.Random(seed: 1000 + StableSeed(loss) + responses, prompts: 2, responses);
         var spec = LossRegistry.Get(loss);
         var policy = fixture.PolicyTensor(requiresGrad: true);
-        spec.Compute(fixture.Batch(policy), LossHypers.For(spec)).Backward();
-        var gradient = policy.Grad!.ToArray<double>();
+        spec.Compute(fixture.Batch(policy), LossHypers.For(spec)).backward();
+        var gradient = policy.grad!.data<double>().ToArray();
 
         const double h = 1e-5;
         for (int i = 0; i < fixture.Policy.Length; i++)

@@ -1,6 +1,7 @@
 using AlignCluster.Alignment.Losses;
 using AlignCluster.Alignment.Tests.Reference;
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Alignment.Tests.Losses;
 
@@ -45,12 +46,12 @@ internal sealed class LossFixture
 
     public LossBatch Batch(Tensor policy) => new(
         policy,
-        Tensor.From<double>(Reference, Prompts, Responses),
-        Tensor.From<double>(Lengths, Prompts, Responses),
-        Tensor.From<double>(Scores, Prompts, Responses));
+        torch.tensor(Reference, [Prompts, Responses]),
+        torch.tensor(Lengths, [Prompts, Responses]),
+        torch.tensor(Scores, [Prompts, Responses]));
 
     public Tensor PolicyTensor(bool requiresGrad = false) =>
-        Tensor.From<double>(Policy, Prompts, Responses).RequiresGrad_(requiresGrad);
+        torch.tensor(Policy, [Prompts, Responses]).requires_grad_(requiresGrad);
 
     /// <summary>The batch loss (mean over prompts) of the scalar reference.</summary>
     public double ScalarMean(string loss, ScalarHyper h, double[]? policy = null) =>

@@ -1,5 +1,6 @@
 using AlignCluster.Alignment.Losses;
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Alignment.Tests.Losses;
 
@@ -9,11 +10,11 @@ public class LossIdentityTests
     private static (double Value, double[] Gradient) Run(Func<LossBatch, Tensor> loss, double[] policy, double[]? reference, double[]? lengths, double[]? scores, int k)
     {
         int b = policy.Length / k;
-        var p = Tensor.From<double>(policy, b, k).RequiresGrad_();
-        Tensor? T(double[]? x) => x is null ? null : Tensor.From<double>(x, b, k);
-        var value = loss(new LossBatch(p, T(reference), T(lengths), T(scores))).Mean();
-        value.Backward();
-        return (value.ToDouble(), p.Grad!.ToArray<double>());
+        var p = torch.tensor(policy, [b, k]).requires_grad_();
+        Tensor? T(double[]? x) => x is null ? null : torch.tensor(x, [b, k]);
+        var value = loss(new LossBatch(p, T(reference), T(lengths), T(scores))).mean();
+        value.backward();
+        return (value.ToDouble(), p.grad!.data<double>().ToArray());
     }
 
     private static void AssertSame((double Value, double[] Gradient) a, (double Value, double[] Gradient) b)
@@ -29,7 +30,7 @@ public class LossIdentityTests
     [Fact]
     public void CdWithOneNegativeEqualsDpo()
     {
-        using var scope = DisposeScope.Begin();
+        using var scope = torch.NewDisposeScope();
         AssertSame(Run(b => ContrastiveDivergenceLoss.Cd(b, 0.2), Policy, Reference, null, null, 2),
                    Run(b => PairwiseLosses.Dpo(b, 0.2), Policy, Reference, null, null, 2));
     }
@@ -37,7 +38,7 @@ public class LossIdentityTests
     [Fact]
     public void PairMnmWithOneNegativeEqualsPairSingle()
     {
-        using var scope = DisposeScope.Begin();
+        using var scope = torch.NewDisposeScope();
         double[] lengths = [10, 12, 20, 15, 7, 9];
         AssertSame(Run(MppoLosses.PairMnm, Policy, null, lengths, null, 2),
                    Run(MppoLosses.PairSingle, Policy, null, lengths, null, 2));
@@ -46,7 +47,7 @@ public class LossIdentityTests
     [Fact]
     public void MinorDpoEqualsDpoWhenRejectedRatioIsNonNegative()
     {
-        using var scope = DisposeScope.Begin();
+        using var scope = torch.NewDisposeScope();
         // ρ_l = policy − reference of column 1: 1, 3, 0.5 (> 0: values and gradients agree).
         double[] policy = [-12, -13, -30, -22, -8, -8.5];
         double[] reference = [-13, -14, -28, -25, -8.5, -9];
@@ -64,7 +65,7 @@ public class LossIdentityTests
     [Fact]
     public void ExoRwWithTwoResponsesAndLogTargetRewardsEqualsExoPref()
     {
-        using var scope = DisposeScope.Begin();
+        using var scope = torch.NewDisposeScope();
         const double betaR = 0.25, epsilon = 0.05, betaPi = 0.7;
         var rewards = Enumerable.Range(0, 3).SelectMany(_ => new[] { betaR * Math.Log(1 - epsilon), betaR * Math.Log(epsilon) }).ToArray();
         AssertSame(Run(b => ExoLosses.ExoRw(b, betaPi, betaR), Policy, Reference, null, rewards, 2),

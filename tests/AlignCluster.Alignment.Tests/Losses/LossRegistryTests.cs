@@ -1,5 +1,6 @@
 using AlignCluster.Alignment.Losses;
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Alignment.Tests.Losses;
 
@@ -34,29 +35,29 @@ public class LossRegistryTests
     [Fact]
     public void MissingInputsAndWrongShapesNameTheLoss()
     {
-        using var scope = DisposeScope.Begin();
-        var policy = Tensor.From<double>([-1.0, -2, -3, -4, -5, -6], 2, 3);
+        using var scope = torch.NewDisposeScope();
+        var policy = torch.tensor(new double[] { -1.0, -2, -3, -4, -5, -6 }, [2, 3]);
         Assert.Contains("dpo: needs reference log-probs",
             Assert.Throws<ArgumentException>(() => LossRegistry.Get("dpo").Compute(new LossBatch(policy))).Message);
         Assert.Contains("list_mle: needs token counts",
             Assert.Throws<ArgumentException>(() => LossRegistry.Get("list_mle").Compute(new LossBatch(policy))).Message);
         Assert.Contains("exo_pref: needs exactly 2 responses",
             Assert.Throws<ArgumentException>(() => LossRegistry.Get("exo_pref").Compute(new LossBatch(policy, policy))).Message);
-        var single = Tensor.From<double>([-1.0, -2], 2, 1);
+        var single = torch.tensor(new double[] { -1.0, -2 }, [2, 1]);
         Assert.Contains("cd: needs at least 2 responses",
             Assert.Throws<ArgumentException>(() => LossRegistry.Get("cd").Compute(new LossBatch(single, single))).Message);
         Assert.Contains("reference log-probs have shape [3, 2]",
-            Assert.Throws<ArgumentException>(() => LossRegistry.Get("dpo").Compute(new LossBatch(policy, policy.Reshape(3, 2)))).Message);
+            Assert.Throws<ArgumentException>(() => LossRegistry.Get("dpo").Compute(new LossBatch(policy, policy.reshape(3, 2)))).Message);
     }
 
     [Fact]
     public void LossesReleaseTheirIntermediates()
     {
-        using var outer = DisposeScope.Begin();
+        using var outer = torch.NewDisposeScope();
         var fixture = LossFixture.Random(3, 2, 4);
         var batch = fixture.Batch(fixture.PolicyTensor());
-        int before = outer.Count;
+        int before = outer.DisposablesCount;
         LossRegistry.Get("list_mle").Compute(batch);
-        Assert.Equal(before + 1, outer.Count);   // only the result joins the caller's scope
+        Assert.Equal(before + 1, outer.DisposablesCount);   // only the result joins the caller's scope
     }
 }

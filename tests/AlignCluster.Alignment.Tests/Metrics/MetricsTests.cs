@@ -1,6 +1,7 @@
 using AlignCluster.Alignment.Losses;
 using AlignCluster.Alignment.Metrics;
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 using M = AlignCluster.Alignment.Metrics.PreferenceMetrics;
 
 namespace AlignCluster.Alignment.Tests.Metrics;
@@ -54,8 +55,8 @@ public class MetricsTests
     [Fact]
     public void TensorBatchGivesTheSameMetrics()
     {
-        using var scope = DisposeScope.Begin();
-        var batch = new LossBatch(Tensor.From<double>([-1.0, -3, -5, -2], 2, 2), Tensor.From<double>([-2.0, -3, -4, -3], 2, 2));
+        using var scope = torch.NewDisposeScope();
+        var batch = new LossBatch(torch.tensor(new double[] { -1.0, -3, -5, -2 }, [2, 2]), torch.tensor(new double[] { -2.0, -3, -4, -3 }, [2, 2]));
         Assert.Equal(M.Compute([[-1, -3], [-5, -2]], [[-2, -3], [-4, -3]], beta: 0.5), M.Compute(batch, beta: 0.5));
     }
 }

@@ -30,7 +30,7 @@ public class DataParallelTests
         foreach (var r in replicas) r.Initialize(Spec(kind));
         using var store = TrainerGroup.ServeRendezvous("127.0.0.1", count);
         var groups = OnReplicas(replicas, r => TrainerGroup.Join("test", Array.IndexOf(replicas, r), count, "127.0.0.1", store.Port,
-            Array.IndexOf(replicas, r) == 0 ? store : null, Torch.Device.Cpu));
+            Array.IndexOf(replicas, r) == 0 ? store : null, TorchSharp.torch.CPU));
         for (int i = 0; i < count; i++) replicas[i].Group = groups[i];
         return replicas;
     }
@@ -162,7 +162,7 @@ public class DataParallelTests
     }
 
     private static float[][] Gradients(IPolicyModel policy) =>
-        [.. ((TorchPolicy)policy).Network.NamedParameters().Select(p => p.Parameter.Grad?.ToArray<float>() ?? new float[p.Parameter.NumElements])];
+        [.. ((TorchPolicy)policy).Network.parameters().Select(p => p.grad is { } g ? g.data<float>().ToArray() : new float[p.numel()])];
 
     [Fact]
     public async Task ARunWithTwoTrainerGrainsEndsWhereARunWithOneEnds()

@@ -1,7 +1,8 @@
 using AlignCluster.Grains.Demo;
 using AlignCluster.Grains.Policy;
 using AlignCluster.Interfaces;
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Integration.Tests.Policy;
 
@@ -40,11 +41,11 @@ public class TorchPolicyBatchTests
             {
                 int[] ids = [ToyVocabulary.Bos, .. Prompts[i], .. expected];
                 float[] last;
-                using (Autograd.NoGrad())
-                using (var scope = DisposeScope.Begin())
+                using (torch.no_grad())
+                using (var scope = torch.NewDisposeScope())
                 {
-                    var logits = policy.Network.Forward(Tensor.From<long>(ids.Select(x => (long)x).ToArray(), 1, ids.Length)); // (1, T, V)
-                    last = logits.Select(1, ids.Length - 1).ToArray<float>();                                                 // (V)
+                    var logits = policy.Network.Forward(torch.tensor(ids.Select(x => (long)x).ToArray(), 1, ids.Length)); // (1, T, V)
+                    last = logits.select(1, ids.Length - 1).data<float>().ToArray();                                                 // (V)
                 }
                 int token = Array.IndexOf(last, last.Max());
                 expected.Add(token);
@@ -107,11 +108,11 @@ public class TorchPolicyBatchTests
         separate.AccumulateGradient(sequences, LossGradient(separateLogps));
         for (int i = 0; i < sequences.Count; i++) Assert.Equal(separateLogps[i], fusedLogps[i], 5);
 
-        using var scope = DisposeScope.Begin();
-        var separateGrads = separate.Network.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter.Grad!.ToArray<float>());
-        foreach (var (name, parameter) in fused.Network.NamedParameters())
+        using var scope = torch.NewDisposeScope();
+        var separateGrads = separate.Network.named_parameters().ToDictionary(p => p.Item1, p => p.Item2.grad!.data<float>().ToArray());
+        foreach (var (name, parameter) in fused.Network.named_parameters())
         {
-            var g = parameter.Grad!.ToArray<float>();
+            var g = parameter.grad!.data<float>().ToArray();
             var e = separateGrads[name];
             double scale = Math.Max(1e-6, e.Max(x => Math.Abs(x)));
             Assert.True(g.Zip(e).All(p => Math.Abs(p.First - p.Second) <= 1e-4 * scale), $"{kind} {name}: fused gradient differs");

@@ -5,7 +5,8 @@ using AlignCluster.Integration.Tests.Cluster;
 using AlignCluster.Interfaces;
 using AlignCluster.Models;
 using AlignCluster.Models.Tokenization;
-using AlignCluster.Torch;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Integration.Tests.Policy;
 
@@ -43,12 +44,12 @@ public class TorchPolicyTests
             int[] ids = [ToyVocabulary.Bos, .. prompt, .. response];
             float[] logits;
             long vocab;
-            using (Autograd.NoGrad())
-            using (var scope = DisposeScope.Begin())
+            using (torch.no_grad())
+            using (var scope = torch.NewDisposeScope())
             {
-                var output = policy.Network.Forward(Tensor.From<long>(ids.Select(x => (long)x).ToArray(), 1, ids.Length)); // (1, T, V)
-                vocab = output.Size(-1);
-                logits = output.ToArray<float>();
+                var output = policy.Network.Forward(torch.tensor(ids.Select(x => (long)x).ToArray(), 1, ids.Length)); // (1, T, V)
+                vocab = output.shape[^1];
+                logits = output.data<float>().ToArray();
             }
             double expected = 0;
             for (int j = 0; j < response.Length; j++)
@@ -75,9 +76,9 @@ public class TorchPolicyTests
 
         policy.AccumulateGradient(Sequences, weights);
         var gradient = new Dictionary<string, float[]>();
-        using (var scope = DisposeScope.Begin())
-            foreach (var (name, parameter) in policy.Network.NamedParameters())
-                gradient[name] = parameter.Grad!.ToArray<float>();
+        using (var scope = torch.NewDisposeScope())
+            foreach (var (name, parameter) in policy.Network.named_parameters())
+                gradient[name] = parameter.grad!.data<float>().ToArray();
 
         // A random unit direction over every weight; analytic directional derivative = Σ grad · d.
         var state = policy.Save();
@@ -162,23 +163,27 @@ public class TorchPolicyTests
     [Fact]
     public void A_trainer_leased_a_GPU_puts_the_policy_there_and_a_CPU_device_keeps_it_on_the_CPU()
     {
-        Assert.Equal(Device.Cuda(1), PolicyFactory.DeviceOf("cuda:1"));
-        Assert.Equal(Device.Cpu, PolicyFactory.DeviceOf("cpu:3"));
-        Assert.Equal(Device.Cpu, PolicyFactory.DeviceOf(null));
-        using var onCpu = (TorchPolicy)PolicyFactory.Create(Spec("gpt2"), Device.Cpu);
-        Assert.True(onCpu.Network.DeviceOfParameters().IsCpu);
-        if (LibTorch.CudaDeviceCount == 0)
+        var leased = PolicyFactory.DeviceOf("cuda:1");
+        Assert.Equal((DeviceType.CUDA, 1), (leased.type, leased.index));
+        Assert.Equal(DeviceType.CPU, PolicyFactory.DeviceOf("cpu:3").type);
+        Assert.Equal(DeviceType.CPU, PolicyFactory.DeviceOf(null).type);
+        using var onCpu = (TorchPolicy)PolicyFactory.Create(Spec("gpt2"), torch.CPU);
+        Assert.All(onCpu.Network.parameters(), p => Assert.Equal(DeviceType.CPU, p.device_type));
+        if (!torch.cuda.is_available())
         {
             // A CPU-only libtorch cannot honour a GPU lease: the trainer must fail loudly, not train on the CPU unnoticed.
-            Assert.ThrowsAny<Exception>(() => PolicyFactory.Create(Spec("gpt2"), Device.Cuda(0)));
+            Assert.ThrowsAny<Exception>(() => PolicyFactory.Create(Spec("gpt2"), PolicyFactory.DeviceOf("cuda:0")));
             return;
         }
-        // With a GPU: same initial weights (initialized on the CPU, then moved), so the same log-probs up to float rounding.
-        using var onGpu = (TorchPolicy)PolicyFactory.Create(Spec("gpt2"), Device.Cuda(0));
-        Assert.Equal(Device.Cuda(0), onGpu.Network.DeviceOfParameters());
+        // With a GPU: same initial weights (initialized on the CPU, then copied), so the same log-probs up to float rounding.
+        using var onGpu = (TorchPolicy)PolicyFactory.Create(Spec("gpt2"), PolicyFactory.DeviceOf("cuda:0"));
+        Assert.All(onGpu.Network.parameters(), p => Assert.Equal(DeviceType.CUDA, p.device_type));
         foreach (var (c, g) in onCpu.LogProbs(Sequences).Zip(onGpu.LogProbs(Sequences))) Assert.Equal(c, g, 1e-3);
         using var reference = (TorchPolicy)onGpu.Snapshot();
-        Assert.Equal(Device.Cuda(0), reference.Network.DeviceOfParameters());
+        Assert.All(reference.Network.parameters(), p => Assert.Equal(DeviceType.CUDA, p.device_type));
+        // A checkpoint restored into the GPU policy keeps weights there (loads go to the model's device).
+        onGpu.Load(onCpu.Save());
+        Assert.All(onGpu.Network.parameters(), p => Assert.Equal(DeviceType.CUDA, p.device_type));
     }
 
     [Fact]

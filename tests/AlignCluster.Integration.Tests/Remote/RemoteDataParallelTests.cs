@@ -7,7 +7,7 @@ namespace AlignCluster.Integration.Tests.Remote;
 
 /// <summary>
 /// Data-parallel trainers across processes: `train --cluster` with training.trainers: 2 on two silo processes that
-/// declare one CPU device each, so the replicas sit in different processes and meet through a c10d TCP store and Gloo
+/// declare one CPU device each, so the replicas sit in different processes and meet through the rendezvous store and Gloo
 /// over loopback. The reference is the same config with one trainer on the embedded cluster in this process.
 /// </summary>
 [Collection(RemoteCollection.Name)]
