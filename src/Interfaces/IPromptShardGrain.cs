@@ -23,14 +23,7 @@ public interface IPromptShardGrain : IGrainWithStringKey
     [Alias("CacheReferenceLogProbs")]
     Task CacheReferenceLogProbsAsync(GroupScores[] scores);
 
-    /// <summary>
-    /// Per-round selection: applies the selector to current-policy scores and returns training examples
-    /// (chosen first, then the negatives). Records the selection.
-    /// </summary>
-    [Alias("ApplySelection")]
-    Task<PromptGroup[]> ApplySelectionAsync(int round, SelectionSpec selection, GroupScores[] policyScores, ulong seed);
-
-    /// <summary>Records selections made elsewhere (per-step selection in the trainer) for the history and change rate.</summary>
+    /// <summary>Records the trainer's selections (per round or per step) for the history and change rate.</summary>
     [Alias("RecordSelections")]
     Task RecordSelectionsAsync(int round, SelectionRecord[] selections);
 

@@ -1,8 +1,8 @@
 namespace AlignCluster.Interfaces;
 
 /// <summary>
-/// Holds a policy and its frozen reference on one device (key = "{runId}/{device}", placed device-pinned: one per
-/// GPU, CPU "devices" where there is none). Scores candidates without gradients in large batches (a prompt's
+/// Holds a policy and its frozen reference on one device (key = "{runId}/trainer-{rank}", placed device-pinned: one
+/// per GPU, CPU "devices" where there is none). Scores candidates without gradients in large batches (a prompt's
 /// candidates share the prompt), trains with a named loss, generates, and checkpoints.
 /// </summary>
 [Alias("AlignCluster.ITrainerGrain")]
@@ -21,7 +21,18 @@ public interface ITrainerGrain : IGrainWithStringKey
     [Alias("Score"), ResponseTimeout(LongCall.Timeout)]
     Task<GroupScores[]> ScoreAsync(PromptGroup[] groups, bool reference);
 
-    /// <summary>Preference steps on the groups with the named loss (selection per step when requested).</summary>
+    /// <summary>
+    /// Scores, under the frozen reference, every candidate of these shards that has no cached reference log-prob yet
+    /// and caches the scores in their shard: candidates go from shard to trainer and back, never through the caller.
+    /// </summary>
+    /// <returns>How many candidates were scored.</returns>
+    [Alias("CacheReference"), ResponseTimeout(LongCall.Timeout)]
+    Task<int> CacheReferenceAsync(string[] shards);
+
+    /// <summary>
+    /// A round of preference steps: reads the round's groups from the shards, selects negatives as requested and
+    /// trains with the named loss.
+    /// </summary>
     [Alias("Train"), ResponseTimeout(LongCall.Timeout)]
     Task<TrainReport> TrainAsync(TrainRequest request);
 

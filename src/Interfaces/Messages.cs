@@ -66,17 +66,32 @@ public sealed record StepMetrics(
     }
 }
 
-/// <summary>Steps of preference training on already scored groups.</summary>
-/// <param name="Groups">Per-round selection: chosen + negatives (chosen first). Per-step selection: whole candidate sets.</param>
-/// <param name="Selection">Applied by the trainer before each step when <see cref="SelectionSpec.PerStep"/>; otherwise ignored.</param>
-/// <param name="Seed">Derives the batch order and the kernel draws; same seed, same steps.</param>
+/// <summary>
+/// A round of preference training. The trainer reads the round's groups from the shards itself (they never pass
+/// through the coordinator), builds examples by the loss's shape, selects negatives with the MC kernel or another
+/// selector (once at round start, or before each step), and trains.
+/// </summary>
+/// <param name="Shards">Keys of the run's prompt shards (<see cref="ShardKeys"/>), read in this order.</param>
+/// <param name="Selection">How negatives are picked (ignored by whole-group losses).</param>
+/// <param name="Seed">Derives the batch order and the per-step kernel draws; same seed, same steps.</param>
+/// <param name="SelectionSeed">Derives the per-round kernel draws (with the round and the prompt id).</param>
 /// <param name="Group">The data-parallel group the trainer must train in (null: alone); a trainer that is not in it
 /// (re-activated since the group formed) refuses rather than train out of step with its replicas.</param>
 [GenerateSerializer, Immutable, Alias("AlignCluster.TrainRequest")]
-public sealed record TrainRequest(string RunId, int Round, PromptGroup[] Groups, LossSpec Loss, SelectionSpec Selection,
-    int BatchSize, double LearningRate, ulong Seed, string? Group = null);
+public sealed record TrainRequest(string RunId, int Round, string[] Shards, LossSpec Loss, SelectionSpec Selection,
+    int BatchSize, double LearningRate, ulong Seed, ulong SelectionSeed, string? Group = null);
 
-/// <summary>What a call to train did: per-step metrics and, for per-step selection, the negatives picked.</summary>
+/// <summary>The grain keys of a run's prompt shards and trainers: the one place their format is written.</summary>
+public static class ShardKeys
+{
+    /// <summary>Shard <paramref name="index"/> of <paramref name="runId"/>: "{runId}/shard-{index}".</summary>
+    public static string Of(string runId, int index) => $"{runId}/shard-{index}";
+
+    /// <summary>Every shard key of a run with <paramref name="count"/> shards, in index order.</summary>
+    public static string[] All(string runId, int count) => [.. Enumerable.Range(0, count).Select(i => Of(runId, i))];
+}
+
+/// <summary>What a call to train did: per-step metrics and the negatives picked (per round or per step).</summary>
 [GenerateSerializer, Immutable, Alias("AlignCluster.TrainReport")]
 public sealed record TrainReport(StepMetrics[] Steps, SelectionRecord[] Selections);
 
@@ -128,9 +143,10 @@ public sealed record MergeReport(int Added, int Duplicates, int DroppedByCap);
 
 /// <summary>A shard's state in numbers.</summary>
 /// <param name="SelectionChangeRate">Fraction of prompts whose negative(s) changed since the previous round.</param>
+/// <param name="Tokens">Tokens of the shard's training input: every prompt and all of its candidates (throughput).</param>
 [GenerateSerializer, Alias("AlignCluster.ShardReport")]
 public sealed record ShardReport(string ShardKey, int Prompts, int Candidates, int MissingReference,
-    int LastRound, double SelectionChangeRate);
+    int LastRound, double SelectionChangeRate, long Tokens = 0);
 
 /// <summary>Where the replicas of a data-parallel group meet: the TCP store rank 0 serves.</summary>
 [GenerateSerializer, Alias("AlignCluster.Rendezvous")]

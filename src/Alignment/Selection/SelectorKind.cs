@@ -26,6 +26,12 @@ public static class SelectorNames
         ["random"] = SelectorKind.Random, ["worst_rated"] = SelectorKind.WorstRated, ["all"] = SelectorKind.All,
     };
 
+    /// <summary>Every name, in declaration order.</summary>
+    public static IReadOnlyList<string> All { get; } = ["mc", "max", "min", "random", "worst_rated", "all"];
+
+    /// <summary>The selector called <paramref name="name"/> (case-insensitive), if there is one.</summary>
+    public static bool TryParse(string name, out SelectorKind kind) => ByName.TryGetValue(name, out kind);
+
     public static SelectorKind Parse(string name) => ByName.TryGetValue(name, out var kind)
         ? kind
         : throw new ArgumentException($"unknown selector '{name}'; known: {string.Join(", ", ByName.Keys)}");

@@ -1,8 +1,10 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using AlignCluster.Grains.Policy;
 using AlignCluster.Hosting.Checkpoints;
 using AlignCluster.Interfaces;
+using AlignCluster.Models.SafeTensors;
 
 namespace AlignCluster.Grains.Checkpoints;
 
@@ -62,7 +64,10 @@ public sealed class CheckpointStore(ICheckpointStorage store, int keepRounds = 2
             await store.WriteAsync(prefix + name, async (stream, token) =>
             {
                 var counting = new CountingStream(stream);
-                await SafeTensorsCodec.WriteAsync(counting, tensors, token);
+                var entries = tensors.Select(t => new SafeTensorEntry(t.Name, SafeTensorDType.F32, t.Shape,
+                    t.Values.Length * 4L, s => s.Write(MemoryMarshal.AsBytes(t.Values.AsSpan())))).ToList();
+                // The one safetensors writer is synchronous: it runs off the caller's scheduler, tensor by tensor.
+                await Task.Run(() => SafeTensorsWriter.Write(counting, prefix + name, entries), token);
                 written = counting.Written;
             }, ct);
             bytes += written;
@@ -198,30 +203,4 @@ public sealed class CheckpointStore(ICheckpointStorage store, int keepRounds = 2
     }
 
     private static bool IsOptimizer(NamedTensor t) => t.Name.StartsWith("optimizer.", StringComparison.Ordinal);
-
-    /// <summary>Counts what goes through to the store's stream (checkpoint sizes for spans and reports).</summary>
-    private sealed class CountingStream(Stream inner) : Stream
-    {
-        public long Written { get; private set; }
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => Written; set => throw new NotSupportedException(); }
-        public override void Flush() => inner.Flush();
-        public override Task FlushAsync(CancellationToken ct) => inner.FlushAsync(ct);
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-            inner.Write(buffer, offset, count);
-            Written += count;
-        }
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
-        {
-            await inner.WriteAsync(buffer, ct);
-            Written += buffer.Length;
-        }
-    }
 }

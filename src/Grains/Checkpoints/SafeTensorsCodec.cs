@@ -7,32 +7,12 @@ using AlignCluster.Grains.Policy;
 namespace AlignCluster.Grains.Checkpoints;
 
 /// <summary>
-/// float32 tensors ⇄ safetensors (8-byte little-endian header length, JSON header with dtype / shape / data_offsets,
-/// then raw little-endian data), streamed tensor by tensor so a file has no size cap beyond its largest tensor.
+/// Reads float32 safetensors streams from the checkpoint store (8-byte little-endian header length, JSON header with
+/// dtype / shape / data_offsets, then raw little-endian data), tensor by tensor, so a blob is never held whole. They are
+/// written by the one safetensors writer, <see cref="Models.SafeTensors.SafeTensorsWriter"/>.
 /// </summary>
 public static class SafeTensorsCodec
 {
-    public static async Task WriteAsync(Stream stream, IEnumerable<NamedTensor> tensors, CancellationToken ct = default)
-    {
-        var list = tensors.ToList();
-        var header = new Dictionary<string, object>();
-        long offset = 0;
-        foreach (var t in list)
-        {
-            long size = t.Values.Length * 4L;
-            header[t.Name] = new { dtype = "F32", shape = t.Shape, data_offsets = new[] { offset, offset + size } };
-            offset += size;
-        }
-        var json = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(header));
-        int padded = (json.Length + 7) / 8 * 8;
-        var head = new byte[8 + padded];
-        BinaryPrimitives.WriteUInt64LittleEndian(head, (ulong)padded);
-        json.CopyTo(head, 8);
-        head.AsSpan(8 + json.Length).Fill((byte)' ');
-        await stream.WriteAsync(head, ct);
-        foreach (var t in list) await stream.WriteAsync(MemoryMarshal.AsBytes(t.Values.AsSpan()).ToArray(), ct);
-    }
-
     /// <summary>The tensors of a safetensors stream; <paramref name="source"/> names it in errors.</summary>
     public static async Task<List<NamedTensor>> ReadAsync(Stream stream, string source, CancellationToken ct = default)
     {

@@ -205,16 +205,13 @@ public static class RunConfigLoader
         return writer.ToString();
     }
 
-    /// <summary>Losses defined on exactly one (chosen, rejected) pair: they need one negative per example.</summary>
-    private static readonly HashSet<string> PairOnlyLosses = ["exo_pref", "pair_single"];
-
     /// <summary>
     /// loss.name against the alignment registry; each loss.parameters entry through that loss's own range checks
     /// (docs/alignment.md), one error per field. <c>beta</c> is accepted for every loss (the MC kernel's β).
     /// </summary>
     private static void ValidateLoss(RunConfig c, List<string> errors)
     {
-        var known = Training.LossRegistry.Names;
+        var known = Alignment.Losses.LossRegistry.Names.ToArray();
         var name = known.FirstOrDefault(n => string.Equals(n, c.Loss.Name, StringComparison.OrdinalIgnoreCase));
         if (name is null)
         {
@@ -225,7 +222,7 @@ public static class RunConfigLoader
         foreach (var (key, value) in c.Loss.Parameters)
         {
             if (!double.IsFinite(value)) errors.Add($"loss.parameters.{key}: {value} is not a finite number");
-            else if (key == Training.LossRegistry.KernelBeta && !library.Defaults.ContainsKey(key))
+            else if (key == Training.AlignmentGroupLoss.KernelBeta && !library.Defaults.ContainsKey(key))
             {
                 if (value <= 0) errors.Add($"loss.parameters.beta: {value} must be > 0 (the MC kernel's β)");
             }
@@ -235,7 +232,7 @@ public static class RunConfigLoader
                 catch (ArgumentException e) { errors.Add($"loss.parameters.{key}: {e.Message}"); }
             }
         }
-        if (PairOnlyLosses.Contains(name) && c.Selection.Negatives != 1 && c.Selection.Strategy != "all")
+        if (library.Shape == Alignment.Losses.LossShape.SinglePair && c.Selection.Negatives != 1 && c.Selection.Strategy != "all")
             errors.Add($"selection.negatives: {name} compares the chosen with exactly one negative, got {c.Selection.Negatives} (use 1, or strategy all for one pair per negative)");
     }
 
@@ -284,8 +281,8 @@ public static class RunConfigLoader
 
         ValidateLoss(c, errors);
 
-        Check(Selection.NegativeSelector.Strategies.Contains(c.Selection.Strategy),
-            $"selection.strategy: unknown '{c.Selection.Strategy}'; known: {string.Join(", ", Selection.NegativeSelector.Strategies)}");
+        Check(Alignment.Selection.SelectorNames.TryParse(c.Selection.Strategy, out _),
+            $"selection.strategy: unknown '{c.Selection.Strategy}'; known: {string.Join(", ", Alignment.Selection.SelectorNames.All)}");
         Check(c.Selection.Negatives >= 1, $"selection.negatives: {c.Selection.Negatives} must be ≥ 1");
         Check(c.Selection.Per is "round" or "step", $"selection.per: '{c.Selection.Per}' is not one of round, step");
         Check(!c.Selection.IncludeChosen || c.Selection.Strategy == "mc", "selection.include_chosen: only applies to strategy mc");

@@ -159,7 +159,7 @@ public sealed class CoordinatorGrain(
     {
         var config = state.State.Config!;
         var service = new CoordinatorService(RunId, state.State,
-            i => GrainFactory.GetGrain<IPromptShardGrain>($"{RunId}/shard-{i}"),
+            i => GrainFactory.GetGrain<IPromptShardGrain>(ShardKeys.Of(RunId, i)),
             Trainers(config.Training.Trainers),
             RewardFunctions.Create(config.Reward),
             () =>

@@ -197,43 +197,26 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         using var span = ClusterTelemetry.StartPhase("round", runId, round);
         var config = Config;
         var selection = SelectionSpecOf(config);
-        bool wholeGroup = Training.LossRegistry.Create(LossSpecOf(config)).WholeGroup;
 
         int added = 0;
         if (config.Online.Every > 0 && round > 1 && (round - 1) % config.Online.Every == 0)
             added = await GenerateOnlineCandidatesAsync(round, ct);
 
-        state.Phase = $"round {round}: select";
-        var items = (await Task.WhenAll(Shards().Select(s => s.GetTrainingItemsAsync(round)))).SelectMany(g => g).ToArray();
-        PromptGroup[] examples = items;
-        if (!selection.PerStep && !wholeGroup)
-        {
-            GroupScores[] scores;
-            using (ClusterTelemetry.StartPhase("score", runId, round))
-                scores = await trainer.ScoreAsync(items, reference: false);
-            using (ClusterTelemetry.StartPhase("select", runId, round))
-            {
-                var seed = SeededRandom.Derive(Seed, "select");
-                examples = (await Task.WhenAll(Enumerable.Range(0, config.Shards).Select(i => shard(i).ApplySelectionAsync(round, selection,
-                    scores.Where(s => ShardIndex(s.PromptId) == i).ToArray(), seed)))).SelectMany(e => e).ToArray();
-            }
-        }
-
-        examples = UnitScores.ForLoss(config.Loss.Name, examples); // point_ce/point_mse read ratings as scores in [0, 1]
-
+        // The trainer reads the round's groups from the shards, selects negatives (per round or per step) and trains;
+        // only shard keys, the loss's name and the selection ids pass through here.
         state.Phase = $"round {round}: train";
         TrainReport report;
         var trainTime = Stopwatch.StartNew();
         using (var train = ClusterTelemetry.StartPhase("train", runId, round))
         {
             train?.SetTag("loss", config.Loss.Name);
-            train?.SetTag("examples", examples.Length);
-            report = await trainer.TrainAsync(new TrainRequest(runId, round, examples, LossSpecOf(config), selection,
-                config.Training.BatchSize, config.Training.LearningRate, SeededRandom.Derive(Seed, "train", round)));
+            report = await trainer.TrainAsync(new TrainRequest(runId, round, ShardKeys.All(runId, config.Shards),
+                LossSpecOf(config), selection, config.Training.BatchSize, config.Training.LearningRate,
+                SeededRandom.Derive(Seed, "train", round), SeededRandom.Derive(Seed, "select")));
             train?.SetTag("steps", report.Steps.Length);
         }
         ClusterTelemetry.RecordSteps(runId, report.Steps);
-        ClusterTelemetry.RecordThroughput(runId, PairsOf(examples, report), TokensOf(examples), trainTime.Elapsed.TotalSeconds);
+        double trainSeconds = trainTime.Elapsed.TotalSeconds;
         if (report.Selections.Length > 0)
             using (ClusterTelemetry.StartPhase("select", runId, round))
                 await Task.WhenAll(Enumerable.Range(0, config.Shards).Select(i => shard(i).RecordSelectionsAsync(round,
@@ -241,6 +224,7 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         var shardReports = await Task.WhenAll(Shards().Select(s => s.ReportAsync()));
         double changeRate = shardReports.Sum(r => r.SelectionChangeRate * r.Prompts) / Math.Max(1, shardReports.Sum(r => r.Prompts));
         ClusterTelemetry.RecordChangeRate(runId, changeRate);
+        ClusterTelemetry.RecordThroughput(runId, PairsOf(report, shardReports), shardReports.Sum(r => r.Tokens), trainSeconds);
 
         EvalResult? eval = null;
         bool last = round == config.Training.Rounds;
@@ -257,15 +241,11 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         ClusterTelemetry.RecordRoundDone(runId);
     }
 
-    /// <summary>(chosen, rejected) pairs a round trained: the negatives the trainer picked per step when it selects,
-    /// else every non-chosen candidate of each example (the negatives of a per-round selection, or a whole group).</summary>
-    private static long PairsOf(PromptGroup[] examples, TrainReport report) => report.Selections.Length > 0
+    /// <summary>(chosen, rejected) pairs a round trained: the negatives the trainer picked (per round or per step), or,
+    /// for a whole-group loss (nothing picked), every non-chosen candidate of every prompt.</summary>
+    private static long PairsOf(TrainReport report, ShardReport[] shards) => report.Selections.Length > 0
         ? report.Selections.Sum(s => (long)s.NegativeIds.Length)
-        : examples.Sum(g => (long)g.Candidates.Length - 1);
-
-    /// <summary>Tokens of a round's training input: each example's prompt and all of its candidates.</summary>
-    private static long TokensOf(PromptGroup[] examples) =>
-        examples.Sum(g => (long)g.PromptTokenIds.Length + g.Candidates.Sum(c => (long)c.TokenIds.Length));
+        : shards.Sum(r => (long)r.Candidates - r.Prompts);
 
     /// <summary>Online: new candidates from the current policy, rated, merged into the shards under the cap, reference-scored.</summary>
     private async Task<int> GenerateOnlineCandidatesAsync(int round, CancellationToken ct)
@@ -308,11 +288,8 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
     {
         using var span = ClusterTelemetry.StartPhase("score", runId, round);
         span?.SetTag("score.kind", "reference");
-        await Task.WhenAll(Shards().Select(async s =>
-        {
-            var unscored = await s.GetUnscoredAsync();
-            if (unscored.Length > 0) await s.CacheReferenceLogProbsAsync(await trainer.ScoreAsync(unscored, reference: true));
-        }));
+        int scored = await trainer.CacheReferenceAsync(ShardKeys.All(runId, Config.Shards));
+        span?.SetTag("candidates", scored);
     }
 
     /// <summary>Held-out evaluation of the current policy against the reference.</summary>

@@ -45,6 +45,10 @@ public sealed class DataParallelTrainers : ITrainerGrain
     public async Task<GroupScores[]> ScoreAsync(PromptGroup[] groups, bool reference) =>
         [.. (await Task.WhenAll(Slices(groups).Select((slice, r) => _replicas[r].ScoreAsync(slice, reference)))).SelectMany(s => s)];
 
+    /// <summary>Each replica scores the unscored candidates of its slice of the shards.</summary>
+    public async Task<int> CacheReferenceAsync(string[] shards) =>
+        (await Task.WhenAll(Slices(shards).Select((slice, r) => _replicas[r].CacheReferenceAsync(slice)))).Sum();
+
     public async Task<GeneratedResponse[]> GenerateAsync(GenerateRequest request) =>
         [.. (await Task.WhenAll(Slices(request.Prompts).Select((slice, r) => _replicas[r].GenerateAsync(request with { Prompts = slice }))))
             .SelectMany(g => g)];

@@ -20,7 +20,7 @@ public static class PolicyEvaluation
         RunConfig config, CancellationToken ct = default, PromptGroup[]? heldOutGroups = null)
     {
         var preference = heldOutGroups is { Length: > 0 }
-            ? await PreferenceAccuracyAsync(trainer, heldOutGroups, Training.LossRegistry.MetricBeta(CoordinatorService.LossSpecOf(config)))
+            ? await PreferenceAccuracyAsync(trainer, heldOutGroups, Training.AlignmentGroupLoss.MetricBeta(CoordinatorService.LossSpecOf(config)))
             : null;
         if (!RewardApplies(config)) return new EvalResult(0, 0, 0, 0, 0, preference);
         var seed = SeededRandom.Derive(config.Seed, "eval"); // the same draws every round: curves differ by the policy only

@@ -75,7 +75,7 @@ public static class CandidateSets
     /// <summary>Keeps groups with at least one candidate rated below the chosen; returns them and how many were skipped.</summary>
     public static (PromptGroup[] Groups, int Skipped) Trainable(IReadOnlyList<PromptGroup> groups)
     {
-        var kept = groups.Where(g => Selection.NegativeSelector.Eligible(g).Length > 0).ToArray();
+        var kept = groups.Where(g => Training.GroupSelection.Eligible(g).Length > 0).ToArray();
         return (kept, groups.Count - kept.Length);
     }
 

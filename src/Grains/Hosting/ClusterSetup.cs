@@ -1,8 +1,7 @@
 using AlignCluster.Grains.Checkpoints;
 using AlignCluster.Grains.Coordinator;
-using AlignCluster.Grains.LiveView;
-using AlignCluster.Grains.Placement;
 using AlignCluster.Hosting.Checkpoints;
+using AlignCluster.Hosting.Placement;
 using AlignCluster.Hosting.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -37,9 +36,7 @@ public static class ClusterSetup
         silo.Services.AddSingleton(services => new CheckpointStore(services.GetRequiredService<ICheckpointStorage>()));
         silo.Services.AddSingleton(services => new PreparationCache(services.GetRequiredService<ICheckpointStorage>()));
         silo.Services.AddSingleton(coordinator ?? new CoordinatorOptions());
-        silo.Services.AddSingleton(new DeviceLeases(devices));
-        silo.Services.AddGrainService<SiloDevicesService>(); // every silo answers the live view's device table
-        silo.Services.AddSingleton<SiloDevicesClient>();
+        silo.AddDevices(devices);   // silo metadata + the per-silo lease + the [DevicePlacement] director
         return silo;
     }
 

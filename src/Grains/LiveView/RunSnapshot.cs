@@ -1,3 +1,4 @@
+using AlignCluster.Hosting.Placement;
 using AlignCluster.Interfaces;
 
 namespace AlignCluster.Grains.LiveView;
@@ -42,9 +43,9 @@ public sealed record RoundPoint(int Round, double Loss, double RewardsChosen, do
 /// <summary>
 /// Reads a <see cref="LiveSnapshot"/> from inside a silo: membership and activations from Orleans' management grain,
 /// runs from their coordinators' status (read-only: a status call starts nothing), devices from each silo's
-/// <see cref="ISiloDevicesService"/>.
+/// <see cref="IDeviceLeaseGrain"/> (the leases live in that silo's memory only).
 /// </summary>
-public sealed class LiveSnapshotReader(IGrainFactory grains, SiloDevicesClient devices)
+public sealed class LiveSnapshotReader(IGrainFactory grains)
 {
     /// <summary>The run grains' types, from the interfaces (no string compares on type names).</summary>
     private readonly Dictionary<GrainType, GrainKind> _kinds = new()
@@ -72,8 +73,9 @@ public sealed class LiveSnapshotReader(IGrainFactory grains, SiloDevicesClient d
         {
             try
             {
-                foreach (var d in await devices.On(host.SiloAddress).ListAsync())
-                    deviceRows.Add(new DeviceRow(host.SiloName, d.Device, d.Holder));
+                var leases = grains.GetGrain<IDeviceLeaseGrain>(host.SiloAddress.ToParsableString());
+                foreach (var d in await leases.List())
+                    deviceRows.Add(new DeviceRow(host.SiloName, d.Device, d.Holder?.Key.ToString()));
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -150,7 +150,8 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
             groups.Add((ModelPrompt(sequences[i].Prompt), Enumerable.Range(i, j - i).Select(k => (IReadOnlyList<int>)sequences[k].Response).ToList()));
             i = j;
         }
-        return SequenceScoring.ScoreGroups(_model, groups, _padId, ScoreRows).Select(s => s.Sum).ToArray();
+        return TorchGaps.Checked("scoring", () => SequenceScoring.ScoreGroups(_model, groups, _padId, ScoreRows))
+            .Select(s => s.Sum).ToArray();
     }
 
     /// <inheritdoc />
@@ -167,7 +168,8 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
             if (w.All(x => x == 0)) continue; // nothing to add
             using var scope = torch.NewDisposeScope();
             using var grad = torch.enable_grad();
-            using var logps = SequenceScoring.Compute(_model, Rows(sequences.Skip(start).Take(n)), _padId);  // (B)
+            using var logps = TorchGaps.Checked("training forward",
+                () => SequenceScoring.Compute(_model, Rows(sequences.Skip(start).Take(n)), _padId));   // (B)
             BackpropagateWeighted(logps.Sum, w);
         }
     }
@@ -189,7 +191,7 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
         }
         using var scope = torch.NewDisposeScope();
         using var grad = torch.enable_grad();
-        using var logps = SequenceScoring.Compute(_model, Rows(sequences), _padId);                      // (B)
+        using var logps = TorchGaps.Checked("training forward", () => SequenceScoring.Compute(_model, Rows(sequences), _padId)); // (B)
         var values = logps.Sum.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
         var weights = lossGradient(values);
         if (weights.Length != sequences.Count)
@@ -259,7 +261,7 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
                 continue;
             }
             var options = new GenerationOptions { Temperature = temperature, MaxNewTokens = budget, StopTokenIds = _stopIds, Seed = seeds[start] };
-            var generated = Generation.Generate(_model, contexts, options, _padId);
+            var generated = TorchGaps.Checked("sampling", () => Generation.Generate(_model, contexts, options, _padId));
             for (int i = 0; i < n; i++)
                 responses[start + i] = generated[i].StopTokenId is { } stop ? [.. generated[i].TokenIds, stop] : [.. generated[i].TokenIds];
         }

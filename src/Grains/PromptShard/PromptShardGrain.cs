@@ -28,13 +28,6 @@ public sealed class PromptShardGrain([PersistentState("shard")] IPersistentState
         await state.WriteStateAsync();
     }
 
-    public async Task<PromptGroup[]> ApplySelectionAsync(int round, SelectionSpec selection, GroupScores[] policyScores, ulong seed)
-    {
-        var examples = Service.ApplySelection(round, selection, policyScores, seed);
-        await state.WriteStateAsync();
-        return examples;
-    }
-
     public async Task RecordSelectionsAsync(int round, SelectionRecord[] selections)
     {
         Service.Record(round, selections);

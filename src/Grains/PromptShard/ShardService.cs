@@ -1,4 +1,3 @@
-using AlignCluster.Grains.Selection;
 using AlignCluster.Interfaces;
 
 namespace AlignCluster.Grains.PromptShard;
@@ -41,28 +40,8 @@ public sealed class ShardService(ShardState state)
         }
     }
 
-    /// <summary>Per-round selection with the current policy's scores; records it and returns chosen-first examples.</summary>
-    public PromptGroup[] ApplySelection(int round, SelectionSpec spec, GroupScores[] policyScores, ulong seed)
-    {
-        var byPrompt = policyScores.ToDictionary(s => s.PromptId);
-        var examples = new List<PromptGroup>();
-        var records = new List<SelectionRecord>();
-        foreach (var g in State.Groups)
-        {
-            if (!byPrompt.TryGetValue(g.PromptId, out var s)) continue;
-            var picked = NegativeSelector.Select(g, s.LogProbs, spec, seed, round);
-            if (picked.NegativeIndices.Length == 0) continue;
-            records.Add(new SelectionRecord(g.PromptId, picked.NegativeIndices.Select(i => g.Candidates[i].CandidateId).ToArray(), picked.KernelEntropy));
-            examples.AddRange(NegativeSelector.Examples(g, picked, pairsForAll: spec.Strategy == "all"));
-        }
-        Record(round, records);
-        return [.. examples];
-    }
-
     /// <summary>Stores a round's selections and the fraction of prompts whose negatives changed since the round before.</summary>
-    public void Record(int round, SelectionRecord[] selections) => Record(round, (IEnumerable<SelectionRecord>)selections);
-
-    private void Record(int round, IEnumerable<SelectionRecord> selections)
+    public void Record(int round, SelectionRecord[] selections)
     {
         if (round != State.LastRound)
         {
@@ -117,5 +96,6 @@ public sealed class ShardService(ShardState state)
 
     public ShardReport Report(string key) => new(key, State.Groups.Count, State.Groups.Sum(g => g.Candidates.Length),
         State.Groups.Sum(g => g.Candidates.Count(c => c.ReferenceLogProb is null)), State.LastRound,
-        State.LastRound >= 0 && State.LastRound < State.ChangeRates.Count ? State.ChangeRates[State.LastRound] : 0);
+        State.LastRound >= 0 && State.LastRound < State.ChangeRates.Count ? State.ChangeRates[State.LastRound] : 0,
+        State.Groups.Sum(g => (long)g.PromptTokenIds.Length + g.Candidates.Sum(c => (long)c.TokenIds.Length)));
 }

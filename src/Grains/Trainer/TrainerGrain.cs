@@ -1,6 +1,6 @@
 using AlignCluster.Grains.Checkpoints;
-using AlignCluster.Grains.Placement;
 using AlignCluster.Grains.Training;
+using AlignCluster.Hosting.Placement;
 using AlignCluster.Interfaces;
 
 namespace AlignCluster.Grains.Trainer;
@@ -16,7 +16,8 @@ public sealed class TrainerGrainState
 }
 
 /// <summary>
-/// Holds a policy and its frozen reference (key "{runId}/{device}"). Device-pinned: one activation per GPU, or per CPU
+/// Holds a policy and its frozen reference. Device-pinned ([DevicePlacement]: placed on a silo with a free device, which
+/// it leases while active): one activation per GPU, or per CPU
 /// "device" on machines without one. Turn-based: one scoring / training / sampling request at a time on the device.
 /// Weights live in memory; checkpoints go to the checkpoint store. A re-activated trainer (its silo died, or it was
 /// idle-collected) holds no weights and refuses work until it is restored: it never serves weights older than the
@@ -28,6 +29,7 @@ public sealed class TrainerGrainState
 /// each call awaits it on a thread of its own. The grain is not reentrant, so the turn stays held while it runs and
 /// one request at a time reaches the device.
 /// </remarks>
+[DevicePlacement]
 public sealed class TrainerGrain(
     [PersistentState("trainer")] IPersistentState<TrainerGrainState> state, CheckpointStore checkpoints, DeviceLeases leases,
     ILocalSiloDetails silo)
@@ -60,7 +62,28 @@ public sealed class TrainerGrain(
         return OffScheduler(() => _trainer.Score(groups, reference));
     }
 
-    public Task<TrainReport> TrainAsync(TrainRequest request) => InGroup(request.Group, () => _trainer.Train(request));
+    public async Task<int> CacheReferenceAsync(string[] shards)
+    {
+        RequireWeights();
+        int scored = 0;
+        foreach (var shard in shards.Select(key => GrainFactory.GetGrain<IPromptShardGrain>(key)))
+        {
+            var unscored = await shard.GetUnscoredAsync();
+            if (unscored.Length == 0) continue;
+            await shard.CacheReferenceLogProbsAsync(await OffScheduler(() => _trainer.Score(unscored, reference: true)));
+            scored += unscored.Sum(g => g.Candidates.Length);
+        }
+        return scored;
+    }
+
+    /// <summary>Reads the round's groups from the shards (they never pass through the coordinator), then trains.</summary>
+    public async Task<TrainReport> TrainAsync(TrainRequest request)
+    {
+        RequireWeights();
+        var groups = await Task.WhenAll(request.Shards.Select(key =>
+            GrainFactory.GetGrain<IPromptShardGrain>(key).GetTrainingItemsAsync(request.Round)));
+        return await InGroup(request.Group, () => _trainer.Train(request, [.. groups.SelectMany(g => g)]));
+    }
 
     /// <summary>Refuses work without weights, saying why (a re-activation) and what brings them back.</summary>
     private void RequireWeights()
@@ -162,6 +185,9 @@ public sealed class TrainerGrain(
 
     public Task ReleaseAsync()
     {
+        // The device is free now, not when the deactivation runs later: the next trainer may be placed on it at once.
+        _trainer.Dispose();
+        leases.Release(this.GetGrainId());
         DeactivateOnIdle();
         return Task.CompletedTask;
     }

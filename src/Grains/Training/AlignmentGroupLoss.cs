@@ -1,61 +1,84 @@
+using AlignCluster.Alignment.Losses;
 using TorchSharp;
 using static TorchSharp.torch;
+using LossConfig = AlignCluster.Interfaces.LossSpec;
 
 namespace AlignCluster.Grains.Training;
 
 /// <summary>
-/// The trainer's view of one loss of the alignment library (src/Alignment/Losses, docs/alignment.md): the library's
-/// tensor function on a one-prompt float64 batch, with libtorch's autograd giving the gradient. The trainer keeps no
-/// loss formulas of its own, so every registry name works with the library's hyper-parameters, defaults and checks.
+/// The trainer's view of one row of the loss registry (src/Alignment/Losses, docs/alignment.md): the row's tensor
+/// function on a one-prompt float64 batch, with libtorch's autograd giving the gradient, and the row's shape deciding
+/// which responses an example holds. The trainer keeps no loss formulas or loss names of its own.
 /// </summary>
-public sealed class AlignmentGroupLoss : IGroupLoss
+public sealed class AlignmentGroupLoss
 {
     /// <summary>
-    /// The losses that read a prompt's whole candidate set (the chosen first, then the rest) rather than the chosen
-    /// and the selected negatives: MPPO's point-wise, multi-negative and list-wise losses and the reward-weighted
-    /// EXO/DPO. pair_single and cd stay selection-based (a pair; the chosen + M selected negatives).
+    /// <c>loss.parameters.beta</c> is also the MC kernel's β of negative selection (and the metric β), so every loss
+    /// accepts it; it reaches the loss only when the loss takes a β.
     /// </summary>
-    public static readonly IReadOnlySet<string> WholeGroupLosses = new HashSet<string>
-    {
-        "point_ce", "point_mse", "pair_mns", "pair_mnm", "pair_mcs", "pair_mcm", "list_mle", "exo_rw", "dpo_rw",
-    };
+    public const string KernelBeta = "beta";
 
-    /// <summary>The whole-group losses defined over every candidate (ratings as rewards or ranks), ties with the chosen included.</summary>
-    public static readonly IReadOnlySet<string> AllCandidateLosses = new HashSet<string> { "point_ce", "point_mse", "list_mle", "exo_rw", "dpo_rw" };
+    private readonly LossParameters _parameters;
 
-    private readonly Alignment.Losses.LossSpec _spec;
-    private readonly Alignment.Losses.LossParameters _parameters;
-
-    /// <param name="spec">The library's loss.</param>
-    /// <param name="overrides">Hyper-parameters the loss takes; validated here (unknown name or out of range → ArgumentException).</param>
+    /// <param name="spec">The registry's row.</param>
+    /// <param name="overrides">Hyper-parameters the loss takes; validated here (unknown name or out of range →
+    /// ArgumentException).</param>
     public AlignmentGroupLoss(Alignment.Losses.LossSpec spec, IReadOnlyDictionary<string, double> overrides)
     {
-        _spec = spec;
+        Spec = spec;
         _parameters = spec.Resolve(overrides);
     }
 
+    /// <summary>
+    /// The loss a run's config names. Unknown names (the error lists the known ones), unknown hyper-parameters and
+    /// out-of-range values raise ArgumentException.
+    /// </summary>
+    public static AlignmentGroupLoss Create(LossConfig config)
+    {
+        var spec = LossRegistry.Get(config.Name);
+        return new AlignmentGroupLoss(spec, LossParameters(spec, config.Parameters));
+    }
+
+    /// <summary>The config's parameters that go to the loss: all of them, except a <c>beta</c> the loss does not take.</summary>
+    public static Dictionary<string, double> LossParameters(Alignment.Losses.LossSpec spec,
+        IReadOnlyDictionary<string, double> parameters) =>
+        parameters.Where(p => p.Key != KernelBeta || spec.Defaults.ContainsKey(KernelBeta))
+            .ToDictionary(p => p.Key, p => p.Value);
+
+    /// <summary>The registry row: name, formula, shape, inputs, defaults.</summary>
+    public Alignment.Losses.LossSpec Spec { get; }
+
     /// <summary>The registry's name (canonical spelling).</summary>
-    public string Name => _spec.Name;
-
-    public bool WholeGroup => WholeGroupLosses.Contains(_spec.Name);
-
-    public bool IncludesTies => AllCandidateLosses.Contains(_spec.Name);
+    public string Name => Spec.Name;
 
     /// <summary>The resolved hyper-parameters (defaults filled in).</summary>
     public IReadOnlyDictionary<string, double> Parameters => _parameters.Values;
+
+    /// <summary>
+    /// β used for the TRL reward metrics (rewards/* = β·ρ): the configured <c>beta</c>, else the loss's β (default
+    /// included), else its beta_pi (EXO, dpo_rw), else 0.1.
+    /// </summary>
+    public static double MetricBeta(LossConfig config)
+    {
+        if (config.Parameters.TryGetValue(KernelBeta, out double beta)) return beta;
+        var resolved = Create(config).Parameters;
+        return resolved.TryGetValue("beta", out beta) ? beta
+            : resolved.TryGetValue("beta_pi", out double betaPi) ? betaPi : 0.1;
+    }
 
     /// <summary>Value and ∂L/∂logp_θ(y_i) for one prompt; index 0 is the chosen.</summary>
     public LossValue Evaluate(LossInputs inputs)
     {
         int k = inputs.Count;
-        if (_spec.Needs.HasFlag(Alignment.Losses.LossInputs.TokenCounts) && inputs.Lengths.Any(n => n <= 0))
-            throw new ArgumentException($"{Name}: every response needs at least one token (it divides by the length), got lengths [{string.Join(", ", inputs.Lengths)}]");
+        if (Spec.Needs.HasFlag(Alignment.Losses.LossInputs.TokenCounts) && inputs.Lengths.Any(n => n <= 0))
+            throw new ArgumentException($"{Name}: every response needs at least one token (it divides by the " +
+                $"length), got lengths [{string.Join(", ", inputs.Lengths)}]");
         using var scope = torch.NewDisposeScope();   // frees every tensor of this call, autograd graph included
         Tensor Row(double[] values) => torch.tensor(values, [1, k]);   // (1, K): one prompt, K responses
         var policy = Row(inputs.PolicyLogProbs).requires_grad_();
-        var batch = new Alignment.Losses.LossBatch(policy, Row(inputs.ReferenceLogProbs),
+        var batch = new LossBatch(policy, Row(inputs.ReferenceLogProbs),
             Row(inputs.Lengths.Select(n => (double)n).ToArray()), Row(inputs.Ratings));
-        var loss = _spec.PerPrompt(batch, _parameters).mean();   // (1) → ()
+        var loss = Spec.PerPrompt(batch, _parameters).mean();   // (1) → ()
         loss.backward();
         return new LossValue(loss.item<double>(), policy.grad!.data<double>().ToArray());
     }

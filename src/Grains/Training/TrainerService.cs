@@ -1,5 +1,5 @@
 using AlignCluster.Grains.Policy;
-using AlignCluster.Grains.Selection;
+using AlignCluster.Alignment.Selection;
 using AlignCluster.Interfaces;
 
 namespace AlignCluster.Grains.Training;
@@ -119,62 +119,84 @@ public sealed class TrainerService : IDisposable
         return new SftReport(losses);
     }
 
-    public TrainReport Train(TrainRequest request)
+    /// <summary>
+    /// A round of preference training on <paramref name="groups"/> (the round's groups, as the shards hold them): the
+    /// groups are shuffled into batches, each batch's examples are built by the loss's shape, and one optimizer step
+    /// runs per batch. Negatives are picked with the policy as it is at round start (per-round selection) or just
+    /// before each step (per-step), and returned for the shards' selection history.
+    /// </summary>
+    public TrainReport Train(TrainRequest request, IReadOnlyList<PromptGroup> groups)
     {
-        var loss = LossRegistry.Create(request.Loss);
-        double beta = LossRegistry.MetricBeta(request.Loss);
-        var groups = request.Groups.ToList();
-        new SeededRandom(SeededRandom.Derive(request.Seed, "order")).Shuffle(groups);
-        var steps = new List<StepMetrics>();
+        var loss = AlignmentGroupLoss.Create(request.Loss);
+        double beta = AlignmentGroupLoss.MetricBeta(request.Loss);
+        var order = UnitScores.ForLoss(loss.Spec, [.. groups]).ToList();
+        new SeededRandom(SeededRandom.Derive(request.Seed, "order")).Shuffle(order);
+        // A data-parallel replica builds and back-propagates only its share of each batch; Step sums the rest.
+        var shares = order.Chunk(request.BatchSize).Select(batch => Group.Share(batch)).ToArray();
         var selections = new List<SelectionRecord>();
-        int step = 0;
-        foreach (var batch in groups.Chunk(request.BatchSize))
+        var selector = new BatchSelector(this, loss.Spec, request, selections);
+        if (!loss.Spec.WholeGroup && !request.Selection.PerStep) selector.SelectForRound([.. shares.SelectMany(s => s)]);
+        var steps = new List<StepMetrics>();
+        for (int step = 0; step < shares.Length; step++)
         {
-            // A data-parallel replica builds and back-propagates only its share of the batch; Step sums the rest.
-            var examples = BuildExamples(Group.Share(batch), loss, request, step, selections, out var kernel);
+            var examples = selector.Examples(shares[step], step, out var kernel);
             if (Step(examples, loss, beta, request.LearningRate, step, kernel) is { } metrics) steps.Add(metrics);
-            step++;
         }
         return new TrainReport([.. steps], [.. selections]);
     }
 
-    /// <summary>Chosen-first examples for one batch: whole groups, per-step selections, or the groups as selected per round.</summary>
-    private List<PromptGroup> BuildExamples(PromptGroup[] batch, IGroupLoss loss, TrainRequest request, int step,
-        List<SelectionRecord> selections, out (double EntropySum, int Picks) kernel)
+    /// <summary>
+    /// Builds a batch's chosen-first examples: whole groups for a whole-group loss, else the chosen with the negatives
+    /// the selector picked (for the round, or now for this step).
+    /// </summary>
+    private sealed class BatchSelector(TrainerService trainer, Alignment.Losses.LossSpec loss, TrainRequest request,
+        List<SelectionRecord> records)
     {
-        kernel = (0, 0);
-        if (loss.WholeGroup)
-            return batch.Select(g => WholeGroupExample(g, loss.IncludesTies)).Where(g => g.Candidates.Length > 1).ToList();
-        if (!request.Selection.PerStep)
-            return batch.Where(g => g.Candidates.Length > 1).ToList();
+        private readonly SelectorKind _strategy = SelectorNames.Parse(request.Selection.Strategy);
+        private Dictionary<string, Selection>? _forRound;
 
-        // Per-step selection: score this batch's candidates with the policy as it is now, then pick negatives.
-        var scores = Score(batch, reference: false);
-        var examples = new List<PromptGroup>();
-        double entropySum = 0;
-        int picks = 0;
-        for (int i = 0; i < batch.Length; i++)
+        /// <summary>Per-round selection: every group this replica trains on, scored in one batch at round start.</summary>
+        public void SelectForRound(PromptGroup[] groups)
         {
-            var picked = NegativeSelector.Select(batch[i], scores[i].LogProbs, request.Selection, request.Seed, step);
-            if (picked.NegativeIndices.Length == 0) continue;
-            entropySum += picked.KernelEntropy;
-            picks++;
-            selections.Add(new SelectionRecord(batch[i].PromptId,
-                picked.NegativeIndices.Select(k => batch[i].Candidates[k].CandidateId).ToArray(), picked.KernelEntropy));
-            examples.AddRange(NegativeSelector.Examples(batch[i], picked, pairsForAll: request.Selection.Strategy == "all"));
+            _forRound = Pick(groups, request.SelectionSeed, request.Round)
+                .ToDictionary(p => p.Group.PromptId, p => p.Selection);
         }
-        kernel = (entropySum, picks);
-        return examples;
-    }
 
-    /// <summary>The chosen first, then every other candidate (exo_rw, list_mle, point_*) or every candidate rated below it (pair_*).</summary>
-    private static PromptGroup WholeGroupExample(PromptGroup g, bool includeTies)
-    {
-        var chosen = g.Candidates[g.ChosenIndex];
-        var rest = includeTies
-            ? g.Candidates.Where((_, i) => i != g.ChosenIndex)
-            : NegativeSelector.Eligible(g).Select(i => g.Candidates[i]);
-        return g with { Candidates = [chosen, .. rest], ChosenIndex = 0 };
+        public List<PromptGroup> Examples(PromptGroup[] batch, int step, out (double EntropySum, int Picks) kernel)
+        {
+            kernel = (0, 0);
+            if (loss.WholeGroup)
+                return batch.Select(g => GroupSelection.WholeGroupExample(g, loss.Shape))
+                    .Where(g => g.Candidates.Length > 1).ToList();
+            var picks = _forRound is { } round
+                ? batch.Select(g => (Group: g, Selection: round[g.PromptId])).ToList()
+                : Pick(batch, request.Seed, step);
+            var examples = new List<PromptGroup>();
+            foreach (var (group, selection) in picks)
+            {
+                if (selection.NegativeIndices.Length == 0) continue;
+                kernel = (kernel.EntropySum + selection.KernelEntropy, kernel.Picks + 1);
+                examples.AddRange(GroupSelection.Examples(group, selection, _strategy));
+            }
+            return examples;
+        }
+
+        /// <summary>Scores <paramref name="groups"/> with the policy as it is now and picks their negatives.</summary>
+        private List<(PromptGroup Group, Selection Selection)> Pick(PromptGroup[] groups, ulong seed, long roundOrStep)
+        {
+            var scores = trainer.Score(groups, reference: false);
+            var picks = new List<(PromptGroup, Selection)>();
+            for (int i = 0; i < groups.Length; i++)
+            {
+                var g = groups[i];
+                var selection = GroupSelection.Select(g, scores[i].LogProbs, request.Selection, seed, roundOrStep);
+                picks.Add((g, selection));
+                if (selection.NegativeIndices.Length > 0)
+                    records.Add(new SelectionRecord(g.PromptId,
+                        [.. selection.NegativeIndices.Select(k => g.Candidates[k].CandidateId)], selection.KernelEntropy));
+            }
+            return picks;
+        }
     }
 
     /// <summary>
@@ -182,7 +204,7 @@ public sealed class TrainerService : IDisposable
     /// examples of all replicas and the parameter gradients summed over them, so the update (and every metric, a mean
     /// over all examples) is what one trainer computes on the whole batch.
     /// </summary>
-    private StepMetrics? Step(List<PromptGroup> examples, IGroupLoss loss, double beta, double learningRate, int step,
+    private StepMetrics? Step(List<PromptGroup> examples, AlignmentGroupLoss loss, double beta, double learningRate, int step,
         (double EntropySum, int Picks) kernel)
     {
         var counts = Group.Sum(examples.Count, kernel.EntropySum, kernel.Picks);

@@ -27,21 +27,34 @@ public static class SafeTensorsWriter
         path = Path.GetFullPath(path);
         var list = tensors.ToList();
         var header = BuildHeader(path, list, metadata);
-        AtomicFile.Write(path, stream =>
+        AtomicFile.Write(path, stream => WriteBody(stream, path, header, list));
+    }
+
+    /// <summary>
+    /// Writes <paramref name="tensors"/> as a safetensors stream to <paramref name="stream"/> (a checkpoint store's
+    /// blob, say), tensor by tensor; <paramref name="source"/> names it in errors. The caller owns atomicity.
+    /// </summary>
+    public static void Write(Stream stream, string source, IEnumerable<SafeTensorEntry> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var list = tensors.ToList();
+        WriteBody(stream, source, BuildHeader(source, list, metadata), list);
+    }
+
+    private static void WriteBody(Stream stream, string source, byte[] header, List<SafeTensorEntry> tensors)
+    {
+        Span<byte> length = stackalloc byte[8];
+        BitConverter.TryWriteBytes(length, (ulong)header.Length);
+        stream.Write(length);
+        stream.Write(header);
+        foreach (var t in tensors)
         {
-            Span<byte> length = stackalloc byte[8];
-            BitConverter.TryWriteBytes(length, (ulong)header.Length);
-            stream.Write(length);
-            stream.Write(header);
-            foreach (var t in list)
-            {
-                long before = stream.Position;
-                t.WriteData(stream);
-                long written = stream.Position - before;
-                if (written != t.ByteCount)
-                    throw new SafeTensorsException(path, t.Name, $"data writer produced {written} bytes, expected {t.ByteCount}");
-            }
-        });
+            var counting = new CountingStream(stream);
+            t.WriteData(counting);
+            if (counting.Written != t.ByteCount)
+                throw new SafeTensorsException(source, t.Name,
+                    $"data writer produced {counting.Written} bytes, expected {t.ByteCount}");
+        }
     }
 
     /// <summary>The JSON header, padded with spaces to a multiple of 8 bytes so the data section stays aligned.</summary>

@@ -91,10 +91,11 @@ public class DataParallelTests
             var references = solo.Score(groups, reference: true);
             groups = [.. groups.Zip(references, (g, s) => g with { Candidates = [.. g.Candidates.Select((c, i) => c with { ReferenceLogProb = s.LogProbs[i] })] })];
             Assert.True(groups.Length >= 20, $"only {groups.Length} trainable prompts");
-            var train = new TrainRequest("dp", 1, groups, new LossSpec(loss, new Dictionary<string, double> { ["beta"] = 0.1 }),
-                new SelectionSpec(strategy, 1, false, PerStep: true, 0.1), BatchSize: 8, LearningRate: 0.02, Seed);
-            var soloReport = solo.Train(train);
-            var replicaReports = OnReplicas(replicas, r => r.Train(train));
+            var train = new TrainRequest("dp", 1, [], new LossSpec(loss, new Dictionary<string, double> { ["beta"] = 0.1 }),
+                new SelectionSpec(strategy, 1, false, PerStep: true, 0.1), BatchSize: 8, LearningRate: 0.02, Seed,
+                SelectionSeed: Seed + 1);
+            var soloReport = solo.Train(train, groups);
+            var replicaReports = OnReplicas(replicas, r => r.Train(train, groups));
 
             var expected = Weights(solo.Policy);
             double moved = Distance(initial, expected);
@@ -218,6 +219,7 @@ public class DataParallelTests
         public Task JoinGroupAsync(TrainerGroupSpec spec) { Group = spec.GroupId; return Task.CompletedTask; }
         public Task<string?> CurrentGroupAsync() => Task.FromResult(Group);
         public Task<TrainReport> TrainAsync(TrainRequest request) { Calls.Add("train"); return Task.FromResult(new TrainReport([], [])); }
+        public Task<int> CacheReferenceAsync(string[] shards) => throw new NotSupportedException();
         public Task<bool> RestoreAsync(string runId, int round) { Calls.Add("restore"); return Task.FromResult(true); }
         public Task InitializeAsync(PolicySpec policy) => Task.CompletedTask;
         public Task<SftReport> SupervisedFineTuneAsync(SftRequest request) => throw new NotSupportedException();
@@ -237,7 +239,7 @@ public class DataParallelTests
     {
         var replicas = new[] { new RecordingReplica(), new RecordingReplica() };
         var trainers = new DataParallelTrainers(replicas);
-        var request = new TrainRequest("r", 1, [], new LossSpec("dpo", new Dictionary<string, double>()), new SelectionSpec("random", 1, false, true, 0.1), 8, 0.01, 1);
+        var request = new TrainRequest("r", 1, [], new LossSpec("dpo", new Dictionary<string, double>()), new SelectionSpec("random", 1, false, true, 0.1), 8, 0.01, 1, 2);
         await trainers.TrainAsync(request);
         Assert.All(replicas, r => Assert.Equal(["train"], r.Calls));
         string formed = replicas[0].Group!;

@@ -33,7 +33,7 @@ public class LossGradientTests
     }
 
     /// <summary>Every registry name: pairwise (dpo … apo_down), reference-free (simpo, cpo, orpo), cd, MPPO, EXO.</summary>
-    public static IEnumerable<object[]> AllLosses() => LossRegistry.Names.Select(n => new object[] { n });
+    public static IEnumerable<object[]> AllLosses() => Alignment.Losses.LossRegistry.Names.Select(n => new object[] { n });
 
     private static readonly HashSet<string> PairOnly = ["exo_pref", "pair_single"];
 
@@ -41,7 +41,7 @@ public class LossGradientTests
     [MemberData(nameof(AllLosses))]
     public void GradientMatchesFiniteDifferences(string name)
     {
-        var loss = LossRegistry.Create(Spec(name));
+        var loss = AlignmentGroupLoss.Create(Spec(name));
         var inputs = PairOnly.Contains(name) ? Pair(Group) : Group;   // the rest with M = 3 negatives / the whole group
         var value = loss.Evaluate(inputs);
         Assert.True(double.IsFinite(value.Loss), $"{name}: value {value.Loss}");
@@ -67,7 +67,7 @@ public class LossGradientTests
     public void DpoIsMinusLogSigmoidOfBetaTimesMargin()
     {
         // By hand: ρ_w = −3.1 − (−3.5) = 0.4, ρ_l = −4.0 − (−3.6) = −0.4, d = 0.8, β = 0.1 → −log σ(0.08) = log(1 + e^−0.08).
-        var value = LossRegistry.Create(new LossSpec("dpo", new Dictionary<string, double> { ["beta"] = 0.1 })).Evaluate(Pair(Group));
+        var value = AlignmentGroupLoss.Create(new LossSpec("dpo", new Dictionary<string, double> { ["beta"] = 0.1 })).Evaluate(Pair(Group));
         Assert.Equal(Math.Log(1 + Math.Exp(-0.08)), value.Loss, 12);
         // ∂/∂logp_w = −β σ(−βd), ∂/∂logp_l = +β σ(−βd).
         double s = 1 / (1 + Math.Exp(0.08));
@@ -80,13 +80,13 @@ public class LossGradientTests
     {
         var p = new Dictionary<string, double> { ["beta"] = 0.3 };
         var pair = Pair(Group); // ρ_l = −0.4 < 0: MinorDPO's max(0, ρ_l) = 0, so it is −log σ(β ρ_w), not DPO.
-        var dpo = LossRegistry.Create(new LossSpec("dpo", p)).Evaluate(pair);
-        Assert.Equal(dpo.Loss, LossRegistry.Create(new LossSpec("cd", p)).Evaluate(pair).Loss, 12);
-        Assert.Equal(Math.Log(1 + Math.Exp(-0.3 * 0.4)), LossRegistry.Create(new LossSpec("minor_dpo", p)).Evaluate(pair).Loss, 12);
+        var dpo = AlignmentGroupLoss.Create(new LossSpec("dpo", p)).Evaluate(pair);
+        Assert.Equal(dpo.Loss, AlignmentGroupLoss.Create(new LossSpec("cd", p)).Evaluate(pair).Loss, 12);
+        Assert.Equal(Math.Log(1 + Math.Exp(-0.3 * 0.4)), AlignmentGroupLoss.Create(new LossSpec("minor_dpo", p)).Evaluate(pair).Loss, 12);
         // With ρ_l > 0 (rejected above the reference) MinorDPO equals DPO: −log σ(β(ρ_w − ρ_l)).
         var above = pair with { PolicyLogProbs = [-3.1, -3.2] }; // ρ_l = 0.4
-        Assert.Equal(LossRegistry.Create(new LossSpec("dpo", p)).Evaluate(above).Loss,
-            LossRegistry.Create(new LossSpec("minor_dpo", p)).Evaluate(above).Loss, 12);
+        Assert.Equal(AlignmentGroupLoss.Create(new LossSpec("dpo", p)).Evaluate(above).Loss,
+            AlignmentGroupLoss.Create(new LossSpec("minor_dpo", p)).Evaluate(above).Loss, 12);
     }
 
     [Fact]
@@ -96,7 +96,7 @@ public class LossGradientTests
         const double beta = 0.7;
         var r = Enumerable.Range(0, 4).Select(i => beta * Group.Rho(i)).ToArray();
         double z = r.Sum(Math.Exp);
-        var value = LossRegistry.Create(new LossSpec("cd", new Dictionary<string, double> { ["beta"] = beta })).Evaluate(Group);
+        var value = AlignmentGroupLoss.Create(new LossSpec("cd", new Dictionary<string, double> { ["beta"] = beta })).Evaluate(Group);
         Assert.Equal(Math.Log(z) - r[0], value.Loss, 12);
         for (int i = 0; i < 4; i++)
             Assert.Equal(beta * (Math.Exp(r[i]) / z - (i == 0 ? 1 : 0)), value.GradientWrtPolicyLogProbs[i], 12);
@@ -110,7 +110,7 @@ public class LossGradientTests
         var p = Enumerable.Range(0, 4).Select(i => Math.Exp(Group.PolicyLogProbs[i] / Group.Lengths[i])).ToArray();
         double z = 3 * p[0] - p[1] - p[2] - p[3];
         double s = 1 / (1 + Math.Exp(z));
-        var value = LossRegistry.Create(new LossSpec("pair_mnm", new Dictionary<string, double> { ["beta"] = 0.1 })).Evaluate(Group);
+        var value = AlignmentGroupLoss.Create(new LossSpec("pair_mnm", new Dictionary<string, double> { ["beta"] = 0.1 })).Evaluate(Group);
         Assert.Equal(Math.Log(1 + Math.Exp(-z)), value.Loss, 12);
         Assert.Equal(-s * 3 * p[0] / 4, value.GradientWrtPolicyLogProbs[0], 12);
         for (int i = 1; i < 4; i++) Assert.Equal(s * p[i] / Group.Lengths[i], value.GradientWrtPolicyLogProbs[i], 12);
@@ -127,7 +127,7 @@ public class LossGradientTests
         var pf = Softmax(f);
         var pr = Softmax(r);
         double kl = pf.Select((p, i) => p * Math.Log(p / pr[i])).Sum();
-        var value = LossRegistry.Create(new LossSpec("exo_rw", new Dictionary<string, double> { ["beta_pi"] = betaPi, ["beta_r"] = betaR })).Evaluate(Group);
+        var value = AlignmentGroupLoss.Create(new LossSpec("exo_rw", new Dictionary<string, double> { ["beta_pi"] = betaPi, ["beta_r"] = betaR })).Evaluate(Group);
         Assert.Equal(kl, value.Loss, 12);
     }
 
@@ -135,21 +135,46 @@ public class LossGradientTests
     public void EveryRegistryNameIsAcceptedAndTheListwiseOnesTakeTheWholeGroup()
     {
         string[] clusterNames = ["dpo", "cd", "minor_dpo", "pair_mnm", "exo_pref", "exo_rw"];   // the names configs used before
-        Assert.Subset(LossRegistry.Names.ToHashSet(), clusterNames.ToHashSet());
-        Assert.Equal(27, LossRegistry.Names.Count);   // docs/alignment.md's loss table
+        Assert.Subset(Alignment.Losses.LossRegistry.Names.ToHashSet(), clusterNames.ToHashSet());
+        Assert.Equal(27, Alignment.Losses.LossRegistry.Names.Count());   // docs/alignment.md's loss table
         string[] whole = ["point_ce", "point_mse", "pair_mns", "pair_mnm", "pair_mcs", "pair_mcm", "list_mle", "exo_rw", "dpo_rw"];
-        foreach (var name in LossRegistry.Names)
-            Assert.True(whole.Contains(name) == LossRegistry.Create(Spec(name)).WholeGroup, $"{name}: WholeGroup");
-        Assert.Equal("dpo", LossRegistry.Create(new LossSpec("DPO", new Dictionary<string, double>())).Name);
+        foreach (var name in Alignment.Losses.LossRegistry.Names)
+            Assert.True(whole.Contains(name) == AlignmentGroupLoss.Create(Spec(name)).Spec.WholeGroup, $"{name}: WholeGroup");
+        Assert.Equal("dpo", AlignmentGroupLoss.Create(new LossSpec("DPO", new Dictionary<string, double>())).Name);
+    }
+
+    /// <summary>
+    /// Each registry row's shape against a table written from the losses' definitions (docs/alignment.md): which
+    /// responses each loss reads. A wrong row would make the trainer build the wrong examples.
+    /// </summary>
+    [Fact]
+    public void EveryRegistryRowStatesTheShapeItsDefinitionHas()
+    {
+        var expected = new Dictionary<string, Alignment.Losses.LossShape>();
+        foreach (var name in new[] { "dpo", "ipo", "hinge", "robust", "cdpo", "minor_dpo", "dpop", "simpo", "cpo", "orpo",
+                     "nca_pair", "bco_pair", "sppo_hard", "apo_zero", "apo_down" })
+            expected[name] = Alignment.Losses.LossShape.Pairs;          // mean over the chosen-vs-negative pairs
+        expected["cd"] = Alignment.Losses.LossShape.ChosenAndNegatives; // one softmax over chosen + M negatives
+        expected["exo_pref"] = expected["pair_single"] = Alignment.Losses.LossShape.SinglePair; // defined on K = 2
+        foreach (var name in new[] { "pair_mns", "pair_mnm", "pair_mcs", "pair_mcm" })
+            expected[name] = Alignment.Losses.LossShape.Group;          // the chosen against everything rated below it
+        foreach (var name in new[] { "point_ce", "point_mse", "list_mle", "exo_rw", "dpo_rw" })
+            expected[name] = Alignment.Losses.LossShape.GroupWithTies;  // rewards or ranks over the whole set
+        Assert.Equal(expected.Keys.Order(), Alignment.Losses.LossRegistry.Names.Order());
+        foreach (var spec in Alignment.Losses.LossRegistry.All)
+        {
+            Assert.True(expected[spec.Name] == spec.Shape, $"{spec.Name}: {spec.Shape}, expected {expected[spec.Name]}");
+            Assert.Equal(spec.Name is "point_ce" or "point_mse", spec.UnitScores);   // MPPO's s ∈ [0, 1]
+        }
     }
 
     [Fact]
     public void MetricBetaIsTheConfiguredBetaElseTheLossDefault()
     {
-        Assert.Equal(0.25, LossRegistry.MetricBeta(new LossSpec("exo_rw", new Dictionary<string, double> { ["beta"] = 0.25 })));
-        Assert.Equal(0.5, LossRegistry.MetricBeta(new LossSpec("exo_rw", new Dictionary<string, double>())));   // beta_pi default
-        Assert.Equal(2.0, LossRegistry.MetricBeta(new LossSpec("simpo", new Dictionary<string, double>())));    // simpo's β default
-        Assert.Equal(0.1, LossRegistry.MetricBeta(new LossSpec("pair_mnm", new Dictionary<string, double>())));
+        Assert.Equal(0.25, AlignmentGroupLoss.MetricBeta(new LossSpec("exo_rw", new Dictionary<string, double> { ["beta"] = 0.25 })));
+        Assert.Equal(0.5, AlignmentGroupLoss.MetricBeta(new LossSpec("exo_rw", new Dictionary<string, double>())));   // beta_pi default
+        Assert.Equal(2.0, AlignmentGroupLoss.MetricBeta(new LossSpec("simpo", new Dictionary<string, double>())));    // simpo's β default
+        Assert.Equal(0.1, AlignmentGroupLoss.MetricBeta(new LossSpec("pair_mnm", new Dictionary<string, double>())));
     }
 
     [Fact]

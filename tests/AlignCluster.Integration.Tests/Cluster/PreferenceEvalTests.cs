@@ -1,5 +1,6 @@
 using AlignCluster.Grains.Demo;
 using AlignCluster.Grains.Coordinator;
+using AlignCluster.Grains.Training;
 using AlignCluster.Interfaces;
 
 namespace AlignCluster.Integration.Tests.Cluster;
@@ -19,6 +20,7 @@ public class PreferenceEvalTests
         public Task InitializeAsync(PolicySpec policy) => throw new NotSupportedException();
         public Task<SftReport> SupervisedFineTuneAsync(SftRequest request) => throw new NotSupportedException();
         public Task<TrainReport> TrainAsync(TrainRequest request) => throw new NotSupportedException();
+        public Task<int> CacheReferenceAsync(string[] shards) => throw new NotSupportedException();
         public Task<GeneratedResponse[]> GenerateAsync(GenerateRequest request) => throw new NotSupportedException();
         public Task<CheckpointInfo> CheckpointAsync(string runId, int round) => throw new NotSupportedException();
         public Task ReleaseAsync() => throw new NotSupportedException();
@@ -84,10 +86,10 @@ public class PreferenceEvalTests
         Assert.Equal([1, 0.5, 0], UnitScores.Rescale([-1, -2, -3]));   // Nectar ranks 1..3 as −rank
         Assert.Equal([0.5, 0.5], UnitScores.Rescale([7, 7]));          // no preference either way
         var groups = new[] { new PromptGroup("p", [1], [C(8), C(2), C(5)], 0) };
-        var scaled = UnitScores.ForLoss("point_mse", groups);
+        var scaled = UnitScores.ForLoss(Alignment.Losses.LossRegistry.Get("point_mse"), groups);
         Assert.Equal([1, 0, 0.5], scaled[0].Candidates.Select(c => c.Rating));
         Assert.Equal([8.0, 2, 5], groups[0].Candidates.Select(c => c.Rating));   // the shards' ratings stay raw
-        Assert.Equal([1, 0, 0.5], UnitScores.ForLoss("POINT_CE", groups)[0].Candidates.Select(c => c.Rating));
-        Assert.Same(groups, UnitScores.ForLoss("exo_rw", groups));               // scale matters to exo_rw: untouched
+        Assert.Equal([1, 0, 0.5], UnitScores.ForLoss(Alignment.Losses.LossRegistry.Get("POINT_CE"), groups)[0].Candidates.Select(c => c.Rating));
+        Assert.Same(groups, UnitScores.ForLoss(Alignment.Losses.LossRegistry.Get("exo_rw"), groups));               // scale matters to exo_rw: untouched
     }
 }

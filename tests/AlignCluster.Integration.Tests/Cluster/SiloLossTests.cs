@@ -19,7 +19,7 @@ namespace AlignCluster.Integration.Tests.Cluster;
 /// </summary>
 public class SiloLossTests
 {
-    [Theory(Skip = "until the device placement director (src/Hosting, [DevicePlacement]) lands: without it a trainer may be placed on a silo with no free device")]
+    [Theory]
     [InlineData(1)]
     [InlineData(2)]
     public async Task KillingATrainersSiloRestartsTheRoundAndEndsIdenticalToAnUninterruptedRun(int trainers)
@@ -35,7 +35,8 @@ public class SiloLossTests
         var builder = new InProcessTestClusterBuilder((short)(trainers + 2));
         builder.ConfigureSilo((options, silo) =>
         {
-            silo.AddAlignCluster(directory, options.SiloName == "Primary" ? [] : ["cpu:0"]);
+            // InProcessTestCluster names silos "…_N"; instance 0 is the first one started (cluster.Silos[0]).
+            silo.AddAlignCluster(directory, options.SiloName.EndsWith("_0", StringComparison.Ordinal) ? [] : ["cpu:0"]);
             // A killed silo is declared dead within about a second (probe timeout × missed probes).
             silo.Configure<ClusterMembershipOptions>(o => (o.ProbeTimeout, o.NumMissedProbesLimit) = (TimeSpan.FromSeconds(1), 2));
         });

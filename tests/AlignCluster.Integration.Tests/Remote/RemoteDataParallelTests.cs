@@ -13,7 +13,7 @@ namespace AlignCluster.Integration.Tests.Remote;
 [Collection(RemoteCollection.Name)]
 public sealed class RemoteDataParallelTests(TwoLocalSilos silos) : IClassFixture<TwoLocalSilos>
 {
-    [Fact(Skip = "until the device placement director (src/Hosting, [DevicePlacement]) lands: without it a trainer may be placed on a silo with no free device")]
+    [Fact]
     public async Task Two_trainers_on_two_silo_processes_train_like_one_trainer_in_process()
     {
         var tiny = TestConfigs.Tiny("remote-dp", rounds: 2) with { ReusePreparation = false };
