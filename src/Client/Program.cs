@@ -1,8 +1,15 @@
 using System.CommandLine;
 using AlignCluster.Client.Cluster;
 using AlignCluster.Client.Commands;
+using Spectre.Console;
 
 // `aligncluster`: one subcommand per file under Commands/; CommandCatalog lists them.
+// Tables and markup carry no escape codes into a pipe or file, nor when NO_COLOR is set (Spectre goes by TERM alone).
+if (Console.IsOutputRedirected || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR")))
+{
+    AnsiConsole.Profile.Capabilities.Ansi = false;
+    AnsiConsole.Profile.Capabilities.ColorSystem = ColorSystem.NoColors;
+}
 var root = new RootCommand("aligncluster — iterative preference optimization of language models on an actor cluster");
 foreach (var command in CommandCatalog.All())
     root.Subcommands.Add(command);

@@ -42,12 +42,17 @@ public sealed record LossSpec(string Name, IReadOnlyDictionary<string, double> P
 public sealed record SelectionRecord(string PromptId, string[] NegativeIds, double KernelEntropy);
 
 /// <summary>Training metrics of one optimizer step, named after TRL's (docs/alignment.md "Metrics").</summary>
+/// <param name="Pairs">(chosen, other candidate) pairs the step trained on, over all data-parallel replicas.</param>
+/// <param name="Tokens">Prompt + response tokens the step's forward pass read, over all replicas.</param>
+/// <remarks>Deterministic (a resumed or data-parallel run reports the same values); the step's wall time, a
+/// measurement, travels beside it (<see cref="TrainReport.StepSeconds"/>).</remarks>
 [GenerateSerializer, Alias("AlignCluster.StepMetrics")]
 public sealed record StepMetrics(
     int Step, double Loss,
     double RewardsChosen, double RewardsRejected, double RewardsMargins, double RewardsAccuracies,
     double LogpsChosen, double LogpsRejected,
-    double RhoChosen, double RhoRejected, double KernelEntropy, double GradNorm)
+    double RhoChosen, double RhoRejected, double KernelEntropy, double GradNorm,
+    int Pairs = 0, long Tokens = 0)
 {
     /// <summary>The metrics under their TRL names, for logs, plots and OpenTelemetry instruments.</summary>
     public IEnumerable<(string Name, double Value)> Named()
@@ -92,8 +97,10 @@ public static class ShardKeys
 }
 
 /// <summary>What a call to train did: per-step metrics and the negatives picked (per round or per step).</summary>
+/// <param name="StepSeconds">Wall time of each step on the trainer (per-step selection scoring included; the slowest
+/// replica's with data-parallel trainers): with the steps' pairs and tokens, the throughput.</param>
 [GenerateSerializer, Immutable, Alias("AlignCluster.TrainReport")]
-public sealed record TrainReport(StepMetrics[] Steps, SelectionRecord[] Selections);
+public sealed record TrainReport(StepMetrics[] Steps, SelectionRecord[] Selections, double[]? StepSeconds = null);
 
 /// <summary>A supervised fine-tuning pass on demonstrations (prompt → response).</summary>
 /// <param name="Group">As in <see cref="TrainRequest"/>.</param>
@@ -143,10 +150,13 @@ public sealed record MergeReport(int Added, int Duplicates, int DroppedByCap);
 
 /// <summary>A shard's state in numbers.</summary>
 /// <param name="SelectionChangeRate">Fraction of prompts whose negative(s) changed since the previous round.</param>
+/// <param name="Selected">Prompts selected for in <paramref name="LastRound"/> (per round or at any step of it).</param>
+/// <param name="KernelEntropy">Mean entropy (nats) of the selection distribution over those prompts (0 for the
+/// deterministic strategies).</param>
 /// <param name="Tokens">Tokens of the shard's training input: every prompt and all of its candidates (throughput).</param>
 [GenerateSerializer, Alias("AlignCluster.ShardReport")]
 public sealed record ShardReport(string ShardKey, int Prompts, int Candidates, int MissingReference,
-    int LastRound, double SelectionChangeRate, long Tokens = 0);
+    int LastRound, double SelectionChangeRate, int Selected = 0, double KernelEntropy = 0, long Tokens = 0);
 
 /// <summary>Where the replicas of a data-parallel group meet: the TCP store rank 0 serves.</summary>
 [GenerateSerializer, Alias("AlignCluster.Rendezvous")]

@@ -120,6 +120,12 @@ public sealed record TrainingConfig
     /// sampling are split among them.
     /// </summary>
     [Id(3)] public int Trainers { get; init; } = 1;
+
+    /// <summary>
+    /// Seconds a run waits for free devices when its trainers are placed (another run may still hold them, or a
+    /// placement that never started still reserves one) before it fails; 0 fails at once.
+    /// </summary>
+    [Id(4)] public double DeviceWait { get; init; } = 120;
 }
 
 /// <summary>Online rounds: every <see cref="Every"/> rounds generate new candidates with the current policy and merge them.</summary>

@@ -31,11 +31,16 @@ public sealed record EvalResult(double OracleReward, double ReferenceOracleRewar
 public sealed record PreferenceEval(int Pairs, double Accuracy, double MeanMargin, double MeanChosenReward, double MeanRejectedReward, double Beta);
 
 /// <summary>What one round did.</summary>
-/// <param name="Mean">Step metrics averaged over the round's steps.</param>
+/// <param name="Mean">Step metrics averaged over the round's steps (Pairs and Tokens: summed).</param>
 /// <param name="SelectionChangeRate">Fraction of prompts whose selected negative changed since the previous round.</param>
+/// <param name="KernelEntropy">Mean entropy (nats) of the selection distribution over the prompts selected for in the
+/// round, whether selection ran per round or per step (the shards' records of what was picked).</param>
+/// <param name="StepSeconds">Wall time of each of <paramref name="Steps"/> on the trainer (null in reports from before it
+/// was measured).</param>
 [GenerateSerializer, Alias("AlignCluster.RoundReport")]
 public sealed record RoundReport(int Round, StepMetrics Mean, StepMetrics[] Steps, double SelectionChangeRate,
-    int CandidatesAdded, EvalResult? Eval, string? CheckpointKey, double Seconds);
+    int CandidatesAdded, EvalResult? Eval, string? CheckpointKey, double Seconds, double KernelEntropy = 0,
+    double[]? StepSeconds = null);
 
 /// <summary>Where a run stands; everything a client needs for a progress display and a summary.</summary>
 /// <param name="Round">Rounds completed.</param>

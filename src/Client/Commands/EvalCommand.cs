@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AlignCluster.Client.Cluster;
+using AlignCluster.Client.Reporting;
 using AlignCluster.Interfaces;
 using Spectre.Console;
 
@@ -27,11 +28,15 @@ internal static class EvalCommand
             string runId = parse.GetValue(run)!;
             int? r = parse.GetValue(round);
             CheckpointEval result;
+            // One grain call restores the checkpoint, samples and rates: the line shows how long it has been going.
+            using var progress = ProgressLine.ForStandardError();
+            string doing = $"eval {runId}: {(r is { } n ? $"checkpoint of round {n}" : "newest checkpoint")} on the held-out prompts";
             if (parse.GetValue(cluster) is { Length: > 0 } gateways)
             {
                 await using var remote = await RemoteCluster.ConnectAsync(gateways, ct);
                 var coordinator = await RemoteCommands.ExistingRunAsync(remote, runId);
-                result = await Evaluate(() => RemoteCommands.Translate(() => coordinator.EvaluateCheckpointAsync(r), remote));
+                result = await progress.TimeAsync(doing,
+                    () => Evaluate(() => RemoteCommands.Translate(() => coordinator.EvaluateCheckpointAsync(r), remote)));
             }
             else
             {
@@ -39,7 +44,8 @@ internal static class EvalCommand
                 await using var embedded = await EmbeddedCluster.StartAsync(parse.GetValue(state)!, autoResume: false);
                 if (await embedded.Runs.GetAsync(runId) is null)
                     throw new ClientException($"run '{runId}' does not exist in {embedded.Runs.Name}");
-                result = await Evaluate(() => embedded.Client.GetGrain<ICoordinatorGrain>(runId).EvaluateCheckpointAsync(r));
+                result = await progress.TimeAsync(doing,
+                    () => Evaluate(() => embedded.Client.GetGrain<ICoordinatorGrain>(runId).EvaluateCheckpointAsync(r)));
             }
             Print(result);
             return 0;

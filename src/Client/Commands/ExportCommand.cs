@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AlignCluster.Client.Cluster;
+using AlignCluster.Client.Reporting;
 using AlignCluster.Grains.Checkpoints;
 using AlignCluster.Interfaces;
 using AlignCluster.Grains.Hosting;
@@ -30,11 +31,17 @@ internal static class ExportCommand
             string runId = parse.GetValue(run)!, target = parse.GetValue(output)!;
             if (File.Exists(target)) throw new ClientException($"--out: '{target}' is a file; name a directory");
             int exported;
+            using var progress = ProgressLine.ForStandardError();
+            // Plain output: a line per file; a terminal: one line with the bytes of the whole export.
+            void Copied(ExportedPolicy p, ExportedFile file, long done) => progress.Update(
+                $"export {p.RunId} round {p.Round}: {file.Name} ({file.Length / 1048576.0:F1} MiB)",
+                ProgressText.Bytes(done, p.Files.Sum(f => f.Length)));
             try
             {
                 exported = parse.GetValue(cluster) is { Length: > 0 } gateways
-                    ? await FromClusterAsync(gateways, runId, parse.GetValue(round), target, ct)
-                    : await FromStateAsync(parse.GetValue(state)!, runId, parse.GetValue(round), target, ct);
+                    ? await FromClusterAsync(gateways, runId, parse.GetValue(round), target, Copied, ct)
+                    : await FromStateAsync(parse.GetValue(state)!, runId, parse.GetValue(round), target, Copied, ct);
+                progress.Done();
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -46,13 +53,14 @@ internal static class ExportCommand
         return command;
     }
 
-    private static async Task<int> FromStateAsync(string directory, string runId, int? round, string target, CancellationToken ct)
+    private static async Task<int> FromStateAsync(string directory, string runId, int? round, string target,
+        Action<ExportedPolicy, ExportedFile, long> copied, CancellationToken ct)
     {
         EmbeddedCluster.RequireExisting(directory, $"run '{runId}' does not exist");
         var checkpoints = new CheckpointStore(new LocalCheckpointStorage(ClusterSetup.CheckpointDirectory(directory)));
         var rounds = await checkpoints.RoundsAsync(runId, ct);
         int r = round ?? (rounds.Count > 0 ? rounds[^1] : throw new ClientException($"run '{runId}' has no checkpoint in '{directory}'"));
-        try { await checkpoints.ExportAsync(runId, r, target, ct); }
+        try { await checkpoints.ExportAsync(runId, r, target, ct, copied); }
         catch (FileNotFoundException e) { throw new ClientException(e.Message); }
         return r;
     }
@@ -61,7 +69,8 @@ internal static class ExportCommand
     /// As `eval --cluster`: a run the cluster never started is named; a refused export (no such checkpoint) is bad input.
     /// The files come in chunks through the coordinator, so the client need not reach the silos' checkpoint store.
     /// </summary>
-    private static async Task<int> FromClusterAsync(string[] gateways, string runId, int? round, string target, CancellationToken ct)
+    private static async Task<int> FromClusterAsync(string[] gateways, string runId, int? round, string target,
+        Action<ExportedPolicy, ExportedFile, long> copied, CancellationToken ct)
     {
         await using var remote = await RemoteCluster.ConnectAsync(gateways, ct);
         var coordinator = await RemoteCommands.ExistingRunAsync(remote, runId);
@@ -69,7 +78,8 @@ internal static class ExportCommand
         try { policy = await RemoteCommands.Translate(() => coordinator.ExportCheckpointAsync(round), remote); }
         catch (ArgumentException e) { throw new ClientException(e.Message); }
         await CheckpointStore.WriteExportAsync(policy, target, (key, offset) =>
-            RemoteCommands.Translate(() => coordinator.ReadCheckpointChunkAsync(key, offset, CheckpointStore.MaxChunk), remote), ct);
+            RemoteCommands.Translate(() => coordinator.ReadCheckpointChunkAsync(key, offset, CheckpointStore.MaxChunk), remote), ct,
+            copied);
         return policy.Round;
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AlignCluster.Client.Cluster;
+using AlignCluster.Client.Reporting;
 using AlignCluster.Models;
 using System.Runtime.InteropServices;
 using AlignCluster.Models.Nn;
@@ -26,7 +27,7 @@ internal static class LogprobsCommand
         var batch = new Option<int>("--batch-size") { Description = "Rows per forward pass", DefaultValueFactory = _ => 8 };
         var command = new Command("logprobs", "Score responses under a model: sum, mean and count of response-token log-probs per row.");
         foreach (var o in new Option[] { model, input, output, batch }) command.Options.Add(o);
-        command.SetAction(async (parse, _) => await CommandErrors.Guard(() =>
+        command.SetAction(async (parse, _) => await CommandErrors.Guard(async () =>
         {
             string inputPath = parse.GetValue(input)!;
             int batchSize = parse.GetValue(batch);
@@ -42,13 +43,13 @@ internal static class LogprobsCommand
             }
             try
             {
-                using var lm = LanguageModel.Load(parse.GetValue(model)!);
+                using var lm = await LoadAsync(parse.GetValue(model)!);
                 if (parse.GetValue(output) is not { } outputPath)
                     ScoringInput.ScoreLines(lm, StrictText.Lines(inputPath), Console.Out, inputPath, batchSize);
                 else
                     WriteReplacing(outputPath, writer =>
                         ScoringInput.ScoreLines(lm, StrictText.Lines(inputPath), writer, inputPath, batchSize));
-                return Task.FromResult(0);
+                return 0;
             }
             catch (Exception e) when (e is ModelLoadException or TokenizerException or FormatException or IOException
                 or UnauthorizedAccessException or ExternalException)
@@ -57,6 +58,20 @@ internal static class LogprobsCommand
             }
         }));
         return command;
+    }
+
+    /// <summary>
+    /// A model load (seconds to minutes for a large checkpoint) under a progress line, on a terminal only: piped, this
+    /// command's stderr carries nothing but its one error line, as a bad row is found only after the load.
+    /// </summary>
+    private static async Task<LanguageModel> LoadAsync(string directory)
+    {
+        using var progress = ProgressLine.ForStandardError();
+        if (!progress.Live) return LanguageModel.Load(directory);
+        long bytes = Directory.Exists(directory)
+            ? Directory.EnumerateFiles(directory, "*.safetensors").Sum(f => new FileInfo(f).Length) : 0;
+        return await progress.TimeAsync($"loading {directory} ({bytes / 1048576.0:F1} MiB of weights)",
+            () => Task.Run(() => LanguageModel.Load(directory)));
     }
 
     /// <summary>

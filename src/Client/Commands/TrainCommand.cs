@@ -1,6 +1,7 @@
 using System.CommandLine;
 using AlignCluster.Alignment.Data;
 using AlignCluster.Client.Cluster;
+using AlignCluster.Client.Reporting;
 using AlignCluster.Grains.Configuration;
 using AlignCluster.Grains.Demo;
 using AlignCluster.Interfaces;
@@ -25,10 +26,15 @@ internal static class TrainCommand
         var run = new Option<string?>("--run") { Description = "With --resume: the run to continue (its stored config is used)." };
         var otlp = CommonOptions.OtlpEndpoint();
         var printConfig = new Option<bool>("--print-config") { Description = "Print the effective config as YAML and exit." };
+        var logdir = new Option<string?>("--logdir")
+        {
+            Description = "TensorBoard directory: events go to LOGDIR/RUN_ID/ (default: STATE/tensorboard; with --cluster "
+                + "only when given; none = off).",
+        };
         var dashboard = CommonOptions.Dashboard();
         var command = new Command("train", "Train one run (preference optimization with a named loss and selector).")
         {
-            config, set, resume, run, state, cluster, detach, otlp, printConfig, dashboard,
+            config, set, resume, run, state, cluster, detach, otlp, printConfig, logdir, dashboard,
         };
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
@@ -53,13 +59,16 @@ internal static class TrainCommand
                 if (runConfig.Data.Source == "file") ReportSkipped(FileData.Load(runConfig).Report);
             }
             catch (ArgumentException e) { throw new ClientException(e.Message); }
+            bool remote = parse.GetValue(cluster) is { Length: > 0 };
+            string? events = TensorBoardDirectory(parse.GetValue(logdir), remote ? null : parse.GetValue(state)!, runConfig.RunId);
             using var telemetry = ClientTelemetry.Start(parse.GetValue(otlp), "aligncluster-train");
             var liveView = CommonOptions.LiveView(parse, dashboard);
-            if (parse.GetValue(cluster) is { Length: > 0 } gateways)
+            if (remote)
             {
                 if (liveView is not null)
                     throw new ClientException("--dashboard with --cluster: the silos serve the live view (start them with --dashboard PORT)");
-                return await TrainRemoteAsync(gateways, runConfig, parse.GetValue(resume), parse.GetValue(detach), ct);
+                return await TrainRemoteAsync(parse.GetValue(cluster)!, runConfig, parse.GetValue(resume), parse.GetValue(detach),
+                    events, ct);
             }
             if (parse.GetValue(resume))
             {
@@ -85,7 +94,7 @@ internal static class TrainCommand
             await coordinator.StartAsync(runConfig);
             AnsiConsole.MarkupLine($"[bold]train[/] {Markup.Escape(runConfig.RunId)}: loss {runConfig.Loss.Name}, selection {runConfig.Selection.Strategy} per {runConfig.Selection.Per}, " +
                 $"{runConfig.Training.Rounds} rounds; state in {Markup.Escape(embedded.StateDirectory)}");
-            var final = await WatchAsync(coordinator, runConfig.Training.Rounds, ct);
+            var final = await WatchAsync(coordinator, events, ct);
             Report.PrintRun(final);
             return final.State == RunState.Completed ? 0 : 1;
         }));
@@ -93,10 +102,29 @@ internal static class TrainCommand
     }
 
     /// <summary>
+    /// Where the run's TensorBoard events go (null: nowhere). A --logdir under a file is bad input, refused before any
+    /// work (the default, under the state directory, is checked with it); nothing is created until the run has started.
+    /// </summary>
+    private static string? TensorBoardDirectory(string? logdir, string? stateDirectory, string runId)
+    {
+        if (logdir == "none" || (logdir is null && stateDirectory is null)) return null;
+        string directory = Path.GetFullPath(Path.Combine(logdir ?? Path.Combine(stateDirectory!, "tensorboard"), runId));
+        if (logdir is null) return directory;
+        for (var d = new DirectoryInfo(directory); d is not null; d = d.Parent)
+        {
+            if (File.Exists(d.FullName))
+                throw new ClientException($"--logdir: '{d.FullName}' is a file; name a directory for TensorBoard's events");
+            if (d.Exists) break;
+        }
+        return directory;
+    }
+
+    /// <summary>
     /// `--cluster`: the run goes to the silos' coordinator grain (which keeps its config and state); --resume continues
     /// a paused or interrupted run with the config it was started with.
     /// </summary>
-    private static async Task<int> TrainRemoteAsync(string[] gateways, RunConfig runConfig, bool resume, bool detach, CancellationToken ct)
+    private static async Task<int> TrainRemoteAsync(string[] gateways, RunConfig runConfig, bool resume, bool detach,
+        string? events, CancellationToken ct)
     {
         await using var remote = await RemoteCluster.ConnectAsync(gateways, ct);
         ICoordinatorGrain coordinator;
@@ -109,7 +137,7 @@ internal static class TrainCommand
             Console.WriteLine($"submitted; follow it with: aligncluster status --cluster {string.Join(",", remote.Gateways)} --run {runConfig.RunId}");
             return 0;
         }
-        var final = await RemoteCommands.Translate(() => WatchAsync(coordinator, runConfig.Training.Rounds, ct), remote);
+        var final = await RemoteCommands.Translate(() => WatchAsync(coordinator, events, ct), remote);
         Report.PrintRun(final);
         return final.State == RunState.Completed ? 0 : 1;
     }
@@ -121,34 +149,31 @@ internal static class TrainCommand
         if (report.SkippedTooFewCandidates > 0) Console.Error.WriteLine($"warning: {report}");
     }
 
-    private static string EvalSummary(EvalResult e) => e.Samples > 0 ? $"oracle reward {e.OracleReward:F3}"
-        : e.Preference is { } p ? $"held-out preference accuracy {p.Accuracy:F3}" : "evaluated";
-
-    private static async Task<RunStatus> WatchAsync(ICoordinatorGrain coordinator, int rounds, CancellationToken ct)
+    /// <summary>
+    /// Follows the run to its end: a progress line on stderr (rounds, steps, ETA; the phase on a terminal) and, when
+    /// <paramref name="events"/> is set, each round's scalars into TensorBoard as its report arrives.
+    /// </summary>
+    private static async Task<RunStatus> WatchAsync(ICoordinatorGrain coordinator, string? events, CancellationToken ct)
     {
-        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        if (events is not null)
+            Console.Error.WriteLine($"TensorBoard events in {events}; watch with: tensorboard --logdir {Path.GetDirectoryName(events)}");
+        using var progress = ProgressLine.ForStandardError();
+        using var board = events is null ? null : new TensorBoardRun(events);
+        bool writing = board is not null;
+        var final = await RunWatcher.WaitAsync(coordinator, s =>
         {
-            int shown = -1;
-            return await RunWatcher.WaitAsync(coordinator, s =>
-            {
-                if (s.Round == shown) return;
-                shown = s.Round;
-                var last = s.History.LastOrDefault();
-                Console.WriteLine($"  round {s.Round}/{s.TotalRounds} ({s.Phase}){(last?.Eval is { } e ? $": {EvalSummary(e)}" : "")}");
-            }, ct: ct);
-        }
-        RunStatus? final = null;
-        await AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
-            .StartAsync(async context =>
-            {
-                var task = context.AddTask("preparing", maxValue: rounds + 1);
-                final = await RunWatcher.WaitAsync(coordinator, s =>
+            if (writing)
+                try { board!.Update(s); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    task.Value = s.State == RunState.Completed ? task.MaxValue : s.Round + (s.Baseline is null ? 0 : 1);
-                    task.Description = Markup.Escape(s.Phase);
-                }, ct: ct);
-            });
-        return final!;
+                    // Training goes on without the curves: losing a plot must not lose the run.
+                    writing = false;
+                    progress.Note($"warning: TensorBoard events not written to {events}: {e.Message}");
+                }
+            var (text, detail) = ProgressText.Train(s);
+            progress.Update(text, detail);
+        }, ct: ct);
+        progress.Done();
+        return final;
     }
 }

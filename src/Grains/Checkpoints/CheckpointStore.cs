@@ -165,17 +165,22 @@ public sealed class CheckpointStore(ICheckpointStorage store, int keepRounds = 2
     }
 
     /// <summary>Copies a round's policy out as a plain Hugging Face directory (config.json + model.safetensors, …).</summary>
-    public async Task ExportAsync(string runId, int round, string directory, CancellationToken ct = default) =>
-        await WriteExportAsync(await ReadExportAsync(runId, round, ct), directory, (key, offset) => ReadChunkAsync(key, offset, MaxChunk, ct), ct);
+    public async Task ExportAsync(string runId, int round, string directory, CancellationToken ct = default,
+        Action<ExportedPolicy, ExportedFile, long>? copied = null) =>
+        await WriteExportAsync(await ReadExportAsync(runId, round, ct), directory, (key, offset) => ReadChunkAsync(key, offset, MaxChunk, ct),
+            ct, copied);
 
     /// <summary>Copies the files of an export into <paramref name="directory"/>, each through a temp file and a rename;
-    /// <paramref name="read"/> returns a file's bytes chunk by chunk (empty at the end).</summary>
+    /// <paramref name="read"/> returns a file's bytes chunk by chunk (empty at the end). <paramref name="copied"/> hears
+    /// of each chunk: the file being copied and the bytes of the whole export copied so far (for a progress display).</summary>
     public static async Task WriteExportAsync(ExportedPolicy policy, string directory, Func<string, long, Task<byte[]>> read,
-        CancellationToken ct = default)
+        CancellationToken ct = default, Action<ExportedPolicy, ExportedFile, long>? copied = null)
     {
         Directory.CreateDirectory(directory);
+        long done = 0;
         foreach (var file in policy.Files)
         {
+            copied?.Invoke(policy, file, done);
             string target = Path.Combine(directory, Path.GetFileName(file.Name)), temp = target + ".tmp"; // a name never leaves the directory
             await using (var output = File.Create(temp))
                 for (long offset = 0; offset < file.Length;)
@@ -184,6 +189,8 @@ public sealed class CheckpointStore(ICheckpointStorage store, int keepRounds = 2
                     if (chunk.Length == 0) throw new InvalidDataException($"checkpoint file {file.Key} ended at {offset} of {file.Length} bytes");
                     await output.WriteAsync(chunk, ct);
                     offset += chunk.Length;
+                    done += chunk.Length;
+                    copied?.Invoke(policy, file, done);
                 }
             File.Move(temp, target, overwrite: true);
         }

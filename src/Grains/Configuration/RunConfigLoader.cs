@@ -290,6 +290,8 @@ public static class RunConfigLoader
         Check(c.Training.Rounds >= 1, $"training.rounds: {c.Training.Rounds} must be ≥ 1");
         Check(c.Training.BatchSize >= 1, $"training.batch_size: {c.Training.BatchSize} must be ≥ 1");
         Check(c.Training.LearningRate > 0 && double.IsFinite(c.Training.LearningRate), $"training.learning_rate: {c.Training.LearningRate} must be > 0");
+        Check(c.Training.DeviceWait is >= 0 and <= 86400,
+            $"training.device_wait: {c.Training.DeviceWait} must be 0–86400 seconds");
         Check(c.Training.Trainers is >= 1 and <= 1024, $"training.trainers: {c.Training.Trainers} must be between 1 and 1024 (one per device)");
 
         Check(c.Online.Every >= 0, $"online.every: {c.Online.Every} must be ≥ 0 (0 = offline)");

@@ -89,10 +89,40 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         }
     }
 
+    /// <summary>
+    /// Runs a call that places the run's trainers, retrying while no device is free, for up to training.device_wait
+    /// seconds (phase "waiting for a free device"): runs queue for devices rather than fail while another run ends.
+    /// </summary>
+    private async Task<T> WhenDevicesFreeAsync<T>(Func<Task<T>> place, CancellationToken ct)
+    {
+        var waited = Stopwatch.StartNew();
+        var delay = TimeSpan.FromMilliseconds(250);
+        string phase = state.Phase;
+        while (true)
+        {
+            try
+            {
+                var result = await place();
+                state.Phase = phase;
+                return result;
+            }
+            catch (Exception e) when (IsNoFreeDevice(e) && waited.Elapsed.TotalSeconds < Config.Training.DeviceWait)
+            {
+                state.Phase = $"{phase}: waiting for a free device ({waited.Elapsed.TotalSeconds:0} s of " +
+                    $"{Config.Training.DeviceWait:0} s): {e.Message}";
+                await Task.Delay(delay, ct);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
+    }
+
+    private static bool IsNoFreeDevice(Exception? e) =>
+        e is not null && (e is AlignCluster.Hosting.Placement.NoFreeDeviceException || IsNoFreeDevice(e.InnerException));
+
     /// <summary>A resumed run continues from its last checkpoint: trainer weights restored, later reports dropped.</summary>
     private async Task RollBackToCheckpointAsync()
     {
-        if (!await trainer.RestoreAsync(runId, state.LastCheckpointRound))
+        if (!await WhenDevicesFreeAsync(() => trainer.RestoreAsync(runId, state.LastCheckpointRound), default))
             throw new InvalidOperationException($"run '{runId}': the checkpoint of round {state.LastCheckpointRound} is missing or incomplete");
         state.Round = state.LastCheckpointRound;
         state.History.RemoveAll(r => r.Round > state.Round);
@@ -106,7 +136,7 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         var config = Config;
         string? key = preparations is not null && config.ReusePreparation ? PreparationCache.Key(config) : null;
         if (key is not null && await preparations!.ReadAsync(key, ct) is { } prepared
-            && await trainer.RestoreAsync(prepared.CheckpointId, 0))
+            && await WhenDevicesFreeAsync(() => trainer.RestoreAsync(prepared.CheckpointId, 0), ct))
         {
             span?.SetTag("preparation.reused", key);
             (state.EvalPrompts, state.Sft, state.Baseline, state.PromptsSkipped) = (prepared.EvalPrompts, prepared.Sft, prepared.Baseline, prepared.PromptsSkipped);
@@ -115,7 +145,7 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
             return;
         }
         // Only when nothing is reused: restoring a prepared run builds the trainer's models itself (an hf model is loaded once).
-        await trainer.InitializeAsync(PolicySpecOf(config));
+        await WhenDevicesFreeAsync(async () => { await trainer.InitializeAsync(PolicySpecOf(config)); return true; }, ct);
         // Prompts: the synthetic task (candidates sampled below) or a preference file (candidates given).
         TaskData data;
         List<PromptGroup>? fromFile = null;
@@ -223,6 +253,7 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
                     report.Selections.Where(s => ShardIndex(s.PromptId) == i).ToArray())));
         var shardReports = await Task.WhenAll(Shards().Select(s => s.ReportAsync()));
         double changeRate = shardReports.Sum(r => r.SelectionChangeRate * r.Prompts) / Math.Max(1, shardReports.Sum(r => r.Prompts));
+        double kernelEntropy = shardReports.Sum(r => r.KernelEntropy * r.Selected) / Math.Max(1, shardReports.Sum(r => r.Selected));
         ClusterTelemetry.RecordChangeRate(runId, changeRate);
         ClusterTelemetry.RecordThroughput(runId, PairsOf(report, shardReports), shardReports.Sum(r => r.Tokens), trainSeconds);
 
@@ -235,7 +266,7 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
             checkpointKey = await CheckpointAsync(round);
 
         state.History.Add(new RoundReport(round, Mean(report.Steps), report.Steps, changeRate, added, eval, checkpointKey,
-            started.Elapsed.TotalSeconds));
+            started.Elapsed.TotalSeconds, kernelEntropy, report.StepSeconds));
         state.Round = round;
         await persist();
         ClusterTelemetry.RecordRoundDone(runId);
@@ -344,5 +375,5 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         : new StepMetrics(s.Length, s.Average(x => x.Loss), s.Average(x => x.RewardsChosen), s.Average(x => x.RewardsRejected),
             s.Average(x => x.RewardsMargins), s.Average(x => x.RewardsAccuracies), s.Average(x => x.LogpsChosen),
             s.Average(x => x.LogpsRejected), s.Average(x => x.RhoChosen), s.Average(x => x.RhoRejected),
-            s.Average(x => x.KernelEntropy), s.Average(x => x.GradNorm));
+            s.Average(x => x.KernelEntropy), s.Average(x => x.GradNorm), s.Sum(x => x.Pairs), s.Sum(x => x.Tokens));
 }

@@ -38,8 +38,11 @@ public sealed class DataParallelTrainers : ITrainerGrain
     {
         var group = await FormGroupAsync();
         var reports = await Task.WhenAll(_replicas.Select(t => t.TrainAsync(request with { Group = group })));
-        // Step metrics are reduced over the group (every replica reports the same); selections are each replica's share.
-        return new TrainReport(reports[0].Steps, [.. reports.SelectMany(r => r.Selections)]);
+        // Step metrics are reduced over the group (every replica reports the same); selections are each replica's share;
+        // a step lasts as long as its slowest replica.
+        double[]? seconds = reports.All(r => r.StepSeconds is not null)
+            ? [.. reports[0].StepSeconds!.Select((_, i) => reports.Max(r => r.StepSeconds![i]))] : null;
+        return new TrainReport(reports[0].Steps, [.. reports.SelectMany(r => r.Selections)], seconds);
     }
 
     public async Task<GroupScores[]> ScoreAsync(PromptGroup[] groups, bool reference) =>

@@ -40,7 +40,7 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
 
     private readonly CausalLM _model;
     private readonly (string Name, Parameter Parameter)[] _parameters; // optimizer order = state-dict order
-    private readonly AdamW _optimizer;                                  // explicit weight decay: TorchSharp's default is 0
+    private readonly AdamWOptimizer _optimizer;                         // ours: see AdamWOptimizer for why
     private readonly int[] _promptPrefix;                               // prepended to every prompt ([BOS] or none)
     private readonly int _padId;
     private readonly HashSet<int> _stopIds;
@@ -55,8 +55,7 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
         _model = model;
         _model.eval(); // our models have no dropout; eval only documents that the forward is deterministic
         _parameters = model.named_parameters().ToArray();
-        _optimizer = torch.optim.AdamW(_parameters.Select(p => p.Parameter), lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8,
-            weight_decay: weightDecay);
+        _optimizer = new AdamWOptimizer(_parameters.Select(p => (Tensor)p.Parameter), weightDecay);
         _promptPrefix = promptPrefix;
         _padId = padId;
         _stopIds = stopIds.ToHashSet();
@@ -222,12 +221,9 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     public double OptimizerStep(double learningRate)
     {
         if (!_hasGradient) return 0;
-        using var scope = torch.NewDisposeScope();
-        // Returns the norm before clipping; with no clip configured the bound never binds (coefficient clamped to 1).
-        double norm = torch.nn.utils.clip_grad_norm_(_parameters.Select(p => p.Parameter), _gradClip > 0 ? _gradClip : double.MaxValue);
-        foreach (var group in _optimizer.ParamGroups) group.LearningRate = learningRate;
-        _optimizer.step(); // descends .grad = ∂loss/∂θ (the weights given to AccumulateGradient are ∂loss/∂logp)
-        _optimizer.zero_grad();
+        double norm = _optimizer.ClipGradNorm(_gradClip);   // 0 = no clipping
+        _optimizer.Step(learningRate); // descends .grad = ∂loss/∂θ (the weights given to AccumulateGradient are ∂loss/∂logp)
+        _optimizer.ZeroGrad();
         _hasGradient = false;
         return norm;
     }
@@ -289,20 +285,16 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
         var weights = _model.state_dict();
         foreach (var (name, _) in WeightLayout.Expected(_model.Config))
             tensors.Add(ToNamed(name, weights[name]));
-        var moments = AdamMoments();
         for (int i = 0; i < _parameters.Length; i++)
         {
-            tensors.Add(ToNamed($"optimizer.{_parameters[i].Name}.exp_avg", moments[i].exp_avg));
-            tensors.Add(ToNamed($"optimizer.{_parameters[i].Name}.exp_avg_sq", moments[i].exp_avg_sq));
+            tensors.Add(ToNamed($"optimizer.{_parameters[i].Name}.exp_avg", _optimizer.ExpAvg[i]));
+            tensors.Add(ToNamed($"optimizer.{_parameters[i].Name}.exp_avg_sq", _optimizer.ExpAvgSq[i]));
         }
-        tensors.Add(new NamedTensor("optimizer.step", [1], [moments.Count > 0 ? moments[0].step : 0]));
+        tensors.Add(new NamedTensor("optimizer.step", [1], [_optimizer.StepCount]));
         return new PolicyState(_model.Config.ToJson(), tensors);
     }
 
     private static NamedTensor ToNamed(string name, Tensor t) => new(name, t.shape, t.to_type(ScalarType.Float32).cpu().data<float>().ToArray());
-
-    /// <summary>AdamW's per-parameter state (moments and step count), in parameter order, as TorchSharp keeps it.</summary>
-    private List<AdamW.State> AdamMoments() => _optimizer.state_dict().State.Cast<AdamW.State>().ToList();
 
     /// <inheritdoc />
     /// <remarks>Every weight must be present with its shape; optimizer tensors are optional (absent: fresh moments).</remarks>
@@ -324,7 +316,6 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
 
         if (byName.TryGetValue("optimizer.step", out var step))
         {
-            var moments = AdamMoments();
             var loaded = new List<(Tensor ExpAvg, Tensor ExpAvgSq)>();
             for (int i = 0; i < _parameters.Length; i++)
             {
@@ -340,14 +331,14 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
                 loaded.Add((Moment("exp_avg"), Moment("exp_avg_sq")));
             }
             using var noGrad = torch.no_grad();
-            for (int i = 0; i < moments.Count; i++)   // copied in place: the moments stay on the policy's device
+            for (int i = 0; i < _parameters.Length; i++)   // copied in place: the moments stay on the policy's device
             {
-                moments[i].exp_avg.copy_(loaded[i].ExpAvg);
-                moments[i].exp_avg_sq.copy_(loaded[i].ExpAvgSq);
-                moments[i].step = (long)step.Values[0];
+                _optimizer.ExpAvg[i].copy_(loaded[i].ExpAvg);
+                _optimizer.ExpAvgSq[i].copy_(loaded[i].ExpAvgSq);
             }
+            _optimizer.StepCount = (long)step.Values[0];
         }
-        _optimizer.zero_grad();
+        _optimizer.ZeroGrad();
         _hasGradient = false;
     }
 

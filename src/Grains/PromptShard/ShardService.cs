@@ -13,6 +13,7 @@ public sealed class ShardService(ShardState state)
         State.Groups = [.. slice.Groups];
         State.LastNegatives = [];
         State.PreviousNegatives = [];
+        State.LastEntropies = [];
         State.LastRound = -1;
         State.ChangeRates = [];
     }
@@ -47,9 +48,14 @@ public sealed class ShardService(ShardState state)
         {
             State.PreviousNegatives = State.LastNegatives;
             State.LastNegatives = [];
+            State.LastEntropies = [];
             State.LastRound = round;
         }
-        foreach (var s in selections) State.LastNegatives[s.PromptId] = s.NegativeIds;
+        foreach (var s in selections)
+        {
+            State.LastNegatives[s.PromptId] = s.NegativeIds;
+            State.LastEntropies[s.PromptId] = s.KernelEntropy;
+        }
         int compared = 0, changed = 0;
         foreach (var (prompt, negatives) in State.LastNegatives)
         {
@@ -97,5 +103,6 @@ public sealed class ShardService(ShardState state)
     public ShardReport Report(string key) => new(key, State.Groups.Count, State.Groups.Sum(g => g.Candidates.Length),
         State.Groups.Sum(g => g.Candidates.Count(c => c.ReferenceLogProb is null)), State.LastRound,
         State.LastRound >= 0 && State.LastRound < State.ChangeRates.Count ? State.ChangeRates[State.LastRound] : 0,
+        State.LastEntropies.Count, State.LastEntropies.Count == 0 ? 0 : State.LastEntropies.Values.Average(),
         State.Groups.Sum(g => (long)g.PromptTokenIds.Length + g.Candidates.Sum(c => (long)c.TokenIds.Length)));
 }

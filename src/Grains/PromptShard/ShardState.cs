@@ -15,4 +15,6 @@ public sealed class ShardState
     [Id(4)] public int LastRound { get; set; } = -1;
     /// <summary>Per round: fraction of prompts whose negatives changed from the round before.</summary>
     [Id(5)] public List<double> ChangeRates { get; set; } = [];
+    /// <summary>Entropy (nats) of the selection distribution per prompt selected for in <see cref="LastRound"/>.</summary>
+    [Id(6)] public Dictionary<string, double> LastEntropies { get; set; } = [];
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using AlignCluster.Grains.Policy;
 using AlignCluster.Alignment.Selection;
 using AlignCluster.Interfaces;
@@ -137,12 +138,18 @@ public sealed class TrainerService : IDisposable
         var selector = new BatchSelector(this, loss.Spec, request, selections);
         if (!loss.Spec.WholeGroup && !request.Selection.PerStep) selector.SelectForRound([.. shares.SelectMany(s => s)]);
         var steps = new List<StepMetrics>();
+        var seconds = new List<double>();
         for (int step = 0; step < shares.Length; step++)
         {
+            long started = Stopwatch.GetTimestamp();
             var examples = selector.Examples(shares[step], step, out var kernel);
-            if (Step(examples, loss, beta, request.LearningRate, step, kernel) is { } metrics) steps.Add(metrics);
+            if (Step(examples, loss, beta, request.LearningRate, step, kernel) is { } metrics)
+            {
+                steps.Add(metrics);
+                seconds.Add(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            }
         }
-        return new TrainReport([.. steps], [.. selections]);
+        return new TrainReport([.. steps], [.. selections], [.. seconds]);
     }
 
     /// <summary>
@@ -207,11 +214,14 @@ public sealed class TrainerService : IDisposable
     private StepMetrics? Step(List<PromptGroup> examples, AlignmentGroupLoss loss, double beta, double learningRate, int step,
         (double EntropySum, int Picks) kernel)
     {
-        var counts = Group.Sum(examples.Count, kernel.EntropySum, kernel.Picks);
-        double n = counts[0], entropy = counts[2] > 0 ? counts[1] / counts[2] : 0;
-        if (n == 0) return null;
         var sequences = new List<Sequence>();
         foreach (var e in examples) sequences.AddRange(e.Candidates.Select(c => new Sequence(e.PromptTokenIds, c.TokenIds)));
+        // Throughput counts (over all replicas): (chosen, other) pairs and the tokens the forward pass reads.
+        int pairs = examples.Sum(e => e.Candidates.Length - 1);
+        long tokens = sequences.Sum(q => (long)q.Prompt.Length + q.Response.Length);
+        var counts = Group.Sum(examples.Count, kernel.EntropySum, kernel.Picks, pairs, tokens);
+        double n = counts[0], entropy = counts[2] > 0 ? counts[1] / counts[2] : 0;
+        if (n == 0) return null;
         // Sums over examples: loss, rewards chosen/rejected, accuracy, logps chosen/rejected, rho chosen/rejected.
         var sums = new double[8];
         // One forward: the loss reads the policy log-probs, and its gradient w.r.t. them is back-propagated.
@@ -245,7 +255,8 @@ public sealed class TrainerService : IDisposable
         Policy.SumGradient(Group);
         double gradNorm = Policy.OptimizerStep(learningRate);
         var m = Group.Sum(sums).Select(x => x / n).ToArray();
-        return new StepMetrics(step, m[0], m[1], m[2], m[1] - m[2], m[3], m[4], m[5], m[6], m[7], entropy, gradNorm);
+        return new StepMetrics(step, m[0], m[1], m[2], m[1] - m[2], m[3], m[4], m[5], m[6], m[7], entropy, gradNorm,
+            (int)counts[3], (long)counts[4]);
     }
 
     /// <summary>

@@ -193,11 +193,31 @@ public class DataParallelTests
             Assert.True(MaxAbsDifference(e.Values, a.Values) < 1e-5, $"{e.Name} differs");
     }
 
+    /// <summary>
+    /// Two runs started together on a silo with one device: whichever places its trainer second waits ("waiting for a
+    /// free device") until the other ends and frees it, then completes, instead of failing.
+    /// </summary>
+    [Fact]
+    public async Task TwoRunsOnOneDeviceQueueForIt()
+    {
+        await using var cluster = await EmbeddedCluster.StartAsync(TestConfigs.TempDirectory(), cpuDevices: 1);
+        var configs = new[] { TestConfigs.Tiny("queue-a", rounds: 2), TestConfigs.Tiny("queue-b", rounds: 2) };
+        var coordinators = configs.Select(c => cluster.Client.GetGrain<ICoordinatorGrain>(c.RunId)).ToArray();
+        foreach (var (coordinator, config) in coordinators.Zip(configs)) await coordinator.StartAsync(config);
+        var phases = new List<string>();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var statuses = await Task.WhenAll(coordinators.Select(c => RunWatcher.WaitAsync(c,
+            s => { lock (phases) phases.Add(s.Phase); }, poll: TimeSpan.FromMilliseconds(20), ct: cts.Token)));
+        Assert.All(statuses, s => Assert.True(s.State == RunState.Completed, $"{s.RunId}: {s.State} {s.Error}"));
+        Assert.Contains(phases, p => p.Contains("waiting for a free device"));
+    }
+
     [Fact]
     public async Task MoreTrainersThanDevicesFailsTheRunNamingTheSettingAndTheTrainer()
     {
         var tiny = TestConfigs.Tiny("too-many-trainers", rounds: 1);
-        var config = tiny with { Training = tiny.Training with { Trainers = 2 } };
+        // No waiting for a device that will never come: one silo, one device.
+        var config = tiny with { Training = tiny.Training with { Trainers = 2, DeviceWait = 0 } };
         await using var cluster = await EmbeddedCluster.StartAsync(TestConfigs.TempDirectory(), cpuDevices: 1);
         var coordinator = cluster.Client.GetGrain<ICoordinatorGrain>(config.RunId);
         await coordinator.StartAsync(config);

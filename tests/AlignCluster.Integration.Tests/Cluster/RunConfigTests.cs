@@ -65,7 +65,7 @@ public class RunConfigTests
         var scalar = Assert.Throws<ConfigException>(() => RunConfigLoader.Load(Write("training: { rounds: two }\n")));
         Assert.EndsWith(":1:21: training.rounds: invalid value 'two' (the default is '4')", scalar.Message);
         var mapping = Assert.Throws<ConfigException>(() => RunConfigLoader.Load(Write("run_id: a\ntraining: 5\n")));
-        Assert.EndsWith(":2:11: training: expected a mapping with keys rounds, batch_size, learning_rate, trainers, got '5'", mapping.Message);
+        Assert.EndsWith(":2:11: training: expected a mapping with keys rounds, batch_size, learning_rate, trainers, device_wait, got '5'", mapping.Message);
         var item = Assert.Throws<ConfigException>(() => RunConfigLoader.Load(null, ["candidates.temperatures=[0.5, hot]"]));
         Assert.Equal("--set: candidates.temperatures[1]: invalid value 'hot' (the default list is [0.7, 1, 1.5])", item.Message);
     }

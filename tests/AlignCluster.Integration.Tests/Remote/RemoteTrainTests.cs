@@ -33,7 +33,7 @@ public sealed class RemoteTrainTests(LocalSilos silos) : IClassFixture<LocalSilo
         // Gateways comma-separated here, repeated below: both spellings are accepted.
         var (code, output, err) = Cli("train", "--cluster", string.Join(",", silos.Gateways), "--config", config);
         Assert.True(code == 0, $"train --cluster failed ({code}): {err}\n{output}");
-        Assert.Contains($"round {rounds}/{rounds}", output);
+        Assert.Contains($"round {rounds}/{rounds}", err);   // progress goes to stderr
         Assert.Contains("Run remote-e2e: Completed", output);
 
         string[] cluster = [.. silos.Gateways.SelectMany(g => new[] { "--cluster", g })];
