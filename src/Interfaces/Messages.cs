@@ -153,9 +153,10 @@ public sealed record MergeReport(int Added, int Duplicates, int DroppedByCap);
 /// <param name="Selected">Prompts selected for in <paramref name="LastRound"/> (per round or at any step of it).</param>
 /// <param name="KernelEntropy">Mean entropy (nats) of the selection distribution over those prompts (0 for the
 /// deterministic strategies).</param>
+/// <param name="Tokens">Tokens of the shard's training input: every prompt and all of its candidates (throughput).</param>
 [GenerateSerializer, Alias("AlignCluster.ShardReport")]
 public sealed record ShardReport(string ShardKey, int Prompts, int Candidates, int MissingReference,
-    int LastRound, double SelectionChangeRate, int Selected = 0, double KernelEntropy = 0);
+    int LastRound, double SelectionChangeRate, int Selected = 0, double KernelEntropy = 0, long Tokens = 0);
 
 /// <summary>Where the replicas of a data-parallel group meet: the TCP store rank 0 serves.</summary>
 [GenerateSerializer, Alias("AlignCluster.Rendezvous")]

@@ -10,9 +10,12 @@
 //   Tls:Certificate (the cluster certificate, PFX; Tls:Password if it has one): silos and clients must present it,
 //   Coordinator:KeepAlivePeriod (hh:mm:ss, default 00:01:00: how often a run's reminder checks it is driven).
 // `AlignCluster.Silo new-certificate FILE.pfx` writes a new self-signed cluster certificate and exits.
+//   Dashboard (off; a port, e.g. --dashboard 8080: the live view, run page at /run and Orleans dashboard at /dashboard/,
+//   on Dashboard:Address, default 127.0.0.1).
 // Prints "SILO READY <address> gateway=<host:port> pid=<pid>" once it serves.
 // Exit codes: 0 after a graceful stop, 2 when the silo cannot start (the message says why).
 using AlignCluster.Grains.Hosting;
+using AlignCluster.Grains.LiveView;
 using AlignCluster.Silo;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,7 +25,10 @@ using Microsoft.Extensions.Logging;
 if (args is ["new-certificate", ..]) return SiloCluster.NewCertificate(args);
 try
 {
-    var builder = Host.CreateApplicationBuilder(args);
+    var early = new ConfigurationBuilder().AddEnvironmentVariables("ALIGNCLUSTER_").AddCommandLine(args).Build();
+    LiveViewOptions? liveView = early["Dashboard"] is { Length: > 0 } view
+        ? new LiveViewOptions(int.Parse(view), early["Dashboard:Address"] ?? "127.0.0.1") : null;
+    var builder = LiveViewHost.CreateBuilder(liveView, args);
     builder.Configuration.AddEnvironmentVariables("ALIGNCLUSTER_").AddCommandLine(args);
     builder.Logging.SetMinimumLevel(LogLevel.Warning);
     var config = builder.Configuration;
@@ -36,12 +42,13 @@ try
     builder.UseOrleans(silo =>
     {
         SiloCluster.Configure(silo, config, devices);
+        silo.AddLiveView(liveView);
     });
-    using var host = builder.Build();
+    using var host = builder.BuildWithLiveView();
     await host.StartAsync();
     var local = host.Services.GetRequiredService<ILocalSiloDetails>();
     Console.WriteLine($"SILO READY {local.SiloAddress} gateway={address}:{gatewayPort} pid={Environment.ProcessId} " +
-        $"devices={string.Join(",", devices)}");
+        $"devices={string.Join(",", devices)}{(LiveViewHost.UrlOf(host) is { } url ? $" live-view={url}" : "")}");
     await host.WaitForShutdownAsync();
     return 0;
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using AlignCluster.Grains.Hosting;
+using AlignCluster.Grains.LiveView;
 using AlignCluster.Hosting.Checkpoints;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -28,6 +29,9 @@ public sealed class EmbeddedCluster : IAsyncDisposable
     }
 
     public IClusterClient Client { get; }
+
+    /// <summary>The live view's base URL (the run page is at /run, the dashboard at /dashboard/); null when off.</summary>
+    public Uri? LiveViewUrl { get; private init; }
     public string StateDirectory { get; }
 
     /// <summary>The checkpoint store the silo writes to.</summary>
@@ -40,23 +44,31 @@ public sealed class EmbeddedCluster : IAsyncDisposable
     /// <param name="autoResume">Let coordinators continue interrupted runs when they activate (off for read-only tools).</param>
     /// <param name="cpuDevices">CPU "devices" the silo declares: trainers are device-pinned, one per device, so this is
     /// how many runs can train at once (default: one per core).</param>
-    public static async Task<EmbeddedCluster> StartAsync(string stateDirectory, bool autoResume = true, int? cpuDevices = null)
+    /// <param name="liveView">Serve the live view (Orleans Dashboard + run page) from this silo; off when null.</param>
+    public static async Task<EmbeddedCluster> StartAsync(string stateDirectory, bool autoResume = true, int? cpuDevices = null,
+        LiveViewOptions? liveView = null)
     {
         var directory = Path.GetFullPath(stateDirectory);
         EnsureWritable(directory);
         int devices = Math.Max(1, cpuDevices ?? Environment.ProcessorCount);
         TorchThreads.ShareAmong(devices);
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        var builder = LiveViewHost.CreateBuilder(liveView, quiet: true);
         var (siloPort, gatewayPort) = (FreePort(), FreePort());
         builder.UseOrleans(silo =>
         {
             silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: "aligncluster", clusterId: $"embedded-{Guid.NewGuid():N}");
             silo.Configure<EndpointOptions>(o => o.AdvertisedIPAddress = IPAddress.Loopback);
             silo.AddAlignCluster(directory, [.. Enumerable.Range(0, devices).Select(i => $"cpu:{i}")], new CoordinatorOptions(autoResume));
+            silo.AddLiveView(liveView);
         });
-        var host = builder.Build();
-        await host.StartAsync();
-        return new EmbeddedCluster(host, directory);
+        var host = builder.BuildWithLiveView();
+        try { await host.StartAsync(); }
+        catch (IOException e) when (liveView is not null) // Kestrel: the port is taken or the address is not local
+        {
+            host.Dispose();
+            throw new ClientException($"live view: cannot listen on {liveView.Address}:{liveView.Port}: {e.Message}", exitCode: 3, e);
+        }
+        return new EmbeddedCluster(host, directory) { LiveViewUrl = LiveViewHost.UrlOf(host) };
     }
 
     /// <summary>A TCP port free on loopback right now (the silo binds it a moment later).</summary>

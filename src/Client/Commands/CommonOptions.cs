@@ -33,6 +33,23 @@ internal static class CommonOptions
         Description = "Export traces and metrics over OTLP to this URL (default: OTEL_EXPORTER_OTLP_ENDPOINT; none = off).",
     };
 
+    /// <summary>`--dashboard [PORT]`: the embedded silo serves the live view on 127.0.0.1 (default port 8080; 0 = any
+    /// free port, the URL printed says which).</summary>
+    public static Option<int?> Dashboard() => new("--dashboard")
+    {
+        Description = "Serve the live view on 127.0.0.1:PORT (default 8080): the run page at /run, the Orleans dashboard at /dashboard/.",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    /// <summary>The live view asked for with <see cref="Dashboard"/>, or null when the option is absent.</summary>
+    public static Grains.LiveView.LiveViewOptions? LiveView(ParseResult parse, Option<int?> dashboard)
+    {
+        if (parse.GetResult(dashboard) is null) return null;
+        int port = parse.GetValue(dashboard) ?? Grains.LiveView.LiveViewOptions.DefaultPort;
+        if (port is < 0 or > 65535) throw new ClientException($"--dashboard {port}: not a TCP port (0-65535)");
+        return new Grains.LiveView.LiveViewOptions(port);
+    }
+
     public static Option<string> Run() => new("--run") { Description = "Run id.", Required = true };
 
     public static Option<int?> Round() => new("--round") { Description = "Checkpoint round (default: the newest)." };

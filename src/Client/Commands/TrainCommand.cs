@@ -31,9 +31,11 @@ internal static class TrainCommand
             Description = "TensorBoard directory: events go to LOGDIR/RUN_ID/ (default: STATE/tensorboard; with --cluster "
                 + "only when given; none = off).",
         };
+        var dashboard = CommonOptions.Dashboard();
         var command = new Command("train", "Train one run (preference optimization with a named loss and selector).")
         {
             config, set, resume, run, state, cluster, CommonOptions.Certificate, detach, otlp, printConfig, logdir,
+            dashboard,
         };
         command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
         {
@@ -61,15 +63,22 @@ internal static class TrainCommand
             bool remote = parse.GetValue(cluster) is { Length: > 0 };
             string? events = TensorBoardDirectory(parse.GetValue(logdir), remote ? null : parse.GetValue(state)!, runConfig.RunId);
             using var telemetry = ClientTelemetry.Start(parse.GetValue(otlp), "aligncluster-train");
+            var liveView = CommonOptions.LiveView(parse, dashboard);
             if (remote)
+            {
+                if (liveView is not null)
+                    throw new ClientException("--dashboard with --cluster: the silos serve the live view (start them with --dashboard PORT)");
                 return await TrainRemoteAsync(parse.GetValue(cluster)!, runConfig, parse.GetValue(resume), parse.GetValue(detach),
                     events, ct);
+            }
             if (parse.GetValue(resume))
             {
                 EmbeddedCluster.RequireExisting(parse.GetValue(state)!,
                     $"--resume: run '{runConfig.RunId}' does not exist");
             }
-            await using var embedded = await EmbeddedCluster.StartAsync(parse.GetValue(state)!);
+            await using var embedded = await EmbeddedCluster.StartAsync(parse.GetValue(state)!, liveView: liveView);
+            if (embedded.LiveViewUrl is { } url)
+                Console.WriteLine($"live view: {new Uri(url, "run")} (Orleans dashboard: {new Uri(url, "dashboard/")})");
             var index = embedded.Runs;
             if (parse.GetValue(resume))
             {

@@ -236,6 +236,7 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         // only shard keys, the loss's name and the selection ids pass through here.
         state.Phase = $"round {round}: train";
         TrainReport report;
+        var trainTime = Stopwatch.StartNew();
         using (var train = ClusterTelemetry.StartPhase("train", runId, round))
         {
             train?.SetTag("loss", config.Loss.Name);
@@ -245,6 +246,7 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
             train?.SetTag("steps", report.Steps.Length);
         }
         ClusterTelemetry.RecordSteps(runId, report.Steps);
+        double trainSeconds = trainTime.Elapsed.TotalSeconds;
         if (report.Selections.Length > 0)
             using (ClusterTelemetry.StartPhase("select", runId, round))
                 await Task.WhenAll(Enumerable.Range(0, config.Shards).Select(i => shard(i).RecordSelectionsAsync(round,
@@ -253,6 +255,7 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         double changeRate = shardReports.Sum(r => r.SelectionChangeRate * r.Prompts) / Math.Max(1, shardReports.Sum(r => r.Prompts));
         double kernelEntropy = shardReports.Sum(r => r.KernelEntropy * r.Selected) / Math.Max(1, shardReports.Sum(r => r.Selected));
         ClusterTelemetry.RecordChangeRate(runId, changeRate);
+        ClusterTelemetry.RecordThroughput(runId, PairsOf(report, shardReports), shardReports.Sum(r => r.Tokens), trainSeconds);
 
         EvalResult? eval = null;
         bool last = round == config.Training.Rounds;
@@ -266,7 +269,14 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
             started.Elapsed.TotalSeconds, kernelEntropy, report.StepSeconds));
         state.Round = round;
         await persist();
+        ClusterTelemetry.RecordRoundDone(runId);
     }
+
+    /// <summary>(chosen, rejected) pairs a round trained: the negatives the trainer picked (per round or per step), or,
+    /// for a whole-group loss (nothing picked), every non-chosen candidate of every prompt.</summary>
+    private static long PairsOf(TrainReport report, ShardReport[] shards) => report.Selections.Length > 0
+        ? report.Selections.Sum(s => (long)s.NegativeIds.Length)
+        : shards.Sum(r => (long)r.Candidates - r.Prompts);
 
     /// <summary>Online: new candidates from the current policy, rated, merged into the shards under the cap, reference-scored.</summary>
     private async Task<int> GenerateOnlineCandidatesAsync(int round, CancellationToken ct)

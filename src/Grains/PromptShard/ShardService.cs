@@ -103,5 +103,6 @@ public sealed class ShardService(ShardState state)
     public ShardReport Report(string key) => new(key, State.Groups.Count, State.Groups.Sum(g => g.Candidates.Length),
         State.Groups.Sum(g => g.Candidates.Count(c => c.ReferenceLogProb is null)), State.LastRound,
         State.LastRound >= 0 && State.LastRound < State.ChangeRates.Count ? State.ChangeRates[State.LastRound] : 0,
-        State.LastEntropies.Count, State.LastEntropies.Count == 0 ? 0 : State.LastEntropies.Values.Average());
+        State.LastEntropies.Count, State.LastEntropies.Count == 0 ? 0 : State.LastEntropies.Values.Average(),
+        State.Groups.Sum(g => (long)g.PromptTokenIds.Length + g.Candidates.Sum(c => (long)c.TokenIds.Length)));
 }

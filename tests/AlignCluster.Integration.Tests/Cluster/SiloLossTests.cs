@@ -25,7 +25,7 @@ public class SiloLossTests
     public async Task KillingATrainersSiloRestartsTheRoundAndEndsIdenticalToAnUninterruptedRun(int trainers)
     {
         CoordinatorService.RestartDelay = TimeSpan.FromMilliseconds(500);
-        using var restarts = new CounterCapture(ClusterTelemetry.Name, "run/restarts");
+        using var restarts = new CounterCapture(ClusterTelemetry.Name, ClusterTelemetry.RestartsInfo.Name);
         var tiny = TestConfigs.Tiny("silo-loss", rounds: 6) with { ReusePreparation = false };
         // Restarts wait 0.5, 1, 2, 4, 8 s: time for the membership to declare the killed silo dead.
         var config = tiny with { Training = tiny.Training with { Trainers = trainers }, Checkpoint = new CheckpointConfig { Restarts = 5 } };
