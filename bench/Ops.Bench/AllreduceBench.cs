@@ -22,32 +22,47 @@ internal static class AllreduceBench
     private static readonly int[] Sizes = [1 << 20, 16 << 20];
     private static readonly int[] Iterations = [30, 8];
     private const int BarrierIterations = 50;
-    // Gradient-like: 256 tensors of 4096 floats (1M in all), one coalesced call (Python: flatten, all_reduce, copy back).
-    private const int Pieces = 256, PieceSize = 4096;
+
+    // Gradient-like: 256 tensors of 4096 floats (1M in all), one coalesced call (Python: flatten, all_reduce, copy
+    // back).
+    private const int Pieces = 256,
+        PieceSize = 4096;
     private const string CoalescedKey = "1M floats as 256 tensors";
 
     /// <summary>The parent: starts both ranks of each side `rounds` times and prints the comparison.</summary>
     public static int Run(int rounds, string python, string machine)
     {
         Console.WriteLine(machine);
-        Console.WriteLine($"2 ranks, one process each, Gloo over 127.0.0.1; {string.Join("/", Iterations)} timed calls per "
-            + $"size (after 2 warm-up calls, a barrier before each) in each of {rounds} alternating rounds; best and median of all");
-        Dictionary<string, List<double>>? cs = null, py = null;
+        Console.WriteLine(
+            $"2 ranks, one process each, Gloo over 127.0.0.1; {string.Join("/", Iterations)} timed calls per "
+                + $"size (after 2 warm-up calls, a barrier before each) in each of {rounds} alternating rounds; best and median of all"
+        );
+        Dictionary<string, List<double>>? cs = null,
+            py = null;
         for (var round = 0; round < rounds; round++)
         {
             cs = Merge(cs, RunRanks(self: true, python));
             py = Merge(py, RunRanks(self: false, python));
         }
         Console.WriteLine();
-        Console.WriteLine($"{"allreduce (sum)",-26} {"C# best ms",10} {"Py best ms",10} {"C#/Py",6} {"C# median",10} {"Py median",10} {"C#/Py",6}");
+        Console.WriteLine(
+            $"{"allreduce (sum)", -26} {"C# best ms", 10} {"Py best ms", 10} {"C#/Py", 6} {"C# median", 10} {"Py median", 10} {"C#/Py", 6}"
+        );
         foreach (var key in cs!.Keys)
         {
-            double cb = cs[key].Min(), pb = py![key].Min(), cm = Median(cs[key]), pm = Median(py[key]);
-            Console.WriteLine($"{key,-26} {cb * 1e3,10:F3} {pb * 1e3,10:F3} {cb / pb,6:F2} {cm * 1e3,10:F3} {pm * 1e3,10:F3} {cm / pm,6:F2}");
+            double cb = cs[key].Min(),
+                pb = py![key].Min(),
+                cm = Median(cs[key]),
+                pm = Median(py[key]);
+            Console.WriteLine(
+                $"{key, -26} {cb * 1e3, 10:F3} {pb * 1e3, 10:F3} {cb / pb, 6:F2} {cm * 1e3, 10:F3} {pm * 1e3, 10:F3} {cm / pm, 6:F2}"
+            );
         }
         foreach (var (n, i) in Sizes.Select((n, i) => (n, i)))
-            Console.WriteLine($"bus bandwidth {Label(n)}: C# {Bandwidth(n, cs[Key(n)].Min()):F2} GB/s, Python {Bandwidth(n, py![Key(n)].Min()):F2} GB/s "
-                + "(2·(world−1)/world · bytes / best time)");
+            Console.WriteLine(
+                $"bus bandwidth {Label(n)}: C# {Bandwidth(n, cs[Key(n)].Min()):F2} GB/s, Python {Bandwidth(n, py![Key(n)].Min()):F2} GB/s "
+                    + "(2·(world−1)/world · bytes / best time)"
+            );
         return 0;
     }
 
@@ -63,10 +78,14 @@ internal static class AllreduceBench
             var single = new Parameter(t) { grad = torch.ones(n) };
             result[Key(n)] = Timed(group, () => group.SumGradients([single]), repeats);
         }
-        var pieces = Enumerable.Range(0, Pieces).Select(_ => new Parameter(torch.ones(PieceSize)) { grad = torch.ones(PieceSize) }).ToArray();
+        var pieces = Enumerable
+            .Range(0, Pieces)
+            .Select(_ => new Parameter(torch.ones(PieceSize)) { grad = torch.ones(PieceSize) })
+            .ToArray();
         result[CoalescedKey] = Timed(group, () => group.SumGradients(pieces), 30);
         result["barrier"] = Timed(group, () => group.Sum(0.0), BarrierIterations);
-        if (rank == 0) Console.WriteLine(JsonSerializer.Serialize(result));
+        if (rank == 0)
+            Console.WriteLine(JsonSerializer.Serialize(result));
         return 0;
     }
 
@@ -91,17 +110,26 @@ internal static class AllreduceBench
         // Our ranks meet through a store this parent serves (in a trainer, rank 0's grain serves it).
         using var store = self ? TrainerGroup.ServeRendezvous("127.0.0.1", WorldSize) : null;
         var port = store?.Port ?? FreePort();
-        var processes = Enumerable.Range(0, WorldSize).Select(rank => Process.Start(self ? SelfRank(rank, port) : PythonRank(python, rank, port))
-            ?? throw new InvalidOperationException("cannot start a rank")).ToArray();
+        var processes = Enumerable
+            .Range(0, WorldSize)
+            .Select(rank =>
+                Process.Start(self ? SelfRank(rank, port) : PythonRank(python, rank, port))
+                ?? throw new InvalidOperationException("cannot start a rank")
+            )
+            .ToArray();
         var outputs = processes.Select(p => p.StandardOutput.ReadToEndAsync()).ToArray();
         var errors = processes.Select(p => p.StandardError.ReadToEndAsync()).ToArray();
-        foreach (var p in processes) p.WaitForExit();
+        foreach (var p in processes)
+            p.WaitForExit();
         for (var r = 0; r < WorldSize; r++)
             if (processes[r].ExitCode != 0)
-                throw new InvalidOperationException($"{(self ? "C#" : "Python")} rank {r} failed ({processes[r].ExitCode}):\n{errors[r].Result}");
+                throw new InvalidOperationException(
+                    $"{(self ? "C#" : "Python")} rank {r} failed ({processes[r].ExitCode}):\n{errors[r].Result}"
+                );
         var json = JsonDocument.Parse(outputs[0].Result).RootElement;
         static List<double> Times(JsonElement e) => e.EnumerateArray().Select(v => v.GetDouble()).ToList();
-        if (self) return json.EnumerateObject().ToDictionary(p => p.Name, p => Times(p.Value));
+        if (self)
+            return json.EnumerateObject().ToDictionary(p => p.Name, p => Times(p.Value));
         var result = Sizes.ToDictionary(Key, n => Times(json.GetProperty("allreduce_s").GetProperty(n.ToString())));
         result[CoalescedKey] = Times(json.GetProperty("coalesced_s"));
         result["barrier"] = Times(json.GetProperty("barrier_s"));
@@ -112,8 +140,10 @@ internal static class AllreduceBench
     {
         var exe = Environment.ProcessPath!;
         var start = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true };
-        if (Path.GetFileNameWithoutExtension(exe) == "dotnet") start.ArgumentList.Add(typeof(AllreduceBench).Assembly.Location);
-        foreach (var a in new[] { "--allreduce-rank", rank.ToString(), "--port", port.ToString() }) start.ArgumentList.Add(a);
+        if (Path.GetFileNameWithoutExtension(exe) == "dotnet")
+            start.ArgumentList.Add(typeof(AllreduceBench).Assembly.Location);
+        foreach (var a in new[] { "--allreduce-rank", rank.ToString(), "--port", port.ToString() })
+            start.ArgumentList.Add(a);
         return start;
     }
 
@@ -122,8 +152,17 @@ internal static class AllreduceBench
         var script = Path.Combine(AppContext.BaseDirectory, "python_allreduce.py");
         var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
         start.Environment["GLOO_SOCKET_IFNAME"] = "lo"; // loopback, like our default hostname 127.0.0.1
-        foreach (var a in new[] { script, rank.ToString(), WorldSize.ToString(), port.ToString(),
-                     string.Join(",", Sizes), string.Join(",", Iterations) })
+        foreach (
+            var a in new[]
+            {
+                script,
+                rank.ToString(),
+                WorldSize.ToString(),
+                port.ToString(),
+                string.Join(",", Sizes),
+                string.Join(",", Iterations),
+            }
+        )
             start.ArgumentList.Add(a);
         return start;
     }
@@ -135,15 +174,23 @@ internal static class AllreduceBench
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static Dictionary<string, List<double>> Merge(Dictionary<string, List<double>>? all, Dictionary<string, List<double>> next)
+    private static Dictionary<string, List<double>> Merge(
+        Dictionary<string, List<double>>? all,
+        Dictionary<string, List<double>> next
+    )
     {
-        if (all is null) return next;
-        foreach (var (k, v) in next) all[k].AddRange(v);
+        if (all is null)
+            return next;
+        foreach (var (k, v) in next)
+            all[k].AddRange(v);
         return all;
     }
 
     private static string Key(int n) => Label(n);
+
     private static string Label(int n) => $"{n >> 20}M floats";
+
     private static double Median(List<double> xs) => xs.Order().ElementAt(xs.Count / 2);
+
     private static double Bandwidth(int n, double seconds) => 2.0 * (WorldSize - 1) / WorldSize * n * 4 / seconds / 1e9;
 }

@@ -22,29 +22,46 @@ internal static class CSharpOps
         using var m = torch.randn(4, 4);
         using var s = torch.tensor(1.5);
         using Scalar two = 2.0;
-        var ops = new (string Name, Action Op)[]
-        {
-            ("add", () => { using var r = a + b; }),
-            ("mul_scalar", () => { using var r = a * 2.0; }),
-            ("mul_cached", () => { using var r = a.mul(two); }),
-            ("matmul_4x4", () => { using var r = m.matmul(m); }),
-            ("sum", () => { using var r = a.sum(); }),
-            ("softmax", () => { using var r = a.softmax(-1); }),
-            ("relu", () => { using var r = a.relu(); }),
-            ("view", () => { using var r = a.view(2, 4); }),
-            ("zeros", () => { using var r = torch.zeros(8); }),
-            ("item", () => s.item<double>()),
-        };
+        var ops = new (string Name, Action Op)[] { ("add", () =>
+            {
+                using var r = a + b;
+            }), ("mul_scalar", () =>
+            {
+                using var r = a * 2.0;
+            }), ("mul_cached", () =>
+            {
+                using var r = a.mul(two);
+            }), ("matmul_4x4", () =>
+            {
+                using var r = m.matmul(m);
+            }), ("sum", () =>
+            {
+                using var r = a.sum();
+            }), ("softmax", () =>
+            {
+                using var r = a.softmax(-1);
+            }), ("relu", () =>
+            {
+                using var r = a.relu();
+            }), ("view", () =>
+            {
+                using var r = a.view(2, 4);
+            }), ("zeros", () =>
+            {
+                using var r = torch.zeros(8);
+            }), ("item", () => s.item<double>()) };
         var result = new Dictionary<string, double>();
         foreach (var (name, op) in ops)
         {
-            for (var i = 0; i < iterations / 10; i++) op(); // warm-up (JIT tiering)
+            for (var i = 0; i < iterations / 10; i++)
+                op(); // warm-up (JIT tiering)
             var perBatch = Math.Max(1, iterations / Batches);
             var best = double.MaxValue;
             for (var batch = 0; batch < Batches; batch++)
             {
                 var clock = Stopwatch.StartNew();
-                for (var i = 0; i < perBatch; i++) op();
+                for (var i = 0; i < perBatch; i++)
+                    op();
                 best = Math.Min(best, clock.Elapsed.TotalNanoseconds / perBatch);
             }
             result[name] = best;

@@ -4,7 +4,7 @@
 // Two silos run in this process (Orleans.TestingHost) and talk over loopback TCP.
 //   dotnet run -c Release --project bench/Orleans.Bench [-- --seconds 3 --prompts 1024]
 using System.Diagnostics;
-using AlignCluster.Interfaces;
+using AlignCluster.Contracts;
 using Orleans.Runtime;
 using Orleans.TestingHost;
 
@@ -26,36 +26,59 @@ for (int key = 0; where.Values.Any(l => l.Count < 2) && key < 256; key++)
     where[await management.GetActivationAddress(grain)].Add(key);
 }
 var caller = cluster.Client.GetGrain<IPingGrain>(where[silo0][0]);
-int local = where[silo0][1], remote = where[silo1][0];
+int local = where[silo0][1],
+    remote = where[silo1][0];
 
 var groups = RoundItems(prompts);
-Console.WriteLine($"Orleans 10.4.2 call rates — {Environment.ProcessorCount} cores, {Load()}, .NET {Environment.Version}, " +
-    $"{seconds:F0} s per case, 2 silos in one process over loopback");
-Console.WriteLine($"{"case",-34} {"local",14} {"cross-silo",14} {"cross/local",12}");
+Console.WriteLine(
+    $"Orleans 10.4.2 call rates — {Environment.ProcessorCount} cores, {Load()}, .NET {Environment.Version}, "
+        + $"{seconds:F0} s per case, 2 silos in one process over loopback"
+);
+Console.WriteLine($"{"case", -34} {"local", 14} {"cross-silo", 14} {"cross/local", 12}");
 foreach (int inFlight in new[] { 1, 16 })
 {
     double l = await caller.CallRateAsync(local, inFlight, TimeSpan.FromSeconds(seconds));
     double r = await caller.CallRateAsync(remote, inFlight, TimeSpan.FromSeconds(seconds));
-    Console.WriteLine($"{$"grain call, {inFlight} in flight (calls/s)",-34} {l,14:N0} {r,14:N0} {r / l,12:F2}");
+    Console.WriteLine($"{$"grain call, {inFlight} in flight (calls/s)", -34} {l, 14:N0} {r, 14:N0} {r / l, 12:F2}");
 }
-double sendLocal = await caller.SendRoundAsync(local, groups, 5), sendRemote = await caller.SendRoundAsync(remote, groups, 5);
+double sendLocal = await caller.SendRoundAsync(local, groups, 5),
+    sendRemote = await caller.SendRoundAsync(remote, groups, 5);
 long tokens = groups.Sum(g => g.PromptTokenIds.Length + g.Candidates.Sum(c => c.TokenIds.Length));
-Console.WriteLine($"{$"round items, {prompts} prompts (ms/call)",-34} {sendLocal,14:F1} {sendRemote,14:F1} {sendRemote / sendLocal,12:F2}");
-Console.WriteLine($"(round items: {groups.Length} prompts × {groups[0].Candidates.Length} candidates, {tokens:N0} token ids; " +
-    "compare with a round's compute in the run's RoundReport.Seconds)");
+Console.WriteLine(
+    $"{$"round items, {prompts} prompts (ms/call)", -34} {sendLocal, 14:F1} {sendRemote, 14:F1} {sendRemote / sendLocal, 12:F2}"
+);
+Console.WriteLine(
+    $"(round items: {groups.Length} prompts × {groups[0].Candidates.Length} candidates, {tokens:N0} token ids; "
+        + "compare with a round's compute in the run's RoundReport.Seconds)"
+);
 
 static PromptGroup[] RoundItems(int prompts)
 {
     var random = new Random(1);
     int[] Tokens(int n) => [.. Enumerable.Range(0, n).Select(_ => random.Next(50_000))];
-    return [.. Enumerable.Range(0, prompts).Select(p => new PromptGroup($"p{p}", Tokens(32),
-        [.. Enumerable.Range(0, 8).Select(c => new Candidate($"c{c}", Tokens(64), c, -1.5 * c))], 0))];
+    return
+    [
+        .. Enumerable
+            .Range(0, prompts)
+            .Select(p => new PromptGroup(
+                $"p{p}",
+                Tokens(32),
+                [.. Enumerable.Range(0, 8).Select(c => new Candidate($"c{c}", Tokens(64), c, -1.5 * c))],
+                0
+            )),
+    ];
 }
 
 static string Load()
 {
-    try { return "load average " + File.ReadAllText("/proc/loadavg").Split(' ')[0]; }
-    catch (IOException) { return "load average n/a"; }
+    try
+    {
+        return "load average " + File.ReadAllText("/proc/loadavg").Split(' ')[0];
+    }
+    catch (IOException)
+    {
+        return "load average n/a";
+    }
 }
 
 double ArgOr(string name, double fallback)
@@ -69,10 +92,12 @@ public interface IPingGrain : IGrainWithIntegerKey
 {
     Task<int> PingAsync(int value);
 
-    /// <summary>Calls/s of <see cref="PingAsync"/> to grain <paramref name="target"/>, <paramref name="inFlight"/> at a time.</summary>
+    /// <summary>Calls/s of <see cref="PingAsync"/> to grain <paramref name="target"/>, <paramref name="inFlight"/> at a
+    /// time.</summary>
     Task<double> CallRateAsync(int target, int inFlight, TimeSpan duration);
 
-    /// <summary>Mean milliseconds of a call carrying <paramref name="groups"/> to grain <paramref name="target"/>.</summary>
+    /// <summary>Mean milliseconds of a call carrying <paramref name="groups"/> to grain <paramref
+    /// name="target"/>.</summary>
     Task<double> SendRoundAsync(int target, PromptGroup[] groups, int repeats);
 
     Task<int> ReceiveAsync(PromptGroup[] groups);
@@ -90,14 +115,18 @@ public sealed class PingGrain : Grain, IPingGrain
         await peer.PingAsync(0); // warm
         long calls = 0;
         var clock = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, inFlight).Select(async _ =>
-        {
-            while (clock.Elapsed < duration)
-            {
-                await peer.PingAsync(1);
-                Interlocked.Increment(ref calls);
-            }
-        }));
+        await Task.WhenAll(
+            Enumerable
+                .Range(0, inFlight)
+                .Select(async _ =>
+                {
+                    while (clock.Elapsed < duration)
+                    {
+                        await peer.PingAsync(1);
+                        Interlocked.Increment(ref calls);
+                    }
+                })
+        );
         return calls / clock.Elapsed.TotalSeconds;
     }
 
@@ -106,7 +135,8 @@ public sealed class PingGrain : Grain, IPingGrain
         var peer = GrainFactory.GetGrain<IPingGrain>(target);
         await peer.ReceiveAsync(groups); // warm
         var clock = Stopwatch.StartNew();
-        for (int i = 0; i < repeats; i++) await peer.ReceiveAsync(groups);
+        for (int i = 0; i < repeats; i++)
+            await peer.ReceiveAsync(groups);
         return clock.Elapsed.TotalMilliseconds / repeats;
     }
 }

@@ -14,6 +14,7 @@ var root = new RootCommand("aligncluster — iterative preference optimization o
 foreach (var command in CommandCatalog.All())
     root.Subcommands.Add(command);
 var parse = root.Parse(args);
+
 // A mistyped option is bad input like any other: one line and exit 2, not the whole help text and exit 1.
 if (CommandErrors.DescribeParseErrors(parse) is { } parseError)
 {

@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 
 namespace AlignCluster.Models;
 
-/// <summary>Fills a freshly built network from a model directory's safetensors: the one loading path of causal LMs and reward models.</summary>
+/// <summary>Fills a freshly built network from a model directory's safetensors: the one loading path of causal LMs and
+/// reward models.</summary>
 internal static class CheckpointLoader
 {
     /// <summary>
@@ -12,7 +13,8 @@ internal static class CheckpointLoader
     /// its device, so values go straight there) and switches it to eval mode. On any failure the network is disposed
     /// (its native memory freed) and safetensors errors become <see cref="ModelLoadException"/>s.
     /// </summary>
-    public static T Fill<T>(T network, string directory, Func<ISafeTensorSource, Dictionary<string, string>> resolve) where T : nn.Module
+    public static T Fill<T>(T network, string directory, Func<ISafeTensorSource, Dictionary<string, string>> resolve)
+        where T : nn.Module
     {
         try
         {

@@ -9,17 +9,23 @@ public sealed record GenerationOptions
 {
     public int MaxNewTokens { get; init; } = 64;
     public double Temperature { get; init; } = 1.0;
+
     /// <summary>Nucleus sampling: keep the smallest set of tokens whose probability reaches TopP (1 = off).</summary>
     public double TopP { get; init; } = 1.0;
+
     /// <summary>Keep only the K most likely tokens (0 = off).</summary>
     public int TopK { get; init; }
-    /// <summary>Generation of a row ends when it samples one of these ids (the id is not included in the output).</summary>
+
+    /// <summary>Generation of a row ends when it samples one of these ids (the id is not included in the
+    /// output).</summary>
     public IReadOnlyCollection<int> StopTokenIds { get; init; } = [];
+
     /// <summary>Seed of the sampling generator; the same seed, model and prompts give the same tokens.</summary>
     public ulong Seed { get; init; }
 }
 
-/// <summary>A generated continuation: its tokens (without the stop token) and the stop token that ended it, if one did.</summary>
+/// <summary>A generated continuation: its tokens (without the stop token) and the stop token that ended it, if one
+/// did.</summary>
 public sealed record GeneratedSequence(List<int> TokenIds, int? StopTokenId)
 {
     /// <summary>Whether a stop token ended the row (rather than the token budget).</summary>
@@ -33,13 +39,23 @@ public static class Generation
     /// Continues every prompt (left-padded into one batch). Each step feeds only the newly sampled tokens and reuses
     /// the cached keys/values of everything before.
     /// </summary>
-    public static List<GeneratedSequence> Generate(CausalLM model, IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions options, int padId = 0)
+    public static List<GeneratedSequence> Generate(
+        CausalLM model,
+        IReadOnlyList<IReadOnlyList<int>> prompts,
+        GenerationOptions options,
+        int padId = 0
+    )
     {
-        if (prompts.Count == 0) return [];
-        if (prompts.Any(p => p.Count == 0)) throw new ArgumentException("every prompt needs at least one token (e.g. BOS)", nameof(prompts));
-        int b = prompts.Count, p = prompts.Max(x => x.Count);
+        if (prompts.Count == 0)
+            return [];
+        if (prompts.Any(p => p.Count == 0))
+            throw new ArgumentException("every prompt needs at least one token (e.g. BOS)", nameof(prompts));
+        int b = prompts.Count,
+            p = prompts.Max(x => x.Count);
         if (model.Config.Family == ModelFamily.Gpt2 && p + options.MaxNewTokens > model.Config.MaxPositions)
-            throw new ArgumentException($"prompt ({p}) + max new tokens ({options.MaxNewTokens}) exceed GPT-2's {model.Config.MaxPositions} positions");
+            throw new ArgumentException(
+                $"prompt ({p}) + max new tokens ({options.MaxNewTokens}) exceed GPT-2's {model.Config.MaxPositions} positions"
+            );
 
         var ids = new long[b * p];
         var attention = new long[b * p];
@@ -59,9 +75,9 @@ public static class Generation
         var stoppedBy = new int?[b];
         var stops = options.StopTokenIds.ToHashSet();
         using var noGrad = torch.no_grad();
-        using var generator = new Generator(options.Seed);   // sampling happens on the CPU: same tokens on any device
+        using var generator = new Generator(options.Seed); // sampling happens on the CPU: same tokens on any device
         using var cache = new KvCache(model.Config.NumLayers);
-        var mask = torch.tensor(attention, [b, p], device: device).DetachFromDisposeScope();   // (B, S) grows by one per step
+        var mask = torch.tensor(attention, [b, p], device: device).DetachFromDisposeScope(); // (B, S) grows by one per step
         try
         {
             Tensor input = torch.tensor(ids, [b, p], device: device).DetachFromDisposeScope(); // (B, T)
@@ -70,26 +86,42 @@ public static class Generation
                 long[] next;
                 using (var scope = torch.NewDisposeScope())
                 {
-                    var logits = model.Forward(input, mask, cache);                        // (B, T, V)
-                    var last = logits.select(1, logits.shape[1] - 1).cpu();                // (B, V)
-                    next = Sample(last, options, generator).data<long>().ToArray();        // (B)
+                    var logits = model.Forward(input, mask, cache); // (B, T, V)
+                    var last = logits.select(1, logits.shape[1] - 1).cpu(); // (B, V)
+                    next = Sample(last, options, generator).data<long>().ToArray(); // (B)
                 }
                 input.Dispose();
                 for (int i = 0; i < b; i++)
                 {
-                    if (stopped[i]) { next[i] = padId; continue; }
-                    if (stops.Contains((int)next[i])) { stopped[i] = true; stoppedBy[i] = (int)next[i]; }
-                    else outputs[i].Add((int)next[i]);
+                    if (stopped[i])
+                    {
+                        next[i] = padId;
+                        continue;
+                    }
+                    if (stops.Contains((int)next[i]))
+                    {
+                        stopped[i] = true;
+                        stoppedBy[i] = (int)next[i];
+                    }
+                    else
+                        outputs[i].Add((int)next[i]);
                 }
-                input = torch.tensor(next, [b, 1], device: device).DetachFromDisposeScope();   // (B, 1)
-                if (stopped.All(s => s) || step == options.MaxNewTokens - 1) { input.Dispose(); break; }
+                input = torch.tensor(next, [b, 1], device: device).DetachFromDisposeScope(); // (B, 1)
+                if (stopped.All(s => s) || step == options.MaxNewTokens - 1)
+                {
+                    input.Dispose();
+                    break;
+                }
                 using var column = torch.tensor(stopped.Select(s => s ? 0L : 1L).ToArray(), [b, 1], device: device);
                 var grown = torch.cat([mask, column], 1).DetachFromDisposeScope();
                 mask.Dispose();
                 mask = grown;
             }
         }
-        finally { mask.Dispose(); }
+        finally
+        {
+            mask.Dispose();
+        }
         return outputs.Select((o, i) => new GeneratedSequence(o, stoppedBy[i])).ToList();
     }
 
@@ -100,18 +132,19 @@ public static class Generation
     public static Tensor Sample(Tensor logits, GenerationOptions options, Generator generator)
     {
         using var scope = torch.NewDisposeScope();
-        var x = logits.to_type(ScalarType.Float32);                                          // (B, V)
-        if (options.Temperature <= 0) return x.argmax(-1).MoveToOuterDisposeScope();
+        var x = logits.to_type(ScalarType.Float32); // (B, V)
+        if (options.Temperature <= 0)
+            return x.argmax(-1).MoveToOuterDisposeScope();
         x = x / options.Temperature;
         long v = x.shape[^1];
         if (options.TopK > 0 && options.TopK < v)
         {
-            var kth = x.topk(options.TopK, -1).values.narrow(-1, options.TopK - 1, 1);       // (B, 1)
+            var kth = x.topk(options.TopK, -1).values.narrow(-1, options.TopK - 1, 1); // (B, 1)
             x = x.masked_fill(x.lt(kth), double.NegativeInfinity);
         }
         if (options.TopP < 1)
         {
-            var (sorted, order) = x.sort(-1, descending: true);                              // (B, V) each
+            var (sorted, order) = x.sort(-1, descending: true); // (B, V) each
             var probs = sorted.softmax(-1);
             // Drop a token when the tokens ranked above it already reach TopP.
             var remove = (probs.cumsum(-1) - probs).gt(options.TopP);

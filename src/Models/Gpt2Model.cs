@@ -1,8 +1,8 @@
 using AlignCluster.Models.Nn;
 using TorchSharp;
 using TorchSharp.Modules;
-using LayerNorm = AlignCluster.Models.Nn.LayerNorm;
 using static TorchSharp.torch;
+using LayerNorm = AlignCluster.Models.Nn.LayerNorm;
 
 namespace AlignCluster.Models;
 
@@ -20,10 +20,12 @@ public sealed class Gpt2Model : CausalLM
     private readonly Gpt2Trunk transformer;
     private readonly Dense? lm_head;
 
-    internal Gpt2Model(ModelConfig c, ScalarType dtype, Device device) : base(c, dtype, device)
+    internal Gpt2Model(ModelConfig c, ScalarType dtype, Device device)
+        : base(c, dtype, device)
     {
         transformer = new Gpt2Trunk(c, dtype, device);
-        if (!c.TieWordEmbeddings) lm_head = new Dense(c.HiddenSize, c.VocabSize, hasBias: false, dtype, device);
+        if (!c.TieWordEmbeddings)
+            lm_head = new Dense(c.HiddenSize, c.VocabSize, hasBias: false, dtype, device);
         RegisterComponents();
     }
 
@@ -52,39 +54,46 @@ public sealed class Gpt2Model : CausalLM
 /// <summary>HF's GPT2Model: embeddings, blocks, final norm ("transformer.*").</summary>
 internal sealed class Gpt2Trunk : Trunk
 {
-    internal readonly EmbeddingTable wte, wpe;
+    internal readonly EmbeddingTable wte,
+        wpe;
     internal readonly ModuleList<Gpt2Block> h;
     private readonly LayerNorm ln_f;
 
-    public Gpt2Trunk(ModelConfig c, ScalarType dtype, Device device) : base("GPT2Model")
+    public Gpt2Trunk(ModelConfig c, ScalarType dtype, Device device)
+        : base("GPT2Model")
     {
         wte = new EmbeddingTable(c.VocabSize, c.HiddenSize, dtype, device);
         wpe = new EmbeddingTable(c.MaxPositions, c.HiddenSize, dtype, device);
-        h = new ModuleList<Gpt2Block>(Enumerable.Range(0, c.NumLayers).Select(i => new Gpt2Block(c, i, dtype, device)).ToArray());
+        h = new ModuleList<Gpt2Block>(
+            Enumerable.Range(0, c.NumLayers).Select(i => new Gpt2Block(c, i, dtype, device)).ToArray()
+        );
         ln_f = new LayerNorm(c.HiddenSize, c.NormEps, dtype, device);
         RegisterComponents();
     }
 
     public override Tensor Forward(Tensor ids, ForwardContext ctx)
     {
-        var x = wte.call(ids) + wpe.call(ctx.Positions);             // (B, T, C)
+        var x = wte.call(ids) + wpe.call(ctx.Positions); // (B, T, C)
         foreach (var block in h)
         {
-            var next = block.Forward(x, ctx);                        // (B, T, C)
+            var next = block.Forward(x, ctx); // (B, T, C)
             x.Dispose();
             x = next;
         }
-        using (x) return ln_f.call(x);                               // (B, T, C)
+        using (x)
+            return ln_f.call(x); // (B, T, C)
     }
 }
 
 internal sealed class Gpt2Block : nn.Module
 {
-    private readonly LayerNorm ln_1, ln_2;
+    private readonly LayerNorm ln_1,
+        ln_2;
     internal readonly Gpt2Attention attn;
     internal readonly Gpt2Mlp mlp;
 
-    public Gpt2Block(ModelConfig c, int layer, ScalarType dtype, Device device) : base("GPT2Block")
+    public Gpt2Block(ModelConfig c, int layer, ScalarType dtype, Device device)
+        : base("GPT2Block")
     {
         ln_1 = new LayerNorm(c.HiddenSize, c.NormEps, dtype, device);
         attn = new Gpt2Attention(c, layer, dtype, device);
@@ -96,8 +105,8 @@ internal sealed class Gpt2Block : nn.Module
     public Tensor Forward(Tensor x, ForwardContext ctx)
     {
         using var scope = torch.NewDisposeScope();
-        x = x + attn.Forward(ln_1.call(x), ctx);   // (B, T, C)
-        x = x + mlp.call(ln_2.call(x));            // (B, T, C)
+        x = x + attn.Forward(ln_1.call(x), ctx); // (B, T, C)
+        x = x + mlp.call(ln_2.call(x)); // (B, T, C)
         return x.MoveToOuterDisposeScope();
     }
 }
@@ -105,10 +114,13 @@ internal sealed class Gpt2Block : nn.Module
 internal sealed class Gpt2Attention : nn.Module
 {
     private readonly int _layer;
-    private readonly long _heads, _headDim;
-    internal readonly Conv1D c_attn, c_proj;
+    private readonly long _heads,
+        _headDim;
+    internal readonly Conv1D c_attn,
+        c_proj;
 
-    public Gpt2Attention(ModelConfig c, int layer, ScalarType dtype, Device device) : base("GPT2Attention")
+    public Gpt2Attention(ModelConfig c, int layer, ScalarType dtype, Device device)
+        : base("GPT2Attention")
     {
         _layer = layer;
         _heads = c.NumHeads;
@@ -120,20 +132,22 @@ internal sealed class Gpt2Attention : nn.Module
 
     public Tensor Forward(Tensor x, ForwardContext ctx)
     {
-        var qkv = c_attn.call(x).chunk(3, -1);                        // 3 × (B, T, C)
-        var q = AttentionOps.SplitHeads(qkv[0], _heads, _headDim);    // (B, H, T, D)
-        var k = AttentionOps.SplitHeads(qkv[1], _heads, _headDim);    // (B, H, T, D)
-        var v = AttentionOps.SplitHeads(qkv[2], _heads, _headDim);    // (B, H, T, D)
-        var y = AttentionOps.Attend(q, k, v, _layer, ctx);            // (B, H, T, D)
-        return c_proj.call(AttentionOps.MergeHeads(y));               // (B, T, C)
+        var qkv = c_attn.call(x).chunk(3, -1); // 3 × (B, T, C)
+        var q = AttentionOps.SplitHeads(qkv[0], _heads, _headDim); // (B, H, T, D)
+        var k = AttentionOps.SplitHeads(qkv[1], _heads, _headDim); // (B, H, T, D)
+        var v = AttentionOps.SplitHeads(qkv[2], _heads, _headDim); // (B, H, T, D)
+        var y = AttentionOps.Attend(q, k, v, _layer, ctx); // (B, H, T, D)
+        return c_proj.call(AttentionOps.MergeHeads(y)); // (B, T, C)
     }
 }
 
 internal sealed class Gpt2Mlp : nn.Module<Tensor, Tensor>
 {
-    internal readonly Conv1D c_fc, c_proj;
+    internal readonly Conv1D c_fc,
+        c_proj;
 
-    public Gpt2Mlp(ModelConfig c, ScalarType dtype, Device device) : base("GPT2MLP")
+    public Gpt2Mlp(ModelConfig c, ScalarType dtype, Device device)
+        : base("GPT2MLP")
     {
         c_fc = new Conv1D(c.HiddenSize, c.IntermediateSize, dtype, device);
         c_proj = new Conv1D(c.IntermediateSize, c.HiddenSize, dtype, device);

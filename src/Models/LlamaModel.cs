@@ -5,24 +5,28 @@ using static TorchSharp.torch;
 
 namespace AlignCluster.Models;
 
-// Fields carry Hugging Face's state-dict names (q_proj, input_layernorm, …): TorchSharp registers fields under their names.
+// Fields carry Hugging Face's state-dict names (q_proj, input_layernorm, …): TorchSharp registers fields under their
+// names.
 #pragma warning disable IDE1006
 
 /// <summary>
 /// The Llama family (Llama 2/3/3.1, Mistral, Qwen2) as in HF's LlamaForCausalLM: token embedding, pre-RMSNorm
 /// blocks of rotary grouped-query attention and a SwiGLU MLP, a final RMSNorm, and an LM head (tied or not).
 /// Mistral adds a sliding attention window, Qwen2 biases on q/k/v.
-/// Shapes: B batch, T new tokens, S cached + new tokens, C hidden, H query heads, KV key/value heads, D head dim, F MLP width.
+/// Shapes: B batch, T new tokens, S cached + new tokens, C hidden, H query heads, KV key/value heads, D head dim, F MLP
+/// width.
 /// </summary>
 public sealed class LlamaModel : CausalLM
 {
     private readonly LlamaTrunk model;
     private readonly Dense? lm_head;
 
-    internal LlamaModel(ModelConfig c, ScalarType dtype, Device device) : base(c, dtype, device)
+    internal LlamaModel(ModelConfig c, ScalarType dtype, Device device)
+        : base(c, dtype, device)
     {
         model = new LlamaTrunk(c, dtype, device);
-        if (!c.TieWordEmbeddings) lm_head = new Dense(c.HiddenSize, c.VocabSize, hasBias: false, dtype, device);
+        if (!c.TieWordEmbeddings)
+            lm_head = new Dense(c.HiddenSize, c.VocabSize, hasBias: false, dtype, device);
         RegisterComponents();
     }
 
@@ -37,8 +41,18 @@ public sealed class LlamaModel : CausalLM
         Init.Normal(model.embed_tokens.Weight, Init.Std, g);
         foreach (var layer in model.layers)
         {
-            foreach (var dense in new[] { layer.self_attn.q_proj, layer.self_attn.k_proj, layer.self_attn.v_proj, layer.self_attn.o_proj,
-                         layer.mlp.gate_proj, layer.mlp.up_proj, layer.mlp.down_proj })
+            foreach (
+                var dense in new[]
+                {
+                    layer.self_attn.q_proj,
+                    layer.self_attn.k_proj,
+                    layer.self_attn.v_proj,
+                    layer.self_attn.o_proj,
+                    layer.mlp.gate_proj,
+                    layer.mlp.up_proj,
+                    layer.mlp.down_proj,
+                }
+            )
                 dense.Initialize(Init.Std, g);
         }
         lm_head?.Initialize(Init.Std, g);
@@ -53,37 +67,45 @@ internal sealed class LlamaTrunk : Trunk
     private readonly RmsNorm norm;
     private readonly float[] _inverseFrequencies; // (D/2), kept in float32 whatever the weights' dtype (as HF does)
 
-    public LlamaTrunk(ModelConfig c, ScalarType dtype, Device device) : base("LlamaModel")
+    public LlamaTrunk(ModelConfig c, ScalarType dtype, Device device)
+        : base("LlamaModel")
     {
         embed_tokens = new EmbeddingTable(c.VocabSize, c.HiddenSize, dtype, device);
-        layers = new ModuleList<LlamaDecoderLayer>(Enumerable.Range(0, c.NumLayers).Select(i => new LlamaDecoderLayer(c, i, dtype, device)).ToArray());
+        layers = new ModuleList<LlamaDecoderLayer>(
+            Enumerable.Range(0, c.NumLayers).Select(i => new LlamaDecoderLayer(c, i, dtype, device)).ToArray()
+        );
         norm = new RmsNorm(c.HiddenSize, c.NormEps, dtype, device);
-        _inverseFrequencies = Array.ConvertAll(Rope.InverseFrequencies(c.HeadDim, c.RopeTheta, c.RopeScaling), f => (float)f);
+        _inverseFrequencies = Array.ConvertAll(Rope.InverseFrequencies(c.HeadDim, c.RopeTheta, c.RopeScaling), f =>
+            (float)f
+        );
         RegisterComponents();
     }
 
     public override Tensor Forward(Tensor ids, ForwardContext ctx)
     {
-        var x = embed_tokens.call(ids);                                                // (B, T, C)
+        var x = embed_tokens.call(ids); // (B, T, C)
         var inverseFrequencies = torch.tensor(_inverseFrequencies, device: ids.device); // (D/2)
-        var (cos, sin) = Rope.Tables(ctx.Positions, inverseFrequencies, x.dtype);      // (B, 1, T, D) each
+        var (cos, sin) = Rope.Tables(ctx.Positions, inverseFrequencies, x.dtype); // (B, 1, T, D) each
         foreach (var layer in layers)
         {
-            var next = layer.Forward(x, cos, sin, ctx);                                 // (B, T, C)
+            var next = layer.Forward(x, cos, sin, ctx); // (B, T, C)
             x.Dispose();
             x = next;
         }
-        using (x) return norm.call(x);                                                 // (B, T, C)
+        using (x)
+            return norm.call(x); // (B, T, C)
     }
 }
 
 internal sealed class LlamaDecoderLayer : nn.Module
 {
-    private readonly RmsNorm input_layernorm, post_attention_layernorm;
+    private readonly RmsNorm input_layernorm,
+        post_attention_layernorm;
     internal readonly LlamaAttention self_attn;
     internal readonly LlamaMlp mlp;
 
-    public LlamaDecoderLayer(ModelConfig c, int layer, ScalarType dtype, Device device) : base("LlamaDecoderLayer")
+    public LlamaDecoderLayer(ModelConfig c, int layer, ScalarType dtype, Device device)
+        : base("LlamaDecoderLayer")
     {
         input_layernorm = new RmsNorm(c.HiddenSize, c.NormEps, dtype, device);
         self_attn = new LlamaAttention(c, layer, dtype, device);
@@ -95,8 +117,8 @@ internal sealed class LlamaDecoderLayer : nn.Module
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, ForwardContext ctx)
     {
         using var scope = torch.NewDisposeScope();
-        x = x + self_attn.Forward(input_layernorm.call(x), cos, sin, ctx);   // (B, T, C)
-        x = x + mlp.call(post_attention_layernorm.call(x));                  // (B, T, C)
+        x = x + self_attn.Forward(input_layernorm.call(x), cos, sin, ctx); // (B, T, C)
+        x = x + mlp.call(post_attention_layernorm.call(x)); // (B, T, C)
         return x.MoveToOuterDisposeScope();
     }
 }
@@ -104,10 +126,16 @@ internal sealed class LlamaDecoderLayer : nn.Module
 internal sealed class LlamaAttention : nn.Module
 {
     private readonly int _layer;
-    private readonly long _heads, _kvHeads, _headDim;
-    internal readonly Dense q_proj, k_proj, v_proj, o_proj;
+    private readonly long _heads,
+        _kvHeads,
+        _headDim;
+    internal readonly Dense q_proj,
+        k_proj,
+        v_proj,
+        o_proj;
 
-    public LlamaAttention(ModelConfig c, int layer, ScalarType dtype, Device device) : base("LlamaAttention")
+    public LlamaAttention(ModelConfig c, int layer, ScalarType dtype, Device device)
+        : base("LlamaAttention")
     {
         _layer = layer;
         (_heads, _kvHeads, _headDim) = (c.NumHeads, c.NumKvHeads, c.HeadDim);
@@ -120,21 +148,24 @@ internal sealed class LlamaAttention : nn.Module
 
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, ForwardContext ctx)
     {
-        var q = AttentionOps.SplitHeads(q_proj.call(x), _heads, _headDim);     // (B, H, T, D)
-        var k = AttentionOps.SplitHeads(k_proj.call(x), _kvHeads, _headDim);   // (B, KV, T, D)
-        var v = AttentionOps.SplitHeads(v_proj.call(x), _kvHeads, _headDim);   // (B, KV, T, D)
+        var q = AttentionOps.SplitHeads(q_proj.call(x), _heads, _headDim); // (B, H, T, D)
+        var k = AttentionOps.SplitHeads(k_proj.call(x), _kvHeads, _headDim); // (B, KV, T, D)
+        var v = AttentionOps.SplitHeads(v_proj.call(x), _kvHeads, _headDim); // (B, KV, T, D)
         q = Rope.Apply(q, cos, sin);
         k = Rope.Apply(k, cos, sin);
-        var y = AttentionOps.Attend(q, k, v, _layer, ctx);                     // (B, H, T, D)
-        return o_proj.call(AttentionOps.MergeHeads(y));                        // (B, T, C)
+        var y = AttentionOps.Attend(q, k, v, _layer, ctx); // (B, H, T, D)
+        return o_proj.call(AttentionOps.MergeHeads(y)); // (B, T, C)
     }
 }
 
 internal sealed class LlamaMlp : nn.Module<Tensor, Tensor>
 {
-    internal readonly Dense gate_proj, up_proj, down_proj;
+    internal readonly Dense gate_proj,
+        up_proj,
+        down_proj;
 
-    public LlamaMlp(ModelConfig c, ScalarType dtype, Device device) : base("LlamaMLP")
+    public LlamaMlp(ModelConfig c, ScalarType dtype, Device device)
+        : base("LlamaMLP")
     {
         gate_proj = new Dense(c.HiddenSize, c.IntermediateSize, c.MlpBias, dtype, device);
         up_proj = new Dense(c.HiddenSize, c.IntermediateSize, c.MlpBias, dtype, device);

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AlignCluster.Models.SafeTensors;
 using TorchSharp;
 using static TorchSharp.torch;
-using AlignCluster.Models.SafeTensors;
 
 namespace AlignCluster.Models;
 
@@ -34,28 +34,38 @@ public sealed class RewardModel : IDisposable
     public static ModelConfig Check(string directory)
     {
         directory = Path.GetFullPath(directory);
-        if (!System.IO.Directory.Exists(directory)) throw new ModelLoadException($"reward model directory '{directory}' does not exist");
+        if (!System.IO.Directory.Exists(directory))
+            throw new ModelLoadException($"reward model directory '{directory}' does not exist");
         string configPath = Path.Combine(directory, "config.json");
         var config = ModelConfig.Load(configPath);
         var declared = DeclaredHead(config.Json!, configPath);
         if (!SafeTensorsCheckpoint.Exists(directory))
-            throw new ModelLoadException($"{Path.Combine(directory, SafeTensorsCheckpoint.SingleFileName)} not found: a reward model needs its weights");
+            throw new ModelLoadException(
+                $"{Path.Combine(directory, SafeTensorsCheckpoint.SingleFileName)} not found: a reward model needs its weights"
+            );
         try
         {
             using var checkpoint = SafeTensorsCheckpoint.Open(directory);
             CheckHead(config, declared, checkpoint, configPath);
         }
-        catch (SafeTensorsException e) { throw new ModelLoadException(e.Message, e); }
+        catch (SafeTensorsException e)
+        {
+            throw new ModelLoadException(e.Message, e);
+        }
         return config;
     }
 
-    /// <summary>Loads a reward model (see <see cref="Check"/> for what is refused), weights as <paramref name="dtype"/> on <paramref name="device"/>.</summary>
+    /// <summary>Loads a reward model (see <see cref="Check"/> for what is refused), weights as <paramref name="dtype"/>
+    /// on <paramref name="device"/>.</summary>
     public static RewardModel Load(string directory, ScalarType dtype = ScalarType.Float32, Device? device = null)
     {
         directory = Path.GetFullPath(directory);
         var config = Check(directory);
-        var network = CheckpointLoader.Fill(new SequenceClassifier(config, labels: 1, dtype, device ?? torch.CPU), directory,
-            source => WeightLayout.ResolveClassifier(config, 1, source));
+        var network = CheckpointLoader.Fill(
+            new SequenceClassifier(config, labels: 1, dtype, device ?? torch.CPU),
+            directory,
+            source => WeightLayout.ResolveClassifier(config, 1, source)
+        );
         return new RewardModel(directory, network);
     }
 
@@ -63,11 +73,14 @@ public sealed class RewardModel : IDisposable
     /// The reward of each sequence, without gradients, in padded batches of up to <paramref name="batchSize"/>
     /// (sequences of similar length batched together; the values do not depend on the batching).
     /// </summary>
-    /// <exception cref="ArgumentException">An empty sequence, an id outside [0, vocab_size), or a GPT-2 sequence longer than n_positions; the message names the row.</exception>
+    /// <exception cref="ArgumentException">An empty sequence, an id outside [0, vocab_size), or a GPT-2 sequence longer
+    /// than n_positions; the message names the row.</exception>
     public double[] Score(IReadOnlyList<IReadOnlyList<int>> sequences, int batchSize = 16)
     {
-        if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "must be ≥ 1");
-        for (int i = 0; i < sequences.Count; i++) Validate(sequences[i], i);
+        if (batchSize < 1)
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "must be ≥ 1");
+        for (int i = 0; i < sequences.Count; i++)
+            Validate(sequences[i], i);
         var rewards = new double[sequences.Count];
         var order = Enumerable.Range(0, sequences.Count).OrderBy(i => sequences[i].Count).ToArray(); // less padding per batch
         using var noGrad = torch.no_grad();
@@ -75,23 +88,28 @@ public sealed class RewardModel : IDisposable
         {
             var batch = order.AsSpan(start, Math.Min(batchSize, order.Length - start)).ToArray();
             var values = ScoreBatch(batch.Select(i => sequences[i]).ToList());
-            for (int k = 0; k < batch.Length; k++) rewards[batch[k]] = values[k];
+            for (int k = 0; k < batch.Length; k++)
+                rewards[batch[k]] = values[k];
         }
         return rewards;
     }
 
-    /// <summary>The position HF pools at: the rightmost token that is not <paramref name="padId"/> (0 when all are), or the last one without a pad id.</summary>
+    /// <summary>The position HF pools at: the rightmost token that is not <paramref name="padId"/> (0 when all are), or
+    /// the last one without a pad id.</summary>
     public static int LastTokenIndex(IReadOnlyList<int> sequence, int? padId)
     {
-        if (padId is not { } pad) return sequence.Count - 1;
+        if (padId is not { } pad)
+            return sequence.Count - 1;
         for (int j = sequence.Count - 1; j >= 0; j--)
-            if (sequence[j] != pad) return j;
+            if (sequence[j] != pad)
+                return j;
         return 0;
     }
 
     private double[] ScoreBatch(List<IReadOnlyList<int>> rows)
     {
-        int b = rows.Count, t = rows.Max(r => r.Count);
+        int b = rows.Count,
+            t = rows.Max(r => r.Count);
         var ids = new long[b * t];
         var attention = new long[b * t];
         var last = new long[b];
@@ -102,26 +120,31 @@ public sealed class RewardModel : IDisposable
                 ids[i * t + j] = rows[i][j];
                 attention[i * t + j] = 1;
             }
-            last[i] = LastTokenIndex(rows[i], Config.PadTokenId);   // right padding: positions past the row are never pooled
+            last[i] = LastTokenIndex(rows[i], Config.PadTokenId); // right padding: positions past the row are never pooled
         }
         bool padded = attention.Contains(0);
         var device = Network.Device;
         using var scope = torch.NewDisposeScope();
-        var idsT = torch.tensor(ids, [b, t], device: device);                                 // (B, T)
-        var maskT = padded ? torch.tensor(attention, [b, t], device: device) : null;          // (B, T)
-        var logits = Network.Forward(idsT, maskT, torch.tensor(last, device: device));        // (B, 1)
+        var idsT = torch.tensor(ids, [b, t], device: device); // (B, T)
+        var maskT = padded ? torch.tensor(attention, [b, t], device: device) : null; // (B, T)
+        var logits = Network.Forward(idsT, maskT, torch.tensor(last, device: device)); // (B, 1)
         return logits.reshape(b).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
     }
 
     private void Validate(IReadOnlyList<int> sequence, int row)
     {
-        if (sequence.Count == 0) throw new ArgumentException($"reward model {Directory}: sequence {row} is empty");
+        if (sequence.Count == 0)
+            throw new ArgumentException($"reward model {Directory}: sequence {row} is empty");
         foreach (int id in sequence)
             if (id < 0 || id >= Config.VocabSize)
-                throw new ArgumentException($"reward model {Directory}: sequence {row} holds token id {id}, outside its vocabulary [0, {Config.VocabSize}) — " +
-                                            "the policy's tokenizer is not the reward model's");
+                throw new ArgumentException(
+                    $"reward model {Directory}: sequence {row} holds token id {id}, outside its vocabulary [0, {Config.VocabSize}) — "
+                        + "the policy's tokenizer is not the reward model's"
+                );
         if (Config.Family == ModelFamily.Gpt2 && sequence.Count > Config.MaxPositions)
-            throw new ArgumentException($"reward model {Directory}: sequence {row} has {sequence.Count} tokens, more than its {Config.MaxPositions} positions (n_positions)");
+            throw new ArgumentException(
+                $"reward model {Directory}: sequence {row} has {sequence.Count} tokens, more than its {Config.MaxPositions} positions (n_positions)"
+            );
     }
 
     /// <summary>
@@ -136,13 +159,17 @@ public sealed class RewardModel : IDisposable
         {
             var names = architectures.Select(a => a?.ToString() ?? "").ToList();
             if (!names.Any(n => n.EndsWith("ForSequenceClassification", StringComparison.Ordinal)))
-                throw new ModelLoadException($"{configPath}: architectures [{string.Join(", ", names)}] is not a sequence classifier; a reward model is " +
-                                             "a *ForSequenceClassification checkpoint (e.g. LlamaForSequenceClassification) with num_labels 1");
+                throw new ModelLoadException(
+                    $"{configPath}: architectures [{string.Join(", ", names)}] is not a sequence classifier; a reward model is "
+                        + "a *ForSequenceClassification checkpoint (e.g. LlamaForSequenceClassification) with num_labels 1"
+                );
         }
         try
         {
-            if (o["num_labels"] is JsonValue n) return n.GetValue<int>();
-            if (o["id2label"] is JsonObject labels) return labels.Count;
+            if (o["num_labels"] is JsonValue n)
+                return n.GetValue<int>();
+            if (o["id2label"] is JsonObject labels)
+                return labels.Count;
         }
         catch (Exception e) when (e is FormatException or InvalidOperationException or JsonException)
         {
@@ -151,17 +178,28 @@ public sealed class RewardModel : IDisposable
         return null;
     }
 
-    private static void CheckHead(ModelConfig config, int? declaredLabels, ISafeTensorSource checkpoint, string configPath)
+    private static void CheckHead(
+        ModelConfig config,
+        int? declaredLabels,
+        ISafeTensorSource checkpoint,
+        string configPath
+    )
     {
         if (declaredLabels is { } declared && declared != 1)
-            throw new ModelLoadException($"{configPath}: num_labels is {declared} (id2label/num_labels); a reward model has exactly 1 label (one score per sequence)");
+            throw new ModelLoadException(
+                $"{configPath}: num_labels is {declared} (id2label/num_labels); a reward model has exactly 1 label (one score per sequence)"
+            );
         if (!checkpoint.Contains("score.weight"))
-            throw new ModelLoadException($"{checkpoint.FileOf("score.weight")}: no tensor 'score.weight': not a sequence-classification checkpoint " +
-                                         $"(a reward model's head is score.weight of shape [1, {config.HiddenSize}])");
+            throw new ModelLoadException(
+                $"{checkpoint.FileOf("score.weight")}: no tensor 'score.weight': not a sequence-classification checkpoint "
+                    + $"(a reward model's head is score.weight of shape [1, {config.HiddenSize}])"
+            );
         var shape = checkpoint.Info("score.weight").Shape;
         if (shape.Length == 2 && shape[0] != 1 && shape[1] == config.HiddenSize)
-            throw new ModelLoadException($"{checkpoint.FileOf("score.weight")}: score.weight has {shape[0]} rows (labels); a reward model has exactly 1");
-        WeightLayout.ResolveClassifier(config, 1, checkpoint);   // the trunk's tensors and the head's shape, each error naming the key
+            throw new ModelLoadException(
+                $"{checkpoint.FileOf("score.weight")}: score.weight has {shape[0]} rows (labels); a reward model has exactly 1"
+            );
+        WeightLayout.ResolveClassifier(config, 1, checkpoint); // the trunk's tensors and the head's shape, each error naming the key
     }
 
     public void Dispose() => Network.Dispose();

@@ -14,7 +14,8 @@ public sealed class SequenceClassifier : nn.Module
     private readonly Trunk _trunk;
     private readonly Dense _score;
 
-    internal SequenceClassifier(ModelConfig config, int labels, ScalarType dtype, Device device) : base("SequenceClassifier")
+    internal SequenceClassifier(ModelConfig config, int labels, ScalarType dtype, Device device)
+        : base("SequenceClassifier")
     {
         Config = config;
         Labels = labels;
@@ -22,7 +23,7 @@ public sealed class SequenceClassifier : nn.Module
         Device = device;
         _trunk = Trunk.Create(config, dtype, device);
         _score = new Dense(config.HiddenSize, labels, hasBias: false, dtype, device);
-        register_module(Trunk.Prefix(config), _trunk);   // the prefix depends on the family, so not a field name
+        register_module(Trunk.Prefix(config), _trunk); // the prefix depends on the family, so not a field name
         register_module("score", _score);
     }
 
@@ -36,7 +37,8 @@ public sealed class SequenceClassifier : nn.Module
 
     public Device Device { get; }
 
-    /// <summary>(B, T) ids, (B, T) attention mask or null → (B, T, C) final hidden states, after the last norm.</summary>
+    /// <summary>(B, T) ids, (B, T) attention mask or null → (B, T, C) final hidden states, after the last
+    /// norm.</summary>
     public Tensor ForwardHidden(Tensor inputIds, Tensor? attentionMask = null) =>
         CausalLM.RunTrunk(Config, Device, inputIds, attentionMask, cache: null, ctx => _trunk.Forward(inputIds, ctx));
 
@@ -47,10 +49,11 @@ public sealed class SequenceClassifier : nn.Module
     public Tensor Forward(Tensor inputIds, Tensor? attentionMask, Tensor lastIndex)
     {
         using var scope = torch.NewDisposeScope();
-        long b = inputIds.shape[0], t = inputIds.shape[1];
-        var hidden = ForwardHidden(inputIds, attentionMask).reshape(b * t, -1);                 // (B·T, C)
-        var rows = torch.arange(b, device: lastIndex.device) * t + lastIndex;                   // (B) flat index of each row's token
-        var pooled = hidden.index_select(0, rows);                                              // (B, C)
-        return _score.call(pooled).to_type(ScalarType.Float32).MoveToOuterDisposeScope();       // (B, labels)
+        long b = inputIds.shape[0],
+            t = inputIds.shape[1];
+        var hidden = ForwardHidden(inputIds, attentionMask).reshape(b * t, -1); // (B·T, C)
+        var rows = torch.arange(b, device: lastIndex.device) * t + lastIndex; // (B) flat index of each row's token
+        var pooled = hidden.index_select(0, rows); // (B, C)
+        return _score.call(pooled).to_type(ScalarType.Float32).MoveToOuterDisposeScope(); // (B, labels)
     }
 }

@@ -18,7 +18,8 @@ internal abstract class Trunk(string name) : nn.Module(name)
     public static string Prefix(ModelConfig config) => config.Family == ModelFamily.Gpt2 ? "transformer" : "model";
 
     /// <summary>An uninitialized trunk of <paramref name="config"/>'s architecture.</summary>
-    public static Trunk Create(ModelConfig config, ScalarType dtype, Device device) => config.Family == ModelFamily.Gpt2
-        ? new Gpt2Trunk(config, dtype, device)
-        : new LlamaTrunk(config, dtype, device);
+    public static Trunk Create(ModelConfig config, ScalarType dtype, Device device) =>
+        config.Family == ModelFamily.Gpt2
+            ? new Gpt2Trunk(config, dtype, device)
+            : new LlamaTrunk(config, dtype, device);
 }

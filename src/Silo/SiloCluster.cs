@@ -19,34 +19,40 @@ public static class SiloCluster
     public static void Configure(ISiloBuilder silo, IConfiguration config, IReadOnlyList<string> devices)
     {
         var address = IPAddress.Parse(config["Silo:Address"] ?? "127.0.0.1");
-        int port = config.GetValue("Silo:Port", 11111), gatewayPort = config.GetValue("Silo:GatewayPort", 30000);
+        int port = config.GetValue("Silo:Port", 11111),
+            gatewayPort = config.GetValue("Silo:GatewayPort", 30000);
         string clusterId = config["Cluster:Id"] ?? "aligncluster";
         string mode = config["Storage:Mode"] ?? "local";
         switch (mode)
         {
             case "local":
-                var primary = config["Silo:Primary"] is { Length: > 0 } p ? IPEndPoint.Parse(p) : new IPEndPoint(address, port);
+                var primary = config["Silo:Primary"] is { Length: > 0 } p
+                    ? IPEndPoint.Parse(p)
+                    : new IPEndPoint(address, port);
                 silo.UseDevelopmentClustering(primary);
                 silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, "aligncluster"));
                 silo.ConfigureEndpoints(address, port, gatewayPort, listenOnAnyHostAddress: false);
                 var timing = new ClusterStorageOptions();
                 silo.Configure<ClusterMembershipOptions>(o =>
-                    (o.ProbeTimeout, o.NumMissedProbesLimit) = (timing.ProbeTimeout, timing.NumMissedProbesLimit));
+                    (o.ProbeTimeout, o.NumMissedProbesLimit) = (timing.ProbeTimeout, timing.NumMissedProbesLimit)
+                );
                 silo.AddAlignCluster(config["Storage:Directory"] ?? ".aligncluster-silo", devices);
                 break;
             case "azure":
-                silo.UseAlignClusterStorage(new ClusterStorageOptions
-                {
-                    Mode = StorageMode.Azure,
-                    AzureConnectionString = config["Storage:ConnectionString"] is { Length: > 0 } connection
-                        ? connection
-                        : throw new ArgumentException("Storage:Mode azure needs Storage:ConnectionString"),
-                    AzurePrefix = config["Storage:Prefix"] ?? "aligncluster",
-                    ClusterId = clusterId,
-                    ListenAddress = address,
-                    SiloPort = port,
-                    GatewayPort = gatewayPort,
-                });
+                silo.UseAlignClusterStorage(
+                    new ClusterStorageOptions
+                    {
+                        Mode = StorageMode.Azure,
+                        AzureConnectionString = config["Storage:ConnectionString"] is { Length: > 0 } connection
+                            ? connection
+                            : throw new ArgumentException("Storage:Mode azure needs Storage:ConnectionString"),
+                        AzurePrefix = config["Storage:Prefix"] ?? "aligncluster",
+                        ClusterId = clusterId,
+                        ListenAddress = address,
+                        SiloPort = port,
+                        GatewayPort = gatewayPort,
+                    }
+                );
                 silo.AddAlignClusterGrains(devices);
                 break;
             default:
@@ -60,8 +66,9 @@ public static class SiloCluster
             // reminder periods under its minimum (1 min), so the minimum follows.
             var period = TimeSpan.Parse(keepAlive, System.Globalization.CultureInfo.InvariantCulture);
             CoordinatorGrain.KeepAlivePeriod = period;
-            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromTicks(Math.Min(period.Ticks,
-                o.MinimumReminderPeriod.Ticks)));
+            silo.Configure<ReminderOptions>(o =>
+                o.MinimumReminderPeriod = TimeSpan.FromTicks(Math.Min(period.Ticks, o.MinimumReminderPeriod.Ticks))
+            );
         }
     }
 

@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 
 namespace AlignCluster.Models.Tests;
 
-/// <summary>Our AdamW against a second implementation (TorchSharp's own AdamW) and the clipping against hand sums.</summary>
+/// <summary>Our AdamW against a second implementation (TorchSharp's own AdamW) and the clipping against hand
+/// sums.</summary>
 public sealed class AdamWOptimizerTests
 {
     /// <summary>
@@ -26,17 +27,20 @@ public sealed class AdamWOptimizerTests
             ours.grad = torch.tensor(grad);
             theirs.grad = torch.tensor(grad);
             optimizer.Step(lr);
-            foreach (var group in reference.ParamGroups) group.LearningRate = lr;
+            foreach (var group in reference.ParamGroups)
+                group.LearningRate = lr;
             reference.step();
         }
         var expected = theirs.data<float>().ToArray();
         var actual = ours.data<float>().ToArray();
-        for (int i = 0; i < start.Length; i++) Assert.Equal(expected[i], actual[i], 6);
+        for (int i = 0; i < start.Length; i++)
+            Assert.Equal(expected[i], actual[i], 6);
         Assert.Equal(5, optimizer.StepCount);
     }
 
     /// <summary>
-    /// Global norm of gradients [3, 4] and [12]: √(9 + 16 + 144) = 13 (by hand). maxNorm 0 means no clipping (TorchSharp's
+    /// Global norm of gradients [3, 4] and [12]: √(9 + 16 + 144) = 13 (by hand). maxNorm 0 means no clipping
+    /// (TorchSharp's
     /// clip_grad_norm_ throws for an unbounded bound); maxNorm 6.5 halves every gradient (6.5 / (13 + 1e-6)).
     /// </summary>
     [Fact]

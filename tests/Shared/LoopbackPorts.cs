@@ -16,9 +16,12 @@ internal static class LoopbackPorts
         for (int attempt = 0; attempt < 50; attempt++)
         {
             int candidate = Random.Shared.Next(31000, 60000);
-            var ports = Enumerable.Range(candidate, width).Concat(Enumerable.Range(candidate + 100, width))
+            var ports = Enumerable
+                .Range(candidate, width)
+                .Concat(Enumerable.Range(candidate + 100, width))
                 .Concat(Enumerable.Range(candidate - 1000, 3));
-            if (ports.All(IsFree)) return candidate;
+            if (ports.All(IsFree))
+                return candidate;
         }
         throw new InvalidOperationException("no free port range found for the local cluster");
     }
@@ -31,6 +34,9 @@ internal static class LoopbackPorts
             listener.Start();
             return true;
         }
-        catch (SocketException) { return false; }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 }

@@ -20,22 +20,27 @@ internal static class CandidateRules
     public static Outcome Apply(ParsedRecord record, string id)
     {
         var distinct = Deduplicate(record.Candidates, out int removed);
-        if (distinct.Count < 2) return new Outcome(null, removed, false);
+        if (distinct.Count < 2)
+            return new Outcome(null, removed, false);
         int chosen = 0;
         bool tied = false;
         if (record.ChosenBy != ChosenBy.Explicit)
         {
             for (int i = 1; i < distinct.Count; i++)
-                if (Compare(distinct[i], distinct[chosen], record.ChosenBy) > 0) chosen = i;   // strict: first listed wins ties
+                if (Compare(distinct[i], distinct[chosen], record.ChosenBy) > 0)
+                    chosen = i; // strict: first listed wins ties
             tied = distinct.Where((c, i) => i != chosen && Compare(c, distinct[chosen], record.ChosenBy) == 0).Any();
         }
-        return new Outcome(new PromptCandidates(id, record.Prompt, record.PromptMessages, distinct, chosen), removed, tied);
+        return new Outcome(
+            new PromptCandidates(id, record.Prompt, record.PromptMessages, distinct, chosen),
+            removed,
+            tied
+        );
     }
 
     /// <summary>Positive when <paramref name="a"/> is better than <paramref name="b"/>.</summary>
-    private static int Compare(Candidate a, Candidate b, ChosenBy by) => by == ChosenBy.Rank
-        ? b.Rank!.Value.CompareTo(a.Rank!.Value)
-        : a.Score!.Value.CompareTo(b.Score!.Value);
+    private static int Compare(Candidate a, Candidate b, ChosenBy by) =>
+        by == ChosenBy.Rank ? b.Rank!.Value.CompareTo(a.Rank!.Value) : a.Score!.Value.CompareTo(b.Score!.Value);
 
     private static List<Candidate> Deduplicate(IReadOnlyList<Candidate> candidates, out int removed)
     {
@@ -63,7 +68,8 @@ internal static class CandidateRules
     /// </summary>
     public static string DerivedId(ParsedRecord record)
     {
-        string key = record.Prompt ?? string.Join('\u001e', record.PromptMessages!.Select(m => m.Role + '\u001f' + m.Content));
+        string key = record.Prompt
+            ?? string.Join('\u001e', record.PromptMessages!.Select(m => m.Role + '\u001f' + m.Content));
         return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..16];
     }
 }

@@ -5,18 +5,25 @@ public enum DataErrorKind
 {
     /// <summary>The line is not valid JSON, or not a JSON object.</summary>
     MalformedJson,
+
     /// <summary>A required field is absent (or null).</summary>
     MissingField,
+
     /// <summary>A field has the wrong JSON type (e.g. a string where a number is expected).</summary>
     WrongType,
+
     /// <summary>The bytes of the line are not valid UTF-8.</summary>
     BadUtf8,
+
     /// <summary>A score or rank is NaN or infinite (or too large to represent).</summary>
     NonFiniteNumber,
+
     /// <summary>Two records have the same prompt id.</summary>
     DuplicatePromptId,
+
     /// <summary>The file holds no records.</summary>
     EmptyFile,
+
     /// <summary>A value is well-typed but not allowed (e.g. a record matching no known format).</summary>
     InvalidValue,
 }
@@ -30,8 +37,10 @@ public sealed class DataFormatException(DataErrorKind kind, string file, int lin
 {
     public DataErrorKind Kind { get; } = kind;
     public string File { get; } = file;
+
     /// <summary>1-based line number; 0 when the error concerns the whole file.</summary>
     public int Line { get; } = line;
+
     /// <summary>JSON path of the offending field, e.g. <c>answers[2].rank</c>; null when not field-specific.</summary>
     public string? Field { get; } = field;
     public string Detail { get; } = detail;

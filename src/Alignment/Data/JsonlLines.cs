@@ -9,20 +9,25 @@ namespace AlignCluster.Alignment.Data;
 /// </summary>
 public static class JsonlLines
 {
-    /// <summary>Yields (1-based line number, line bytes without the terminator). A leading UTF-8 BOM is dropped.</summary>
+    /// <summary>Yields (1-based line number, line bytes without the terminator). A leading UTF-8 BOM is
+    /// dropped.</summary>
     public static IEnumerable<(int Line, byte[] Bytes)> Read(Stream stream)
     {
         var buffer = new byte[1 << 16];
-        var carry = new byte[1 << 12];   // the unfinished line from previous reads
-        int carried = 0, lineNumber = 0, read;
+        var carry = new byte[1 << 12]; // the unfinished line from previous reads
+        int carried = 0,
+            lineNumber = 0,
+            read;
         while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
         {
-            int start = 0, newline;
+            int start = 0,
+                newline;
             while ((newline = Array.IndexOf(buffer, (byte)'\n', start, read - start)) >= 0)
             {
                 var piece = buffer.AsSpan(start, newline - start);
                 byte[] line;
-                if (carried == 0) line = Finish(piece, lineNumber == 0);
+                if (carried == 0)
+                    line = Finish(piece, lineNumber == 0);
                 else
                 {
                     Append(ref carry, ref carried, piece);
@@ -40,7 +45,8 @@ public static class JsonlLines
 
     private static void Append(ref byte[] carry, ref int carried, ReadOnlySpan<byte> piece)
     {
-        if (carried + piece.Length > carry.Length) Array.Resize(ref carry, Math.Max(carry.Length * 2, carried + piece.Length));
+        if (carried + piece.Length > carry.Length)
+            Array.Resize(ref carry, Math.Max(carry.Length * 2, carried + piece.Length));
         piece.CopyTo(carry.AsSpan(carried));
         carried += piece.Length;
     }
@@ -48,8 +54,10 @@ public static class JsonlLines
     /// <summary>Copies one line out, without a trailing CR and (on the first line) a UTF-8 BOM.</summary>
     private static byte[] Finish(ReadOnlySpan<byte> line, bool first)
     {
-        if (first && line.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) line = line[3..];
-        if (line.Length > 0 && line[^1] == (byte)'\r') line = line[..^1];
+        if (first && line.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+            line = line[3..];
+        if (line.Length > 0 && line[^1] == (byte)'\r')
+            line = line[..^1];
         return line.ToArray();
     }
 
@@ -57,7 +65,8 @@ public static class JsonlLines
     public static bool IsBlank(ReadOnlySpan<byte> line)
     {
         foreach (var b in line)
-            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r')) return false;
+            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r'))
+                return false;
         return true;
     }
 
@@ -78,7 +87,8 @@ public static class JsonlLines
     /// </summary>
     public static byte[] QuoteNonFiniteLiterals(byte[] line)
     {
-        if (line.AsSpan().IndexOf("NaN"u8) < 0 && line.AsSpan().IndexOf("Infinity"u8) < 0) return line;
+        if (line.AsSpan().IndexOf("NaN"u8) < 0 && line.AsSpan().IndexOf("Infinity"u8) < 0)
+            return line;
         var output = new List<byte>(line.Length + 16);
         bool inString = false;
         for (int i = 0; i < line.Length; i++)
@@ -87,11 +97,18 @@ public static class JsonlLines
             if (inString)
             {
                 output.Add(b);
-                if (b == (byte)'\\' && i + 1 < line.Length) output.Add(line[++i]);
-                else if (b == (byte)'"') inString = false;
+                if (b == (byte)'\\' && i + 1 < line.Length)
+                    output.Add(line[++i]);
+                else if (b == (byte)'"')
+                    inString = false;
                 continue;
             }
-            if (b == (byte)'"') { inString = true; output.Add(b); continue; }
+            if (b == (byte)'"')
+            {
+                inString = true;
+                output.Add(b);
+                continue;
+            }
             int tokenLength = MatchLiteral(line.AsSpan(i));
             if (tokenLength > 0)
             {
@@ -108,10 +125,12 @@ public static class JsonlLines
 
     private static int MatchLiteral(ReadOnlySpan<byte> rest)
     {
-        if (rest.StartsWith("NaN"u8)) return 3;
-        if (rest.StartsWith("Infinity"u8)) return 8;
-        if (rest.StartsWith("-Infinity"u8)) return 9;
+        if (rest.StartsWith("NaN"u8))
+            return 3;
+        if (rest.StartsWith("Infinity"u8))
+            return 8;
+        if (rest.StartsWith("-Infinity"u8))
+            return 9;
         return 0;
     }
-
 }

@@ -14,10 +14,12 @@ public sealed record Candidate(
     string? Text,
     IReadOnlyList<ChatMessage>? Messages = null,
     double? Score = null,
-    int? Rank = null)
+    int? Rank = null
+)
 {
     /// <summary>A candidate given as plain text.</summary>
-    public static Candidate FromText(string text, double? score = null, int? rank = null) => new(text, null, score, rank);
+    public static Candidate FromText(string text, double? score = null, int? rank = null) =>
+        new(text, null, score, rank);
 
     /// <summary>
     /// A "higher is better" number for ordering candidates: the score when present, else the negated rank,
@@ -41,7 +43,8 @@ public sealed record PromptCandidates(
     string? Prompt,
     IReadOnlyList<ChatMessage>? PromptMessages,
     IReadOnlyList<Candidate> Candidates,
-    int ChosenIndex)
+    int ChosenIndex
+)
 {
     /// <summary>The chosen (preferred) candidate.</summary>
     [JsonIgnore]

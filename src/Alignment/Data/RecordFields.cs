@@ -8,7 +8,8 @@ namespace AlignCluster.Alignment.Data;
 /// </summary>
 internal readonly struct RecordFields(string file, int line)
 {
-    public DataFormatException Error(DataErrorKind kind, string? field, string detail) => new(kind, file, line, field, detail);
+    public DataFormatException Error(DataErrorKind kind, string? field, string detail) =>
+        new(kind, file, line, field, detail);
 
     public static string Join(string? parent, string name) => parent is null ? name : $"{parent}.{name}";
 
@@ -46,7 +47,8 @@ internal readonly struct RecordFields(string file, int line)
     /// <summary>A finite number, or null when absent. NaN/±Infinity (bare or quoted) are reported as such.</summary>
     public double? OptionalFiniteNumber(JsonElement obj, string name, string? parent = null)
     {
-        if (!Has(obj, name)) return null;
+        if (!Has(obj, name))
+            return null;
         var value = obj.GetProperty(name);
         string path = Join(parent, name);
         if (value.ValueKind == JsonValueKind.String && value.GetString() is "NaN" or "Infinity" or "-Infinity")
@@ -63,7 +65,8 @@ internal readonly struct RecordFields(string file, int line)
     public int? OptionalInteger(JsonElement obj, string name, string? parent = null)
     {
         double? number = OptionalFiniteNumber(obj, name, parent);
-        if (number is null) return null;
+        if (number is null)
+            return null;
         if (number != Math.Floor(number.Value) || Math.Abs(number.Value) > int.MaxValue)
             throw Error(DataErrorKind.WrongType, Join(parent, name), $"expected an integer, got {number}");
         return (int)number.Value;
@@ -75,28 +78,37 @@ internal readonly struct RecordFields(string file, int line)
     /// </summary>
     public (string? Text, IReadOnlyList<ChatMessage>? Messages) TextOrMessages(JsonElement value, string path)
     {
-        if (value.ValueKind == JsonValueKind.String) return (value.GetString()!, null);
+        if (value.ValueKind == JsonValueKind.String)
+            return (value.GetString()!, null);
         if (value.ValueKind != JsonValueKind.Array)
-            throw Error(DataErrorKind.WrongType, path, $"expected a string or a list of messages, got {Describe(value)}");
+            throw Error(
+                DataErrorKind.WrongType,
+                path,
+                $"expected a string or a list of messages, got {Describe(value)}"
+            );
         var messages = new List<ChatMessage>();
         int i = 0;
         foreach (var item in value.EnumerateArray())
         {
             string itemPath = $"{path}[{i++}]";
             var message = AsObject(item, itemPath);
-            messages.Add(new ChatMessage(RequiredString(message, "role", itemPath), RequiredString(message, "content", itemPath)));
+            messages.Add(
+                new ChatMessage(RequiredString(message, "role", itemPath), RequiredString(message, "content", itemPath))
+            );
         }
-        if (messages.Count == 0) throw Error(DataErrorKind.InvalidValue, path, "the message list is empty");
+        if (messages.Count == 0)
+            throw Error(DataErrorKind.InvalidValue, path, "the message list is empty");
         return (null, messages);
     }
 
-    public static string Describe(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.String => "a string",
-        JsonValueKind.Number => "a number",
-        JsonValueKind.True or JsonValueKind.False => "a boolean",
-        JsonValueKind.Array => "an array",
-        JsonValueKind.Object => "an object",
-        _ => "null",
-    };
+    public static string Describe(JsonElement value) =>
+        value.ValueKind switch
+        {
+            JsonValueKind.String => "a string",
+            JsonValueKind.Number => "a number",
+            JsonValueKind.True or JsonValueKind.False => "a boolean",
+            JsonValueKind.Array => "an array",
+            JsonValueKind.Object => "an object",
+            _ => "null",
+        };
 }

@@ -1,6 +1,7 @@
 namespace AlignCluster.Alignment.Evaluation;
 
-/// <summary>One point of EXO's oracle-reward vs KL plot (§4.1): a checkpoint's KL to the SFT policy and its reward.</summary>
+/// <summary>One point of EXO's oracle-reward vs KL plot (§4.1): a checkpoint's KL to the SFT policy and its
+/// reward.</summary>
 public sealed record FrontierPoint(string Label, double Kl, double Reward);
 
 /// <summary>Reward-vs-KL frontier points (EXO §4.1).</summary>
@@ -15,13 +16,23 @@ public static class RewardKlFrontier
         if (policyLogps.Count != sftLogps.Count || policyLogps.Count == 0)
             throw new ArgumentException("need the same, non-zero number of policy and SFT log-probs");
         double sum = 0;
-        for (int i = 0; i < policyLogps.Count; i++) sum += policyLogps[i] - sftLogps[i];
+        for (int i = 0; i < policyLogps.Count; i++)
+            sum += policyLogps[i] - sftLogps[i];
         return sum / policyLogps.Count;
     }
 
     /// <summary>A checkpoint's point: estimated KL of its samples and their mean oracle reward.</summary>
-    public static FrontierPoint Point(string label, IReadOnlyList<double> policyLogps, IReadOnlyList<double> sftLogps, IReadOnlyList<double> oracleRewards) =>
-        new(label, EstimateKl(policyLogps, sftLogps), oracleRewards.Count > 0 ? oracleRewards.Average() : throw new ArgumentException("no rewards"));
+    public static FrontierPoint Point(
+        string label,
+        IReadOnlyList<double> policyLogps,
+        IReadOnlyList<double> sftLogps,
+        IReadOnlyList<double> oracleRewards
+    ) =>
+        new(
+            label,
+            EstimateKl(policyLogps, sftLogps),
+            oracleRewards.Count > 0 ? oracleRewards.Average() : throw new ArgumentException("no rewards")
+        );
 
     /// <summary>
     /// The Pareto frontier: points not dominated by another with KL ≤ and reward ≥ (one strictly better),
@@ -33,7 +44,8 @@ public static class RewardKlFrontier
         double bestReward = double.NegativeInfinity;
         foreach (var p in points.OrderBy(p => p.Kl).ThenByDescending(p => p.Reward))
         {
-            if (p.Reward <= bestReward) continue;
+            if (p.Reward <= bestReward)
+                continue;
             frontier.Add(p);
             bestReward = p.Reward;
         }

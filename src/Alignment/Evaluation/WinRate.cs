@@ -1,7 +1,12 @@
 namespace AlignCluster.Alignment.Evaluation;
 
 /// <summary>Outcome of one judged comparison between the candidate model and the baseline.</summary>
-public enum Verdict { CandidateWins, BaselineWins, Tie }
+public enum Verdict
+{
+    CandidateWins,
+    BaselineWins,
+    Tie,
+}
 
 /// <summary>Head-to-head counts and MC-PO's adjusted win-rate (§6.1), where a tie counts half a win.</summary>
 public sealed record WinRate(int CandidateWins, int BaselineWins, int Ties)
@@ -19,7 +24,8 @@ public sealed record WinRate(int CandidateWins, int BaselineWins, int Ties)
     {
         get
         {
-            if (Total < 2) return double.NaN;
+            if (Total < 2)
+                return double.NaN;
             double p = Adjusted;
             double sumSquares = CandidateWins * (1 - p) * (1 - p) + Ties * (0.5 - p) * (0.5 - p) + BaselineWins * p * p;
             return Math.Sqrt(sumSquares / (Total - 1) / Total);
@@ -28,12 +34,17 @@ public sealed record WinRate(int CandidateWins, int BaselineWins, int Ties)
 
     public static WinRate From(IEnumerable<Verdict> verdicts)
     {
-        int wins = 0, losses = 0, ties = 0;
+        int wins = 0,
+            losses = 0,
+            ties = 0;
         foreach (var v in verdicts)
         {
-            if (v == Verdict.CandidateWins) wins++;
-            else if (v == Verdict.BaselineWins) losses++;
-            else ties++;
+            if (v == Verdict.CandidateWins)
+                wins++;
+            else if (v == Verdict.BaselineWins)
+                losses++;
+            else
+                ties++;
         }
         return new WinRate(wins, losses, ties);
     }

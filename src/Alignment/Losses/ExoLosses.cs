@@ -26,9 +26,13 @@ public static class ExoLosses
         batch.Validate("exo_pref", exactResponses: 2);
         return LossTensors.Scoped(() =>
         {
-            var logPf = PolicyLogDistribution(batch, "exo_pref", betaPi);                      // (B, 2)
-            var logPh = torch.tensor(new[] { Math.Log(1 - epsilon), Math.Log(epsilon) }, [1, 2],   // (1, 2)
-                dtype: logPf.dtype, device: logPf.device);
+            var logPf = PolicyLogDistribution(batch, "exo_pref", betaPi); // (B, 2)
+            var logPh = torch.tensor(
+                new[] { Math.Log(1 - epsilon), Math.Log(epsilon) },
+                [1, 2], // (1, 2)
+                dtype: logPf.dtype,
+                device: logPf.device
+            );
             return Kl(logPf, logPh);
         });
     }
@@ -42,7 +46,8 @@ public static class ExoLosses
     {
         batch.Validate("exo_rw");
         return LossTensors.Scoped(() =>
-            Kl(PolicyLogDistribution(batch, "exo_rw", betaPi), (batch.Ratings("exo_rw") / betaR).log_softmax(1)));
+            Kl(PolicyLogDistribution(batch, "exo_rw", betaPi), (batch.Ratings("exo_rw") / betaR).log_softmax(1))
+        );
     }
 
     /// <summary>
@@ -54,7 +59,7 @@ public static class ExoLosses
         batch.Validate("dpo_rw");
         return LossTensors.Scoped(() =>
         {
-            var pR = (batch.Ratings("dpo_rw") / betaR).softmax(1);             // (B, K), no gradient: scores are data
+            var pR = (batch.Ratings("dpo_rw") / betaR).softmax(1); // (B, K), no gradient: scores are data
             return -(pR * PolicyLogDistribution(batch, "dpo_rw", betaPi)).sum(1);
         });
     }

@@ -11,9 +11,16 @@ namespace AlignCluster.Alignment.Losses;
 /// </summary>
 /// <param name="PolicyLogps">(B, K) <c>logp_θ(y)</c>, with autograd history when training.</param>
 /// <param name="ReferenceLogps">(B, K) cached <c>logp_ref(y)</c>; null for reference-free losses.</param>
-/// <param name="TokenCounts">(B, K) <c>len(y)</c> as a floating-point tensor; needed by length-normalised losses.</param>
-/// <param name="Scores">(B, K) ratings, higher is better; needed by MPPO's point/mc*/list losses and exo_rw/dpo_rw.</param>
-public sealed record LossBatch(Tensor PolicyLogps, Tensor? ReferenceLogps = null, Tensor? TokenCounts = null, Tensor? Scores = null)
+/// <param name="TokenCounts">(B, K) <c>len(y)</c> as a floating-point tensor; needed by length-normalised
+/// losses.</param>
+/// <param name="Scores">(B, K) ratings, higher is better; needed by MPPO's point/mc*/list losses and
+/// exo_rw/dpo_rw.</param>
+public sealed record LossBatch(
+    Tensor PolicyLogps,
+    Tensor? ReferenceLogps = null,
+    Tensor? TokenCounts = null,
+    Tensor? Scores = null
+)
 {
     /// <summary>B, the number of prompts.</summary>
     public long Prompts => PolicyLogps.shape[0];
@@ -22,25 +29,45 @@ public sealed record LossBatch(Tensor PolicyLogps, Tensor? ReferenceLogps = null
     public long Responses => PolicyLogps.shape[1];
 
     internal Tensor Reference(string loss) => ReferenceLogps ?? throw Missing(loss, "reference log-probs");
+
     internal Tensor Lengths(string loss) => TokenCounts ?? throw Missing(loss, "token counts");
+
     internal Tensor Ratings(string loss) => Scores ?? throw Missing(loss, "scores");
 
     /// <summary>ρ(y) = logp_θ(y) − logp_ref(y): (B, K).</summary>
     internal Tensor LogRatios(string loss) => PolicyLogps - Reference(loss);
 
-    /// <summary>Checks the layout once per call so a wrong batch fails with the loss's name, not a libtorch message.</summary>
+    /// <summary>Checks the layout once per call so a wrong batch fails with the loss's name, not a libtorch
+    /// message.</summary>
     internal void Validate(string loss, int minResponses = 2, int? exactResponses = null)
     {
-        if (PolicyLogps.ndim != 2) throw new ArgumentException($"{loss}: policy log-probs must be (B, K), got [{string.Join(", ", PolicyLogps.shape)}]");
+        if (PolicyLogps.ndim != 2)
+            throw new ArgumentException(
+                $"{loss}: policy log-probs must be (B, K), got [{string.Join(", ", PolicyLogps.shape)}]"
+            );
         long k = Responses;
-        if (exactResponses is int exact && k != exact) throw new ArgumentException($"{loss}: needs exactly {exact} responses per prompt, got {k}");
-        if (k < minResponses) throw new ArgumentException($"{loss}: needs at least {minResponses} responses per prompt (chosen + negatives), got {k}");
-        foreach (var (name, tensor) in new[] { ("reference log-probs", ReferenceLogps), ("token counts", TokenCounts), ("scores", Scores) })
+        if (exactResponses is int exact && k != exact)
+            throw new ArgumentException($"{loss}: needs exactly {exact} responses per prompt, got {k}");
+        if (k < minResponses)
+            throw new ArgumentException(
+                $"{loss}: needs at least {minResponses} responses per prompt (chosen + negatives), got {k}"
+            );
+        foreach (
+            var (name, tensor) in new[]
+            {
+                ("reference log-probs", ReferenceLogps),
+                ("token counts", TokenCounts),
+                ("scores", Scores),
+            }
+        )
             if (tensor is not null && !tensor.shape.SequenceEqual(PolicyLogps.shape))
-                throw new ArgumentException($"{loss}: {name} have shape [{string.Join(", ", tensor.shape)}], policy log-probs [{string.Join(", ", PolicyLogps.shape)}]");
+                throw new ArgumentException(
+                    $"{loss}: {name} have shape [{string.Join(", ", tensor.shape)}], policy log-probs [{string.Join(", ", PolicyLogps.shape)}]"
+                );
     }
 
-    private static ArgumentException Missing(string loss, string what) => new($"{loss}: needs {what}, which the batch does not carry");
+    private static ArgumentException Missing(string loss, string what) =>
+        new($"{loss}: needs {what}, which the batch does not carry");
 }
 
 /// <summary>Small tensor helpers shared by the loss files.</summary>

@@ -1,6 +1,6 @@
 using TorchSharp;
-using static TorchSharp.torch;
 using static AlignCluster.Alignment.Losses.LossTensors;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Alignment.Losses;
 
@@ -26,21 +26,23 @@ public static class MppoLosses
         batch.Validate("point_ce", minResponses: 1);
         return Scoped(() =>
         {
-            var logP = LogLikelihood(batch, "point_ce");                     // (B, K)
+            var logP = LogLikelihood(batch, "point_ce"); // (B, K)
             var log1mP = (-logP.expm1()).log();
             var s = batch.Ratings("point_ce");
             return (-(s * logP + (1.0 - s) * log1mP)).sum(1);
         });
     }
 
-    /// <summary>point_mse: <c>Σ_i (s_i − p(y_i))²</c> (the paper prints a stray leading minus). Source: MPPO, point-wise.</summary>
+    /// <summary>point_mse: <c>Σ_i (s_i − p(y_i))²</c> (the paper prints a stray leading minus). Source: MPPO,
+    /// point-wise.</summary>
     public static Tensor PointMse(LossBatch batch)
     {
         batch.Validate("point_mse", minResponses: 1);
         return Scoped(() => (batch.Ratings("point_mse") - Likelihood(batch, "point_mse")).square().sum(1));
     }
 
-    /// <summary>pair_single: <c>−log σ(p(y_w) − p(y_l))</c>, the best (column 0) against one negative (column 1). Source: MPPO eq. 8.</summary>
+    /// <summary>pair_single: <c>−log σ(p(y_w) − p(y_l))</c>, the best (column 0) against one negative (column 1).
+    /// Source: MPPO eq. 8.</summary>
     public static Tensor PairSingle(LossBatch batch)
     {
         batch.Validate("pair_single");
@@ -51,7 +53,8 @@ public static class MppoLosses
         });
     }
 
-    /// <summary>pair_mns: <c>−Σ_{i=1..N} log σ(p(y_w) − p(y_{l_i}))</c>, best against each other response separately. Source: MPPO eq. 9.</summary>
+    /// <summary>pair_mns: <c>−Σ_{i=1..N} log σ(p(y_w) − p(y_{l_i}))</c>, best against each other response separately.
+    /// Source: MPPO eq. 9.</summary>
     public static Tensor PairMns(LossBatch batch)
     {
         batch.Validate("pair_mns");
@@ -82,14 +85,15 @@ public static class MppoLosses
     /// </summary>
     private static (Tensor Differences, Tensor Ordered) ScoredPairs(LossBatch batch, string loss)
     {
-        var p = Likelihood(batch, loss);                                      // (B, K)
+        var p = Likelihood(batch, loss); // (B, K)
         var s = batch.Ratings(loss);
-        var differences = p.unsqueeze(2) - p.unsqueeze(1);                    // (B, K, 1) − (B, 1, K) → (B, K, K)
-        var ordered = s.unsqueeze(2).gt(s.unsqueeze(1)).to_type(p.dtype);         // (B, K, K), 1 where s_a > s_b
+        var differences = p.unsqueeze(2) - p.unsqueeze(1); // (B, K, 1) − (B, 1, K) → (B, K, K)
+        var ordered = s.unsqueeze(2).gt(s.unsqueeze(1)).to_type(p.dtype); // (B, K, K), 1 where s_a > s_b
         return (differences, ordered);
     }
 
-    /// <summary>pair_mcs: <c>−Σ_{(a,b): s_a &gt; s_b} log σ(p(y_a) − p(y_b))</c> over every score-ordered pair. Source: MPPO.</summary>
+    /// <summary>pair_mcs: <c>−Σ_{(a,b): s_a &gt; s_b} log σ(p(y_a) − p(y_b))</c> over every score-ordered pair. Source:
+    /// MPPO.</summary>
     public static Tensor PairMcs(LossBatch batch)
     {
         batch.Validate("pair_mcs");
@@ -100,7 +104,8 @@ public static class MppoLosses
         });
     }
 
-    /// <summary>pair_mcm: <c>−log σ(Σ_{(a,b): s_a &gt; s_b} (p(y_a) − p(y_b)))</c>, the score-ordered pairs merged. Source: MPPO.</summary>
+    /// <summary>pair_mcm: <c>−log σ(Σ_{(a,b): s_a &gt; s_b} (p(y_a) − p(y_b)))</c>, the score-ordered pairs merged.
+    /// Source: MPPO.</summary>
     public static Tensor PairMcm(LossBatch batch)
     {
         batch.Validate("pair_mcm");
@@ -121,27 +126,30 @@ public static class MppoLosses
         batch.Validate("list_mle");
         return Scoped(() =>
         {
-            var p = Likelihood(batch, "list_mle");                             // (B, K)
+            var p = Likelihood(batch, "list_mle"); // (B, K)
             var sorted = p.gather(1, DescendingOrder(batch.Ratings("list_mle")));
             long k = batch.Responses;
             // tails[b, i] = Σ_{j ≥ i} exp(sorted[b, j]) = exp(sorted) · Uᵀ with U upper-triangular ones.
             // p ∈ (0, 1] so exp cannot overflow and no max-shift is needed.
-            var upper = torch.ones(k, k, dtype: p.dtype, device: p.device).triu();        // (K, K)
-            var tails = sorted.exp().matmul(upper.t());                        // (B, K)
+            var upper = torch.ones(k, k, dtype: p.dtype, device: p.device).triu(); // (K, K)
+            var tails = sorted.exp().matmul(upper.t()); // (B, K)
             return -(sorted - tails.log()).sum(1);
         });
     }
 
-    /// <summary>Per row, the column indices by descending score, ties in column order: Int64 (B, K). Scores carry no gradient.</summary>
+    /// <summary>Per row, the column indices by descending score, ties in column order: Int64 (B, K). Scores carry no
+    /// gradient.</summary>
     private static Tensor DescendingOrder(Tensor scores)
     {
-        long rows = scores.shape[0], columns = scores.shape[1];
+        long rows = scores.shape[0],
+            columns = scores.shape[1];
         var values = scores.detach().to(ScalarType.Float64, torch.CPU).data<double>().ToArray();
         var order = new long[rows * columns];
         for (long r = 0; r < rows; r++)
         {
-            var row = Enumerable.Range(0, (int)columns).OrderByDescending(c => values[r * columns + c]).ToArray();   // stable
-            for (long c = 0; c < columns; c++) order[r * columns + c] = row[c];
+            var row = Enumerable.Range(0, (int)columns).OrderByDescending(c => values[r * columns + c]).ToArray(); // stable
+            for (long c = 0; c < columns; c++)
+                order[r * columns + c] = row[c];
         }
         return torch.tensor(order, [rows, columns], device: scores.device);
     }

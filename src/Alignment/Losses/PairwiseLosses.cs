@@ -1,6 +1,6 @@
 using TorchSharp;
-using static TorchSharp.torch;
 using static AlignCluster.Alignment.Losses.LossTensors;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Alignment.Losses;
 
@@ -15,19 +15,18 @@ public static class PairwiseLosses
     /// <summary>(B, M) d = ρ_w − ρ_l for every (chosen, negative) pair.</summary>
     private static Tensor Margins(LossBatch batch, string loss)
     {
-        var rho = batch.LogRatios(loss);          // (B, K)
-        return Chosen(rho) - Others(rho);         // (B, 1) − (B, M) → (B, M)
+        var rho = batch.LogRatios(loss); // (B, K)
+        return Chosen(rho) - Others(rho); // (B, 1) − (B, M) → (B, M)
     }
 
     private static Tensor PairMean(LossBatch batch, string loss, Func<Tensor, Tensor> perPair)
     {
         batch.Validate(loss);
-        return Scoped(() => perPair(Margins(batch, loss)).mean([1]));   // (B, M) → (B)
+        return Scoped(() => perPair(Margins(batch, loss)).mean([1])); // (B, M) → (B)
     }
 
     /// <summary>dpo (sigmoid): <c>−log σ(β d)</c>. Source: Rafailov et al., DPO; MC-PO eq. 4.</summary>
-    public static Tensor Dpo(LossBatch batch, double beta) =>
-        PairMean(batch, "dpo", d => -(d * beta).log_sigmoid());
+    public static Tensor Dpo(LossBatch batch, double beta) => PairMean(batch, "dpo", d => -(d * beta).log_sigmoid());
 
     /// <summary>
     /// ipo: <c>(d̄ − 1/(2β))²</c> where <c>d̄</c> uses per-token-averaged log-probs,
@@ -38,24 +37,26 @@ public static class PairwiseLosses
         batch.Validate("ipo");
         return Scoped(() =>
         {
-            var rhoPerToken = batch.LogRatios("ipo") / batch.Lengths("ipo");   // (B, K)
-            var dBar = Chosen(rhoPerToken) - Others(rhoPerToken);              // (B, M)
+            var rhoPerToken = batch.LogRatios("ipo") / batch.Lengths("ipo"); // (B, K)
+            var dBar = Chosen(rhoPerToken) - Others(rhoPerToken); // (B, M)
             return (dBar - 1 / (2 * beta)).square().mean([1]);
         });
     }
 
     /// <summary>hinge: <c>max(0, 1 − β d)</c>. Source: SLiC (Zhao et al.); TRL.</summary>
-    public static Tensor Hinge(LossBatch batch, double beta) =>
-        PairMean(batch, "hinge", d => (1.0 - d * beta).relu());
+    public static Tensor Hinge(LossBatch batch, double beta) => PairMean(batch, "hinge", d => (1.0 - d * beta).relu());
 
     /// <summary>
     /// robust: <c>[−(1−ε) log σ(βd) + ε log σ(−βd)] / (1−2ε)</c>, unbiased under label-flip rate ε &lt; ½.
     /// Source: Chowdhury et al. (rDPO); TRL.
     /// </summary>
     public static Tensor Robust(LossBatch batch, double beta, double epsilon) =>
-        PairMean(batch, "robust", d => (-(1 - epsilon) * (d * beta).log_sigmoid() + epsilon * (d * -beta).log_sigmoid()) / (1 - 2 * epsilon));
+        PairMean(batch, "robust", d =>
+            (-(1 - epsilon) * (d * beta).log_sigmoid() + epsilon * (d * -beta).log_sigmoid()) / (1 - 2 * epsilon)
+        );
 
-    /// <summary>cdpo: <c>−(1−ε) log σ(βd) − ε log σ(−βd)</c> (label smoothing). Source: conservative DPO; TRL <c>label_smoothing</c>.</summary>
+    /// <summary>cdpo: <c>−(1−ε) log σ(βd) − ε log σ(−βd)</c> (label smoothing). Source: conservative DPO; TRL
+    /// <c>label_smoothing</c>.</summary>
     public static Tensor Cdpo(LossBatch batch, double beta, double epsilon) =>
         PairMean(batch, "cdpo", d => -(1 - epsilon) * (d * beta).log_sigmoid() - epsilon * (d * -beta).log_sigmoid());
 
@@ -68,8 +69,8 @@ public static class PairwiseLosses
         batch.Validate("minor_dpo");
         return Scoped(() =>
         {
-            var rho = batch.LogRatios("minor_dpo");                      // (B, K)
-            var inner = Chosen(rho) * beta - Others(rho).relu() * beta;  // (B, M)
+            var rho = batch.LogRatios("minor_dpo"); // (B, K)
+            var inner = Chosen(rho) * beta - Others(rho).relu() * beta; // (B, M)
             return (-inner.log_sigmoid()).mean([1]);
         });
     }
@@ -84,20 +85,21 @@ public static class PairwiseLosses
         return Scoped(() =>
         {
             var rho = batch.LogRatios("dpop");
-            var penalty = (-Chosen(rho)).relu() * (beta * lambda);       // (B, 1)
+            var penalty = (-Chosen(rho)).relu() * (beta * lambda); // (B, 1)
             return (-(Margins(batch, "dpop") * beta - penalty).log_sigmoid()).mean([1]);
         });
     }
 
-    /// <summary>nca_pair: <c>−log σ(β ρ_w) − ½ log σ(−β ρ_w) − ½ log σ(−β ρ_l)</c>. Source: Chen et al. (NCA); TRL.</summary>
+    /// <summary>nca_pair: <c>−log σ(β ρ_w) − ½ log σ(−β ρ_w) − ½ log σ(−β ρ_l)</c>. Source: Chen et al. (NCA);
+    /// TRL.</summary>
     public static Tensor NcaPair(LossBatch batch, double beta)
     {
         batch.Validate("nca_pair");
         return Scoped(() =>
         {
             var rho = batch.LogRatios("nca_pair");
-            var w = Chosen(rho) * beta;                                 // (B, 1)
-            var l = Others(rho) * beta;                                 // (B, M)
+            var w = Chosen(rho) * beta; // (B, 1)
+            var l = Others(rho) * beta; // (B, M)
             return (-w.log_sigmoid() - 0.5 * (-w).log_sigmoid() - 0.5 * (-l).log_sigmoid()).mean([1]);
         });
     }

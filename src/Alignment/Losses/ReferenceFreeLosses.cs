@@ -1,6 +1,6 @@
 using TorchSharp;
-using static TorchSharp.torch;
 using static AlignCluster.Alignment.Losses.LossTensors;
+using static TorchSharp.torch;
 
 namespace AlignCluster.Alignment.Losses;
 
@@ -19,7 +19,7 @@ public static class ReferenceFreeLosses
         batch.Validate("simpo");
         return Scoped(() =>
         {
-            var reward = batch.PolicyLogps / batch.Lengths("simpo") * beta;   // (B, K)
+            var reward = batch.PolicyLogps / batch.Lengths("simpo") * beta; // (B, K)
             return (-(Chosen(reward) - Others(reward) - gamma).log_sigmoid()).mean([1]);
         });
     }
@@ -33,8 +33,8 @@ public static class ReferenceFreeLosses
         batch.Validate("cpo");
         return Scoped(() =>
         {
-            var logp = batch.PolicyLogps;                                     // (B, K)
-            var preference = -((Chosen(logp) - Others(logp)) * beta).log_sigmoid();   // (B, M)
+            var logp = batch.PolicyLogps; // (B, K)
+            var preference = -((Chosen(logp) - Others(logp)) * beta).log_sigmoid(); // (B, M)
             return (preference - Chosen(logp)).mean([1]);
         });
     }
@@ -49,9 +49,9 @@ public static class ReferenceFreeLosses
         batch.Validate("orpo");
         return Scoped(() =>
         {
-            var logP = batch.PolicyLogps / batch.Lengths("orpo");            // (B, K) mean token log-prob ≤ 0
-            var logOdds = logP - (-logP.expm1()).log();                       // log P − log(1 − P)
-            var ratio = (Chosen(logOdds) - Others(logOdds)).log_sigmoid();     // (B, M)
+            var logP = batch.PolicyLogps / batch.Lengths("orpo"); // (B, K) mean token log-prob ≤ 0
+            var logOdds = logP - (-logP.expm1()).log(); // log P − log(1 − P)
+            var ratio = (Chosen(logOdds) - Others(logOdds)).log_sigmoid(); // (B, M)
             return (-Chosen(logP) - lambda * ratio).mean([1]);
         });
     }

@@ -22,29 +22,44 @@ public static class PreferenceMetrics
     public const string NormalizedRewardsChosen = "normalized_rewards/chosen";
     public const string NormalizedRewardsRejected = "normalized_rewards/rejected";
 
-    /// <summary>Computes the metrics for a batch laid out as in the losses: column 0 chosen, columns 1..M negatives.</summary>
+    /// <summary>Computes the metrics for a batch laid out as in the losses: column 0 chosen, columns 1..M
+    /// negatives.</summary>
     /// <param name="policyLogps">[prompt][candidate] sequence log-probs under the policy.</param>
     /// <param name="referenceLogps">Same shape, under the reference.</param>
-    public static Dictionary<string, double> Compute(IReadOnlyList<double[]> policyLogps, IReadOnlyList<double[]> referenceLogps, double beta)
+    public static Dictionary<string, double> Compute(
+        IReadOnlyList<double[]> policyLogps,
+        IReadOnlyList<double[]> referenceLogps,
+        double beta
+    )
     {
         if (policyLogps.Count != referenceLogps.Count || policyLogps.Count == 0)
             throw new ArgumentException("need the same, non-zero number of prompts for policy and reference");
-        double chosenRatio = 0, rejectedRatio = 0, chosenLogp = 0, rejectedLogp = 0, margin = 0, correct = 0;
+        double chosenRatio = 0,
+            rejectedRatio = 0,
+            chosenLogp = 0,
+            rejectedLogp = 0,
+            margin = 0,
+            correct = 0;
         int pairs = 0;
         for (int b = 0; b < policyLogps.Count; b++)
         {
             var policy = policyLogps[b];
             var reference = referenceLogps[b];
             if (policy.Length < 2 || reference.Length != policy.Length)
-                throw new ArgumentException($"prompt {b}: need a chosen and at least one negative, with matching reference");
+                throw new ArgumentException(
+                    $"prompt {b}: need a chosen and at least one negative, with matching reference"
+                );
             double rhoW = policy[0] - reference[0];
             for (int i = 1; i < policy.Length; i++)
             {
                 double rhoL = policy[i] - reference[i];
-                chosenRatio += rhoW; rejectedRatio += rhoL;
-                chosenLogp += policy[0]; rejectedLogp += policy[i];
+                chosenRatio += rhoW;
+                rejectedRatio += rhoL;
+                chosenLogp += policy[0];
+                rejectedLogp += policy[i];
                 margin += beta * (rhoW - rhoL);
-                if (rhoW - rhoL > 0) correct++;
+                if (rhoW - rhoL > 0)
+                    correct++;
                 pairs++;
             }
         }
@@ -61,7 +76,8 @@ public static class PreferenceMetrics
         };
     }
 
-    /// <summary>The same metrics from a loss batch's tensors (read without gradient; needs reference log-probs).</summary>
+    /// <summary>The same metrics from a loss batch's tensors (read without gradient; needs reference
+    /// log-probs).</summary>
     public static Dictionary<string, double> Compute(LossBatch batch, double beta)
     {
         var reference = batch.ReferenceLogps ?? throw new ArgumentException("metrics need reference log-probs");

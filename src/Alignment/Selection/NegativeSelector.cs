@@ -3,7 +3,8 @@ namespace AlignCluster.Alignment.Selection;
 /// <summary>How to pick negatives for one prompt.</summary>
 /// <param name="Kind">The strategy.</param>
 /// <param name="Beta">β of the kernel weights <c>w ∝ exp(β·ρ)</c>.</param>
-/// <param name="Count">M, the number of negatives (without replacement; capped at the pool size). Ignored by <c>all</c>.</param>
+/// <param name="Count">M, the number of negatives (without replacement; capped at the pool size). Ignored by
+/// <c>all</c>.</param>
 /// <param name="IncludeChosen">mc only: put the chosen in the categorical as MC-PO's Algorithm 1 does. Default off,
 /// like the paper's implementation. A drawn chosen comes back as a negative equal to the chosen: with a pairwise
 /// loss its log-ratio difference is identically 0, so it contributes no gradient.</param>
@@ -17,19 +18,24 @@ public sealed record SelectionOptions(SelectorKind Kind, double Beta = 0.1, int 
 public static class NegativeSelector
 {
     /// <summary>Indices of the selected negatives, in selection order (by weight for max/min/worst_rated).</summary>
-    /// <param name="quality">Higher-is-better rating per candidate (score, or −rank); needed by worst_rated only.</param>
+    /// <param name="quality">Higher-is-better rating per candidate (score, or −rank); needed by worst_rated
+    /// only.</param>
     public static int[] Select(
         SelectionOptions options,
         ReadOnlySpan<double> policyLogps,
         ReadOnlySpan<double> referenceLogps,
         int chosenIndex,
         SelectionRng rng,
-        IReadOnlyList<double?>? quality = null)
+        IReadOnlyList<double?>? quality = null
+    )
     {
         int n = policyLogps.Length;
-        if (referenceLogps.Length != n) throw new ArgumentException($"policy has {n} log-probs, reference {referenceLogps.Length}");
-        if ((uint)chosenIndex >= (uint)n) throw new ArgumentOutOfRangeException(nameof(chosenIndex));
-        if (options.Count < 1) throw new ArgumentOutOfRangeException(nameof(options), "Count (M) must be at least 1");
+        if (referenceLogps.Length != n)
+            throw new ArgumentException($"policy has {n} log-probs, reference {referenceLogps.Length}");
+        if ((uint)chosenIndex >= (uint)n)
+            throw new ArgumentOutOfRangeException(nameof(chosenIndex));
+        if (options.Count < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), "Count (M) must be at least 1");
 
         bool withChosen = options.Kind == SelectorKind.Mc && options.IncludeChosen;
         int[] pool = Enumerable.Range(0, n).Where(i => withChosen || i != chosenIndex).ToArray();
@@ -49,28 +55,54 @@ public static class NegativeSelector
     }
 
     /// <summary>Kernel logits <c>β·(policy_i − reference_i)</c> for every candidate.</summary>
-    public static double[] KernelLogits(ReadOnlySpan<double> policyLogps, ReadOnlySpan<double> referenceLogps, double beta)
+    public static double[] KernelLogits(
+        ReadOnlySpan<double> policyLogps,
+        ReadOnlySpan<double> referenceLogps,
+        double beta
+    )
     {
         var logits = new double[policyLogps.Length];
-        for (int i = 0; i < logits.Length; i++) logits[i] = beta * (policyLogps[i] - referenceLogps[i]);
+        for (int i = 0; i < logits.Length; i++)
+            logits[i] = beta * (policyLogps[i] - referenceLogps[i]);
         return logits;
     }
 
-    /// <summary>Kernel weights over the pool the mc selector samples from (rejected only, or all with the chosen).</summary>
-    public static double[] KernelWeights(ReadOnlySpan<double> policyLogps, ReadOnlySpan<double> referenceLogps, int chosenIndex, double beta, bool includeChosen = false)
+    /// <summary>Kernel weights over the pool the mc selector samples from (rejected only, or all with the
+    /// chosen).</summary>
+    public static double[] KernelWeights(
+        ReadOnlySpan<double> policyLogps,
+        ReadOnlySpan<double> referenceLogps,
+        int chosenIndex,
+        double beta,
+        bool includeChosen = false
+    )
     {
         var logits = KernelLogits(policyLogps, referenceLogps, beta);
-        var pool = Enumerable.Range(0, logits.Length).Where(i => includeChosen || i != chosenIndex).Select(i => logits[i]).ToArray();
+        var pool = Enumerable
+            .Range(0, logits.Length)
+            .Where(i => includeChosen || i != chosenIndex)
+            .Select(i => logits[i])
+            .ToArray();
         double max = pool.Max();
         var weights = pool.Select(l => Math.Exp(l - max)).ToArray();
         double sum = weights.Sum();
-        for (int i = 0; i < weights.Length; i++) weights[i] /= sum;
+        for (int i = 0; i < weights.Length; i++)
+            weights[i] /= sum;
         return weights;
     }
 
-    /// <summary>Shannon entropy (nats) of the kernel's categorical: log(pool size) when uniform, 0 when one-hot.</summary>
-    public static double KernelEntropy(ReadOnlySpan<double> policyLogps, ReadOnlySpan<double> referenceLogps, int chosenIndex, double beta, bool includeChosen = false) =>
-        -KernelWeights(policyLogps, referenceLogps, chosenIndex, beta, includeChosen).Where(w => w > 0).Sum(w => w * Math.Log(w));
+    /// <summary>Shannon entropy (nats) of the kernel's categorical: log(pool size) when uniform, 0 when
+    /// one-hot.</summary>
+    public static double KernelEntropy(
+        ReadOnlySpan<double> policyLogps,
+        ReadOnlySpan<double> referenceLogps,
+        int chosenIndex,
+        double beta,
+        bool includeChosen = false
+    ) =>
+        -KernelWeights(policyLogps, referenceLogps, chosenIndex, beta, includeChosen)
+            .Where(w => w > 0)
+            .Sum(w => w * Math.Log(w));
 
     /// <summary>
     /// M draws without replacement from Categorical(softmax(logits)) over the pool: the M largest of
@@ -89,6 +121,7 @@ public static class NegativeSelector
     {
         if (quality is null || quality.Count != n)
             throw new ArgumentException("worst_rated needs a score or rank for every candidate");
-        return quality[index] ?? throw new ArgumentException($"worst_rated: candidate {index} has neither score nor rank");
+        return quality[index]
+            ?? throw new ArgumentException($"worst_rated: candidate {index} has neither score nor rank");
     }
 }

@@ -15,8 +15,12 @@ public sealed class SelectionRng(ulong seed)
     /// <summary>The stream for one prompt in one round of a run seeded with <paramref name="seed"/>.</summary>
     public static SelectionRng For(ulong seed, long round, string promptId)
     {
-        ulong h = 14695981039346656037UL;           // FNV-1a over the id's UTF-8 bytes: stable across processes
-        foreach (byte b in Encoding.UTF8.GetBytes(promptId)) { h ^= b; h *= 1099511628211UL; }
+        ulong h = 14695981039346656037UL; // FNV-1a over the id's UTF-8 bytes: stable across processes
+        foreach (byte b in Encoding.UTF8.GetBytes(promptId))
+        {
+            h ^= b;
+            h *= 1099511628211UL;
+        }
         return new SelectionRng(Mix(seed ^ Mix(h ^ Mix((ulong)round + 0x9E3779B97F4A7C15UL))));
     }
 

@@ -18,14 +18,23 @@ public static class ClientTelemetry
     public static IDisposable? Start(string? endpoint, string serviceName)
     {
         endpoint ??= Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT");
-        if (string.IsNullOrWhiteSpace(endpoint)) return null;
+        if (string.IsNullOrWhiteSpace(endpoint))
+            return null;
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            throw new ClientException($"--otlp-endpoint '{endpoint}': expected an http(s) URL such as http://127.0.0.1:4317");
+            throw new ClientException(
+                $"--otlp-endpoint '{endpoint}': expected an http(s) URL such as http://127.0.0.1:4317"
+            );
         var resource = ResourceBuilder.CreateDefault().AddService(serviceName);
-        var traces = Sdk.CreateTracerProviderBuilder().SetResourceBuilder(resource).AddSource(Sources)
-            .AddOtlpExporter(o => o.Endpoint = uri).Build();
-        var metrics = Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource).AddMeter(Sources)
-            .AddOtlpExporter(o => o.Endpoint = uri).Build();
+        var traces = Sdk.CreateTracerProviderBuilder()
+            .SetResourceBuilder(resource)
+            .AddSource(Sources)
+            .AddOtlpExporter(o => o.Endpoint = uri)
+            .Build();
+        var metrics = Sdk.CreateMeterProviderBuilder()
+            .SetResourceBuilder(resource)
+            .AddMeter(Sources)
+            .AddOtlpExporter(o => o.Endpoint = uri)
+            .Build();
         return new Both(traces, metrics);
     }
 

@@ -42,7 +42,7 @@ public static partial class CommandErrors
         {
             return Fail("cancelled", 130);
         }
-        catch (Exception e) when (CorruptState.Describe(e) is { } corrupt)   // whatever the runtime wrapped it in
+        catch (Exception e) when (CorruptState.Describe(e) is { } corrupt) // whatever the runtime wrapped it in
         {
             return Fail(corrupt, 3);
         }
@@ -54,11 +54,12 @@ public static partial class CommandErrors
     /// </summary>
     public static string? DescribeParseErrors(ParseResult parse)
     {
-        if (parse.Errors.Count == 0 || parse.Action is HelpAction) return null;
+        if (parse.Errors.Count == 0 || parse.Action is HelpAction)
+            return null;
         var parsed = parse.CommandResult.Command;
         string command = parsed is RootCommand ? "aligncluster" : $"aligncluster {parsed.Name}";
-        var messages = parse.Errors
-            .Select(e => FriendlyTypeName().Replace(e.Message, m => $"as {Friendly(m.Groups[1].Value)}"))
+        var messages = parse
+            .Errors.Select(e => FriendlyTypeName().Replace(e.Message, m => $"as {Friendly(m.Groups[1].Value)}"))
             .Distinct();
         return $"{command}: {string.Join("; ", messages)} (see {command} --help)";
     }
@@ -77,19 +78,22 @@ public static partial class CommandErrors
         catch (Exception e)
         {
             bool trace = Environment.GetEnvironmentVariable(TraceVariable) is "1";
-            Console.Error.WriteLine($"error: unexpected {e.GetType().Name}: {e.Message}" +
-                (trace ? $"{Environment.NewLine}{e}" : $" (set {TraceVariable}=1 for the stack trace)"));
+            Console.Error.WriteLine(
+                $"error: unexpected {e.GetType().Name}: {e.Message}"
+                    + (trace ? $"{Environment.NewLine}{e}" : $" (set {TraceVariable}=1 for the stack trace)")
+            );
             return 1;
         }
     }
 
-    private static string Friendly(string type) => type switch
-    {
-        _ when type.Contains("System.Int32") || type.Contains("System.Int64") => "an integer",
-        _ when type.Contains("System.Double") || type.Contains("System.Single") => "a number",
-        _ when type.Contains("System.Boolean") => "true or false",
-        _ => $"'{type}'",
-    };
+    private static string Friendly(string type) =>
+        type switch
+        {
+            _ when type.Contains("System.Int32") || type.Contains("System.Int64") => "an integer",
+            _ when type.Contains("System.Double") || type.Contains("System.Single") => "a number",
+            _ when type.Contains("System.Boolean") => "true or false",
+            _ => $"'{type}'",
+        };
 
     // "Cannot parse argument 'abc' for option '--round' as expected type 'System.Nullable`1[System.Int32]'."
     [GeneratedRegex("as expected type '([^']*)'")]

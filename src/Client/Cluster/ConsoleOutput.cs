@@ -16,16 +16,21 @@ public static class ConsoleOutput
     {
         bool piped = Console.IsOutputRedirected;
         bool noColor = Environment.GetEnvironmentVariable("NO_COLOR") is { Length: > 0 };
-        if (!piped && !noColor) return;
+        if (!piped && !noColor)
+            return;
         // .NET switches a terminal's keypad mode (ESC[?1h ESC=) when it first sets the terminal up (on Ctrl+C
         // handling), from TERM's terminfo entry: a terminal without capabilities writes no escape code at all.
-        if (noColor && !piped) Environment.SetEnvironmentVariable("TERM", "dumb");
-        AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = piped ? InteractionSupport.No : InteractionSupport.Detect,
-        });
-        if (piped) AnsiConsole.Profile.Width = PipedWidth;
+        if (noColor && !piped)
+            Environment.SetEnvironmentVariable("TERM", "dumb");
+        AnsiConsole.Console = AnsiConsole.Create(
+            new AnsiConsoleSettings
+            {
+                Ansi = AnsiSupport.No,
+                ColorSystem = ColorSystemSupport.NoColors,
+                Interactive = piped ? InteractionSupport.No : InteractionSupport.Detect,
+            }
+        );
+        if (piped)
+            AnsiConsole.Profile.Width = PipedWidth;
     }
 }

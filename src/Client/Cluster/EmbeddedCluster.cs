@@ -30,7 +30,8 @@ public sealed class EmbeddedCluster : IAsyncDisposable
 
     public IClusterClient Client { get; }
 
-    /// <summary>The live view's base URL (the run page is at /run, the dashboard at /dashboard/); null when off.</summary>
+    /// <summary>The live view's base URL (the run page is at /run, the dashboard at /dashboard/); null when
+    /// off.</summary>
     public Uri? LiveViewUrl { get; private init; }
     public string StateDirectory { get; }
 
@@ -40,13 +41,19 @@ public sealed class EmbeddedCluster : IAsyncDisposable
     /// <summary>The runs this state directory knows.</summary>
     public RunIndex Runs { get; }
 
-    /// <summary>Starts the silo over <paramref name="stateDirectory"/> (created if missing; must be writable).</summary>
-    /// <param name="autoResume">Let coordinators continue interrupted runs when they activate (off for read-only tools).</param>
+    /// <summary>Starts the silo over <paramref name="stateDirectory"/> (created if missing; must be
+    /// writable).</summary>
+    /// <param name="autoResume">Let coordinators continue interrupted runs when they activate (off for read-only
+    /// tools).</param>
     /// <param name="cpuDevices">CPU "devices" the silo declares: trainers are device-pinned, one per device, so this is
     /// how many runs can train at once (default: one per core).</param>
     /// <param name="liveView">Serve the live view (Orleans Dashboard + run page) from this silo; off when null.</param>
-    public static async Task<EmbeddedCluster> StartAsync(string stateDirectory, bool autoResume = true, int? cpuDevices = null,
-        LiveViewOptions? liveView = null)
+    public static async Task<EmbeddedCluster> StartAsync(
+        string stateDirectory,
+        bool autoResume = true,
+        int? cpuDevices = null,
+        LiveViewOptions? liveView = null
+    )
     {
         var directory = Path.GetFullPath(stateDirectory);
         EnsureWritable(directory);
@@ -56,17 +63,33 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         var (siloPort, gatewayPort) = (FreePort(), FreePort());
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: "aligncluster", clusterId: $"embedded-{Guid.NewGuid():N}");
+            silo.UseLocalhostClustering(
+                siloPort,
+                gatewayPort,
+                serviceId: "aligncluster",
+                clusterId: $"embedded-{Guid.NewGuid():N}"
+            );
             silo.Configure<EndpointOptions>(o => o.AdvertisedIPAddress = IPAddress.Loopback);
-            silo.AddAlignCluster(directory, [.. Enumerable.Range(0, devices).Select(i => $"cpu:{i}")], new CoordinatorOptions(autoResume));
+            silo.AddAlignCluster(
+                directory,
+                [.. Enumerable.Range(0, devices).Select(i => $"cpu:{i}")],
+                new CoordinatorOptions(autoResume)
+            );
             silo.AddLiveView(liveView);
         });
         var host = builder.BuildWithLiveView();
-        try { await host.StartAsync(); }
+        try
+        {
+            await host.StartAsync();
+        }
         catch (IOException e) when (liveView is not null) // Kestrel: the port is taken or the address is not local
         {
             host.Dispose();
-            throw new ClientException($"live view: cannot listen on {liveView.Address}:{liveView.Port}: {e.Message}", exitCode: 3, e);
+            throw new ClientException(
+                $"live view: cannot listen on {liveView.Address}:{liveView.Port}: {e.Message}",
+                exitCode: 3,
+                e
+            );
         }
         return new EmbeddedCluster(host, directory) { LiveViewUrl = LiveViewHost.UrlOf(host) };
     }
@@ -86,12 +109,14 @@ public sealed class EmbeddedCluster : IAsyncDisposable
     /// <param name="what">What is missing, e.g. "run 'r1' does not exist" (default: the directory alone).</param>
     public static void RequireExisting(string stateDirectory, string? what = null)
     {
-        if (Directory.Exists(stateDirectory)) return;
+        if (Directory.Exists(stateDirectory))
+            return;
         string missing = $"no cluster state in '{Path.GetFullPath(stateDirectory)}' (pass --state DIR)";
         throw new ClientException(what is null ? missing : $"{what}: {missing}");
     }
 
-    /// <summary>Checks up front that the state directory can be written, so a bad path fails before any work starts.</summary>
+    /// <summary>Checks up front that the state directory can be written, so a bad path fails before any work
+    /// starts.</summary>
     public static void EnsureWritable(string directory)
     {
         try
@@ -101,7 +126,8 @@ public sealed class EmbeddedCluster : IAsyncDisposable
             File.WriteAllText(probe, "ok");
             File.Delete(probe);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        catch (Exception e)
+            when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
             throw new ClientException($"state directory '{directory}' is not usable: {e.Message}", exitCode: 3, e);
         }
@@ -120,7 +146,8 @@ public sealed class EmbeddedCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_stopped) return;
+        if (_stopped)
+            return;
         _stopped = true;
         await _host.StopAsync();
         _host.Dispose();

@@ -17,7 +17,8 @@ namespace AlignCluster.Client.Cluster;
 /// </summary>
 public sealed class RemoteCluster : IAsyncDisposable
 {
-    /// <summary>Environment variable naming the cluster id (silos and clients must agree; default "aligncluster").</summary>
+    /// <summary>Environment variable naming the cluster id (silos and clients must agree; default
+    /// "aligncluster").</summary>
     public const string ClusterIdVariable = "ALIGNCLUSTER_CLUSTER__ID";
 
     /// <summary>Environment variable naming the cluster certificate (PFX) when --certificate is not given.</summary>
@@ -42,7 +43,8 @@ public sealed class RemoteCluster : IAsyncDisposable
     public static string? CommandLineCertificate { get; set; }
 
     /// <summary>The cluster id silos and clients use unless <see cref="ClusterIdVariable"/> names another.</summary>
-    public static string ClusterId => Environment.GetEnvironmentVariable(ClusterIdVariable) is { Length: > 0 } id ? id : "aligncluster";
+    public static string ClusterId =>
+        Environment.GetEnvironmentVariable(ClusterIdVariable) is { Length: > 0 } id ? id : "aligncluster";
 
     /// <summary>
     /// Connects through the gateways of <paramref name="endpoints"/>. Fails with exit code 3 naming every address when
@@ -52,8 +54,11 @@ public sealed class RemoteCluster : IAsyncDisposable
     /// <param name="endpoints">"host:port" values; each may itself be comma-separated.</param>
     /// <param name="certificate">The cluster certificate (PFX); null: <see cref="CommandLineCertificate"/>, else
     /// <see cref="CertificateVariable"/>, else none.</param>
-    public static async Task<RemoteCluster> ConnectAsync(IEnumerable<string> endpoints, string? certificate = null,
-        CancellationToken ct = default)
+    public static async Task<RemoteCluster> ConnectAsync(
+        IEnumerable<string> endpoints,
+        string? certificate = null,
+        CancellationToken ct = default
+    )
     {
         var gateways = ParseGateways(endpoints);
         var addresses = gateways.Select(Resolve).ToArray();
@@ -66,8 +71,10 @@ public sealed class RemoteCluster : IAsyncDisposable
             client.UseConnectionRetryFilter((_, _) => Task.FromResult(false)); // a dead address fails fast, not in a loop
             client.AddActivityPropagation();
             // Both probe the gateways first, so a refusal (TLS required, wrong certificate) is said at once.
-            if (tls is not null) client.UseClusterTls(tls);
-            else client.UseGatewayCheck();
+            if (tls is not null)
+                client.UseClusterTls(tls);
+            else
+                client.UseGatewayCheck();
         });
         var host = builder.Build();
         try
@@ -79,30 +86,51 @@ public sealed class RemoteCluster : IAsyncDisposable
         {
             host.Dispose();
             string hint = e.Why.Contains(GatewayCheck.NoCertificate, StringComparison.Ordinal)
-                ? $" (give it with --certificate FILE or {CertificateVariable})" : "";
-            throw new ClientException($"cannot connect to the cluster at {string.Join(",", gateways)}: {e.Why}{hint}",
-                exitCode: 3, e);
+                ? $" (give it with --certificate FILE or {CertificateVariable})"
+                : "";
+            throw new ClientException(
+                $"cannot connect to the cluster at {string.Join(",", gateways)}: {e.Why}{hint}",
+                exitCode: 3,
+                e
+            );
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             host.Dispose();
-            throw new ClientException($"cannot connect to the cluster at {string.Join(",", gateways)}: {e.Message} " +
-                $"(are the silos running, with cluster id '{ClusterId}'?)", exitCode: 3, e);
+            throw new ClientException(
+                $"cannot connect to the cluster at {string.Join(",", gateways)}: {e.Message} "
+                    + $"(are the silos running, with cluster id '{ClusterId}'?)",
+                exitCode: 3,
+                e
+            );
         }
     }
 
-    /// <summary>The certificate from <paramref name="path"/> or the environment; an unusable file is bad input.</summary>
+    /// <summary>The certificate from <paramref name="path"/> or the environment; an unusable file is bad
+    /// input.</summary>
     private static X509Certificate2? LoadCertificate(string? path)
     {
-        path ??= CommandLineCertificate ?? (Environment.GetEnvironmentVariable(CertificateVariable) is { Length: > 0 } named ? named : null);
-        if (path is null) return null;
-        try { return ClusterCertificate.Load(path, Environment.GetEnvironmentVariable(CertificatePasswordVariable)); }
-        catch (ClusterCertificateException e) { throw new ClientException(e.Message); }
+        path ??= CommandLineCertificate
+            ?? (Environment.GetEnvironmentVariable(CertificateVariable) is { Length: > 0 } named ? named : null);
+        if (path is null)
+            return null;
+        try
+        {
+            return ClusterCertificate.Load(path, Environment.GetEnvironmentVariable(CertificatePasswordVariable));
+        }
+        catch (ClusterCertificateException e)
+        {
+            throw new ClientException(e.Message);
+        }
     }
 
     /// <summary>Whether <paramref name="e"/> says a silo or gateway went away (not an application error).</summary>
     public static bool IsUnavailable(Exception e) =>
-        e is SiloUnavailableException or ConnectionFailedException or OrleansMessageRejectionException or SocketException;
+        e
+            is SiloUnavailableException
+                or ConnectionFailedException
+                or OrleansMessageRejectionException
+                or SocketException;
 
     /// <summary>
     /// Whether a call failed because the silo it went to was lost (also a time-out: a call to a silo that died
@@ -113,8 +141,11 @@ public sealed class RemoteCluster : IAsyncDisposable
     /// <summary>Splits and checks "host:port[,host:port…]" values.</summary>
     public static IReadOnlyList<string> ParseGateways(IEnumerable<string> endpoints)
     {
-        var gateways = endpoints.SelectMany(e => e.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
-        if (gateways.Count == 0) throw new ClientException("--cluster: give at least one gateway address host:port");
+        var gateways = endpoints
+            .SelectMany(e => e.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .ToList();
+        if (gateways.Count == 0)
+            throw new ClientException("--cluster: give at least one gateway address host:port");
         foreach (var g in gateways)
         {
             int colon = g.LastIndexOf(':');
@@ -129,8 +160,15 @@ public sealed class RemoteCluster : IAsyncDisposable
         int colon = gateway.LastIndexOf(':');
         string host = gateway[..colon];
         int port = int.Parse(gateway.AsSpan(colon + 1));
-        if (IPAddress.TryParse(host, out var ip)) return new IPEndPoint(ip, port);
-        try { return new IPEndPoint(Dns.GetHostAddresses(host).First(a => a.AddressFamily == AddressFamily.InterNetwork), port); }
+        if (IPAddress.TryParse(host, out var ip))
+            return new IPEndPoint(ip, port);
+        try
+        {
+            return new IPEndPoint(
+                Dns.GetHostAddresses(host).First(a => a.AddressFamily == AddressFamily.InterNetwork),
+                port
+            );
+        }
         catch (Exception e) when (e is SocketException or InvalidOperationException)
         {
             throw new ClientException($"--cluster '{gateway}': cannot resolve '{host}'", exitCode: 3, e);
@@ -139,7 +177,10 @@ public sealed class RemoteCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try { await _host.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token); }
+        try
+        {
+            await _host.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token);
+        }
         catch (Exception) { } // a cluster that went away has nothing to say goodbye to
         _host.Dispose();
     }

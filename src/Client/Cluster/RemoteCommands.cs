@@ -1,4 +1,4 @@
-using AlignCluster.Interfaces;
+using AlignCluster.Contracts;
 
 namespace AlignCluster.Client.Cluster;
 
@@ -8,15 +8,19 @@ namespace AlignCluster.Client.Cluster;
 /// </summary>
 public static class RemoteCommands
 {
-    /// <summary>Starts <paramref name="config"/> on the cluster's coordinator grain; the status right after starting.</summary>
-    public static async Task<(ICoordinatorGrain Coordinator, RunStatus Started)> StartRunAsync(RemoteCluster cluster, RunConfig config)
+    /// <summary>Starts <paramref name="config"/> on the cluster's coordinator grain; the status right after
+    /// starting.</summary>
+    public static async Task<(ICoordinatorGrain Coordinator, RunStatus Started)> StartRunAsync(
+        RemoteCluster cluster,
+        RunConfig config
+    )
     {
         var coordinator = cluster.Client.GetGrain<ICoordinatorGrain>(config.RunId);
         try
         {
             return (coordinator, await Translate(() => coordinator.StartAsync(config), cluster));
         }
-        catch (ArgumentException e)   // the coordinator refused the config (e.g. the run id exists with another config)
+        catch (ArgumentException e) // the coordinator refused the config (e.g. the run id exists with another config)
         {
             throw new ClientException(e.Message);
         }
@@ -30,7 +34,7 @@ public static class RemoteCommands
     {
         var coordinator = cluster.Client.GetGrain<ICoordinatorGrain>(runId);
         var status = await Translate(() => coordinator.GetStatusAsync(), cluster);
-        if (status.State == RunState.Created && status.TotalRounds == 0)   // a coordinator that was never started
+        if (status.State == RunState.Created && status.TotalRounds == 0) // a coordinator that was never started
         {
             string at = string.Join(",", cluster.Gateways);
             throw new ClientException($"run '{runId}' does not exist on the cluster at {at}");
@@ -45,8 +49,14 @@ public static class RemoteCommands
     public static async Task<ICoordinatorGrain> ResumeRunAsync(RemoteCluster cluster, string runId)
     {
         var coordinator = cluster.Client.GetGrain<ICoordinatorGrain>(runId);
-        try { await Translate(() => coordinator.ResumeAsync(), cluster); }
-        catch (ArgumentException e) { throw new ClientException(e.Message); }   // the coordinator refused (no such run)
+        try
+        {
+            await Translate(() => coordinator.ResumeAsync(), cluster);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ClientException(e.Message);
+        } // the coordinator refused (no such run)
         return coordinator;
     }
 
@@ -60,7 +70,10 @@ public static class RemoteCommands
     /// <summary>Turns a silo that went away mid-call into a clear "unusable infrastructure" error (exit 3).</summary>
     public static async Task<T> Translate<T>(Func<Task<T>> call, RemoteCluster cluster)
     {
-        try { return await call(); }
+        try
+        {
+            return await call();
+        }
         catch (Exception e) when (RemoteCluster.IsUnavailable(e))
         {
             throw new ClientException($"cluster at {string.Join(",", cluster.Gateways)}: {e.Message}", exitCode: 3, e);

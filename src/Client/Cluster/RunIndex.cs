@@ -1,15 +1,17 @@
 using System.Text;
+using AlignCluster.Contracts;
 using AlignCluster.Grains.Configuration;
 using AlignCluster.Hosting.Checkpoints;
-using AlignCluster.Interfaces;
 
 namespace AlignCluster.Client.Cluster;
 
-/// <summary>The runs a state directory knows (STATE/runs/{id}.yaml: the config a run started with), for `status` and `--resume`.</summary>
+/// <summary>The runs a state directory knows (STATE/runs/{id}.yaml: the config a run started with), for `status` and
+/// `--resume`.</summary>
 public sealed class RunIndex(ICheckpointStorage store)
 {
     /// <summary>The run index of a state directory.</summary>
-    public static ICheckpointStorage StorageOf(string stateDirectory) => new LocalCheckpointStorage(Path.Combine(stateDirectory, "runs"));
+    public static ICheckpointStorage StorageOf(string stateDirectory) =>
+        new LocalCheckpointStorage(Path.Combine(stateDirectory, "runs"));
 
     public string Name => store.Name;
 
@@ -17,11 +19,15 @@ public sealed class RunIndex(ICheckpointStorage store)
     public async Task<RunConfig?> GetAsync(string runId)
     {
         await using var stream = await store.OpenReadAsync(runId + ".yaml");
-        if (stream is null) return null;
+        if (stream is null)
+            return null;
         using var reader = new StreamReader(stream, Encoding.UTF8);
         string yaml = await reader.ReadToEndAsync();
-        try { return RunConfigLoader.FromYaml(yaml, $"{store.Name}/{runId}.yaml"); }
-        catch (ConfigException e)   // unusable state, not the user's input
+        try
+        {
+            return RunConfigLoader.FromYaml(yaml, $"{store.Name}/{runId}.yaml");
+        }
+        catch (ConfigException e) // unusable state, not the user's input
         {
             throw new ClientException($"run '{runId}': its stored config no longer loads: {e.Message}", exitCode: 3);
         }
@@ -31,7 +37,9 @@ public sealed class RunIndex(ICheckpointStorage store)
     public async Task AddAsync(RunConfig config)
     {
         if (await store.ExistsAsync(config.RunId + ".yaml"))
-            throw new ClientException($"run '{config.RunId}' already exists in {store.Name}; pass --resume to continue it or choose another run_id (--set run_id=NAME)");
+            throw new ClientException(
+                $"run '{config.RunId}' already exists in {store.Name}; pass --resume to continue it or choose another run_id (--set run_id=NAME)"
+            );
         await store.WriteAsync(config.RunId + ".yaml", Encoding.UTF8.GetBytes(RunConfigLoader.ToYaml(config)));
     }
 
@@ -39,7 +47,8 @@ public sealed class RunIndex(ICheckpointStorage store)
     {
         var ids = new List<string>();
         await foreach (var key in store.ListAsync(""))
-            if (key.EndsWith(".yaml", StringComparison.Ordinal)) ids.Add(key[..^".yaml".Length]);
+            if (key.EndsWith(".yaml", StringComparison.Ordinal))
+                ids.Add(key[..^".yaml".Length]);
         return ids;
     }
 }

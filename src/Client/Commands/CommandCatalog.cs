@@ -6,17 +6,17 @@ namespace AlignCluster.Client.Commands;
 internal static class CommandCatalog
 {
     public static IEnumerable<Command> All() =>
-    [
-        VersionCommand.Create(),
-        LossesCommand.Create(),
-        DevicesCommand.Create(),
-        DemoCommand.Create(),
-        TrainCommand.Create(),
-        StatusCommand.Create(),
-        PlotCommand.Create(),
-        EvalCommand.Create(),
-        ExportCommand.Create(),
-        TokenizeCommand.Create(),
-        LogprobsCommand.Create(),
-    ];
+        [
+            VersionCommand.Create(),
+            LossesCommand.Create(),
+            DevicesCommand.Create(),
+            DemoCommand.Create(),
+            TrainCommand.Create(),
+            StatusCommand.Create(),
+            PlotCommand.Create(),
+            EvalCommand.Create(),
+            ExportCommand.Create(),
+            TokenizeCommand.Create(),
+            LogprobsCommand.Create(),
+        ];
 }

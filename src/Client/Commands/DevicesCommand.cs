@@ -12,7 +12,10 @@ internal static class DevicesCommand
 {
     public static Command Create()
     {
-        var command = new Command("devices", "Print the libtorch in use (path, version), CUDA availability, GPUs and threads.");
+        var command = new Command(
+            "devices",
+            "Print the libtorch in use (path, version), CUDA availability, GPUs and threads."
+        );
         command.SetAction(_ =>
         {
             try
@@ -21,7 +24,9 @@ internal static class DevicesCommand
                 Console.WriteLine($"libtorch: {info.LibTorchDirectory} ({info.Source})");
                 Console.WriteLine($"version: {info.Version}");
                 Console.WriteLine($"cuda: {(info.CudaAvailable ? "available" : "not available")}");
-                Console.WriteLine($"gpus: {(info.CudaDevices == 0 ? "none" : string.Join(", ", Enumerable.Range(0, info.CudaDevices).Select(i => $"cuda:{i}")))}");
+                Console.WriteLine(
+                    $"gpus: {(info.CudaDevices == 0 ? "none" : string.Join(", ", Enumerable.Range(0, info.CudaDevices).Select(i => $"cuda:{i}")))}"
+                );
                 Console.WriteLine($"threads: {info.Threads}");
                 return 0;
             }

@@ -14,10 +14,17 @@ internal static class LossesCommand
     {
         var input = new Option<FileInfo>("--input", "-i")
         {
-            Description = "JSON file with the group's log-probs (policy, reference), token counts, scores and the losses to evaluate",
+            Description =
+                "JSON file with the group's log-probs (policy, reference), token counts, scores and the losses to evaluate",
             Required = true,
         };
-        var command = new Command("losses", "Compare preference losses on the same numbers: values and gradients as JSON.") { input };
+        var command = new Command(
+            "losses",
+            "Compare preference losses on the same numbers: values and gradients as JSON."
+        )
+        {
+            input,
+        };
         command.SetAction(parse =>
         {
             var file = parse.GetValue(input)!;
@@ -29,8 +36,14 @@ internal static class LossesCommand
                 Console.WriteLine(LossWorkbench.ToJson(parsed.Responses.Count, results, skipped));
                 return 0;
             }
-            catch (Exception e) when (e is DataFormatException or ArgumentException or IOException
-                or UnauthorizedAccessException or FormatException)
+            catch (Exception e)
+                when (e
+                        is DataFormatException
+                            or ArgumentException
+                            or IOException
+                            or UnauthorizedAccessException
+                            or FormatException
+                )
             {
                 Console.Error.WriteLine($"error: {e.Message}");
                 return 2;

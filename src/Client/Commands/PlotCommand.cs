@@ -1,8 +1,8 @@
 using System.CommandLine;
 using AlignCluster.Client.Cluster;
 using AlignCluster.Client.Reporting;
+using AlignCluster.Contracts;
 using AlignCluster.Grains.Configuration;
-using AlignCluster.Interfaces;
 
 namespace AlignCluster.Client.Commands;
 
@@ -34,27 +34,41 @@ internal static class PlotCommand
         };
         var command = new Command("plot", "Plot runs' curves over rounds (PNG/SVG), while they run or after.")
         {
-            runs, state, cluster, CommonOptions.Certificate, output, format,
+            runs,
+            state,
+            cluster,
+            CommonOptions.Certificate,
+            output,
+            format,
         };
-        command.SetAction(async (parse, ct) => await CommandErrors.Guard(async () =>
-        {
-            var ids = parse.GetValue(runs)!.Distinct().ToList();
-            // The run_id rule of a config (one home for it), so a path-like id never reaches the store.
-            foreach (var id in ids)
-                if (RunConfigLoader.Validate(new RunConfig { RunId = id })
-                        .FirstOrDefault(e => e.StartsWith("run_id:", StringComparison.Ordinal)) is { } bad)
-                    throw new ClientException(bad);
-            var statuses = parse.GetValue(cluster) is { Length: > 0 } gateways
-                ? await FromClusterAsync(gateways, ids, ct)
-                : await FromStateAsync(parse.GetValue(state)!, ids);
-            string directory = parse.GetValue(output)!;
-            var groups = RunPlots.GroupSeeds(statuses);
-            var files = RunPlots.Write(directory, groups, parse.GetValue(format));
-            foreach (var s in statuses)
-                Console.WriteLine($"{s.RunId}: {s.State}, round {s.Round}/{s.TotalRounds}");
-            Console.WriteLine($"wrote {files.Count} file(s), {groups.Count} series, to {Path.GetFullPath(directory)}");
-            return 0;
-        }));
+        command.SetAction(
+            async (parse, ct) =>
+                await CommandErrors.Guard(async () =>
+                {
+                    var ids = parse.GetValue(runs)!.Distinct().ToList();
+                    // The run_id rule of a config (one home for it), so a path-like id never reaches the store.
+                    foreach (var id in ids)
+                        if (
+                            RunConfigLoader
+                                .Validate(new RunConfig { RunId = id })
+                                .FirstOrDefault(e => e.StartsWith("run_id:", StringComparison.Ordinal)) is
+                            { } bad
+                        )
+                            throw new ClientException(bad);
+                    var statuses = parse.GetValue(cluster) is { Length: > 0 } gateways
+                        ? await FromClusterAsync(gateways, ids, ct)
+                        : await FromStateAsync(parse.GetValue(state)!, ids);
+                    string directory = parse.GetValue(output)!;
+                    var groups = RunPlots.GroupSeeds(statuses);
+                    var files = RunPlots.Write(directory, groups, parse.GetValue(format));
+                    foreach (var s in statuses)
+                        Console.WriteLine($"{s.RunId}: {s.State}, round {s.Round}/{s.TotalRounds}");
+                    Console.WriteLine(
+                        $"wrote {files.Count} file(s), {groups.Count} series, to {Path.GetFullPath(directory)}"
+                    );
+                    return 0;
+                })
+        );
         return command;
     }
 
@@ -74,12 +88,16 @@ internal static class PlotCommand
         return statuses;
     }
 
-    private static async Task<List<RunStatus>> FromClusterAsync(string[] gateways, IReadOnlyList<string> ids,
-        CancellationToken ct)
+    private static async Task<List<RunStatus>> FromClusterAsync(
+        string[] gateways,
+        IReadOnlyList<string> ids,
+        CancellationToken ct
+    )
     {
         await using var remote = await RemoteCluster.ConnectAsync(gateways, ct: ct);
         var statuses = new List<RunStatus>();
-        foreach (var id in ids) statuses.Add(await RemoteCommands.GetRunAsync(remote, id));
+        foreach (var id in ids)
+            statuses.Add(await RemoteCommands.GetRunAsync(remote, id));
         return statuses;
     }
 }

@@ -1,5 +1,5 @@
 using AlignCluster.Client.Reporting;
-using AlignCluster.Interfaces;
+using AlignCluster.Contracts;
 
 namespace AlignCluster.Client.Demo;
 
@@ -8,6 +8,8 @@ public static class DemoPlots
 {
     /// <summary>Writes every plot (PNG and SVG) into <paramref name="directory"/>; returns the files written.</summary>
     public static List<string> Write(string directory, IReadOnlyList<(DemoMethod Method, RunStatus Status)> runs) =>
-        RunPlots.Write(directory, runs.GroupBy(r => r.Method.Name)
-            .Select(g => new RunGroup(g.Key, g.Select(r => r.Status).ToList())).ToList());
+        RunPlots.Write(
+            directory,
+            runs.GroupBy(r => r.Method.Name).Select(g => new RunGroup(g.Key, g.Select(r => r.Status).ToList())).ToList()
+        );
 }

@@ -1,4 +1,4 @@
-using AlignCluster.Interfaces;
+using AlignCluster.Contracts;
 
 namespace AlignCluster.Client.Demo;
 
@@ -9,7 +9,8 @@ public sealed record DemoMethod(string Name, string Loss, string Selection, stri
 /// <summary>
 /// The demo's controlled experiment (MC-PO's setting, scaled down to two CPU cores): a reverse-the-digits task with a
 /// graded oracle; a tiny policy (by default a 2-layer GPT-2 on libtorch; `--policy toy` a log-linear model in C#)
-/// SFT-trained from scratch on imperfect demonstrations (half of them have a wrong digit); candidate sets sampled from it at temperatures 0.7 / 1.0 / 1.5 and ranked by the oracle (best =
+/// SFT-trained from scratch on imperfect demonstrations (half of them have a wrong digit); candidate sets sampled from
+/// it at temperatures 0.7 / 1.0 / 1.5 and ranked by the oracle (best =
 /// chosen); then preference training with each method, every seed sharing the SFT policy and candidates of that seed.
 /// Reported on held-out prompts: oracle reward (mean ± std over seeds), win-rate against the SFT policy, KL to it.
 /// </summary>
@@ -26,16 +27,22 @@ public static class DemoProtocol
         new("exo_rw", "exo_rw", "all", "EXO: reverse KL to softmax(oracle reward / β_r) over the whole candidate set"),
     ];
 
-    /// <summary>The run config of one method and seed. <paramref name="quick"/> shrinks data and rounds for the 3-minute budget.</summary>
-    public static RunConfig Config(DemoMethod method, ulong seed, bool quick, bool injectNoise) => new()
-    {
-        RunId = $"demo-{method.Name}-s{seed}",
-        Seed = seed,
-        Shards = 4,
-        Data = new DataConfig { TrainPrompts = quick ? 512 : 1024, EvalPrompts = quick ? 128 : 256 },
-        Candidates = new CandidatesConfig { InjectNoise = injectNoise },
-        Loss = new LossConfig { Name = method.Loss, Parameters = new() { ["beta"] = 0.1 } },
-        Selection = new SelectionConfig { Strategy = method.Selection, Per = "step" },
-        Training = new TrainingConfig { Rounds = quick ? 3 : 4 },
-    };
+    /// <summary>The run config of one method and seed. <paramref name="quick"/> shrinks data and rounds for the
+    /// 3-minute budget.</summary>
+    public static RunConfig Config(DemoMethod method, ulong seed, bool quick, bool injectNoise) =>
+        new()
+        {
+            RunId = $"demo-{method.Name}-s{seed}",
+            Seed = seed,
+            Shards = 4,
+            Data = new DataConfig { TrainPrompts = quick ? 512 : 1024, EvalPrompts = quick ? 128 : 256 },
+            Candidates = new CandidatesConfig { InjectNoise = injectNoise },
+            Loss = new LossConfig
+            {
+                Name = method.Loss,
+                Parameters = new() { ["beta"] = 0.1 },
+            },
+            Selection = new SelectionConfig { Strategy = method.Selection, Per = "step" },
+            Training = new TrainingConfig { Rounds = quick ? 3 : 4 },
+        };
 }

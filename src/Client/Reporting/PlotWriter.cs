@@ -15,12 +15,22 @@ public sealed record PlotSeries(string Name, IReadOnlyList<BandPoint> Points)
 public sealed record ReferenceLine(string Label, double Y);
 
 /// <summary>A line plot over rounds: axis labels carry their units; <see cref="Reference"/> is drawn dashed.</summary>
-public sealed record LinePlot(string Title, string XLabel, string YLabel, IReadOnlyList<PlotSeries> Series,
-    ReferenceLine? Reference = null);
+public sealed record LinePlot(
+    string Title,
+    string XLabel,
+    string YLabel,
+    IReadOnlyList<PlotSeries> Series,
+    ReferenceLine? Reference = null
+);
 
 /// <summary>Which files <see cref="PlotWriter.Write"/> produces.</summary>
 [Flags]
-public enum PlotFormats { Png = 1, Svg = 2, Both = Png | Svg }
+public enum PlotFormats
+{
+    Png = 1,
+    Svg = 2,
+    Both = Png | Svg,
+}
 
 /// <summary>
 /// Renders <see cref="LinePlot"/>s with ScottPlot (SkiaSharp underneath) to PNG and SVG. Seeds become a translucent
@@ -28,7 +38,8 @@ public enum PlotFormats { Png = 1, Svg = 2, Both = Png | Svg }
 /// </summary>
 public static class PlotWriter
 {
-    public const int Width = 960, Height = 540;
+    public const int Width = 960,
+        Height = 540;
 
     /// <summary>
     /// The font every label uses. Fixed rather than "whatever the system's default is" so plots look the same on every
@@ -43,8 +54,11 @@ public static class PlotWriter
     /// Writes <c>{pathWithoutExtension}.png</c> and/or <c>.svg</c> (each to a temporary name, then renamed, so a reader
     /// never sees half a file); returns the paths written.
     /// </summary>
-    public static IReadOnlyList<string> Write(string pathWithoutExtension, LinePlot plot,
-        PlotFormats formats = PlotFormats.Both)
+    public static IReadOnlyList<string> Write(
+        string pathWithoutExtension,
+        LinePlot plot,
+        PlotFormats formats = PlotFormats.Both
+    )
     {
         RequireFont();
         string directory = Path.GetDirectoryName(Path.GetFullPath(pathWithoutExtension))!;
@@ -90,17 +104,23 @@ public static class PlotWriter
         for (int i = 0; i < plot.Series.Count; i++)
         {
             var series = plot.Series[i];
-            var points = series.Points.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Mean))
-                .OrderBy(p => p.X).ToArray();
-            if (points.Length == 0) continue;
+            var points = series
+                .Points.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Mean))
+                .OrderBy(p => p.X)
+                .ToArray();
+            if (points.Length == 0)
+                continue;
             var color = SeriesColor(i);
             double[] xs = points.Select(p => p.X).ToArray();
             if (points.Any(p => p.Seeds > 1))
             {
                 // Behind the line, so it is added first. A single-seed x has spread 0: the band pinches there.
                 double[] spread = points.Select(p => double.IsFinite(p.Spread) ? p.Spread : 0).ToArray();
-                var band = scott.Add.FillY(xs, points.Select((p, k) => p.Mean - spread[k]).ToArray(),
-                    points.Select((p, k) => p.Mean + spread[k]).ToArray());
+                var band = scott.Add.FillY(
+                    xs,
+                    points.Select((p, k) => p.Mean - spread[k]).ToArray(),
+                    points.Select((p, k) => p.Mean + spread[k]).ToArray()
+                );
                 band.FillColor = color.WithAlpha(0.2);
                 band.LineWidth = 0;
                 anyBand = true;
@@ -113,8 +133,12 @@ public static class PlotWriter
         }
         if (plot.Reference is { } reference && double.IsFinite(reference.Y))
         {
-            var line = scott.Add.HorizontalLine(reference.Y, width: 1.5f, color: Colors.DimGray,
-                pattern: LinePattern.Dashed);
+            var line = scott.Add.HorizontalLine(
+                reference.Y,
+                width: 1.5f,
+                color: Colors.DimGray,
+                pattern: LinePattern.Dashed
+            );
             line.LegendText = reference.Label;
         }
         scott.Title(anyBand ? $"{plot.Title}\nline: mean over seeds, band: ± 1 sample std" : plot.Title, size: 16);
@@ -132,16 +156,21 @@ public static class PlotWriter
     {
         string found = Fonts.GetTypeface(FontName, bold: false, italic: false).FamilyName;
         if (!string.Equals(found, FontName, StringComparison.Ordinal))
-            throw new Cluster.ClientException($"plots need the font '{FontName}' "
-                + "(Debian: apt-get install fonts-dejavu-core; scripts/setup.sh installs it)", exitCode: 3);
+            throw new Cluster.ClientException(
+                $"plots need the font '{FontName}' "
+                    + "(Debian: apt-get install fonts-dejavu-core; scripts/setup.sh installs it)",
+                exitCode: 3
+            );
     }
 
     private static void WriteAtomically(string path, Action<string> write)
     {
         // The temporary name keeps the extension: ScottPlot picks nothing from it, but a half-written file that
         // survives a crash still reads as what it is.
-        string temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!,
-            $".{Path.GetFileNameWithoutExtension(path)}.{Guid.NewGuid():N}{Path.GetExtension(path)}");
+        string temp = Path.Combine(
+            Path.GetDirectoryName(Path.GetFullPath(path))!,
+            $".{Path.GetFileNameWithoutExtension(path)}.{Guid.NewGuid():N}{Path.GetExtension(path)}"
+        );
         try
         {
             write(temp);
@@ -149,7 +178,8 @@ public static class PlotWriter
         }
         finally
         {
-            if (File.Exists(temp)) File.Delete(temp);
+            if (File.Exists(temp))
+                File.Delete(temp);
         }
     }
 }

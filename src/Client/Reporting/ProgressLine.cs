@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using AlignCluster.Interfaces;
+using AlignCluster.Contracts;
 
 namespace AlignCluster.Client.Reporting;
 
@@ -14,7 +14,7 @@ public sealed class ProgressLine : IDisposable
     private readonly TextWriter _out;
     private readonly Lock _gate = new();
     private string? _text;
-    private int _shown;       // characters on the live line now
+    private int _shown; // characters on the live line now
     private bool _closed;
 
     public ProgressLine(TextWriter output, bool live, bool escapes)
@@ -26,7 +26,8 @@ public sealed class ProgressLine : IDisposable
     public static ProgressLine ForStandardError()
     {
         bool live = !Console.IsErrorRedirected;
-        bool escapes = string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"))
+        bool escapes =
+            string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"))
             && Environment.GetEnvironmentVariable("TERM") != "dumb";
         return new ProgressLine(Console.Error, live, escapes);
     }
@@ -39,19 +40,24 @@ public sealed class ProgressLine : IDisposable
     {
         lock (_gate)
         {
-            if (_closed) return;
+            if (_closed)
+                return;
             if (!Live)
             {
-                if (text != _text) _out.WriteLine(text);
+                if (text != _text)
+                    _out.WriteLine(text);
                 _text = text;
                 return;
             }
             _text = text;
             string line = detail is { Length: > 0 } ? $"{text} · {detail}" : text;
             int width = Width();
-            if (line.Length > width) line = line[..Math.Max(0, width - 1)] + "…";
-            if (Escapes) _out.Write($"\r\u001b[2K{line}");
-            else _out.Write("\r" + line.PadRight(_shown));
+            if (line.Length > width)
+                line = line[..Math.Max(0, width - 1)] + "…";
+            if (Escapes)
+                _out.Write($"\r\u001b[2K{line}");
+            else
+                _out.Write("\r" + line.PadRight(_shown));
             _shown = line.Length;
             _out.Flush();
         }
@@ -62,25 +68,31 @@ public sealed class ProgressLine : IDisposable
     {
         lock (_gate)
         {
-            if (Live && _shown > 0) _out.Write(Escapes ? "\r\u001b[2K" : "\r" + new string(' ', _shown) + "\r");
+            if (Live && _shown > 0)
+                _out.Write(Escapes ? "\r\u001b[2K" : "\r" + new string(' ', _shown) + "\r");
             _out.WriteLine(line);
             (_shown, _text) = (0, Live ? _text : null);
             _out.Flush();
         }
     }
 
-    /// <summary>Ends the display: the live line is finished with a newline; <paramref name="final"/>, if any, is the last line.</summary>
+    /// <summary>Ends the display: the live line is finished with a newline; <paramref name="final"/>, if any, is the
+    /// last line.</summary>
     public void Done(string? final = null)
     {
         lock (_gate)
         {
-            if (_closed) return;
+            if (_closed)
+                return;
             if (Live && _shown > 0)
             {
-                if (final is not null) _out.Write(Escapes ? "\r\u001b[2K" : "\r" + new string(' ', _shown) + "\r");
-                else _out.WriteLine();
+                if (final is not null)
+                    _out.Write(Escapes ? "\r\u001b[2K" : "\r" + new string(' ', _shown) + "\r");
+                else
+                    _out.WriteLine();
             }
-            if (final is not null) _out.WriteLine(final);
+            if (final is not null)
+                _out.WriteLine(final);
             _out.Flush();
             _closed = true;
         }
@@ -96,10 +108,16 @@ public sealed class ProgressLine : IDisposable
     public async Task<T> TimeAsync<T>(string text, Func<Task<T>> work)
     {
         var clock = Stopwatch.StartNew();
-        if (Live) Update(text, "0 s");
-        using var ticker = Live ? new Timer(_ => Update(text, ProgressText.Duration(clock.Elapsed)), null, 1000, 1000) : null;
+        if (Live)
+            Update(text, "0 s");
+        using var ticker = Live
+            ? new Timer(_ => Update(text, ProgressText.Duration(clock.Elapsed)), null, 1000, 1000)
+            : null;
         T result;
-        try { result = await work(); }
+        try
+        {
+            result = await work();
+        }
         catch
         {
             ticker?.Dispose();
@@ -113,8 +131,14 @@ public sealed class ProgressLine : IDisposable
 
     private static int Width()
     {
-        try { return Console.WindowWidth > 10 ? Console.WindowWidth - 1 : 120; }
-        catch (Exception e) when (e is IOException or PlatformNotSupportedException) { return 120; }
+        try
+        {
+            return Console.WindowWidth > 10 ? Console.WindowWidth - 1 : 120;
+        }
+        catch (Exception e) when (e is IOException or PlatformNotSupportedException)
+        {
+            return 120;
+        }
     }
 }
 
@@ -122,7 +146,8 @@ public sealed class ProgressLine : IDisposable
 public static class ProgressText
 {
     /// <summary>
-    /// `train`: rounds done of all, optimizer steps done of the expected total (steps per round so far × rounds), and the
+    /// `train`: rounds done of all, optimizer steps done of the expected total (steps per round so far × rounds), and
+    /// the
     /// ETA from the mean wall time of the completed rounds. The phase is the live detail.
     /// </summary>
     public static (string Text, string Detail) Train(RunStatus s)
@@ -134,7 +159,8 @@ public static class ProgressText
             long expected = (long)Math.Round((double)steps / s.History.Length * s.TotalRounds);
             double perRound = s.History.Average(r => r.Seconds);
             int left = Math.Max(0, s.TotalRounds - s.Round);
-            text += $", step {steps}/{expected}, {perRound:F1} s/round, ETA {Duration(TimeSpan.FromSeconds(perRound * left))}";
+            text +=
+                $", step {steps}/{expected}, {perRound:F1} s/round, ETA {Duration(TimeSpan.FromSeconds(perRound * left))}";
         }
         return (text, s.Phase);
     }
@@ -144,6 +170,8 @@ public static class ProgressText
         $"{done / 1048576.0:F1}/{total / 1048576.0:F1} MiB ({(total == 0 ? 100 : 100.0 * done / total):F0}%)";
 
     /// <summary>12 s, 3m05s, 2h03m.</summary>
-    public static string Duration(TimeSpan t) => t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:D2}m"
-        : t.TotalMinutes >= 1 ? $"{(int)t.TotalMinutes}m{t.Seconds:D2}s" : $"{(int)t.TotalSeconds} s";
+    public static string Duration(TimeSpan t) =>
+        t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:D2}m"
+        : t.TotalMinutes >= 1 ? $"{(int)t.TotalMinutes}m{t.Seconds:D2}s"
+        : $"{(int)t.TotalSeconds} s";
 }

@@ -1,4 +1,4 @@
-using AlignCluster.Interfaces;
+using AlignCluster.Contracts;
 
 namespace AlignCluster.Client.Reporting;
 
@@ -31,14 +31,16 @@ public static class RunScalars
     public static ScalarEvent? Baseline(RunStatus status) =>
         status.Baseline is { } b && Eval(b).ToList() is { Count: > 0 } scalars ? new ScalarEvent(0, scalars) : null;
 
-    /// <summary>Events of the rounds in <paramref name="status"/>'s history after <paramref name="afterRound"/>.</summary>
+    /// <summary>Events of the rounds in <paramref name="status"/>'s history after <paramref
+    /// name="afterRound"/>.</summary>
     public static IEnumerable<ScalarEvent> Rounds(RunStatus status, int afterRound)
     {
         long offset = 0;
         foreach (var r in status.History)
         {
             if (r.Round > afterRound)
-                foreach (var e in OfRound(r, offset, status.Restarts)) yield return e;
+                foreach (var e in OfRound(r, offset, status.Restarts))
+                    yield return e;
             offset += r.Steps.Length;
         }
     }
@@ -46,7 +48,8 @@ public static class RunScalars
     /// <summary>A round's step events (global steps offset+1 …) and its own scalars at its last step.</summary>
     public static IEnumerable<ScalarEvent> OfRound(RoundReport r, long offset, int restarts)
     {
-        // kernel/entropy per step reads 0 throughout for whole-group losses and deterministic strategies: left out then.
+        // kernel/entropy per step reads 0 throughout for whole-group losses and deterministic strategies: left out
+        // then.
         bool perStepKernel = r.Steps.Any(s => s.KernelEntropy != 0);
         for (int i = 0; i < r.Steps.Length; i++)
         {
@@ -61,14 +64,19 @@ public static class RunScalars
         }
         var own = new List<(string, double)>
         {
-            (Round, r.Round), (RoundSeconds, r.Seconds), (ChangeRate, r.SelectionChangeRate), (KernelEntropy, r.KernelEntropy),
+            (Round, r.Round),
+            (RoundSeconds, r.Seconds),
+            (ChangeRate, r.SelectionChangeRate),
+            (KernelEntropy, r.KernelEntropy),
             (Restarts, restarts),
         };
-        if (r.Eval is { } e) own.AddRange(Eval(e));
+        if (r.Eval is { } e)
+            own.AddRange(Eval(e));
         yield return new ScalarEvent(offset + r.Steps.Length, own);
     }
 
-    /// <summary>Sampled evaluation when the reward function rated samples; preference accuracy for preference files.</summary>
+    /// <summary>Sampled evaluation when the reward function rated samples; preference accuracy for preference
+    /// files.</summary>
     private static IEnumerable<(string, double)> Eval(EvalResult e)
     {
         if (e.Samples > 0)
@@ -95,7 +103,7 @@ public static class RunScalars
 public sealed class TensorBoardRun(string directory) : IDisposable
 {
     private TensorBoardWriter? _writer;
-    private int _written;               // last round written (rounds count from 1)
+    private int _written; // last round written (rounds count from 1)
     private bool _baselineWritten;
 
     public string Directory => directory;
@@ -104,10 +112,14 @@ public sealed class TensorBoardRun(string directory) : IDisposable
     {
         if (_writer is null)
         {
-            bool continuing = System.IO.Directory.Exists(directory)
+            bool continuing =
+                System.IO.Directory.Exists(directory)
                 && System.IO.Directory.EnumerateFiles(directory, "events.out.tfevents.*").Any();
             if (continuing)
-                (_baselineWritten, _written) = (status.Baseline is not null, status.History.Select(r => r.Round).DefaultIfEmpty(0).Max());
+                (_baselineWritten, _written) = (
+                    status.Baseline is not null,
+                    status.History.Select(r => r.Round).DefaultIfEmpty(0).Max()
+                );
             _writer = new TensorBoardWriter(directory);
         }
         if (!_baselineWritten && RunScalars.Baseline(status) is { } baseline)
@@ -115,8 +127,10 @@ public sealed class TensorBoardRun(string directory) : IDisposable
             _writer.Write(baseline.Step, baseline.Scalars);
             _baselineWritten = true;
         }
-        foreach (var e in RunScalars.Rounds(status, _written)) _writer.Write(e.Step, e.Scalars);
-        if (status.History.Length > 0) _written = Math.Max(_written, status.History[^1].Round);
+        foreach (var e in RunScalars.Rounds(status, _written))
+            _writer.Write(e.Step, e.Scalars);
+        if (status.History.Length > 0)
+            _written = Math.Max(_written, status.History[^1].Round);
         _writer.Flush();
     }
 

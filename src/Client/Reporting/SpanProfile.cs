@@ -21,8 +21,10 @@ public sealed class SpanProfile : IDisposable
         {
             ShouldListenTo = source => source.Name.StartsWith("AlignCluster", StringComparison.Ordinal),
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
-            ActivityStopped = activity => _totals.AddOrUpdate(activity.DisplayName, (1, activity.Duration.TotalSeconds),
-                (_, t) => (t.Count + 1, t.Seconds + activity.Duration.TotalSeconds)),
+            ActivityStopped = activity =>
+                _totals.AddOrUpdate(activity.DisplayName, (1, activity.Duration.TotalSeconds), (_, t) =>
+                    (t.Count + 1, t.Seconds + activity.Duration.TotalSeconds)
+                ),
         };
         ActivitySource.AddActivityListener(_listener);
     }
@@ -31,13 +33,22 @@ public sealed class SpanProfile : IDisposable
     public void Print()
     {
         var rows = _totals.OrderByDescending(kv => kv.Value.Seconds).ToList();
-        if (rows.Count == 0) return;
+        if (rows.Count == 0)
+            return;
         double longest = rows[0].Value.Seconds;
-        var table = new Table().Title("time per span (summed over concurrent runs)")
-            .AddColumn("span").AddColumn(new TableColumn("count").RightAligned())
-            .AddColumn(new TableColumn("total s").RightAligned()).AddColumn(new TableColumn("mean ms").RightAligned());
+        var table = new Table()
+            .Title("time per span (summed over concurrent runs)")
+            .AddColumn("span")
+            .AddColumn(new TableColumn("count").RightAligned())
+            .AddColumn(new TableColumn("total s").RightAligned())
+            .AddColumn(new TableColumn("mean ms").RightAligned());
         foreach (var (name, (count, seconds)) in rows.Where(r => r.Value.Seconds >= 0.01 * longest))
-            table.AddRow(Markup.Escape(name), count.ToString(), seconds.ToString("F1"), (1000 * seconds / count).ToString("F1"));
+            table.AddRow(
+                Markup.Escape(name),
+                count.ToString(),
+                seconds.ToString("F1"),
+                (1000 * seconds / count).ToString("F1")
+            );
         AnsiConsole.Write(table);
     }
 

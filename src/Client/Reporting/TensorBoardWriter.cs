@@ -27,8 +27,9 @@ public sealed class TensorBoardWriter : IDisposable
     {
         Directory.CreateDirectory(directory);
         var now = DateTimeOffset.UtcNow;
-        string name = $"events.out.tfevents.{now.ToUnixTimeSeconds()}.{Environment.MachineName}.{Environment.ProcessId}" +
-            $".{Interlocked.Increment(ref _files)}";
+        string name =
+            $"events.out.tfevents.{now.ToUnixTimeSeconds()}.{Environment.MachineName}.{Environment.ProcessId}"
+            + $".{Interlocked.Increment(ref _files)}";
         FilePath = Path.Combine(directory, name);
         _file = new FileStream(FilePath, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
         Append(Event(WallTime(now), 0, fileVersion: "brain.Event:2", summary: null));
@@ -38,9 +39,14 @@ public sealed class TensorBoardWriter : IDisposable
     public string FilePath { get; }
 
     /// <summary>One event at <paramref name="step"/> holding every scalar (TensorBoard splits them by tag).</summary>
-    public void Write(long step, IReadOnlyCollection<(string Tag, double Value)> scalars, DateTimeOffset? wallTime = null)
+    public void Write(
+        long step,
+        IReadOnlyCollection<(string Tag, double Value)> scalars,
+        DateTimeOffset? wallTime = null
+    )
     {
-        if (scalars.Count == 0) return;
+        if (scalars.Count == 0)
+            return;
         var summary = new MemoryStream();
         foreach (var (tag, value) in scalars)
         {
@@ -74,8 +80,10 @@ public sealed class TensorBoardWriter : IDisposable
             Key(e, 2, wireType: 0);
             Varint(e, (ulong)step);
         }
-        if (fileVersion is not null) Bytes(e, 3, Encoding.UTF8.GetBytes(fileVersion));
-        if (summary is not null) Bytes(e, 5, summary);
+        if (fileVersion is not null)
+            Bytes(e, 3, Encoding.UTF8.GetBytes(fileVersion));
+        if (summary is not null)
+            Bytes(e, 5, summary);
         return e.ToArray();
     }
 
@@ -97,7 +105,8 @@ public sealed class TensorBoardWriter : IDisposable
     private static uint MaskedCrc(ReadOnlySpan<byte> data)
     {
         uint crc = ~0u;
-        foreach (byte b in data) crc = BitOperations.Crc32C(crc, b);
+        foreach (byte b in data)
+            crc = BitOperations.Crc32C(crc, b);
         crc = ~crc;
         return ((crc >> 15) | (crc << 17)) + 0xa282ead8u;
     }
@@ -113,7 +122,8 @@ public sealed class TensorBoardWriter : IDisposable
 
     private static void Varint(Stream s, ulong value)
     {
-        for (; value >= 0x80; value >>= 7) s.WriteByte((byte)(value | 0x80));
+        for (; value >= 0x80; value >>= 7)
+            s.WriteByte((byte)(value | 0x80));
         s.WriteByte((byte)value);
     }
 }

@@ -1,8 +1,8 @@
+using AlignCluster.Contracts;
 using AlignCluster.Grains.Checkpoints;
 using AlignCluster.Grains.Configuration;
 using AlignCluster.Grains.Demo;
 using AlignCluster.Grains.Hosting;
-using AlignCluster.Interfaces;
 
 namespace AlignCluster.Grains.Coordinator;
 
@@ -14,12 +14,15 @@ namespace AlignCluster.Grains.Coordinator;
 /// </summary>
 [Reentrant]
 public sealed class CoordinatorGrain(
-    [PersistentState("run")] IPersistentState<CoordinatorState> state, CoordinatorOptions options,
-    PreparationCache preparations, CheckpointStore checkpoints)
-    : Grain, ICoordinatorGrain, IRemindable
+    [PersistentState("run")] IPersistentState<CoordinatorState> state,
+    CoordinatorOptions options,
+    PreparationCache preparations,
+    CheckpointStore checkpoints
+) : Grain, ICoordinatorGrain, IRemindable
 {
     /// <summary>The reminder that brings a crashed run back.</summary>
     public const string KeepAliveReminder = "keep-alive";
+
     /// <summary>How often the keep-alive reminder fires (a crashed run resumes within about this long).</summary>
     public static TimeSpan KeepAlivePeriod { get; set; } = TimeSpan.FromMinutes(1);
 
@@ -42,12 +45,16 @@ public sealed class CoordinatorGrain(
     public async Task<RunStatus> StartAsync(RunConfig config)
     {
         var errors = RunConfigLoader.Validate(config);
-        if (errors.Count > 0) throw new ArgumentException($"run '{RunId}': invalid config: {string.Join("; ", errors)}");
-        if (config.RunId != RunId) throw new ArgumentException($"config.run_id '{config.RunId}' does not match the coordinator key '{RunId}'");
+        if (errors.Count > 0)
+            throw new ArgumentException($"run '{RunId}': invalid config: {string.Join("; ", errors)}");
+        if (config.RunId != RunId)
+            throw new ArgumentException($"config.run_id '{config.RunId}' does not match the coordinator key '{RunId}'");
         if (state.State.Config is { } existing)
         {
             if (RunConfigLoader.ToYaml(existing) != RunConfigLoader.ToYaml(config))
-                throw new ArgumentException($"run '{RunId}' already exists with a different config; choose another run_id");
+                throw new ArgumentException(
+                    $"run '{RunId}' already exists with a different config; choose another run_id"
+                );
             return await ResumeAsync();
         }
         state.State.Config = config;
@@ -93,7 +100,8 @@ public sealed class CoordinatorGrain(
         {
             DeactivateOnIdle();
             throw new ArgumentException(
-                $"run '{RunId}' does not exist: there is nothing to resume (start it without --resume)");
+                $"run '{RunId}' does not exist: there is nothing to resume (start it without --resume)"
+            );
         }
         if (state.State.State is RunState.Paused or RunState.Failed)
         {
@@ -101,7 +109,8 @@ public sealed class CoordinatorGrain(
             state.State.Error = null;
             await state.WriteStateAsync();
         }
-        if (state.State.State is RunState.Running or RunState.Preparing) StartDriving();
+        if (state.State.State is RunState.Running or RunState.Preparing)
+            StartDriving();
         return state.State.ToStatus(RunId);
     }
 
@@ -119,8 +128,14 @@ public sealed class CoordinatorGrain(
     public async Task<CheckpointEval> EvaluateCheckpointAsync(int? round)
     {
         var run = state.State;
-        if (run.Config is not { } config) throw new ArgumentException($"run '{RunId}' does not exist");
-        int r = round ?? (run.LastCheckpointRound >= 0 ? run.LastCheckpointRound : throw new ArgumentException($"run '{RunId}' has no checkpoint yet"));
+        if (run.Config is not { } config)
+            throw new ArgumentException($"run '{RunId}' does not exist");
+        int r = round
+            ?? (
+                run.LastCheckpointRound >= 0
+                    ? run.LastCheckpointRound
+                    : throw new ArgumentException($"run '{RunId}' has no checkpoint yet")
+            );
         var trainer = GrainFactory.GetGrain<ITrainerGrain>($"{RunId}/eval");
         bool activated = false; // once the trainer answered it holds a device, also when it found no checkpoint to restore
         try
@@ -128,56 +143,97 @@ public sealed class CoordinatorGrain(
             bool restored = await trainer.RestoreAsync(RunId, r);
             activated = true;
             if (!restored)
-                throw new ArgumentException($"run '{RunId}' has no complete checkpoint for round {r} (the newest is {run.LastCheckpointRound}; the two newest are kept)");
-            var result = await PolicyEvaluation.EvaluateAsync(trainer, RewardFunctions.Create(config.Reward), run.EvalPrompts, config,
-                heldOutGroups: run.EvalGroups);
+                throw new ArgumentException(
+                    $"run '{RunId}' has no complete checkpoint for round {r} (the newest is {run.LastCheckpointRound}; the two newest are kept)"
+                );
+            var result = await PolicyEvaluation.EvaluateAsync(
+                trainer,
+                RewardFunctions.Create(config.Reward),
+                run.EvalPrompts,
+                config,
+                heldOutGroups: run.EvalGroups
+            );
             return new CheckpointEval(RunId, r, run.EvalPrompts.Length, result);
         }
-        finally { if (activated) await trainer.ReleaseAsync(); } // frees the device the evaluation trainer was pinned to
+        finally
+        {
+            if (activated)
+                await trainer.ReleaseAsync();
+        } // frees the device the evaluation trainer was pinned to
     }
 
     public async Task<ExportedPolicy> ExportCheckpointAsync(int? round)
     {
-        if (state.State.Config is null) throw new ArgumentException($"run '{RunId}' does not exist");
+        if (state.State.Config is null)
+            throw new ArgumentException($"run '{RunId}' does not exist");
         var rounds = await checkpoints.RoundsAsync(RunId);
-        int r = round ?? (rounds.Count > 0 ? rounds[^1] : throw new ArgumentException($"run '{RunId}' has no checkpoint yet"));
-        try { return await checkpoints.ReadExportAsync(RunId, r); }
+        int r = round
+            ?? (rounds.Count > 0 ? rounds[^1] : throw new ArgumentException($"run '{RunId}' has no checkpoint yet"));
+        try
+        {
+            return await checkpoints.ReadExportAsync(RunId, r);
+        }
         catch (FileNotFoundException e)
         {
-            throw new ArgumentException($"{e.Message} (complete checkpoints: {(rounds.Count > 0 ? string.Join(", ", rounds) : "none")})");
+            throw new ArgumentException(
+                $"{e.Message} (complete checkpoints: {(rounds.Count > 0 ? string.Join(", ", rounds) : "none")})"
+            );
         }
     }
 
     public Task<byte[]> ReadCheckpointChunkAsync(string key, long offset, int count)
     {
-        if (!key.StartsWith(CheckpointStore.Prefix(RunId, 0)[..^"0000/".Length], StringComparison.Ordinal) || key.Contains(".."))
+        if (
+            !key.StartsWith(CheckpointStore.Prefix(RunId, 0)[..^"0000/".Length], StringComparison.Ordinal)
+            || key.Contains("..")
+        )
             throw new ArgumentException($"'{key}' is not a checkpoint file of run '{RunId}'");
         return checkpoints.ReadChunkAsync(key, offset, count);
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (!options.AutoResume) return;
-        if (state.State.State is RunState.Preparing or RunState.Running) StartDriving();
-        else if (state.State.State is RunState.Completed or RunState.Cancelled) await StopReminderAsync();
+        if (!options.AutoResume)
+            return;
+        if (state.State.State is RunState.Preparing or RunState.Running)
+            StartDriving();
+        else if (state.State.State is RunState.Completed or RunState.Cancelled)
+            await StopReminderAsync();
     }
 
     private void StartDriving()
     {
-        if (_driving) return;
+        if (_driving)
+            return;
         _driving = true;
         _driver?.Dispose();
-        _driver = this.RegisterGrainTimer<object?>(async (_, ct) =>
-        {
-            try { await DriveAsync(ct); }
-            finally { _driving = false; }
-        }, null, new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan) { Interleave = true, KeepAlive = true });
+        _driver = this.RegisterGrainTimer<object?>(
+            async (_, ct) =>
+            {
+                try
+                {
+                    await DriveAsync(ct);
+                }
+                finally
+                {
+                    _driving = false;
+                }
+            },
+            null,
+            new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan)
+            {
+                Interleave = true,
+                KeepAlive = true,
+            }
+        );
     }
 
     private async Task DriveAsync(CancellationToken ct)
     {
         var config = state.State.Config!;
-        var service = new CoordinatorService(RunId, state.State,
+        var service = new CoordinatorService(
+            RunId,
+            state.State,
             i => GrainFactory.GetGrain<IPromptShardGrain>(ShardKeys.Of(RunId, i)),
             Trainers(config.Training.Trainers),
             RewardFunctions.Create(config.Reward),
@@ -187,27 +243,39 @@ public sealed class CoordinatorGrain(
                 // activation owns the state now.
                 ct.ThrowIfCancellationRequested();
                 return state.WriteStateAsync();
-            }, preparations);
-        if (state.State.State == RunState.Preparing && state.State.Prepared) state.State.State = RunState.Running;
+            },
+            preparations
+        );
+        if (state.State.State == RunState.Preparing && state.State.Prepared)
+            state.State.State = RunState.Running;
         try
         {
-            await service.DriveAsync(() =>
-            {
-                if (state.State.State == RunState.Preparing && state.State.Prepared) state.State.State = RunState.Running;
-                return state.State.State == RunState.Running && !ct.IsCancellationRequested;
-            }, ct);
+            await service.DriveAsync(
+                () =>
+                {
+                    if (state.State.State == RunState.Preparing && state.State.Prepared)
+                        state.State.State = RunState.Running;
+                    return state.State.State == RunState.Running && !ct.IsCancellationRequested;
+                },
+                ct
+            );
         }
         catch (Exception) when (state.State.State == RunState.Failed)
         {
             // Recorded in the state (Error) by the service; the client sees it in the status.
         }
-        if (state.State.State is RunState.Completed) await StopReminderAsync();
+        if (state.State.State is RunState.Completed)
+            await StopReminderAsync();
     }
 
-    /// <summary>The run's trainer: one grain, or data-parallel replicas "{run}/trainer-0" … "{run}/trainer-{n−1}" seen as one.</summary>
+    /// <summary>The run's trainer: one grain, or data-parallel replicas "{run}/trainer-0" … "{run}/trainer-{n−1}" seen
+    /// as one.</summary>
     private ITrainerGrain Trainers(int count)
     {
-        var replicas = Enumerable.Range(0, count).Select(r => GrainFactory.GetGrain<ITrainerGrain>(TrainerKey(RunId, r))).ToArray();
+        var replicas = Enumerable
+            .Range(0, count)
+            .Select(r => GrainFactory.GetGrain<ITrainerGrain>(TrainerKey(RunId, r)))
+            .ToArray();
         return count == 1 ? replicas[0] : new DataParallelTrainers(replicas);
     }
 
@@ -216,6 +284,7 @@ public sealed class CoordinatorGrain(
 
     private async Task StopReminderAsync()
     {
-        if (await this.GetReminder(KeepAliveReminder) is { } reminder) await this.UnregisterReminder(reminder);
+        if (await this.GetReminder(KeepAliveReminder) is { } reminder)
+            await this.UnregisterReminder(reminder);
     }
 }

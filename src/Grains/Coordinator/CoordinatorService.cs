@@ -1,21 +1,30 @@
 using System.Diagnostics;
+using AlignCluster.Contracts;
 using AlignCluster.Grains.Demo;
 using AlignCluster.Grains.Policy;
 using AlignCluster.Grains.Telemetry;
-using AlignCluster.Interfaces;
 
 namespace AlignCluster.Grains.Coordinator;
 
 /// <summary>
-/// A run's rounds, top to bottom (docs/cluster.md, "How a run flows through the grains"), over grain interfaces so it runs the same
+/// A run's rounds, top to bottom (docs/cluster.md, "How a run flows through the grains"), over grain interfaces so it
+/// runs the same
 /// in the embedded cluster, a multi-silo one, or a unit test with plain objects. Each phase is a span; progress is
 /// persisted (through <paramref name="persist"/>) once a round is complete, and a resume restarts from the last
 /// checkpointed round, which reproduces an uninterrupted run exactly (every random draw derives from seed and round).
 /// </summary>
-public sealed class CoordinatorService(string runId, CoordinatorState state, Func<int, IPromptShardGrain> shard,
-    ITrainerGrain trainer, IRewardFunction reward, Func<Task> persist, PreparationCache? preparations = null)
+public sealed class CoordinatorService(
+    string runId,
+    CoordinatorState state,
+    Func<int, IPromptShardGrain> shard,
+    ITrainerGrain trainer,
+    IRewardFunction reward,
+    Func<Task> persist,
+    PreparationCache? preparations = null
+)
 {
-    private RunConfig Config => state.Config ?? throw new InvalidOperationException($"run '{runId}' has no config: call StartAsync first");
+    private RunConfig Config =>
+        state.Config ?? throw new InvalidOperationException($"run '{runId}' has no config: call StartAsync first");
     private ulong Seed => Config.Seed;
 
     /// <summary>How long the first restart after a failed round waits (doubling for each further failure in a row):
@@ -32,7 +41,8 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         using var run = ClusterTelemetry.StartPhase("run", runId);
         run?.SetTag("loss", Config.Loss.Name);
         run?.SetTag("selection", Config.Selection.Strategy);
-        int failedRound = -1, failuresInARow = 0;
+        int failedRound = -1,
+            failuresInARow = 0;
         int CountFailure() // of the round that just failed: consecutive failures of the same round
         {
             int round = state.Round + 1;
@@ -47,15 +57,29 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
                 await DriveOnceAsync(keepGoing, ct);
                 return;
             }
-            catch (Exception e) when (e is not OperationCanceledException && state.Prepared && keepGoing()
-                && CountFailure() <= Config.Checkpoint.Restarts)
+            catch (Exception e)
+                when (e is not OperationCanceledException
+                    && state.Prepared
+                    && keepGoing()
+                    && CountFailure() <= Config.Checkpoint.Restarts
+                )
             {
                 state.Restarts++;
                 ClusterTelemetry.RecordRestart(runId);
-                state.Phase = $"round {failedRound}: restart {failuresInARow}/{Config.Checkpoint.Restarts} from the checkpoint of round " +
-                    $"{state.LastCheckpointRound} after: {e.Message}";
-                run?.AddEvent(new ActivityEvent("restart", tags: new ActivityTagsCollection
-                    { ["round"] = failedRound, ["restart"] = failuresInARow, ["error"] = e.Message }));
+                state.Phase =
+                    $"round {failedRound}: restart {failuresInARow}/{Config.Checkpoint.Restarts} from the checkpoint of round "
+                    + $"{state.LastCheckpointRound} after: {e.Message}";
+                run?.AddEvent(
+                    new ActivityEvent(
+                        "restart",
+                        tags: new ActivityTagsCollection
+                        {
+                            ["round"] = failedRound,
+                            ["restart"] = failuresInARow,
+                            ["error"] = e.Message,
+                        }
+                    )
+                );
                 await persist();
                 await Task.Delay(RestartDelay * (1 << (failuresInARow - 1)), ct);
             }
@@ -67,7 +91,10 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
                 await persist();
                 // Free the trainers' devices as a completed run does (a resume restores from the checkpoint anyway); a
                 // replica that cannot be reached or was never placed holds none, so its error is not the run's.
-                try { await trainer.ReleaseAsync(); }
+                try
+                {
+                    await trainer.ReleaseAsync();
+                }
                 catch (Exception) { }
                 throw;
             }
@@ -76,8 +103,10 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
 
     private async Task DriveOnceAsync(Func<bool> keepGoing, CancellationToken ct)
     {
-        if (!state.Prepared) await PrepareAsync(ct);
-        else await RollBackToCheckpointAsync();
+        if (!state.Prepared)
+            await PrepareAsync(ct);
+        else
+            await RollBackToCheckpointAsync();
         while (state.Round < Config.Training.Rounds && keepGoing())
             await RunRoundAsync(state.Round + 1, ct);
         if (state.Round >= Config.Training.Rounds)
@@ -108,8 +137,9 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
             }
             catch (Exception e) when (IsNoFreeDevice(e) && waited.Elapsed.TotalSeconds < Config.Training.DeviceWait)
             {
-                state.Phase = $"{phase}: waiting for a free device ({waited.Elapsed.TotalSeconds:0} s of " +
-                    $"{Config.Training.DeviceWait:0} s): {e.Message}";
+                state.Phase =
+                    $"{phase}: waiting for a free device ({waited.Elapsed.TotalSeconds:0} s of "
+                    + $"{Config.Training.DeviceWait:0} s): {e.Message}";
                 await Task.Delay(delay, ct);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
             }
@@ -117,35 +147,56 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
     }
 
     private static bool IsNoFreeDevice(Exception? e) =>
-        e is not null && (e is AlignCluster.Hosting.Placement.NoFreeDeviceException || IsNoFreeDevice(e.InnerException));
+        e is not null
+        && (e is AlignCluster.Hosting.Placement.NoFreeDeviceException || IsNoFreeDevice(e.InnerException));
 
-    /// <summary>A resumed run continues from its last checkpoint: trainer weights restored, later reports dropped.</summary>
+    /// <summary>A resumed run continues from its last checkpoint: trainer weights restored, later reports
+    /// dropped.</summary>
     private async Task RollBackToCheckpointAsync()
     {
         if (!await WhenDevicesFreeAsync(() => trainer.RestoreAsync(runId, state.LastCheckpointRound), default))
-            throw new InvalidOperationException($"run '{runId}': the checkpoint of round {state.LastCheckpointRound} is missing or incomplete");
+            throw new InvalidOperationException(
+                $"run '{runId}': the checkpoint of round {state.LastCheckpointRound} is missing or incomplete"
+            );
         state.Round = state.LastCheckpointRound;
         state.History.RemoveAll(r => r.Round > state.Round);
     }
 
-    /// <summary>Round 0: policy (+ SFT), candidate sets ranked by the reward function, shards loaded, reference scored, baseline.</summary>
+    /// <summary>Round 0: policy (+ SFT), candidate sets ranked by the reward function, shards loaded, reference scored,
+    /// baseline.</summary>
     public async Task PrepareAsync(CancellationToken ct = default)
     {
         using var span = ClusterTelemetry.StartPhase("prepare", runId, 0);
         state.Phase = "prepare";
         var config = Config;
         string? key = preparations is not null && config.ReusePreparation ? PreparationCache.Key(config) : null;
-        if (key is not null && await preparations!.ReadAsync(key, ct) is { } prepared
-            && await WhenDevicesFreeAsync(() => trainer.RestoreAsync(prepared.CheckpointId, 0), ct))
+        if (
+            key is not null
+            && await preparations!.ReadAsync(key, ct) is { } prepared
+            && await WhenDevicesFreeAsync(() => trainer.RestoreAsync(prepared.CheckpointId, 0), ct)
+        )
         {
             span?.SetTag("preparation.reused", key);
-            (state.EvalPrompts, state.Sft, state.Baseline, state.PromptsSkipped) = (prepared.EvalPrompts, prepared.Sft, prepared.Baseline, prepared.PromptsSkipped);
+            (state.EvalPrompts, state.Sft, state.Baseline, state.PromptsSkipped) = (
+                prepared.EvalPrompts,
+                prepared.Sft,
+                prepared.Baseline,
+                prepared.PromptsSkipped
+            );
             await LoadShardsAsync(prepared.Groups);
             await FinishPreparationAsync();
             return;
         }
-        // Only when nothing is reused: restoring a prepared run builds the trainer's models itself (an hf model is loaded once).
-        await WhenDevicesFreeAsync(async () => { await trainer.InitializeAsync(PolicySpecOf(config)); return true; }, ct);
+        // Only when nothing is reused: restoring a prepared run builds the trainer's models itself (an hf model is
+        // loaded once).
+        await WhenDevicesFreeAsync(
+            async () =>
+            {
+                await trainer.InitializeAsync(PolicySpecOf(config));
+                return true;
+            },
+            ct
+        );
         // Prompts: the synthetic task (candidates sampled below) or a preference file (candidates given).
         TaskData data;
         List<PromptGroup>? fromFile = null;
@@ -156,15 +207,23 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
             (data, fromFile, skippedByReader) = (file.Data, [.. file.Train], file.Report.SkippedTooFewCandidates);
             state.EvalGroups = file.Held;
         }
-        else data = TaskData.Create(config.Data, Seed);
+        else
+            data = TaskData.Create(config.Data, Seed);
         state.EvalPrompts = data.EvalPrompts;
         if (config.Sft.Enabled)
         {
             state.Phase = "sft";
             using var sft = ClusterTelemetry.StartPhase("train", runId, 0);
             sft?.SetTag("train.kind", "sft");
-            state.Sft = await trainer.SupervisedFineTuneAsync(new SftRequest(data.Demonstrations, config.Sft.Epochs,
-                config.Sft.BatchSize, config.Sft.LearningRate, SeededRandom.Derive(Seed, "sft")));
+            state.Sft = await trainer.SupervisedFineTuneAsync(
+                new SftRequest(
+                    data.Demonstrations,
+                    config.Sft.Epochs,
+                    config.Sft.BatchSize,
+                    config.Sft.LearningRate,
+                    SeededRandom.Derive(Seed, "sft")
+                )
+            );
         }
 
         state.Phase = "candidates";
@@ -175,8 +234,11 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
             if (config.Candidates.InjectNoise)
             {
                 var corruptions = CandidateSets.Corruptions(built, Seed, ToyVocabulary.Eos);
-                var toRate = built.Select((g, i) => (g.PromptTokenIds, ids: corruptions[i])).Where(t => t.ids is not null)
-                    .Select(t => (t.PromptTokenIds, t.ids!)).ToList();
+                var toRate = built
+                    .Select((g, i) => (g.PromptTokenIds, ids: corruptions[i]))
+                    .Where(t => t.ids is not null)
+                    .Select(t => (t.PromptTokenIds, t.ids!))
+                    .ToList();
                 built = CandidateSets.AddCorruptions(built, corruptions, await reward.RateAsync(toRate, ct));
             }
             (groups, int skipped) = CandidateSets.Trainable(built);
@@ -185,12 +247,17 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
             generate?.SetTag("prompts.skipped", state.PromptsSkipped);
         }
         if (groups.Length == 0)
-            throw new InvalidOperationException($"run '{runId}': no prompt has a candidate rated below its best one; nothing to train on");
+            throw new InvalidOperationException(
+                $"run '{runId}': no prompt has a candidate rated below its best one; nothing to train on"
+            );
 
         await LoadShardsAsync(groups);
         await ScoreReferenceAsync(0);
         if (state.EvalGroups.Length > 0) // the reference is frozen from here on: score the held-out candidates once
-            state.EvalGroups = CacheReference(state.EvalGroups, await trainer.ScoreAsync(state.EvalGroups, reference: true));
+            state.EvalGroups = CacheReference(
+                state.EvalGroups,
+                await trainer.ScoreAsync(state.EvalGroups, reference: true)
+            );
 
         state.Baseline = await EvaluateAsync(0, ct);
         if (key is not null)
@@ -201,15 +268,34 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
             // the same shared checkpoint: each file is replaced atomically with identical content, so either writer's
             // COMPLETE blesses a whole set.
             await trainer.CheckpointAsync(checkpointId, 0);
-            var scored = (await Task.WhenAll(Shards().Select(s => s.GetTrainingItemsAsync(0)))).SelectMany(g => g).ToArray();
-            await preparations!.WriteAsync(key, new PreparedRun(checkpointId, scored, state.EvalPrompts, state.Sft, state.Baseline, state.PromptsSkipped), ct);
+            var scored = (await Task.WhenAll(Shards().Select(s => s.GetTrainingItemsAsync(0))))
+                .SelectMany(g => g)
+                .ToArray();
+            await preparations!.WriteAsync(
+                key,
+                new PreparedRun(
+                    checkpointId,
+                    scored,
+                    state.EvalPrompts,
+                    state.Sft,
+                    state.Baseline,
+                    state.PromptsSkipped
+                ),
+                ct
+            );
         }
         await FinishPreparationAsync();
     }
 
     private Task LoadShardsAsync(IReadOnlyCollection<PromptGroup> groups) =>
-        Task.WhenAll(Enumerable.Range(0, Config.Shards).Select(i =>
-            shard(i).LoadSliceAsync(new ShardSlice(runId, groups.Where(g => ShardIndex(g.PromptId) == i).ToArray()))));
+        Task.WhenAll(
+            Enumerable
+                .Range(0, Config.Shards)
+                .Select(i =>
+                    shard(i)
+                        .LoadSliceAsync(new ShardSlice(runId, groups.Where(g => ShardIndex(g.PromptId) == i).ToArray()))
+                )
+        );
 
     private async Task FinishPreparationAsync()
     {
@@ -240,22 +326,48 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         using (var train = ClusterTelemetry.StartPhase("train", runId, round))
         {
             train?.SetTag("loss", config.Loss.Name);
-            report = await trainer.TrainAsync(new TrainRequest(runId, round, ShardKeys.All(runId, config.Shards),
-                LossSpecOf(config), selection, config.Training.BatchSize, config.Training.LearningRate,
-                SeededRandom.Derive(Seed, "train", round), SeededRandom.Derive(Seed, "select")));
+            report = await trainer.TrainAsync(
+                new TrainRequest(
+                    runId,
+                    round,
+                    ShardKeys.All(runId, config.Shards),
+                    LossSpecOf(config),
+                    selection,
+                    config.Training.BatchSize,
+                    config.Training.LearningRate,
+                    SeededRandom.Derive(Seed, "train", round),
+                    SeededRandom.Derive(Seed, "select")
+                )
+            );
             train?.SetTag("steps", report.Steps.Length);
         }
         ClusterTelemetry.RecordSteps(runId, report.Steps);
         double trainSeconds = trainTime.Elapsed.TotalSeconds;
         if (report.Selections.Length > 0)
             using (ClusterTelemetry.StartPhase("select", runId, round))
-                await Task.WhenAll(Enumerable.Range(0, config.Shards).Select(i => shard(i).RecordSelectionsAsync(round,
-                    report.Selections.Where(s => ShardIndex(s.PromptId) == i).ToArray())));
+                await Task.WhenAll(
+                    Enumerable
+                        .Range(0, config.Shards)
+                        .Select(i =>
+                            shard(i)
+                                .RecordSelectionsAsync(
+                                    round,
+                                    report.Selections.Where(s => ShardIndex(s.PromptId) == i).ToArray()
+                                )
+                        )
+                );
         var shardReports = await Task.WhenAll(Shards().Select(s => s.ReportAsync()));
-        double changeRate = shardReports.Sum(r => r.SelectionChangeRate * r.Prompts) / Math.Max(1, shardReports.Sum(r => r.Prompts));
-        double kernelEntropy = shardReports.Sum(r => r.KernelEntropy * r.Selected) / Math.Max(1, shardReports.Sum(r => r.Selected));
+        double changeRate =
+            shardReports.Sum(r => r.SelectionChangeRate * r.Prompts) / Math.Max(1, shardReports.Sum(r => r.Prompts));
+        double kernelEntropy =
+            shardReports.Sum(r => r.KernelEntropy * r.Selected) / Math.Max(1, shardReports.Sum(r => r.Selected));
         ClusterTelemetry.RecordChangeRate(runId, changeRate);
-        ClusterTelemetry.RecordThroughput(runId, PairsOf(report, shardReports), shardReports.Sum(r => r.Tokens), trainSeconds);
+        ClusterTelemetry.RecordThroughput(
+            runId,
+            PairsOf(report, shardReports),
+            shardReports.Sum(r => r.Tokens),
+            trainSeconds
+        );
 
         EvalResult? eval = null;
         bool last = round == config.Training.Rounds;
@@ -265,8 +377,20 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         if (last || round % config.Checkpoint.Every == 0)
             checkpointKey = await CheckpointAsync(round);
 
-        state.History.Add(new RoundReport(round, Mean(report.Steps), report.Steps, changeRate, added, eval, checkpointKey,
-            started.Elapsed.TotalSeconds, kernelEntropy, report.StepSeconds));
+        state.History.Add(
+            new RoundReport(
+                round,
+                Mean(report.Steps),
+                report.Steps,
+                changeRate,
+                added,
+                eval,
+                checkpointKey,
+                started.Elapsed.TotalSeconds,
+                kernelEntropy,
+                report.StepSeconds
+            )
+        );
         state.Round = round;
         await persist();
         ClusterTelemetry.RecordRoundDone(runId);
@@ -274,11 +398,13 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
 
     /// <summary>(chosen, rejected) pairs a round trained: the negatives the trainer picked (per round or per step), or,
     /// for a whole-group loss (nothing picked), every non-chosen candidate of every prompt.</summary>
-    private static long PairsOf(TrainReport report, ShardReport[] shards) => report.Selections.Length > 0
-        ? report.Selections.Sum(s => (long)s.NegativeIds.Length)
-        : shards.Sum(r => (long)r.Candidates - r.Prompts);
+    private static long PairsOf(TrainReport report, ShardReport[] shards) =>
+        report.Selections.Length > 0
+            ? report.Selections.Sum(s => (long)s.NegativeIds.Length)
+            : shards.Sum(r => (long)r.Candidates - r.Prompts);
 
-    /// <summary>Online: new candidates from the current policy, rated, merged into the shards under the cap, reference-scored.</summary>
+    /// <summary>Online: new candidates from the current policy, rated, merged into the shards under the cap,
+    /// reference-scored.</summary>
     private async Task<int> GenerateOnlineCandidatesAsync(int round, CancellationToken ct)
     {
         state.Phase = $"round {round}: generate";
@@ -288,14 +414,30 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         for (int i = 0; i < config.Shards; i++)
         {
             var groups = await shard(i).GetTrainingItemsAsync(round);
-            if (groups.Length == 0) continue;
+            if (groups.Length == 0)
+                continue;
             var prompts = groups.Select(g => new PromptRef(g.PromptId, g.PromptTokenIds)).ToArray();
-            var samples = await trainer.GenerateAsync(new GenerateRequest(prompts, config.Online.Generations, config.Online.Temperature,
-                config.Policy.MaxResponseLength, SeededRandom.Derive(Seed, "online", round)));
+            var samples = await trainer.GenerateAsync(
+                new GenerateRequest(
+                    prompts,
+                    config.Online.Generations,
+                    config.Online.Temperature,
+                    config.Policy.MaxResponseLength,
+                    SeededRandom.Derive(Seed, "online", round)
+                )
+            );
             var ratings = await RateAsync(samples, prompts, ct);
-            var perPrompt = prompts.Select(p => samples.Select((s, k) => (s, k)).Where(t => t.s.PromptId == p.PromptId)
-                .Select((t, j) => new Candidate($"g{round}-{j}", t.s.TokenIds, ratings[t.k])).ToArray()).ToArray();
-            var merged = await shard(i).MergeCandidatesAsync(round, perPrompt, prompts.Select(p => p.PromptId).ToArray(), config.Online.Cap);
+            var perPrompt = prompts
+                .Select(p =>
+                    samples
+                        .Select((s, k) => (s, k))
+                        .Where(t => t.s.PromptId == p.PromptId)
+                        .Select((t, j) => new Candidate($"g{round}-{j}", t.s.TokenIds, ratings[t.k]))
+                        .ToArray()
+                )
+                .ToArray();
+            var merged = await shard(i)
+                .MergeCandidatesAsync(round, perPrompt, prompts.Select(p => p.PromptId).ToArray(), config.Online.Cap);
             added += merged.Added - merged.DroppedByCap;
         }
         span?.SetTag("candidates.added", added);
@@ -303,18 +445,29 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         return added;
     }
 
-    /// <summary>Candidate sets sampled from the (SFT) policy at each configured temperature and rated by the reward function.</summary>
+    /// <summary>Candidate sets sampled from the (SFT) policy at each configured temperature and rated by the reward
+    /// function.</summary>
     private async Task<List<PromptGroup>> SampleCandidatesAsync(PromptRef[] prompts, CancellationToken ct)
     {
         var config = Config;
         var samples = new List<GeneratedResponse>();
         foreach (var temperature in config.Candidates.Temperatures)
-            samples.AddRange(await trainer.GenerateAsync(new GenerateRequest(prompts, config.Candidates.PerTemperature,
-                temperature, config.Policy.MaxResponseLength, SeededRandom.Derive(Seed, "candidates", temperature))));
+            samples.AddRange(
+                await trainer.GenerateAsync(
+                    new GenerateRequest(
+                        prompts,
+                        config.Candidates.PerTemperature,
+                        temperature,
+                        config.Policy.MaxResponseLength,
+                        SeededRandom.Derive(Seed, "candidates", temperature)
+                    )
+                )
+            );
         return CandidateSets.Build(prompts, samples, await RateAsync(samples, prompts, ct));
     }
 
-    /// <summary>Reference log-probs for every candidate that has none yet: computed once, cached in the shards.</summary>
+    /// <summary>Reference log-probs for every candidate that has none yet: computed once, cached in the
+    /// shards.</summary>
     private async Task ScoreReferenceAsync(int round)
     {
         using var span = ClusterTelemetry.StartPhase("score", runId, round);
@@ -328,7 +481,14 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
     {
         state.Phase = $"round {round}: evaluate";
         using var span = ClusterTelemetry.StartPhase("evaluate", runId, round);
-        var result = await PolicyEvaluation.EvaluateAsync(trainer, reward, state.EvalPrompts, Config, ct, state.EvalGroups);
+        var result = await PolicyEvaluation.EvaluateAsync(
+            trainer,
+            reward,
+            state.EvalPrompts,
+            Config,
+            ct,
+            state.EvalGroups
+        );
         span?.SetTag("oracle_reward", result.OracleReward);
         ClusterTelemetry.RecordEval(runId, result);
         return result;
@@ -344,8 +504,15 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         return info.Key;
     }
 
-    private static PromptGroup[] CacheReference(PromptGroup[] groups, GroupScores[] scores) => groups.Zip(scores, (g, s) =>
-        g with { Candidates = g.Candidates.Select((c, i) => c with { ReferenceLogProb = s.LogProbs[i] }).ToArray() }).ToArray();
+    private static PromptGroup[] CacheReference(PromptGroup[] groups, GroupScores[] scores) =>
+        groups
+            .Zip(scores, (g, s) =>
+                g with
+                {
+                    Candidates = g.Candidates.Select((c, i) => c with { ReferenceLogProb = s.LogProbs[i] }).ToArray(),
+                }
+            )
+            .ToArray();
 
     private IEnumerable<IPromptShardGrain> Shards() => Enumerable.Range(0, Config.Shards).Select(shard);
 
@@ -353,7 +520,8 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
     public int ShardIndex(string promptId)
     {
         uint h = 2166136261;
-        foreach (char c in promptId) h = (h ^ c) * 16777619;
+        foreach (char c in promptId)
+            h = (h ^ c) * 16777619;
         return (int)(h % (uint)Config.Shards);
     }
 
@@ -363,17 +531,45 @@ public sealed class CoordinatorService(string runId, CoordinatorState state, Fun
         return reward.RateAsync(samples.Select(s => (byId[s.PromptId], s.TokenIds)).ToList(), ct);
     }
 
-    public static PolicySpec PolicySpecOf(RunConfig c) => new(c.Policy.Kind, c.Policy.Path, c.Data.MaxLength,
-        c.Policy.MaxResponseLength, SeededRandom.Derive(c.Seed, "init"), c.Policy.WeightDecay, c.Policy.GradClip);
+    public static PolicySpec PolicySpecOf(RunConfig c) =>
+        new(
+            c.Policy.Kind,
+            c.Policy.Path,
+            c.Data.MaxLength,
+            c.Policy.MaxResponseLength,
+            SeededRandom.Derive(c.Seed, "init"),
+            c.Policy.WeightDecay,
+            c.Policy.GradClip
+        );
 
     public static LossSpec LossSpecOf(RunConfig c) => new(c.Loss.Name, c.Loss.Parameters);
 
-    public static SelectionSpec SelectionSpecOf(RunConfig c) => new(c.Selection.Strategy, c.Selection.Negatives,
-        c.Selection.IncludeChosen, c.Selection.Per == "step", c.Loss.Parameters.GetValueOrDefault("beta", 0.1));
+    public static SelectionSpec SelectionSpecOf(RunConfig c) =>
+        new(
+            c.Selection.Strategy,
+            c.Selection.Negatives,
+            c.Selection.IncludeChosen,
+            c.Selection.Per == "step",
+            c.Loss.Parameters.GetValueOrDefault("beta", 0.1)
+        );
 
-    private static StepMetrics Mean(StepMetrics[] s) => s.Length == 0 ? new StepMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        : new StepMetrics(s.Length, s.Average(x => x.Loss), s.Average(x => x.RewardsChosen), s.Average(x => x.RewardsRejected),
-            s.Average(x => x.RewardsMargins), s.Average(x => x.RewardsAccuracies), s.Average(x => x.LogpsChosen),
-            s.Average(x => x.LogpsRejected), s.Average(x => x.RhoChosen), s.Average(x => x.RhoRejected),
-            s.Average(x => x.KernelEntropy), s.Average(x => x.GradNorm), s.Sum(x => x.Pairs), s.Sum(x => x.Tokens));
+    private static StepMetrics Mean(StepMetrics[] s) =>
+        s.Length == 0
+            ? new StepMetrics(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+            : new StepMetrics(
+                s.Length,
+                s.Average(x => x.Loss),
+                s.Average(x => x.RewardsChosen),
+                s.Average(x => x.RewardsRejected),
+                s.Average(x => x.RewardsMargins),
+                s.Average(x => x.RewardsAccuracies),
+                s.Average(x => x.LogpsChosen),
+                s.Average(x => x.LogpsRejected),
+                s.Average(x => x.RhoChosen),
+                s.Average(x => x.RhoRejected),
+                s.Average(x => x.KernelEntropy),
+                s.Average(x => x.GradNorm),
+                s.Sum(x => x.Pairs),
+                s.Sum(x => x.Tokens)
+            );
 }

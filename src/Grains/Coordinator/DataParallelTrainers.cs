@@ -1,11 +1,12 @@
-using AlignCluster.Interfaces;
+using AlignCluster.Contracts;
 
 namespace AlignCluster.Grains.Coordinator;
 
 /// <summary>
 /// A run's trainer grains seen as one trainer (training.trainers &gt; 1), so a round reads the same whatever their
 /// number. Training and SFT run on every replica at once, each on its share of each batch, with gradients summed
-/// through Gloo or NCCL (the group is formed on first use, under a fresh name); scoring and sampling are split into contiguous
+/// through Gloo or NCCL (the group is formed on first use, under a fresh name); scoring and sampling are split into
+/// contiguous
 /// slices, one per replica, run in parallel; rank 0 writes checkpoints.
 /// </summary>
 /// <remarks>
@@ -20,7 +21,8 @@ public sealed class DataParallelTrainers : ITrainerGrain
 
     public DataParallelTrainers(IReadOnlyList<ITrainerGrain> replicas)
     {
-        if (replicas.Count < 2) throw new ArgumentException("data-parallel training needs at least two trainers", nameof(replicas));
+        if (replicas.Count < 2)
+            throw new ArgumentException("data-parallel training needs at least two trainers", nameof(replicas));
         _replicas = [.. replicas];
     }
 
@@ -31,30 +33,44 @@ public sealed class DataParallelTrainers : ITrainerGrain
     public async Task<SftReport> SupervisedFineTuneAsync(SftRequest request)
     {
         var group = await FormGroupAsync();
-        return (await Task.WhenAll(_replicas.Select(t => t.SupervisedFineTuneAsync(request with { Group = group }))))[0];
+        return (await Task.WhenAll(_replicas.Select(t => t.SupervisedFineTuneAsync(request with { Group = group }))))[
+            0
+        ];
     }
 
     public async Task<TrainReport> TrainAsync(TrainRequest request)
     {
         var group = await FormGroupAsync();
         var reports = await Task.WhenAll(_replicas.Select(t => t.TrainAsync(request with { Group = group })));
-        // Step metrics are reduced over the group (every replica reports the same); selections are each replica's share;
+        // Step metrics are reduced over the group (every replica reports the same); selections are each replica's
+        // share;
         // a step lasts as long as its slowest replica.
         double[]? seconds = reports.All(r => r.StepSeconds is not null)
-            ? [.. reports[0].StepSeconds!.Select((_, i) => reports.Max(r => r.StepSeconds![i]))] : null;
+            ? [.. reports[0].StepSeconds!.Select((_, i) => reports.Max(r => r.StepSeconds![i]))]
+            : null;
         return new TrainReport(reports[0].Steps, [.. reports.SelectMany(r => r.Selections)], seconds);
     }
 
     public async Task<GroupScores[]> ScoreAsync(PromptGroup[] groups, bool reference) =>
-        [.. (await Task.WhenAll(Slices(groups).Select((slice, r) => _replicas[r].ScoreAsync(slice, reference)))).SelectMany(s => s)];
+        [
+            .. (
+                await Task.WhenAll(Slices(groups).Select((slice, r) => _replicas[r].ScoreAsync(slice, reference)))
+            ).SelectMany(s => s),
+        ];
 
     /// <summary>Each replica scores the unscored candidates of its slice of the shards.</summary>
     public async Task<int> CacheReferenceAsync(string[] shards) =>
         (await Task.WhenAll(Slices(shards).Select((slice, r) => _replicas[r].CacheReferenceAsync(slice)))).Sum();
 
     public async Task<GeneratedResponse[]> GenerateAsync(GenerateRequest request) =>
-        [.. (await Task.WhenAll(Slices(request.Prompts).Select((slice, r) => _replicas[r].GenerateAsync(request with { Prompts = slice }))))
-            .SelectMany(g => g)];
+        [
+            .. (
+                await Task.WhenAll(
+                    Slices(request.Prompts)
+                        .Select((slice, r) => _replicas[r].GenerateAsync(request with { Prompts = slice }))
+                )
+            ).SelectMany(g => g),
+        ];
 
     /// <summary>Rank 0 writes it: every replica holds the same weights.</summary>
     public Task<CheckpointInfo> CheckpointAsync(string runId, int round) => _replicas[0].CheckpointAsync(runId, round);
@@ -74,14 +90,20 @@ public sealed class DataParallelTrainers : ITrainerGrain
         _groupId = null;
         var restored = new bool[Count];
         await Activate(async t => restored[Array.IndexOf(_replicas, t)] = await t.RestoreAsync(runId, round));
-        if (restored.All(r => r)) return true;
-        if (restored.Any(r => r)) throw new InvalidOperationException($"checkpoint {runId} round {round}: only some trainers could restore it");
+        if (restored.All(r => r))
+            return true;
+        if (restored.Any(r => r))
+            throw new InvalidOperationException(
+                $"checkpoint {runId} round {round}: only some trainers could restore it"
+            );
         return false;
     }
 
-    public Task<Rendezvous> OpenRendezvousAsync(string groupId, int worldSize) => _replicas[0].OpenRendezvousAsync(groupId, worldSize);
+    public Task<Rendezvous> OpenRendezvousAsync(string groupId, int worldSize) =>
+        _replicas[0].OpenRendezvousAsync(groupId, worldSize);
 
-    public Task JoinGroupAsync(TrainerGroupSpec spec) => throw new NotSupportedException("the replicas form their group themselves");
+    public Task JoinGroupAsync(TrainerGroupSpec spec) =>
+        throw new NotSupportedException("the replicas form their group themselves");
 
     public Task<string?> CurrentGroupAsync() => Task.FromResult(_groupId);
 
@@ -96,30 +118,52 @@ public sealed class DataParallelTrainers : ITrainerGrain
         {
             var groups = await Task.WhenAll(_replicas.Select(t => t.CurrentGroupAsync()));
             int lost = Array.FindIndex(groups, g => g != _groupId);
-            if (lost < 0) return _groupId;
-            throw new InvalidOperationException($"trainer {lost} of {Count} left data-parallel group {_groupId} (it was re-activated and " +
-                "holds no weights): the round restarts from the last checkpoint");
+            if (lost < 0)
+                return _groupId;
+            throw new InvalidOperationException(
+                $"trainer {lost} of {Count} left data-parallel group {_groupId} (it was re-activated and "
+                    + "holds no weights): the round restarts from the last checkpoint"
+            );
         }
         var id = Guid.NewGuid().ToString("N")[..12];
         var point = await _replicas[0].OpenRendezvousAsync(id, Count);
-        await Task.WhenAll(_replicas.Select((t, rank) => t.JoinGroupAsync(new TrainerGroupSpec(id, rank, Count, point))));
+        await Task.WhenAll(
+            _replicas.Select((t, rank) => t.JoinGroupAsync(new TrainerGroupSpec(id, rank, Count, point)))
+        );
         return _groupId = id;
     }
 
-    /// <summary>Contiguous slices, one per replica, sizes differing by at most one (order kept when concatenated).</summary>
+    /// <summary>Contiguous slices, one per replica, sizes differing by at most one (order kept when
+    /// concatenated).</summary>
     private T[][] Slices<T>(T[] items) =>
-        [.. Enumerable.Range(0, Count).Select(r => items[(items.Length * r / Count)..(items.Length * (r + 1) / Count)])];
+        [
+            .. Enumerable
+                .Range(0, Count)
+                .Select(r => items[(items.Length * r / Count)..(items.Length * (r + 1) / Count)]),
+        ];
 
     private Task All(Func<ITrainerGrain, Task> call) => Task.WhenAll(_replicas.Select(call));
 
-    /// <summary>A first call places the replicas, one per device: a failure says which trainer and what N needs.</summary>
-    private Task Activate(Func<ITrainerGrain, Task> call) => Task.WhenAll(_replicas.Select(async (t, rank) =>
-    {
-        try { await call(t); }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            throw new InvalidOperationException($"training.trainers = {Count}: trainer {rank} could not start: {e.Message} " +
-                "(every trainer needs a device of its own: declare more devices or lower training.trainers)", e);
-        }
-    }));
+    /// <summary>A first call places the replicas, one per device: a failure says which trainer and what N
+    /// needs.</summary>
+    private Task Activate(Func<ITrainerGrain, Task> call) =>
+        Task.WhenAll(
+            _replicas.Select(
+                async (t, rank) =>
+                {
+                    try
+                    {
+                        await call(t);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        throw new InvalidOperationException(
+                            $"training.trainers = {Count}: trainer {rank} could not start: {e.Message} "
+                                + "(every trainer needs a device of its own: declare more devices or lower training.trainers)",
+                            e
+                        );
+                    }
+                }
+            )
+        );
 }

@@ -1,6 +1,6 @@
 using AlignCluster.Alignment.Data;
+using AlignCluster.Contracts;
 using AlignCluster.Grains.Policy;
-using AlignCluster.Interfaces;
 
 namespace AlignCluster.Grains.Demo;
 
@@ -14,42 +14,74 @@ namespace AlignCluster.Grains.Demo;
 /// </summary>
 public static class FileData
 {
-    /// <summary>The file's prompts for training (<c>Train</c>) and held out (<c>Held</c>, with their candidates for preference accuracy).</summary>
+    /// <summary>The file's prompts for training (<c>Train</c>) and held out (<c>Held</c>, with their candidates for
+    /// preference accuracy).</summary>
     public sealed record Loaded(TaskData Data, PromptGroup[] Train, PromptGroup[] Held, ReadReport Report);
 
-    /// <summary>Reads, encodes and validates the whole file; errors name file:line and field, or the prompt and the limit.</summary>
+    /// <summary>Reads, encodes and validates the whole file; errors name file:line and field, or the prompt and the
+    /// limit.</summary>
     public static Loaded Load(RunConfig config)
     {
         var data = config.Data;
         string path = data.Path ?? throw new ArgumentException("data.path: required when data.source is file");
-        var encoder = config.Policy.Kind == "hf"
-            ? new HfEncoder(ModelTextCodec.Load(config.Policy.Path ?? throw new ArgumentException("policy.path: required for policy.kind hf")),
-                data.MaxPromptTokens, config.Policy.MaxResponseLength, data.Truncate)
-            : (IEncoder)new ToyEncoder(data.MaxLength);
+        var encoder =
+            config.Policy.Kind == "hf"
+                ? new HfEncoder(
+                    ModelTextCodec.Load(
+                        config.Policy.Path ?? throw new ArgumentException("policy.path: required for policy.kind hf")
+                    ),
+                    data.MaxPromptTokens,
+                    config.Policy.MaxResponseLength,
+                    data.Truncate
+                )
+                : (IEncoder)new ToyEncoder(data.MaxLength);
         var report = new ReadReport();
         var recordLines = RecordLines(path);
         var groups = new List<PromptGroup>();
         foreach (var record in PreferenceReader.ReadFile(path, report))
         {
-            int line = recordLines[report.Records - 1];   // the reader has just counted this record
+            int line = recordLines[report.Records - 1]; // the reader has just counted this record
             int[] Encode(Func<int[]> encode, string? response = null)
             {
-                try { return encode(); }
+                try
+                {
+                    return encode();
+                }
                 catch (ArgumentException e)
                 {
-                    throw new DataFormatException(DataErrorKind.InvalidValue, path, line, $"prompt {record.Id}", response is null ? e.Message : $"{response}: {e.Message}");
+                    throw new DataFormatException(
+                        DataErrorKind.InvalidValue,
+                        path,
+                        line,
+                        $"prompt {record.Id}",
+                        response is null ? e.Message : $"{response}: {e.Message}"
+                    );
                 }
             }
             var prompt = Encode(() => encoder.Prompt(record));
-            var candidates = record.Candidates.Select((c, i) => new Interfaces.Candidate($"c{i}", Encode(() => encoder.Response(c, prompt.Length),
-                    i == record.ChosenIndex ? "the chosen response" : record.Candidates.Count == 2 ? "the rejected response" : $"candidate {i + 1} of {record.Candidates.Count}"),
-                c.Quality ?? (i == record.ChosenIndex ? 1 : 0))).ToArray();
+            var candidates = record
+                .Candidates.Select(
+                    (c, i) =>
+                        new Contracts.Candidate(
+                            $"c{i}",
+                            Encode(
+                                () => encoder.Response(c, prompt.Length),
+                                i == record.ChosenIndex ? "the chosen response"
+                                    : record.Candidates.Count == 2 ? "the rejected response"
+                                    : $"candidate {i + 1} of {record.Candidates.Count}"
+                            ),
+                            c.Quality ?? (i == record.ChosenIndex ? 1 : 0)
+                        )
+                )
+                .ToArray();
             groups.Add(new PromptGroup(record.Id, prompt, candidates, record.ChosenIndex));
         }
         if (groups.Count <= data.EvalPrompts)
-            throw new ArgumentException($"{path}: {groups.Count} usable prompts, but data.eval_prompts holds out " +
-                $"{data.EvalPrompts}; lower data.eval_prompts" +
-                (report.SkippedTooFewCandidates > 0 ? $" ({report})" : ""));
+            throw new ArgumentException(
+                $"{path}: {groups.Count} usable prompts, but data.eval_prompts holds out "
+                    + $"{data.EvalPrompts}; lower data.eval_prompts"
+                    + (report.SkippedTooFewCandidates > 0 ? $" ({report})" : "")
+            );
         var order = Enumerable.Range(0, groups.Count).ToList();
         new SeededRandom(SeededRandom.Derive(config.Seed, "holdout")).Shuffle(order);
         var held = order.Take(data.EvalPrompts).ToHashSet();
@@ -63,7 +95,8 @@ public static class FileData
     private static PromptRef Ref(PromptGroup g) => new(g.PromptId, g.PromptTokenIds);
 
     /// <summary>
-    /// 1-based line numbers of the file's records (its non-blank lines, split at '\n' as the JSONL reader splits), so an
+    /// 1-based line numbers of the file's records (its non-blank lines, split at '\n' as the JSONL reader splits), so
+    /// an
     /// encoding error can name the line of its record.
     /// </summary>
     private static List<int> RecordLines(string path)
@@ -77,13 +110,19 @@ public static class FileData
             byte b = bytes[i];
             if (b == (byte)'\n')
             {
-                if (!blank) lines.Add(number);
+                if (!blank)
+                    lines.Add(number);
                 number++;
                 blank = true;
             }
-            else if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r') && !(number == 1 && i < 3 && b is 0xEF or 0xBB or 0xBF)) blank = false;
+            else if (
+                b is not ((byte)' ' or (byte)'\t' or (byte)'\r')
+                && !(number == 1 && i < 3 && b is 0xEF or 0xBB or 0xBF)
+            )
+                blank = false;
         }
-        if (!blank) lines.Add(number);
+        if (!blank)
+            lines.Add(number);
         return lines;
     }
 
@@ -93,20 +132,26 @@ public static class FileData
         int[] Response(Alignment.Data.Candidate candidate, int promptTokens);
     }
 
-    /// <summary>The toy vocabulary: digit strings only, prompts at most data.max_length digits (the toy policy's table).</summary>
+    /// <summary>The toy vocabulary: digit strings only, prompts at most data.max_length digits (the toy policy's
+    /// table).</summary>
     private sealed class ToyEncoder(int maxLength) : IEncoder
     {
         public int[] Prompt(PromptCandidates record)
         {
             if (record.Prompt is null || record.Candidates.Any(c => c.Text is null))
-                throw new ArgumentException("conversational prompts and responses need a chat-template tokenizer (policy.kind hf); the toy policy reads plain digit strings");
+                throw new ArgumentException(
+                    "conversational prompts and responses need a chat-template tokenizer (policy.kind hf); the toy policy reads plain digit strings"
+                );
             var ids = ToyVocabulary.Encode(record.Prompt);
             if (ids.Length > maxLength)
-                throw new ArgumentException($"the prompt has {ids.Length} tokens but data.max_length is {maxLength} (the toy policy's prompt table); raise data.max_length");
+                throw new ArgumentException(
+                    $"the prompt has {ids.Length} tokens but data.max_length is {maxLength} (the toy policy's prompt table); raise data.max_length"
+                );
             return ids;
         }
 
-        public int[] Response(Alignment.Data.Candidate candidate, int promptTokens) => ToyVocabulary.EncodeResponse(candidate.Text!);
+        public int[] Response(Alignment.Data.Candidate candidate, int promptTokens) =>
+            ToyVocabulary.EncodeResponse(candidate.Text!);
     }
 
     /// <summary>The model's tokenizer and chat template, with the length limits and the vocabulary check.</summary>
@@ -115,9 +160,12 @@ public static class FileData
         public int[] Prompt(PromptCandidates record)
         {
             var ids = Checked(codec.EncodePrompt(record.Prompt, record.PromptMessages), "prompt");
-            if (ids.Length <= maxPrompt) return ids;
+            if (ids.Length <= maxPrompt)
+                return ids;
             if (!truncate)
-                throw new ArgumentException($"the prompt has {ids.Length} tokens but data.max_prompt_tokens is {maxPrompt}; raise it, or set data.truncate: true to keep the prompt's last {maxPrompt} tokens");
+                throw new ArgumentException(
+                    $"the prompt has {ids.Length} tokens but data.max_prompt_tokens is {maxPrompt}; raise it, or set data.truncate: true to keep the prompt's last {maxPrompt} tokens"
+                );
             return ids[^maxPrompt..]; // keep the end: the question and the assistant header sit there
         }
 
@@ -127,18 +175,25 @@ public static class FileData
             if (ids.Length > maxResponse)
             {
                 if (!truncate)
-                    throw new ArgumentException($"a response has {ids.Length} tokens (end token included) but policy.max_response_length is {maxResponse}; raise it, or set data.truncate: true");
+                    throw new ArgumentException(
+                        $"a response has {ids.Length} tokens (end token included) but policy.max_response_length is {maxResponse}; raise it, or set data.truncate: true"
+                    );
                 ids = [.. ids[..(maxResponse - 1)], codec.EndId];
             }
             if (codec.MaxPositions is { } positions && promptTokens + ids.Length > positions)
-                throw new ArgumentException($"prompt ({promptTokens}) + response ({ids.Length}) tokens exceed the model's {positions} positions " +
-                    $"({Path.Combine(codec.Directory, "config.json")} n_positions); lower data.max_prompt_tokens or policy.max_response_length");
+                throw new ArgumentException(
+                    $"prompt ({promptTokens}) + response ({ids.Length}) tokens exceed the model's {positions} positions "
+                        + $"({Path.Combine(codec.Directory, "config.json")} n_positions); lower data.max_prompt_tokens or policy.max_response_length"
+                );
             return ids;
         }
 
-        private int[] Checked(int[] ids, string what) => codec.OutOfVocabulary(ids) is { } bad
-            ? throw new ArgumentException($"{what} token id {bad} is not below vocab_size {codec.VocabSize} of {Path.Combine(codec.Directory, "config.json")}: " +
-                $"{Path.Combine(codec.Directory, "tokenizer.json")} does not belong to this model")
-            : ids;
+        private int[] Checked(int[] ids, string what) =>
+            codec.OutOfVocabulary(ids) is { } bad
+                ? throw new ArgumentException(
+                    $"{what} token id {bad} is not below vocab_size {codec.VocabSize} of {Path.Combine(codec.Directory, "config.json")}: "
+                        + $"{Path.Combine(codec.Directory, "tokenizer.json")} does not belong to this model"
+                )
+                : ids;
     }
 }

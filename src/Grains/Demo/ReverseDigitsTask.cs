@@ -24,9 +24,11 @@ public sealed class ReverseDigitsTask(int minLength, int maxLength)
         {
             int length = MinLength + rng.Next(MaxLength - MinLength + 1);
             var digits = new char[length];
-            for (int i = 0; i < length; i++) digits[i] = (char)('0' + rng.Next(10));
+            for (int i = 0; i < length; i++)
+                digits[i] = (char)('0' + rng.Next(10));
             var prompt = new string(digits);
-            if (seen.Add(prompt)) prompts.Add(prompt);
+            if (seen.Add(prompt))
+                prompts.Add(prompt);
         }
         return prompts;
     }
@@ -38,14 +40,17 @@ public sealed class ReverseDigitsTask(int minLength, int maxLength)
     {
         string target = Solve(prompt);
         int n = Math.Max(target.Length, answer.Length);
-        if (n == 0) return 1;
+        if (n == 0)
+            return 1;
         int right = 0;
         for (int i = 0; i < Math.Min(target.Length, answer.Length); i++)
-            if (target[i] == answer[i]) right++;
+            if (target[i] == answer[i])
+                right++;
         return (double)right / n;
     }
 
-    /// <summary>An imperfect demonstration: the right answer, with one digit replaced at random with probability <paramref name="noise"/>.</summary>
+    /// <summary>An imperfect demonstration: the right answer, with one digit replaced at random with probability
+    /// <paramref name="noise"/>.</summary>
     public static string Demonstrate(string prompt, double noise, SeededRandom rng)
     {
         var answer = Solve(prompt).ToCharArray();

@@ -1,13 +1,17 @@
 using System.Net.Http.Json;
-using AlignCluster.Interfaces;
+using AlignCluster.Contracts;
 
 namespace AlignCluster.Grains.Demo;
 
-/// <summary>Rates a response to a prompt (higher is better): a rule plugin, a reward-model checkpoint or an HTTP judge.</summary>
+/// <summary>Rates a response to a prompt (higher is better): a rule plugin, a reward-model checkpoint or an HTTP
+/// judge.</summary>
 public interface IRewardFunction
 {
     string Name { get; }
-    Task<double[]> RateAsync(IReadOnlyList<(int[] Prompt, int[] Response)> items, CancellationToken cancellationToken = default);
+    Task<double[]> RateAsync(
+        IReadOnlyList<(int[] Prompt, int[] Response)> items,
+        CancellationToken cancellationToken = default
+    );
 }
 
 /// <summary>The reverse_digits oracle over the toy vocabulary (<see cref="ReverseDigitsTask.Reward"/>).</summary>
@@ -15,8 +19,15 @@ public sealed class ReverseDigitsOracle : IRewardFunction
 {
     public string Name => ReverseDigitsTask.Name;
 
-    public Task<double[]> RateAsync(IReadOnlyList<(int[] Prompt, int[] Response)> items, CancellationToken cancellationToken = default) =>
-        Task.FromResult(items.Select(i => ReverseDigitsTask.Reward(ToyVocabulary.Decode(i.Prompt), ToyVocabulary.Decode(i.Response))).ToArray());
+    public Task<double[]> RateAsync(
+        IReadOnlyList<(int[] Prompt, int[] Response)> items,
+        CancellationToken cancellationToken = default
+    ) =>
+        Task.FromResult(
+            items
+                .Select(i => ReverseDigitsTask.Reward(ToyVocabulary.Decode(i.Prompt), ToyVocabulary.Decode(i.Response)))
+                .ToArray()
+        );
 }
 
 /// <summary>
@@ -30,17 +41,30 @@ public sealed class HttpJudge(Uri endpoint, HttpClient? client = null) : IReward
     public string Name => $"http:{endpoint}";
 
     private sealed record Item(int[] Prompt, int[] Response);
+
     private sealed record Request(Item[] Items);
+
     private sealed record Reply(double[]? Scores);
 
-    public async Task<double[]> RateAsync(IReadOnlyList<(int[] Prompt, int[] Response)> items, CancellationToken cancellationToken = default)
+    public async Task<double[]> RateAsync(
+        IReadOnlyList<(int[] Prompt, int[] Response)> items,
+        CancellationToken cancellationToken = default
+    )
     {
-        using var response = await _client.PostAsJsonAsync(endpoint, new Request(items.Select(i => new Item(i.Prompt, i.Response)).ToArray()), cancellationToken);
+        using var response = await _client.PostAsJsonAsync(
+            endpoint,
+            new Request(items.Select(i => new Item(i.Prompt, i.Response)).ToArray()),
+            cancellationToken
+        );
         if (!response.IsSuccessStatusCode)
-            throw new InvalidOperationException($"reward judge {endpoint} answered {(int)response.StatusCode} {response.ReasonPhrase}");
+            throw new InvalidOperationException(
+                $"reward judge {endpoint} answered {(int)response.StatusCode} {response.ReasonPhrase}"
+            );
         var reply = await response.Content.ReadFromJsonAsync<Reply>(cancellationToken);
         if (reply?.Scores is not { } scores || scores.Length != items.Count || scores.Any(s => !double.IsFinite(s)))
-            throw new InvalidDataException($"reward judge {endpoint} must answer {{\"scores\": [...]}} with {items.Count} finite numbers");
+            throw new InvalidDataException(
+                $"reward judge {endpoint} must answer {{\"scores\": [...]}} with {items.Count} finite numbers"
+            );
         return scores;
     }
 }
@@ -48,12 +72,15 @@ public sealed class HttpJudge(Uri endpoint, HttpClient? client = null) : IReward
 /// <summary>Builds the reward function a <see cref="RewardConfig"/> names.</summary>
 public static class RewardFunctions
 {
-    public static IRewardFunction Create(RewardConfig config) => config.Kind switch
-    {
-        "rule" when config.Name == ReverseDigitsTask.Name => new ReverseDigitsOracle(),
-        "rule" => throw new ArgumentException($"unknown reward rule '{config.Name}'; known: {ReverseDigitsTask.Name}"),
-        "http" => new HttpJudge(new Uri(config.Name)),
-        "model" => RewardModelFunction.For(config.Name),
-        _ => throw new ArgumentException($"unknown reward kind '{config.Kind}'; known: rule, http, model"),
-    };
+    public static IRewardFunction Create(RewardConfig config) =>
+        config.Kind switch
+        {
+            "rule" when config.Name == ReverseDigitsTask.Name => new ReverseDigitsOracle(),
+            "rule" => throw new ArgumentException(
+                $"unknown reward rule '{config.Name}'; known: {ReverseDigitsTask.Name}"
+            ),
+            "http" => new HttpJudge(new Uri(config.Name)),
+            "model" => RewardModelFunction.For(config.Name),
+            _ => throw new ArgumentException($"unknown reward kind '{config.Kind}'; known: rule, http, model"),
+        };
 }

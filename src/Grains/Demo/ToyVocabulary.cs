@@ -6,12 +6,20 @@ namespace AlignCluster.Grains.Demo;
 /// </summary>
 public static class ToyVocabulary
 {
-    public const int Pad = 0, Bos = 1, Eos = 2, FirstDigit = 3;
+    public const int Pad = 0,
+        Bos = 1,
+        Eos = 2,
+        FirstDigit = 3;
     public const int Size = FirstDigit + 10;
 
-    public static int[] Encode(string digits) => digits.Select(c => c is >= '0' and <= '9'
-        ? FirstDigit + (c - '0')
-        : throw new ArgumentException($"the toy vocabulary has only digits; got '{c}' in \"{digits}\"")).ToArray();
+    public static int[] Encode(string digits) =>
+        digits
+            .Select(c =>
+                c is >= '0' and <= '9'
+                    ? FirstDigit + (c - '0')
+                    : throw new ArgumentException($"the toy vocabulary has only digits; got '{c}' in \"{digits}\"")
+            )
+            .ToArray();
 
     /// <summary>Digits up to (not including) the first end token; other specials are dropped.</summary>
     public static string Decode(IEnumerable<int> ids)
@@ -19,8 +27,10 @@ public static class ToyVocabulary
         var chars = new List<char>();
         foreach (int id in ids)
         {
-            if (id == Eos) break;
-            if (id >= FirstDigit && id < Size) chars.Add((char)('0' + id - FirstDigit));
+            if (id == Eos)
+                break;
+            if (id >= FirstDigit && id < Size)
+                chars.Add((char)('0' + id - FirstDigit));
         }
         return new string(chars.ToArray());
     }

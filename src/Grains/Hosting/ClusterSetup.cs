@@ -25,8 +25,12 @@ public static class ClusterSetup
 
     /// <summary>Registers the grains' services over the state directory <paramref name="stateDirectory"/>.</summary>
     /// <param name="devices">The devices this silo declares ("cuda:0", "cpu:0", …): one trainer each.</param>
-    public static ISiloBuilder AddAlignCluster(this ISiloBuilder silo, string stateDirectory, IReadOnlyList<string> devices,
-        CoordinatorOptions? coordinator = null)
+    public static ISiloBuilder AddAlignCluster(
+        this ISiloBuilder silo,
+        string stateDirectory,
+        IReadOnlyList<string> devices,
+        CoordinatorOptions? coordinator = null
+    )
     {
         string directory = Path.GetFullPath(stateDirectory);
         silo.AddFileGrainStorage(StorageName, Path.Combine(directory, "grains"));
@@ -39,17 +43,21 @@ public static class ClusterSetup
     /// The grains' services without storage: for hosts that wired grain storage (named <see cref="StorageName"/>),
     /// reminders and <see cref="ICheckpointStorage"/> themselves, e.g. with <c>UseAlignClusterStorage</c> on Azure.
     /// </summary>
-    public static ISiloBuilder AddAlignClusterGrains(this ISiloBuilder silo, IReadOnlyList<string> devices,
-        CoordinatorOptions? coordinator = null)
+    public static ISiloBuilder AddAlignClusterGrains(
+        this ISiloBuilder silo,
+        IReadOnlyList<string> devices,
+        CoordinatorOptions? coordinator = null
+    )
     {
         silo.AddActivityPropagation();
         silo.Services.AddSingleton(services => new CheckpointStore(services.GetRequiredService<ICheckpointStorage>()));
         silo.Services.AddSingleton(services => new PreparationCache(services.GetRequiredService<ICheckpointStorage>()));
         silo.Services.AddSingleton(coordinator ?? new CoordinatorOptions());
-        silo.AddDevices(devices);   // silo metadata + the per-silo lease + the [DevicePlacement] director
+        silo.AddDevices(devices); // silo metadata + the per-silo lease + the [DevicePlacement] director
         return silo;
     }
 
     /// <summary>Where checkpoints of a state directory live.</summary>
-    public static string CheckpointDirectory(string stateDirectory) => Path.Combine(Path.GetFullPath(stateDirectory), "checkpoints");
+    public static string CheckpointDirectory(string stateDirectory) =>
+        Path.Combine(Path.GetFullPath(stateDirectory), "checkpoints");
 }

@@ -6,7 +6,8 @@ namespace AlignCluster.Grains.Hosting;
 public static class TorchDevices
 {
     /// <summary>
-    /// "cuda:0" … "cuda:N−1" when the libtorch this process runs (<see cref="TorchRuntime"/>: PyTorch's CUDA libtorch on a
+    /// "cuda:0" … "cuda:N−1" when the libtorch this process runs (<see cref="TorchRuntime"/>: PyTorch's CUDA libtorch
+    /// on a
     /// GPU node) sees GPUs; none otherwise, in which case the silo declares its configured CPU devices. Devices listed
     /// in the silo's configuration always win.
     /// </summary>

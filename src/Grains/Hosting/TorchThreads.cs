@@ -9,10 +9,15 @@ namespace AlignCluster.Grains.Hosting;
 /// </summary>
 public static class TorchThreads
 {
-    /// <summary>Sets intra-op threads to cores / <paramref name="cpuDevices"/> (at least 1), unless ALIGNCLUSTER_THREADS pins them.</summary>
+    /// <summary>Sets intra-op threads to cores / <paramref name="cpuDevices"/> (at least 1), unless
+    /// ALIGNCLUSTER_THREADS pins them.</summary>
     public static void ShareAmong(int cpuDevices)
     {
-        if (Environment.GetEnvironmentVariable("ALIGNCLUSTER_THREADS") is { Length: > 0 } pinned && int.TryParse(pinned, out int n) && n > 0)
+        if (
+            Environment.GetEnvironmentVariable("ALIGNCLUSTER_THREADS") is { Length: > 0 } pinned
+            && int.TryParse(pinned, out int n)
+            && n > 0
+        )
         {
             torch.set_num_threads(n);
             return;

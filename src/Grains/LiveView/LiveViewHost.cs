@@ -45,16 +45,23 @@ public static class LiveViewHost
     /// view is on, else a plain host builder. <paramref name="quiet"/>: no default configuration sources and no logging
     /// (the embedded cluster inside the CLI), as <see cref="HostApplicationBuilderSettings.DisableDefaults"/>.
     /// </summary>
-    public static IHostApplicationBuilder CreateBuilder(LiveViewOptions? view, string[]? args = null, bool quiet = false)
+    public static IHostApplicationBuilder CreateBuilder(
+        LiveViewOptions? view,
+        string[]? args = null,
+        bool quiet = false
+    )
     {
         if (view is null)
-            return quiet ? Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true })
+            return quiet
+                ? Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true })
                 : Host.CreateApplicationBuilder(args ?? []);
         if (!IPAddress.TryParse(view.Address, out var address))
             throw new ArgumentException($"live view address '{view.Address}' is not an IP address");
-        var web = quiet ? WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [] })
+        var web = quiet
+            ? WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args ?? [] })
             : WebApplication.CreateBuilder(args ?? []);
-        if (quiet) web.Logging.ClearProviders();
+        if (quiet)
+            web.Logging.ClearProviders();
         web.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(address, view.Port));
         return web;
     }
@@ -63,7 +70,8 @@ public static class LiveViewHost
     /// is on; the run page needs nothing more than <see cref="Hosting.ClusterSetup.AddAlignCluster"/>.</summary>
     public static ISiloBuilder AddLiveView(this ISiloBuilder silo, LiveViewOptions? view)
     {
-        if (view is not null) silo.AddDashboard();
+        if (view is not null)
+            silo.AddDashboard();
         return silo;
     }
 
@@ -72,7 +80,8 @@ public static class LiveViewHost
     {
         switch (builder)
         {
-            case HostApplicationBuilder plain: return plain.Build();
+            case HostApplicationBuilder plain:
+                return plain.Build();
             case WebApplicationBuilder web:
                 web.Services.AddSingleton<LiveSnapshotReader>();
                 var app = web.Build();
@@ -82,12 +91,15 @@ public static class LiveViewHost
                 app.MapGet(DataPath, async (HttpContext http, LiveSnapshotReader reader) =>
                 {
                     // ?run=a,b shows those runs too (finished runs whose coordinator was idle-collected).
-                    string[] runs = http.Request.Query["run"].ToString()
+                    string[] runs = http
+                        .Request.Query["run"]
+                        .ToString()
                         .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                     return Results.Json(await reader.ReadAsync(runs), Json);
                 });
                 return app;
-            default: throw new ArgumentException($"not a host builder this method knows: {builder.GetType().Name}");
+            default:
+                throw new ArgumentException($"not a host builder this method knows: {builder.GetType().Name}");
         }
     }
 

@@ -1,6 +1,7 @@
 namespace AlignCluster.Grains.Policy;
 
-/// <summary>A response to score or train on: prompt and response token ids (the response includes its end token).</summary>
+/// <summary>A response to score or train on: prompt and response token ids (the response includes its end
+/// token).</summary>
 public readonly record struct Sequence(int[] Prompt, int[] Response);
 
 /// <summary>
@@ -16,19 +17,23 @@ public interface IPolicyModel
     /// <summary>Sum of response-token log-probs of each sequence (prompt tokens masked), no gradients.</summary>
     double[] LogProbs(IReadOnlyList<Sequence> sequences);
 
-    /// <summary>Adds Σ_i weight_i · ∂logp(sequence_i)/∂θ to the gradient buffer (the chain rule through a loss).</summary>
+    /// <summary>Adds Σ_i weight_i · ∂logp(sequence_i)/∂θ to the gradient buffer (the chain rule through a
+    /// loss).</summary>
     void AccumulateGradient(IReadOnlyList<Sequence> sequences, IReadOnlyList<double> weights);
 
     /// <summary>
-    /// Data-parallel replicas: replaces the accumulated gradient by its sum over the replicas of <paramref name="group"/>
+    /// Data-parallel replicas: replaces the accumulated gradient by its sum over the replicas of <paramref
+    /// name="group"/>
     /// (every replica calls it before each optimizer step, in the same order). No-op for the group of one.
     /// </summary>
     void SumGradient(Training.TrainerGroup group);
 
-    /// <summary>Clips the gradient to the configured global norm, takes an AdamW step that *descends* it, clears it; returns the norm before clipping.</summary>
+    /// <summary>Clips the gradient to the configured global norm, takes an AdamW step that *descends* it, clears it;
+    /// returns the norm before clipping.</summary>
     double OptimizerStep(double learningRate);
 
-    /// <summary>Samples a response (end token included when produced) and returns it with its log-prob at temperature 1.</summary>
+    /// <summary>Samples a response (end token included when produced) and returns it with its log-prob at temperature
+    /// 1.</summary>
     (int[] Response, double LogProb) Sample(int[] prompt, double temperature, int maxNewTokens, SeededRandom random);
 
     /// <summary>
@@ -36,8 +41,15 @@ public interface IPolicyModel
     /// — or, for policies that decode a batch at once, the first seed fixing the whole batch (same request, same
     /// responses). The default samples row by row.
     /// </summary>
-    int[][] SampleBatch(IReadOnlyList<int[]> prompts, IReadOnlyList<ulong> seeds, double temperature, int maxNewTokens) =>
-        prompts.Select((prompt, i) => Sample(prompt, temperature, maxNewTokens, new SeededRandom(seeds[i])).Response).ToArray();
+    int[][] SampleBatch(
+        IReadOnlyList<int[]> prompts,
+        IReadOnlyList<ulong> seeds,
+        double temperature,
+        int maxNewTokens
+    ) =>
+        prompts
+            .Select((prompt, i) => Sample(prompt, temperature, maxNewTokens, new SeededRandom(seeds[i])).Response)
+            .ToArray();
 
     /// <summary>
     /// Log-probs of <paramref name="sequences"/>, then adds Σ_i w_i·∂logp_i/∂θ to the gradient buffer with
@@ -54,7 +66,8 @@ public interface IPolicyModel
     /// <summary>An independent copy of the weights, without optimizer state (the frozen reference).</summary>
     IPolicyModel Snapshot();
 
-    /// <summary>Weights and optimizer state as named float arrays with shapes (safetensors-ready), plus a config.</summary>
+    /// <summary>Weights and optimizer state as named float arrays with shapes (safetensors-ready), plus a
+    /// config.</summary>
     PolicyState Save();
 
     /// <summary>Restores what <see cref="Save"/> returned.</summary>

@@ -40,13 +40,14 @@ public sealed class SeededRandom(ulong state)
         }
     }
 
-    /// <summary>A seed derived from a base seed and labels (e.g. round, step, prompt id), stable across processes.</summary>
+    /// <summary>A seed derived from a base seed and labels (e.g. round, step, prompt id), stable across
+    /// processes.</summary>
     public static ulong Derive(ulong seed, params object[] labels)
     {
         ulong h = seed ^ 0x243F6A8885A308D3UL;
         foreach (var label in labels)
-            foreach (char c in label.ToString() + "\u0001")
-                h = new SeededRandom(h ^ c).NextULong();
+        foreach (char c in label.ToString() + "\u0001")
+            h = new SeededRandom(h ^ c).NextULong();
         return h;
     }
 }

@@ -1,6 +1,6 @@
+using AlignCluster.Contracts;
 using AlignCluster.Grains.Demo;
 using AlignCluster.Grains.Training;
-using AlignCluster.Interfaces;
 using AlignCluster.Models;
 using AlignCluster.Models.Nn;
 using TorchSharp;
@@ -26,30 +26,43 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     /// <summary>Sequences per forward pass when scoring or back-propagating (bounds peak memory).</summary>
     private const int BatchSize = 64;
 
-    /// <summary>Responses scored together without gradients (prompts shared: <see cref="SequenceScoring.ScoreGroups"/>).</summary>
+    /// <summary>Responses scored together without gradients (prompts shared: <see
+    /// cref="SequenceScoring.ScoreGroups"/>).</summary>
     private const int ScoreRows = 256;
 
     /// <summary>Prompts decoded together by <see cref="SampleBatch"/>.</summary>
     private const int SampleBatchRows = 256;
 
-    /// <summary>Most sequences <see cref="LogProbsAndGradient"/> keeps in one autograd graph; more → two passes in batches.</summary>
+    /// <summary>Most sequences <see cref="LogProbsAndGradient"/> keeps in one autograd graph; more → two passes in
+    /// batches.</summary>
     private const int GraphRows = 256;
 
     /// <summary>Width, depth and heads of the from-scratch models: small enough for the demo on 2 CPU cores.</summary>
-    public const int TinyHidden = 48, TinyLayers = 2, TinyHeads = 4;
+    public const int TinyHidden = 48,
+        TinyLayers = 2,
+        TinyHeads = 4;
 
     private readonly CausalLM _model;
     private readonly (string Name, Parameter Parameter)[] _parameters; // optimizer order = state-dict order
-    private readonly AdamWOptimizer _optimizer;                         // ours: see AdamWOptimizer for why
-    private readonly int[] _promptPrefix;                               // prepended to every prompt ([BOS] or none)
+    private readonly AdamWOptimizer _optimizer; // ours: see AdamWOptimizer for why
+    private readonly int[] _promptPrefix; // prepended to every prompt ([BOS] or none)
     private readonly int _padId;
     private readonly HashSet<int> _stopIds;
     private readonly int _maxResponse;
-    private readonly double _weightDecay, _gradClip;
+    private readonly double _weightDecay,
+        _gradClip;
     private bool _hasGradient;
 
-    private TorchPolicy(string kind, CausalLM model, int[] promptPrefix, int padId, IEnumerable<int> stopIds,
-        int maxResponse, double weightDecay, double gradClip)
+    private TorchPolicy(
+        string kind,
+        CausalLM model,
+        int[] promptPrefix,
+        int padId,
+        IEnumerable<int> stopIds,
+        int maxResponse,
+        double weightDecay,
+        double gradClip
+    )
     {
         Kind = kind;
         _model = model;
@@ -64,16 +77,28 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
         _gradClip = gradClip;
     }
 
-    /// <summary>Builds the policy <paramref name="spec"/> names (kind gpt2, llama or hf) with its weights on <paramref name="device"/>.</summary>
+    /// <summary>Builds the policy <paramref name="spec"/> names (kind gpt2, llama or hf) with its weights on <paramref
+    /// name="device"/>.</summary>
     public static TorchPolicy Create(PolicySpec spec, Device device)
     {
         if (spec.Kind == "hf")
         {
-            if (string.IsNullOrEmpty(spec.Path)) throw new ArgumentException("policy kind 'hf' needs policy.path (a Hugging Face model directory)");
+            if (string.IsNullOrEmpty(spec.Path))
+                throw new ArgumentException("policy kind 'hf' needs policy.path (a Hugging Face model directory)");
             // The policy owns the loaded network (the LanguageModel's Dispose would only dispose that network).
             var loaded = LanguageModel.Load(spec.Path, device: device);
-            // The prompt is used as given (already formatted, BOS included); only an empty one gets BOS (or EOS) as context.
-            return new TorchPolicy("hf", loaded.Network, [], loaded.PadId, loaded.StopTokenIds, spec.MaxResponseLength, spec.WeightDecay, spec.GradClip)
+            // The prompt is used as given (already formatted, BOS included); only an empty one gets BOS (or EOS) as
+            // context.
+            return new TorchPolicy(
+                "hf",
+                loaded.Network,
+                [],
+                loaded.PadId,
+                loaded.StopTokenIds,
+                spec.MaxResponseLength,
+                spec.WeightDecay,
+                spec.GradClip
+            )
             {
                 _emptyPromptContext = loaded.BosId ?? loaded.EosId ?? loaded.PadId,
             };
@@ -86,13 +111,22 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     }
 
     private static TorchPolicy FromScratch(string kind, CausalLM model, PolicySpec spec) =>
-        new(kind, model, [ToyVocabulary.Bos], ToyVocabulary.Pad, [ToyVocabulary.Eos], spec.MaxResponseLength, spec.WeightDecay, spec.GradClip)
+        new(
+            kind,
+            model,
+            [ToyVocabulary.Bos],
+            ToyVocabulary.Pad,
+            [ToyVocabulary.Eos],
+            spec.MaxResponseLength,
+            spec.WeightDecay,
+            spec.GradClip
+        )
         {
             _spec = spec,
         };
 
-    private PolicySpec? _spec;            // gpt2/llama: what built this policy (Snapshot rebuilds from it)
-    private int? _emptyPromptContext;     // hf: the token an empty prompt is replaced by
+    private PolicySpec? _spec; // gpt2/llama: what built this policy (Snapshot rebuilds from it)
+    private int? _emptyPromptContext; // hf: the token an empty prompt is replaced by
 
     /// <summary>
     /// The from-scratch architecture of kind gpt2 or llama over the toy vocabulary: <see cref="TinyLayers"/> blocks of
@@ -103,9 +137,18 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
         int positions = 1 + maxPromptLength + maxResponseLength;
         var common = new ModelConfig
         {
-            ModelType = kind, VocabSize = ToyVocabulary.Size, HiddenSize = TinyHidden, NumLayers = TinyLayers, NumHeads = TinyHeads,
-            NumKvHeads = TinyHeads, HeadDim = TinyHidden / TinyHeads, IntermediateSize = 4 * TinyHidden, MaxPositions = positions,
-            BosTokenId = ToyVocabulary.Bos, EosTokenIds = [ToyVocabulary.Eos], PadTokenId = ToyVocabulary.Pad,
+            ModelType = kind,
+            VocabSize = ToyVocabulary.Size,
+            HiddenSize = TinyHidden,
+            NumLayers = TinyLayers,
+            NumHeads = TinyHeads,
+            NumKvHeads = TinyHeads,
+            HeadDim = TinyHidden / TinyHeads,
+            IntermediateSize = 4 * TinyHidden,
+            MaxPositions = positions,
+            BosTokenId = ToyVocabulary.Bos,
+            EosTokenIds = [ToyVocabulary.Eos],
+            PadTokenId = ToyVocabulary.Pad,
         };
         return kind switch
         {
@@ -129,7 +172,8 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     /// <summary>The network (tests compare against its logits).</summary>
     public CausalLM Network => _model;
 
-    /// <summary>The token ids the model sees for <paramref name="prompt"/>: the kind's prefix, then the prompt.</summary>
+    /// <summary>The token ids the model sees for <paramref name="prompt"/>: the kind's prefix, then the
+    /// prompt.</summary>
     public int[] ModelPrompt(int[] prompt) =>
         prompt.Length == 0 && _emptyPromptContext is { } context ? [context] : [.. _promptPrefix, .. prompt];
 
@@ -139,22 +183,32 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     /// <inheritdoc />
     public double[] LogProbs(IReadOnlyList<Sequence> sequences)
     {
-        if (sequences.Count == 0) return [];
+        if (sequences.Count == 0)
+            return [];
         // Consecutive sequences with the same prompt (a prompt's candidates) form a group whose prompt is run once.
         var groups = new List<(IReadOnlyList<int> Prompt, IReadOnlyList<IReadOnlyList<int>> Responses)>();
-        for (int i = 0; i < sequences.Count;)
+        for (int i = 0; i < sequences.Count; )
         {
             int j = i + 1;
-            while (j < sequences.Count && sequences[j].Prompt.AsSpan().SequenceEqual(sequences[i].Prompt)) j++;
-            groups.Add((ModelPrompt(sequences[i].Prompt), Enumerable.Range(i, j - i).Select(k => (IReadOnlyList<int>)sequences[k].Response).ToList()));
+            while (j < sequences.Count && sequences[j].Prompt.AsSpan().SequenceEqual(sequences[i].Prompt))
+                j++;
+            groups.Add(
+                (
+                    ModelPrompt(sequences[i].Prompt),
+                    Enumerable.Range(i, j - i).Select(k => (IReadOnlyList<int>)sequences[k].Response).ToList()
+                )
+            );
             i = j;
         }
-        return TorchGaps.Checked("scoring", () => SequenceScoring.ScoreGroups(_model, groups, _padId, ScoreRows))
-            .Select(s => s.Sum).ToArray();
+        return TorchGaps
+            .Checked("scoring", () => SequenceScoring.ScoreGroups(_model, groups, _padId, ScoreRows))
+            .Select(s => s.Sum)
+            .ToArray();
     }
 
     /// <inheritdoc />
-    /// <remarks>Back-propagates the surrogate Σ_i w_i·logp_i per batch; libtorch adds into each parameter's .grad.</remarks>
+    /// <remarks>Back-propagates the surrogate Σ_i w_i·logp_i per batch; libtorch adds into each parameter's
+    /// .grad.</remarks>
     public void AccumulateGradient(IReadOnlyList<Sequence> sequences, IReadOnlyList<double> weights)
     {
         if (weights.Count != sequences.Count)
@@ -163,12 +217,15 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
         {
             int n = Math.Min(BatchSize, sequences.Count - start);
             var w = new float[n];
-            for (int i = 0; i < n; i++) w[i] = (float)weights[start + i];
-            if (w.All(x => x == 0)) continue; // nothing to add
+            for (int i = 0; i < n; i++)
+                w[i] = (float)weights[start + i];
+            if (w.All(x => x == 0))
+                continue; // nothing to add
             using var scope = torch.NewDisposeScope();
             using var grad = torch.enable_grad();
-            using var logps = TorchGaps.Checked("training forward",
-                () => SequenceScoring.Compute(_model, Rows(sequences.Skip(start).Take(n)), _padId));   // (B)
+            using var logps = TorchGaps.Checked("training forward", () =>
+                SequenceScoring.Compute(_model, Rows(sequences.Skip(start).Take(n)), _padId)
+            ); // (B)
             BackpropagateWeighted(logps.Sum, w);
         }
     }
@@ -181,7 +238,8 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     /// </remarks>
     public double[] LogProbsAndGradient(IReadOnlyList<Sequence> sequences, Func<double[], double[]> lossGradient)
     {
-        if (sequences.Count == 0) return [];
+        if (sequences.Count == 0)
+            return [];
         if (sequences.Count > GraphRows)
         {
             var scores = LogProbs(sequences);
@@ -190,16 +248,20 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
         }
         using var scope = torch.NewDisposeScope();
         using var grad = torch.enable_grad();
-        using var logps = TorchGaps.Checked("training forward", () => SequenceScoring.Compute(_model, Rows(sequences), _padId)); // (B)
+        using var logps = TorchGaps.Checked("training forward", () =>
+            SequenceScoring.Compute(_model, Rows(sequences), _padId)
+        ); // (B)
         var values = logps.Sum.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
         var weights = lossGradient(values);
         if (weights.Length != sequences.Count)
             throw new ArgumentException($"{sequences.Count} sequences but the loss gave {weights.Length} weights");
-        if (weights.Any(w => w != 0)) BackpropagateWeighted(logps.Sum, weights.Select(x => (float)x).ToArray());
+        if (weights.Any(w => w != 0))
+            BackpropagateWeighted(logps.Sum, weights.Select(x => (float)x).ToArray());
         return values;
     }
 
-    /// <summary>Back-propagates the surrogate Σ_i w_i·logp_i of (B) log-probs; libtorch adds into each parameter's .grad.</summary>
+    /// <summary>Back-propagates the surrogate Σ_i w_i·logp_i of (B) log-probs; libtorch adds into each parameter's
+    /// .grad.</summary>
     private void BackpropagateWeighted(Tensor logpSums, float[] weights)
     {
         (logpSums * torch.tensor(weights, device: logpSums.device)).sum().backward(); // ()
@@ -207,11 +269,14 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     }
 
     /// <inheritdoc />
-    /// <remarks>A replica with nothing accumulated joins with zeros, and steps when any replica had a gradient.</remarks>
+    /// <remarks>A replica with nothing accumulated joins with zeros, and steps when any replica had a
+    /// gradient.</remarks>
     public void SumGradient(TrainerGroup group)
     {
-        if (group.WorldSize == 1) return;
-        if (group.Sum(_hasGradient ? 1 : 0)[0] == 0) return;
+        if (group.WorldSize == 1)
+            return;
+        if (group.Sum(_hasGradient ? 1 : 0)[0] == 0)
+            return;
         group.SumGradients(_parameters.Select(p => p.Parameter));
         _hasGradient = true;
     }
@@ -220,8 +285,9 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     /// <remarks>No accumulated gradient (every weight was 0): nothing to step, returns 0.</remarks>
     public double OptimizerStep(double learningRate)
     {
-        if (!_hasGradient) return 0;
-        double norm = _optimizer.ClipGradNorm(_gradClip);   // 0 = no clipping
+        if (!_hasGradient)
+            return 0;
+        double norm = _optimizer.ClipGradNorm(_gradClip); // 0 = no clipping
         _optimizer.Step(learningRate); // descends .grad = ∂loss/∂θ (the weights given to AccumulateGradient are ∂loss/∂logp)
         _optimizer.ZeroGrad();
         _hasGradient = false;
@@ -229,7 +295,12 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     }
 
     /// <inheritdoc />
-    public (int[] Response, double LogProb) Sample(int[] prompt, double temperature, int maxNewTokens, SeededRandom random)
+    public (int[] Response, double LogProb) Sample(
+        int[] prompt,
+        double temperature,
+        int maxNewTokens,
+        SeededRandom random
+    )
     {
         var response = SampleBatch([prompt], [random.NextULong()], temperature, maxNewTokens)[0];
         return (response, response.Length == 0 ? 0 : LogProbs([new Sequence(prompt, response)])[0]);
@@ -241,25 +312,41 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     /// each chunk's libtorch generator is seeded with its first row's seed, so the same request gives the same
     /// responses but a row's response depends on its chunk. The stop token that ended a row is kept in its response.
     /// </remarks>
-    public int[][] SampleBatch(IReadOnlyList<int[]> prompts, IReadOnlyList<ulong> seeds, double temperature, int maxNewTokens)
+    public int[][] SampleBatch(
+        IReadOnlyList<int[]> prompts,
+        IReadOnlyList<ulong> seeds,
+        double temperature,
+        int maxNewTokens
+    )
     {
-        if (seeds.Count != prompts.Count) throw new ArgumentException($"{prompts.Count} prompts but {seeds.Count} seeds");
+        if (seeds.Count != prompts.Count)
+            throw new ArgumentException($"{prompts.Count} prompts but {seeds.Count} seeds");
         var responses = new int[prompts.Count][];
         for (int start = 0; start < prompts.Count; start += SampleBatchRows)
         {
             int n = Math.Min(SampleBatchRows, prompts.Count - start);
             var contexts = Enumerable.Range(start, n).Select(i => (IReadOnlyList<int>)ModelPrompt(prompts[i])).ToList();
             int budget = Math.Min(maxNewTokens, _maxResponse);
-            if (_model.Config.Family == ModelFamily.Gpt2) budget = Math.Min(budget, _model.Config.MaxPositions - contexts.Max(c => c.Count));
+            if (_model.Config.Family == ModelFamily.Gpt2)
+                budget = Math.Min(budget, _model.Config.MaxPositions - contexts.Max(c => c.Count));
             if (budget <= 0)
             {
-                for (int i = 0; i < n; i++) responses[start + i] = [];
+                for (int i = 0; i < n; i++)
+                    responses[start + i] = [];
                 continue;
             }
-            var options = new GenerationOptions { Temperature = temperature, MaxNewTokens = budget, StopTokenIds = _stopIds, Seed = seeds[start] };
+            var options = new GenerationOptions
+            {
+                Temperature = temperature,
+                MaxNewTokens = budget,
+                StopTokenIds = _stopIds,
+                Seed = seeds[start],
+            };
             var generated = TorchGaps.Checked("sampling", () => Generation.Generate(_model, contexts, options, _padId));
             for (int i = 0; i < n; i++)
-                responses[start + i] = generated[i].StopTokenId is { } stop ? [.. generated[i].TokenIds, stop] : [.. generated[i].TokenIds];
+                responses[start + i] = generated[i].StopTokenId is { } stop
+                    ? [.. generated[i].TokenIds, stop]
+                    : [.. generated[i].TokenIds];
         }
         return responses;
     }
@@ -270,7 +357,10 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
         var copy = CloneOf(_model);
         return _spec is { } spec
             ? FromScratch(Kind, copy, spec)
-            : new TorchPolicy(Kind, copy, _promptPrefix, _padId, _stopIds, _maxResponse, _weightDecay, _gradClip) { _emptyPromptContext = _emptyPromptContext };
+            : new TorchPolicy(Kind, copy, _promptPrefix, _padId, _stopIds, _maxResponse, _weightDecay, _gradClip)
+            {
+                _emptyPromptContext = _emptyPromptContext,
+            };
     }
 
     /// <inheritdoc />
@@ -294,25 +384,38 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
         return new PolicyState(_model.Config.ToJson(), tensors);
     }
 
-    private static NamedTensor ToNamed(string name, Tensor t) => new(name, t.shape, t.to_type(ScalarType.Float32).cpu().data<float>().ToArray());
+    private static NamedTensor ToNamed(string name, Tensor t) =>
+        new(name, t.shape, t.to_type(ScalarType.Float32).cpu().data<float>().ToArray());
 
     /// <inheritdoc />
-    /// <remarks>Every weight must be present with its shape; optimizer tensors are optional (absent: fresh moments).</remarks>
+    /// <remarks>Every weight must be present with its shape; optimizer tensors are optional (absent: fresh
+    /// moments).</remarks>
     public void Load(PolicyState state)
     {
         using var scope = torch.NewDisposeScope();
         var byName = new Dictionary<string, NamedTensor>();
         foreach (var t in state.Tensors)
-            if (!byName.TryAdd(t.Name, t)) throw new InvalidDataException($"{Kind} policy checkpoint: tensor '{t.Name}' appears twice");
+            if (!byName.TryAdd(t.Name, t))
+                throw new InvalidDataException($"{Kind} policy checkpoint: tensor '{t.Name}' appears twice");
         var device = _model.Device; // checkpoints hold CPU values; weights and moments live with the model
-        Tensor ToTensor(NamedTensor t) => t.Values.LongLength == t.Shape.Aggregate(1L, (a, b) => a * b)
-            ? torch.tensor(t.Values, t.Shape, device: device)
-            : throw new InvalidDataException($"{Kind} policy checkpoint: tensor '{t.Name}' has {t.Values.Length} values for shape [{string.Join(", ", t.Shape)}]");
+        Tensor ToTensor(NamedTensor t) =>
+            t.Values.LongLength == t.Shape.Aggregate(1L, (a, b) => a * b)
+                ? torch.tensor(t.Values, t.Shape, device: device)
+                : throw new InvalidDataException(
+                    $"{Kind} policy checkpoint: tensor '{t.Name}' has {t.Values.Length} values for shape [{string.Join(", ", t.Shape)}]"
+                );
 
-        var weights = byName.Values.Where(t => !t.Name.StartsWith("optimizer.", StringComparison.Ordinal))
+        var weights = byName
+            .Values.Where(t => !t.Name.StartsWith("optimizer.", StringComparison.Ordinal))
             .ToDictionary(t => t.Name, ToTensor);
-        try { TorchGaps.LoadStateDict(_model, weights); }
-        catch (ArgumentException e) { throw new InvalidDataException($"{Kind} policy checkpoint does not fit the model: {e.Message}", e); }
+        try
+        {
+            TorchGaps.LoadStateDict(_model, weights);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{Kind} policy checkpoint does not fit the model: {e.Message}", e);
+        }
 
         if (byName.TryGetValue("optimizer.step", out var step))
         {
@@ -322,16 +425,21 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
                 Tensor Moment(string buffer)
                 {
                     string name = $"optimizer.{_parameters[i].Name}.{buffer}";
-                    var t = byName.TryGetValue(name, out var found) ? ToTensor(found)
-                        : throw new InvalidDataException($"{Kind} policy checkpoint has optimizer.step but no '{name}'");
+                    var t = byName.TryGetValue(name, out var found)
+                        ? ToTensor(found)
+                        : throw new InvalidDataException(
+                            $"{Kind} policy checkpoint has optimizer.step but no '{name}'"
+                        );
                     if (!t.shape.SequenceEqual(_parameters[i].Parameter.shape))
-                        throw new InvalidDataException($"{Kind} policy checkpoint: '{name}' is {TorchGaps.Shape(t)}, its parameter {TorchGaps.Shape(_parameters[i].Parameter)}");
+                        throw new InvalidDataException(
+                            $"{Kind} policy checkpoint: '{name}' is {TorchGaps.Shape(t)}, its parameter {TorchGaps.Shape(_parameters[i].Parameter)}"
+                        );
                     return t;
                 }
                 loaded.Add((Moment("exp_avg"), Moment("exp_avg_sq")));
             }
             using var noGrad = torch.no_grad();
-            for (int i = 0; i < _parameters.Length; i++)   // copied in place: the moments stay on the policy's device
+            for (int i = 0; i < _parameters.Length; i++) // copied in place: the moments stay on the policy's device
             {
                 _optimizer.ExpAvg[i].copy_(loaded[i].ExpAvg);
                 _optimizer.ExpAvgSq[i].copy_(loaded[i].ExpAvgSq);

@@ -15,13 +15,20 @@ namespace AlignCluster.Grains.Policy;
 public sealed class ToyPolicy : IPolicyModel
 {
     private const int V = ToyVocabulary.Size;
-    private readonly int _maxPrompt, _maxResponse; // L_max, T_max
-    private readonly int _offsetTable, _offsetBigram, _features;
+    private readonly int _maxPrompt,
+        _maxResponse; // L_max, T_max
+    private readonly int _offsetTable,
+        _offsetBigram,
+        _features;
+
     // Weights and Adam moments are stored as float32 (what the checkpoint holds), so a resumed run continues from
     // exactly the numbers an uninterrupted one has; arithmetic is done in double.
-    private readonly float[] _w, _m, _v;             // (F, V) each
-    private readonly double[] _grad;                 // (F, V)
-    private readonly double _weightDecay, _gradClip;
+    private readonly float[] _w,
+        _m,
+        _v; // (F, V) each
+    private readonly double[] _grad; // (F, V)
+    private readonly double _weightDecay,
+        _gradClip;
     private long _steps;
 
     public ToyPolicy(int maxPromptLength, int maxResponseLength, double weightDecay = 0.0, double gradClip = 1.0)
@@ -43,14 +50,17 @@ public sealed class ToyPolicy : IPolicyModel
 
     public int ParameterCount => _w.Length;
 
-    /// <summary>The accumulated gradient, (F, V) row-major, until the next optimizer step clears it (for tests and diagnostics).</summary>
+    /// <summary>The accumulated gradient, (F, V) row-major, until the next optimizer step clears it (for tests and
+    /// diagnostics).</summary>
     public ReadOnlySpan<double> Gradient => _grad;
 
     /// <summary>Active feature rows at response position t after token <paramref name="previous"/>.</summary>
     private int[] Features(int[] prompt, int t, int previous)
     {
         if (prompt.Length > _maxPrompt)
-            throw new ArgumentException($"prompt has {prompt.Length} tokens; the toy policy covers at most {_maxPrompt}");
+            throw new ArgumentException(
+                $"prompt has {prompt.Length} tokens; the toy policy covers at most {_maxPrompt}"
+            );
         t = Math.Min(t, _maxResponse - 1);
         int L = prompt.Length;
         var rows = new int[L + 2];
@@ -58,7 +68,8 @@ public sealed class ToyPolicy : IPolicyModel
         for (int j = 0; j < L; j++)
         {
             int digit = prompt[j] - ToyVocabulary.FirstDigit;
-            if ((uint)digit > 9) throw new ArgumentException($"prompt token {prompt[j]} is not a digit of the toy vocabulary");
+            if ((uint)digit > 9)
+                throw new ArgumentException($"prompt token {prompt[j]} is not a digit of the toy vocabulary");
             rows[1 + j] = _offsetTable + ((t * (_maxPrompt + 1) + L) * _maxPrompt + j) * 10 + digit;
         }
         rows[L + 1] = _offsetBigram + t * V + previous;
@@ -70,13 +81,20 @@ public sealed class ToyPolicy : IPolicyModel
     {
         logProbs.Clear();
         foreach (int row in rows)
-            for (int v = 0; v < V; v++) logProbs[v] += _w[row * V + v];
+            for (int v = 0; v < V; v++)
+                logProbs[v] += _w[row * V + v];
         double max = double.NegativeInfinity;
-        for (int v = 0; v < V; v++) { logProbs[v] /= temperature; max = Math.Max(max, logProbs[v]); }
+        for (int v = 0; v < V; v++)
+        {
+            logProbs[v] /= temperature;
+            max = Math.Max(max, logProbs[v]);
+        }
         double sum = 0;
-        for (int v = 0; v < V; v++) sum += Math.Exp(logProbs[v] - max);
+        for (int v = 0; v < V; v++)
+            sum += Math.Exp(logProbs[v] - max);
         double logZ = max + Math.Log(sum);
-        for (int v = 0; v < V; v++) logProbs[v] -= logZ;
+        for (int v = 0; v < V; v++)
+            logProbs[v] -= logZ;
     }
 
     public double LogProb(int[] prompt, int[] response)
@@ -96,7 +114,8 @@ public sealed class ToyPolicy : IPolicyModel
     public double[] LogProbs(IReadOnlyList<Sequence> sequences)
     {
         var result = new double[sequences.Count];
-        for (int i = 0; i < result.Length; i++) result[i] = LogProb(sequences[i].Prompt, sequences[i].Response);
+        for (int i = 0; i < result.Length; i++)
+            result[i] = LogProb(sequences[i].Prompt, sequences[i].Response);
         return result;
     }
 
@@ -106,7 +125,8 @@ public sealed class ToyPolicy : IPolicyModel
         for (int i = 0; i < sequences.Count; i++)
         {
             double weight = weights[i];
-            if (weight == 0) continue;
+            if (weight == 0)
+                continue;
             var (prompt, response) = sequences[i];
             int previous = ToyVocabulary.Bos;
             for (int t = 0; t < response.Length; t++)
@@ -128,13 +148,17 @@ public sealed class ToyPolicy : IPolicyModel
         // The buffer holds ∂(Σ weight·logp)/∂θ where weights are ∂loss/∂logp, i.e. ∂loss/∂θ: descend it.
         double norm = Math.Sqrt(_grad.Sum(g => g * g));
         double scale = _gradClip > 0 && norm > _gradClip ? _gradClip / norm : 1.0;
-        const double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+        const double beta1 = 0.9,
+            beta2 = 0.999,
+            eps = 1e-8;
         _steps++;
-        double c1 = 1 - Math.Pow(beta1, _steps), c2 = 1 - Math.Pow(beta2, _steps);
+        double c1 = 1 - Math.Pow(beta1, _steps),
+            c2 = 1 - Math.Pow(beta2, _steps);
         for (int i = 0; i < _w.Length; i++)
         {
             double g = _grad[i] * scale;
-            double m = beta1 * _m[i] + (1 - beta1) * g, v = beta2 * _v[i] + (1 - beta2) * g * g;
+            double m = beta1 * _m[i] + (1 - beta1) * g,
+                v = beta2 * _v[i] + (1 - beta2) * g * g;
             _m[i] = (float)m;
             _v[i] = (float)v;
             _w[i] = (float)(_w[i] - learningRate * (m / c1 / (Math.Sqrt(v / c2) + eps) + _weightDecay * _w[i]));
@@ -143,7 +167,12 @@ public sealed class ToyPolicy : IPolicyModel
         return norm;
     }
 
-    public (int[] Response, double LogProb) Sample(int[] prompt, double temperature, int maxNewTokens, SeededRandom random)
+    public (int[] Response, double LogProb) Sample(
+        int[] prompt,
+        double temperature,
+        int maxNewTokens,
+        SeededRandom random
+    )
     {
         Span<double> lp = stackalloc double[V];
         var response = new List<int>();
@@ -151,16 +180,22 @@ public sealed class ToyPolicy : IPolicyModel
         for (int t = 0; t < Math.Min(maxNewTokens, _maxResponse); t++)
         {
             LogSoftmax(Features(prompt, t, previous), temperature, lp);
-            double u = random.NextDouble(), cumulative = 0;
+            double u = random.NextDouble(),
+                cumulative = 0;
             int token = V - 1;
             for (int v = 0; v < V; v++)
             {
                 cumulative += Math.Exp(lp[v]);
-                if (u < cumulative) { token = v; break; }
+                if (u < cumulative)
+                {
+                    token = v;
+                    break;
+                }
             }
             response.Add(token);
             previous = token;
-            if (token == ToyVocabulary.Eos) break;
+            if (token == ToyVocabulary.Eos)
+                break;
         }
         var ids = response.ToArray();
         return (ids, LogProb(prompt, ids));
@@ -175,19 +210,25 @@ public sealed class ToyPolicy : IPolicyModel
 
     public PolicyState Save()
     {
-        var config = JsonSerializer.Serialize(new Dictionary<string, object>
-        {
-            ["model_type"] = "aligncluster-toy", ["vocab_size"] = V,
-            ["max_prompt_length"] = _maxPrompt, ["max_response_length"] = _maxResponse,
-        });
+        var config = JsonSerializer.Serialize(
+            new Dictionary<string, object>
+            {
+                ["model_type"] = "aligncluster-toy",
+                ["vocab_size"] = V,
+                ["max_prompt_length"] = _maxPrompt,
+                ["max_response_length"] = _maxResponse,
+            }
+        );
         long[] shape = [_features, V];
-        return new PolicyState(config,
-        [
-            new NamedTensor("weight", shape, (float[])_w.Clone()),
-            new NamedTensor("optimizer.exp_avg", shape, (float[])_m.Clone()),
-            new NamedTensor("optimizer.exp_avg_sq", shape, (float[])_v.Clone()),
-            new NamedTensor("optimizer.step", [1], [(float)_steps]),
-        ]);
+        return new PolicyState(
+            config,
+            [
+                new NamedTensor("weight", shape, (float[])_w.Clone()),
+                new NamedTensor("optimizer.exp_avg", shape, (float[])_m.Clone()),
+                new NamedTensor("optimizer.exp_avg_sq", shape, (float[])_v.Clone()),
+                new NamedTensor("optimizer.step", [1], [(float)_steps]),
+            ]
+        );
     }
 
     public void Load(PolicyState state)
@@ -196,12 +237,22 @@ public sealed class ToyPolicy : IPolicyModel
         {
             float[]? target = tensor.Name switch
             {
-                "weight" => _w, "optimizer.exp_avg" => _m, "optimizer.exp_avg_sq" => _v, _ => null,
+                "weight" => _w,
+                "optimizer.exp_avg" => _m,
+                "optimizer.exp_avg_sq" => _v,
+                _ => null,
             };
-            if (tensor.Name == "optimizer.step") { _steps = (long)tensor.Values[0]; continue; }
-            if (target is null) throw new InvalidDataException($"toy policy checkpoint has an unknown tensor '{tensor.Name}'");
+            if (tensor.Name == "optimizer.step")
+            {
+                _steps = (long)tensor.Values[0];
+                continue;
+            }
+            if (target is null)
+                throw new InvalidDataException($"toy policy checkpoint has an unknown tensor '{tensor.Name}'");
             if (tensor.Values.Length != target.Length)
-                throw new InvalidDataException($"toy policy tensor '{tensor.Name}' has {tensor.Values.Length} values; expected {target.Length} (shape [{_features}, {V}])");
+                throw new InvalidDataException(
+                    $"toy policy tensor '{tensor.Name}' has {tensor.Values.Length} values; expected {target.Length} (shape [{_features}, {V}])"
+                );
             Array.Copy(tensor.Values, target, target.Length);
         }
         Array.Clear(_grad);

@@ -1,4 +1,4 @@
-using AlignCluster.Interfaces;
+using AlignCluster.Contracts;
 using Orleans.Placement;
 
 namespace AlignCluster.Grains.PromptShard;
@@ -8,7 +8,9 @@ namespace AlignCluster.Grains.PromptShard;
 /// its state changes one request at a time. Placed by consistent hash, so shards spread over the silos.
 /// </summary>
 [HashBasedPlacement]
-public sealed class PromptShardGrain([PersistentState("shard")] IPersistentState<ShardState> state) : Grain, IPromptShardGrain
+public sealed class PromptShardGrain([PersistentState("shard")] IPersistentState<ShardState> state)
+    : Grain,
+        IPromptShardGrain
 {
     private ShardService Service => new(state.State);
 
@@ -34,7 +36,12 @@ public sealed class PromptShardGrain([PersistentState("shard")] IPersistentState
         await state.WriteStateAsync();
     }
 
-    public async Task<MergeReport> MergeCandidatesAsync(int round, Candidate[][] candidatesPerPrompt, string[] promptIds, int cap)
+    public async Task<MergeReport> MergeCandidatesAsync(
+        int round,
+        Candidate[][] candidatesPerPrompt,
+        string[] promptIds,
+        int cap
+    )
     {
         var report = Service.Merge(round, candidatesPerPrompt, promptIds, cap);
         await state.WriteStateAsync();

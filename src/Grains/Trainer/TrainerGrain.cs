@@ -1,22 +1,29 @@
+using AlignCluster.Contracts;
 using AlignCluster.Grains.Checkpoints;
 using AlignCluster.Grains.Training;
 using AlignCluster.Hosting.Placement;
-using AlignCluster.Interfaces;
 
 namespace AlignCluster.Grains.Trainer;
 
-/// <summary>What a trainer records: the run, how its policy is built, the newest checkpoint it wrote or restored.</summary>
+/// <summary>What a trainer records: the run, how its policy is built, the newest checkpoint it wrote or
+/// restored.</summary>
 [GenerateSerializer, Alias("AlignCluster.TrainerGrainState")]
 public sealed class TrainerGrainState
 {
-    [Id(0)] public string RunId { get; set; } = "";
-    [Id(1)] public PolicySpec? Spec { get; set; }
+    [Id(0)]
+    public string RunId { get; set; } = "";
+
+    [Id(1)]
+    public PolicySpec? Spec { get; set; }
+
     /// <summary>Round of the newest checkpoint this trainer wrote or restored (-1 = none).</summary>
-    [Id(2)] public int CheckpointRound { get; set; } = -1;
+    [Id(2)]
+    public int CheckpointRound { get; set; } = -1;
 }
 
 /// <summary>
-/// Holds a policy and its frozen reference. Device-pinned ([DevicePlacement]: placed on a silo with a free device, which
+/// Holds a policy and its frozen reference. Device-pinned ([DevicePlacement]: placed on a silo with a free device,
+/// which
 /// it leases while active): one activation per GPU, or per CPU
 /// "device" on machines without one. Turn-based: one scoring / training / sampling request at a time on the device.
 /// Weights live in memory; checkpoints go to the checkpoint store. A re-activated trainer (its silo died, or it was
@@ -31,9 +38,11 @@ public sealed class TrainerGrainState
 /// </remarks>
 [DevicePlacement]
 public sealed class TrainerGrain(
-    [PersistentState("trainer")] IPersistentState<TrainerGrainState> state, CheckpointStore checkpoints, DeviceLeases leases,
-    ILocalSiloDetails silo)
-    : Grain, ITrainerGrain
+    [PersistentState("trainer")] IPersistentState<TrainerGrainState> state,
+    CheckpointStore checkpoints,
+    DeviceLeases leases,
+    ILocalSiloDetails silo
+) : Grain, ITrainerGrain
 {
     private readonly TrainerService _trainer = new();
     private RendezvousStore? _rendezvous; // rank 0, between OpenRendezvousAsync and JoinGroupAsync
@@ -45,11 +54,15 @@ public sealed class TrainerGrain(
         return Task.CompletedTask;
     }
 
-
     public async Task InitializeAsync(PolicySpec policy)
     {
         await OffScheduler(() => _trainer.Initialize(policy));
-        state.State = new TrainerGrainState { RunId = RunIdOfKey(), Spec = policy, CheckpointRound = -1 };
+        state.State = new TrainerGrainState
+        {
+            RunId = RunIdOfKey(),
+            Spec = policy,
+            CheckpointRound = -1,
+        };
         await state.WriteStateAsync();
     }
 
@@ -69,30 +82,40 @@ public sealed class TrainerGrain(
         foreach (var shard in shards.Select(key => GrainFactory.GetGrain<IPromptShardGrain>(key)))
         {
             var unscored = await shard.GetUnscoredAsync();
-            if (unscored.Length == 0) continue;
-            await shard.CacheReferenceLogProbsAsync(await OffScheduler(() => _trainer.Score(unscored, reference: true)));
+            if (unscored.Length == 0)
+                continue;
+            await shard.CacheReferenceLogProbsAsync(
+                await OffScheduler(() => _trainer.Score(unscored, reference: true))
+            );
             scored += unscored.Sum(g => g.Candidates.Length);
         }
         return scored;
     }
 
-    /// <summary>Reads the round's groups from the shards (they never pass through the coordinator), then trains.</summary>
+    /// <summary>Reads the round's groups from the shards (they never pass through the coordinator), then
+    /// trains.</summary>
     public async Task<TrainReport> TrainAsync(TrainRequest request)
     {
         RequireWeights();
-        var groups = await Task.WhenAll(request.Shards.Select(key =>
-            GrainFactory.GetGrain<IPromptShardGrain>(key).GetTrainingItemsAsync(request.Round)));
+        var groups = await Task.WhenAll(
+            request.Shards.Select(key =>
+                GrainFactory.GetGrain<IPromptShardGrain>(key).GetTrainingItemsAsync(request.Round)
+            )
+        );
         return await InGroup(request.Group, () => _trainer.Train(request, [.. groups.SelectMany(g => g)]));
     }
 
     /// <summary>Refuses work without weights, saying why (a re-activation) and what brings them back.</summary>
     private void RequireWeights()
     {
-        if (_trainer.IsInitialized) return;
-        throw new InvalidOperationException(state.State.Spec is null
-            ? $"trainer {this.GetPrimaryKeyString()} was never initialized"
-            : $"trainer {this.GetPrimaryKeyString()} was re-activated (its silo died or it was idle-collected) and holds no weights; " +
-              "it serves again once restored from a checkpoint (the coordinator restarts the round from the last one)");
+        if (_trainer.IsInitialized)
+            return;
+        throw new InvalidOperationException(
+            state.State.Spec is null
+                ? $"trainer {this.GetPrimaryKeyString()} was never initialized"
+                : $"trainer {this.GetPrimaryKeyString()} was re-activated (its silo died or it was idle-collected) and holds no weights; "
+                    + "it serves again once restored from a checkpoint (the coordinator restarts the round from the last one)"
+        );
     }
 
     public Task<Rendezvous> OpenRendezvousAsync(string groupId, int worldSize)
@@ -108,17 +131,35 @@ public sealed class TrainerGrain(
 
     public async Task JoinGroupAsync(TrainerGroupSpec spec)
     {
-        var served = spec.Rank == 0 ? _rendezvous ?? throw new InvalidOperationException(
-            $"trainer {this.GetPrimaryKeyString()}: rank 0 must open the rendezvous of group {spec.GroupId} first") : null;
+        var served =
+            spec.Rank == 0
+                ? _rendezvous
+                    ?? throw new InvalidOperationException(
+                        $"trainer {this.GetPrimaryKeyString()}: rank 0 must open the rendezvous of group {spec.GroupId} first"
+                    )
+                : null;
         _trainer.LeaveGroup();
         try
         {
-            _trainer.Group = await OffScheduler(() => TrainerGroup.Join(spec.GroupId, spec.Rank, spec.WorldSize, spec.Point.Host,
-                spec.Point.Port, served, _trainer.Device));
+            _trainer.Group = await OffScheduler(() =>
+                TrainerGroup.Join(
+                    spec.GroupId,
+                    spec.Rank,
+                    spec.WorldSize,
+                    spec.Point.Host,
+                    spec.Point.Port,
+                    served,
+                    _trainer.Device
+                )
+            );
         }
         finally
         {
-            if (served is not null) { served.Dispose(); _rendezvous = null; } // the group keeps the store it needs alive
+            if (served is not null)
+            {
+                served.Dispose();
+                _rendezvous = null;
+            } // the group keeps the store it needs alive
         }
     }
 
@@ -139,12 +180,15 @@ public sealed class TrainerGrain(
         RequireWeights();
         if (groupId is null)
         {
-            if (_trainer.Group.WorldSize > 1) _trainer.LeaveGroup();
+            if (_trainer.Group.WorldSize > 1)
+                _trainer.LeaveGroup();
             return OffScheduler(work);
         }
         if (_trainer.Group.Id != groupId)
-            throw new InvalidOperationException($"trainer {this.GetPrimaryKeyString()} is not in data-parallel group {groupId} " +
-                $"(it is in {_trainer.Group}); it left it since the group formed — the round restarts from the last checkpoint");
+            throw new InvalidOperationException(
+                $"trainer {this.GetPrimaryKeyString()} is not in data-parallel group {groupId} "
+                    + $"(it is in {_trainer.Group}); it left it since the group formed — the round restarts from the last checkpoint"
+            );
         return OffScheduler(work);
     }
 
@@ -171,9 +215,12 @@ public sealed class TrainerGrain(
     public async Task<CheckpointInfo> CheckpointAsync(string runId, int round)
     {
         RequireWeights();
-        var spec = state.State.Spec ?? throw new InvalidOperationException($"trainer {this.GetPrimaryKeyString()} was never initialized");
+        var spec = state.State.Spec
+            ?? throw new InvalidOperationException($"trainer {this.GetPrimaryKeyString()} was never initialized");
         // Saving copies the weights out of the device and encoding streams them to the store: off the scheduler too.
-        var info = await Task.Run(() => checkpoints.WriteAsync(runId, round, spec, _trainer.Policy.Save(), _trainer.Reference.Save()));
+        var info = await Task.Run(() =>
+            checkpoints.WriteAsync(runId, round, spec, _trainer.Policy.Save(), _trainer.Reference.Save())
+        );
         // Only the trainer's own run's checkpoints are where it comes back from (not a copy for a prepared run).
         if (runId == RunIdOfKey())
         {
@@ -194,12 +241,21 @@ public sealed class TrainerGrain(
 
     public async Task<bool> RestoreAsync(string runId, int round)
     {
-        if (await Task.Run(() => checkpoints.ReadAsync(runId, round)) is not { } checkpoint) return false;
+        if (await Task.Run(() => checkpoints.ReadAsync(runId, round)) is not { } checkpoint)
+            return false;
         await OffScheduler(() => _trainer.Restore(checkpoint.Manifest.Spec, checkpoint.Policy, checkpoint.Reference));
-        state.State = new TrainerGrainState { RunId = runId, Spec = checkpoint.Manifest.Spec, CheckpointRound = round };
+        state.State = new TrainerGrainState
+        {
+            RunId = runId,
+            Spec = checkpoint.Manifest.Spec,
+            CheckpointRound = round,
+        };
         await state.WriteStateAsync();
         return true;
     }
 
-    private string RunIdOfKey() => this.GetPrimaryKeyString() is var key && key.LastIndexOf('/') is var i and > 0 ? key[..i] : this.GetPrimaryKeyString();
+    private string RunIdOfKey() =>
+        this.GetPrimaryKeyString() is var key && key.LastIndexOf('/') is var i and > 0
+            ? key[..i]
+            : this.GetPrimaryKeyString();
 }

@@ -1,7 +1,7 @@
 using AlignCluster.Alignment.Losses;
 using TorchSharp;
 using static TorchSharp.torch;
-using LossConfig = AlignCluster.Interfaces.LossSpec;
+using LossConfig = AlignCluster.Contracts.LossSpec;
 
 namespace AlignCluster.Grains.Training;
 
@@ -39,10 +39,14 @@ public sealed class AlignmentGroupLoss
         return new AlignmentGroupLoss(spec, LossParameters(spec, config.Parameters));
     }
 
-    /// <summary>The config's parameters that go to the loss: all of them, except a <c>beta</c> the loss does not take.</summary>
-    public static Dictionary<string, double> LossParameters(Alignment.Losses.LossSpec spec,
-        IReadOnlyDictionary<string, double> parameters) =>
-        parameters.Where(p => p.Key != KernelBeta || spec.Defaults.ContainsKey(KernelBeta))
+    /// <summary>The config's parameters that go to the loss: all of them, except a <c>beta</c> the loss does not
+    /// take.</summary>
+    public static Dictionary<string, double> LossParameters(
+        Alignment.Losses.LossSpec spec,
+        IReadOnlyDictionary<string, double> parameters
+    ) =>
+        parameters
+            .Where(p => p.Key != KernelBeta || spec.Defaults.ContainsKey(KernelBeta))
             .ToDictionary(p => p.Key, p => p.Value);
 
     /// <summary>The registry row: name, formula, shape, inputs, defaults.</summary>
@@ -60,10 +64,12 @@ public sealed class AlignmentGroupLoss
     /// </summary>
     public static double MetricBeta(LossConfig config)
     {
-        if (config.Parameters.TryGetValue(KernelBeta, out double beta)) return beta;
+        if (config.Parameters.TryGetValue(KernelBeta, out double beta))
+            return beta;
         var resolved = Create(config).Parameters;
         return resolved.TryGetValue("beta", out beta) ? beta
-            : resolved.TryGetValue("beta_pi", out double betaPi) ? betaPi : 0.1;
+            : resolved.TryGetValue("beta_pi", out double betaPi) ? betaPi
+            : 0.1;
     }
 
     /// <summary>Value and ∂L/∂logp_θ(y_i) for one prompt; index 0 is the chosen.</summary>
@@ -71,14 +77,20 @@ public sealed class AlignmentGroupLoss
     {
         int k = inputs.Count;
         if (Spec.Needs.HasFlag(Alignment.Losses.LossInputs.TokenCounts) && inputs.Lengths.Any(n => n <= 0))
-            throw new ArgumentException($"{Name}: every response needs at least one token (it divides by the " +
-                $"length), got lengths [{string.Join(", ", inputs.Lengths)}]");
-        using var scope = torch.NewDisposeScope();   // frees every tensor of this call, autograd graph included
-        Tensor Row(double[] values) => torch.tensor(values, [1, k]);   // (1, K): one prompt, K responses
+            throw new ArgumentException(
+                $"{Name}: every response needs at least one token (it divides by the "
+                    + $"length), got lengths [{string.Join(", ", inputs.Lengths)}]"
+            );
+        using var scope = torch.NewDisposeScope(); // frees every tensor of this call, autograd graph included
+        Tensor Row(double[] values) => torch.tensor(values, [1, k]); // (1, K): one prompt, K responses
         var policy = Row(inputs.PolicyLogProbs).requires_grad_();
-        var batch = new LossBatch(policy, Row(inputs.ReferenceLogProbs),
-            Row(inputs.Lengths.Select(n => (double)n).ToArray()), Row(inputs.Ratings));
-        var loss = Spec.PerPrompt(batch, _parameters).mean();   // (1) → ()
+        var batch = new LossBatch(
+            policy,
+            Row(inputs.ReferenceLogProbs),
+            Row(inputs.Lengths.Select(n => (double)n).ToArray()),
+            Row(inputs.Ratings)
+        );
+        var loss = Spec.PerPrompt(batch, _parameters).mean(); // (1) → ()
         loss.backward();
         return new LossValue(loss.item<double>(), policy.grad!.data<double>().ToArray());
     }

@@ -11,8 +11,10 @@ namespace AlignCluster.Grains.Training;
 public sealed record LossInputs(double[] PolicyLogProbs, double[] ReferenceLogProbs, int[] Lengths, double[] Ratings)
 {
     public int Count => PolicyLogProbs.Length;
+
     public double Rho(int i) => PolicyLogProbs[i] - ReferenceLogProbs[i];
 }
 
-/// <summary>A loss value for one prompt and its gradient with respect to every policy log-prob of <see cref="LossInputs"/>.</summary>
+/// <summary>A loss value for one prompt and its gradient with respect to every policy log-prob of <see
+/// cref="LossInputs"/>.</summary>
 public sealed record LossValue(double Loss, double[] GradientWrtPolicyLogProbs);

@@ -1,10 +1,11 @@
 using AlignCluster.Alignment.Losses;
 using AlignCluster.Alignment.Selection;
-using AlignCluster.Interfaces;
+using AlignCluster.Contracts;
 
 namespace AlignCluster.Grains.Training;
 
-/// <summary>Which candidates were picked as negatives for a prompt, and the entropy of the kernel they came from.</summary>
+/// <summary>Which candidates were picked as negatives for a prompt, and the entropy of the kernel they came
+/// from.</summary>
 public sealed record Selection(int[] NegativeIndices, double KernelEntropy);
 
 /// <summary>
@@ -16,27 +17,51 @@ public sealed record Selection(int[] NegativeIndices, double KernelEntropy);
 public static class GroupSelection
 {
     /// <summary>Indices of candidates eligible as negatives: rated strictly below the chosen.</summary>
-    public static int[] Eligible(PromptGroup group) => Enumerable.Range(0, group.Candidates.Length)
-        .Where(i => i != group.ChosenIndex && group.Candidates[i].Rating < group.Candidates[group.ChosenIndex].Rating)
-        .ToArray();
+    public static int[] Eligible(PromptGroup group) =>
+        Enumerable
+            .Range(0, group.Candidates.Length)
+            .Where(i =>
+                i != group.ChosenIndex && group.Candidates[i].Rating < group.Candidates[group.ChosenIndex].Rating
+            )
+            .ToArray();
 
     /// <summary>The negatives of <paramref name="group"/> under the policy's log-probs of its candidates.</summary>
-    public static Selection Select(PromptGroup group, double[] policyLogProbs, SelectionSpec spec, ulong seed,
-        long roundOrStep)
+    public static Selection Select(
+        PromptGroup group,
+        double[] policyLogProbs,
+        SelectionSpec spec,
+        ulong seed,
+        long roundOrStep
+    )
     {
         var eligible = Eligible(group);
-        if (eligible.Length == 0) return new Selection([], 0);
+        if (eligible.Length == 0)
+            return new Selection([], 0);
         // The selector sees the chosen (index 0) and the eligible candidates only.
         int[] pool = [group.ChosenIndex, .. eligible];
         var policy = pool.Select(i => policyLogProbs[i]).ToArray();
-        var reference = pool.Select(i => group.Candidates[i].ReferenceLogProb ?? throw new InvalidOperationException(
-            $"prompt {group.PromptId}: candidate {group.Candidates[i].CandidateId} has no cached reference log-prob"))
+        var reference = pool.Select(i =>
+                group.Candidates[i].ReferenceLogProb
+                ?? throw new InvalidOperationException(
+                    $"prompt {group.PromptId}: candidate {group.Candidates[i].CandidateId} has no cached reference log-prob"
+                )
+            )
             .ToArray();
-        var options = new SelectionOptions(SelectorNames.Parse(spec.Strategy), spec.Beta, spec.Negatives,
-            spec.IncludeChosen);
+        var options = new SelectionOptions(
+            SelectorNames.Parse(spec.Strategy),
+            spec.Beta,
+            spec.Negatives,
+            spec.IncludeChosen
+        );
         var ratings = pool.Select(i => (double?)group.Candidates[i].Rating).ToArray();
-        var picked = NegativeSelector.Select(options, policy, reference, 0,
-            SelectionRng.For(seed, roundOrStep, group.PromptId), ratings);
+        var picked = NegativeSelector.Select(
+            options,
+            policy,
+            reference,
+            0,
+            SelectionRng.For(seed, roundOrStep, group.PromptId),
+            ratings
+        );
         double entropy = NegativeSelector.KernelEntropy(policy, reference, 0, spec.Beta, spec.IncludeChosen);
         return new Selection(picked.Select(k => pool[k]).ToArray(), entropy);
     }
@@ -50,7 +75,12 @@ public static class GroupSelection
         var chosen = group.Candidates[group.ChosenIndex];
         if (strategy == SelectorKind.All)
             return selection.NegativeIndices.Select(i =>
-                group with { Candidates = [chosen, group.Candidates[i]], ChosenIndex = 0 });
+                group with
+                {
+                    Candidates = [chosen, group.Candidates[i]],
+                    ChosenIndex = 0,
+                }
+            );
         Candidate[] candidates = [chosen, .. selection.NegativeIndices.Select(i => group.Candidates[i])];
         return [group with { Candidates = candidates, ChosenIndex = 0 }];
     }
@@ -62,9 +92,10 @@ public static class GroupSelection
     public static PromptGroup WholeGroupExample(PromptGroup g, LossShape shape)
     {
         var chosen = g.Candidates[g.ChosenIndex];
-        var rest = shape == LossShape.GroupWithTies
-            ? g.Candidates.Where((_, i) => i != g.ChosenIndex)
-            : Eligible(g).Select(i => g.Candidates[i]);
+        var rest =
+            shape == LossShape.GroupWithTies
+                ? g.Candidates.Where((_, i) => i != g.ChosenIndex)
+                : Eligible(g).Select(i => g.Candidates[i]);
         return g with { Candidates = [chosen, .. rest], ChosenIndex = 0 };
     }
 }

@@ -39,33 +39,59 @@ public sealed class TrainerGroup : IDisposable
     public int WorldSize { get; }
 
     /// <summary>
-    /// Joins group <paramref name="id"/> through the rendezvous store at <paramref name="host"/>:<paramref name="port"/>;
+    /// Joins group <paramref name="id"/> through the rendezvous store at <paramref name="host"/>:<paramref
+    /// name="port"/>;
     /// rank 0 passes the store it serves (<see cref="ServeRendezvous"/>). Blocks until all ranks joined; a first sum
     /// over the group makes sure every rank finished connecting before rank 0 may close the store.
     /// </summary>
     /// <param name="device">Where this replica's weights live: a GPU's replicas use NCCL on that GPU (when libnccl
     /// loads), CPU replicas Gloo.</param>
-    public static TrainerGroup Join(string id, int rank, int worldSize, string host, int port, RendezvousStore? servedStore, Device device)
+    public static TrainerGroup Join(
+        string id,
+        int rank,
+        int worldSize,
+        string host,
+        int port,
+        RendezvousStore? servedStore,
+        Device device
+    )
     {
-        if (worldSize == 1) return new TrainerGroup(id, 0, 1, null, null, torch.CPU);
+        if (worldSize == 1)
+            return new TrainerGroup(id, 0, 1, null, null, torch.CPU);
         using var connected = servedStore is null ? RendezvousStore.Connect(host, port, CollectiveTimeout) : null;
         var store = servedStore ?? connected!;
         string prefix = id + "/";
         TrainerGroup group;
         if (device.type == DeviceType.CUDA && NcclGroup.IsAvailable)
-            group = new TrainerGroup(id, rank, worldSize, null,
-                NcclGroup.Connect(store, prefix, rank, worldSize, Math.Max(device.index, 0)), device);
+            group = new TrainerGroup(
+                id,
+                rank,
+                worldSize,
+                null,
+                NcclGroup.Connect(store, prefix, rank, worldSize, Math.Max(device.index, 0)),
+                device
+            );
         else
-            group = new TrainerGroup(id, rank, worldSize, GlooGroup.Connect(store, prefix, rank, worldSize, host, CollectiveTimeout), null, torch.CPU);
+            group = new TrainerGroup(
+                id,
+                rank,
+                worldSize,
+                GlooGroup.Connect(store, prefix, rank, worldSize, host, CollectiveTimeout),
+                null,
+                torch.CPU
+            );
         var joined = group.Sum(1.0)[0];
-        if ((int)joined != worldSize) throw new CollectiveException($"group {id}: {joined} of {worldSize} ranks joined");
+        if ((int)joined != worldSize)
+            throw new CollectiveException($"group {id}: {joined} of {worldSize} ranks joined");
         return group;
     }
 
     /// <summary>Rank 0's side of the rendezvous: a store on a free port of <paramref name="host"/>.</summary>
-    public static RendezvousStore ServeRendezvous(string host, int worldSize) => RendezvousStore.Serve(host, CollectiveTimeout);
+    public static RendezvousStore ServeRendezvous(string host, int worldSize) =>
+        RendezvousStore.Serve(host, CollectiveTimeout);
 
-    /// <summary>This replica's rows of a batch: every WorldSize-th, starting at Rank (shares differ in size by at most one).</summary>
+    /// <summary>This replica's rows of a batch: every WorldSize-th, starting at Rank (shares differ in size by at most
+    /// one).</summary>
     public T[] Share<T>(T[] batch) => WorldSize == 1 ? batch : batch.Where((_, i) => i % WorldSize == Rank).ToArray();
 
     /// <summary>
@@ -74,7 +100,8 @@ public sealed class TrainerGroup : IDisposable
     /// </summary>
     public double[] Sum(params double[] values)
     {
-        if (_gloo is not null) _gloo.SumFloat64(values);
+        if (_gloo is not null)
+            _gloo.SumFloat64(values);
         else if (_nccl is not null)
         {
             using var scope = torch.NewDisposeScope();
@@ -91,15 +118,21 @@ public sealed class TrainerGroup : IDisposable
     /// </summary>
     public void SumGradients(IEnumerable<Parameter> parameters)
     {
-        if (_gloo is null && _nccl is null) return;
+        if (_gloo is null && _nccl is null)
+            return;
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var list = parameters.ToList();
         foreach (var p in list)
-            if (p.grad is null) p.grad = torch.zeros_like(p).DetachFromDisposeScope();
-        var flat = torch.cat(list.Select(p => p.grad!.reshape(-1).to_type(ScalarType.Float32)).ToList(), 0).contiguous();   // (N)
-        if (_gloo is not null) _gloo.SumFloat32(TorchGaps.DataPointer(flat), flat.numel());
-        else _nccl!.Sum(TorchGaps.DataPointer(flat), flat.numel(), float64: false);
+            if (p.grad is null)
+                p.grad = torch.zeros_like(p).DetachFromDisposeScope();
+        var flat = torch
+            .cat(list.Select(p => p.grad!.reshape(-1).to_type(ScalarType.Float32)).ToList(), 0)
+            .contiguous(); // (N)
+        if (_gloo is not null)
+            _gloo.SumFloat32(TorchGaps.DataPointer(flat), flat.numel());
+        else
+            _nccl!.Sum(TorchGaps.DataPointer(flat), flat.numel(), float64: false);
         long offset = 0;
         foreach (var p in list)
         {
@@ -116,5 +149,7 @@ public sealed class TrainerGroup : IDisposable
     }
 
     public override string ToString() =>
-        _gloo is null && _nccl is null ? "solo" : $"group {Id}: rank {Rank} of {WorldSize} ({(_nccl is null ? "gloo" : "nccl")})";
+        _gloo is null && _nccl is null
+            ? "solo"
+            : $"group {Id}: rank {Rank} of {WorldSize} ({(_nccl is null ? "gloo" : "nccl")})";
 }

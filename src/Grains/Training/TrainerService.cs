@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using AlignCluster.Grains.Policy;
 using AlignCluster.Alignment.Selection;
-using AlignCluster.Interfaces;
+using AlignCluster.Contracts;
+using AlignCluster.Grains.Policy;
 
 namespace AlignCluster.Grains.Training;
 
@@ -12,17 +12,23 @@ namespace AlignCluster.Grains.Training;
 /// </summary>
 public sealed class TrainerService : IDisposable
 {
-    private IPolicyModel? _policy, _reference;
+    private IPolicyModel? _policy,
+        _reference;
 
-    /// <summary>Where a libtorch policy's weights live: the device this trainer was leased (CPU unless a GPU).</summary>
+    /// <summary>Where a libtorch policy's weights live: the device this trainer was leased (CPU unless a
+    /// GPU).</summary>
     public TorchSharp.torch.Device Device { get; set; } = TorchSharp.torch.CPU;
 
-    /// <summary>The data-parallel replicas this trainer trains with (the group of one unless the coordinator formed one).</summary>
+    /// <summary>The data-parallel replicas this trainer trains with (the group of one unless the coordinator formed
+    /// one).</summary>
     public TrainerGroup Group { get; set; } = TrainerGroup.Solo;
 
     public bool IsInitialized => _policy is not null;
-    public IPolicyModel Policy => _policy ?? throw new InvalidOperationException("the trainer has no policy yet: call InitializeAsync first");
-    public IPolicyModel Reference => _reference ?? throw new InvalidOperationException("the trainer has no reference yet: call InitializeAsync first");
+    public IPolicyModel Policy =>
+        _policy ?? throw new InvalidOperationException("the trainer has no policy yet: call InitializeAsync first");
+    public IPolicyModel Reference =>
+        _reference
+        ?? throw new InvalidOperationException("the trainer has no reference yet: call InitializeAsync first");
 
     public void Initialize(PolicySpec spec)
     {
@@ -49,16 +55,20 @@ public sealed class TrainerService : IDisposable
         Replace(restoredPolicy, restoredReference);
     }
 
-    /// <summary>Installs a new policy and reference and frees the ones they replace (libtorch policies hold native memory).</summary>
+    /// <summary>Installs a new policy and reference and frees the ones they replace (libtorch policies hold native
+    /// memory).</summary>
     private void Replace(IPolicyModel policy, IPolicyModel reference)
     {
         var (oldPolicy, oldReference) = (_policy, _reference);
         (_policy, _reference) = (policy, reference);
-        if (!ReferenceEquals(oldPolicy, policy)) (oldPolicy as IDisposable)?.Dispose();
-        if (!ReferenceEquals(oldReference, reference)) (oldReference as IDisposable)?.Dispose();
+        if (!ReferenceEquals(oldPolicy, policy))
+            (oldPolicy as IDisposable)?.Dispose();
+        if (!ReferenceEquals(oldReference, reference))
+            (oldReference as IDisposable)?.Dispose();
     }
 
-    /// <summary>Frees policy and reference now (a GPU's memory must not wait for the finalizer), and leaves the group.</summary>
+    /// <summary>Frees policy and reference now (a GPU's memory must not wait for the finalizer), and leaves the
+    /// group.</summary>
     public void Dispose()
     {
         (_policy as IDisposable)?.Dispose();
@@ -67,7 +77,8 @@ public sealed class TrainerService : IDisposable
         LeaveGroup();
     }
 
-    /// <summary>Back to training alone; the group's native resources (and its connections to the peers) are freed.</summary>
+    /// <summary>Back to training alone; the group's native resources (and its connections to the peers) are
+    /// freed.</summary>
     public void LeaveGroup()
     {
         var group = Group;
@@ -79,7 +90,9 @@ public sealed class TrainerService : IDisposable
     {
         var model = reference ? Reference : Policy;
         // One batch for everything; a prompt's candidates sit next to each other (prefix shared by the model).
-        var sequences = groups.SelectMany(g => g.Candidates.Select(c => new Sequence(g.PromptTokenIds, c.TokenIds))).ToList();
+        var sequences = groups
+            .SelectMany(g => g.Candidates.Select(c => new Sequence(g.PromptTokenIds, c.TokenIds)))
+            .ToList();
         var logps = model.LogProbs(sequences);
         var result = new GroupScores[groups.Length];
         for (int i = 0, offset = 0; i < groups.Length; offset += groups[i].Candidates.Length, i++)
@@ -88,14 +101,16 @@ public sealed class TrainerService : IDisposable
     }
 
     /// <summary>
-    /// Next-token NLL on the demonstrations. A data-parallel replica runs its share of each batch; the loss is normalised
+    /// Next-token NLL on the demonstrations. A data-parallel replica runs its share of each batch; the loss is
+    /// normalised
     /// by the whole batch's tokens and the gradients are summed, so the step is the one-trainer step.
     /// </summary>
     public SftReport SupervisedFineTune(SftRequest request)
     {
         var policy = Policy;
-        var demos = request.Demonstrations
-            .Select(g => new Sequence(g.PromptTokenIds, g.Candidates[g.ChosenIndex].TokenIds)).ToList();
+        var demos = request
+            .Demonstrations.Select(g => new Sequence(g.PromptTokenIds, g.Candidates[g.ChosenIndex].TokenIds))
+            .ToList();
         var losses = new double[request.Epochs];
         for (int epoch = 0; epoch < request.Epochs; epoch++)
         {
@@ -108,7 +123,9 @@ public sealed class TrainerService : IDisposable
                 int batchTokens = batch.Sum(s => s.Response.Length);
                 // Loss = −Σ logp / tokens, so ∂loss/∂logp_i = −1/tokens for every sequence.
                 var share = Group.Share(batch);
-                nll -= policy.LogProbsAndGradient(share, logps => Enumerable.Repeat(-1.0 / batchTokens, logps.Length).ToArray()).Sum();
+                nll -= policy
+                    .LogProbsAndGradient(share, logps => Enumerable.Repeat(-1.0 / batchTokens, logps.Length).ToArray())
+                    .Sum();
                 tokens += batchTokens;
                 policy.SumGradient(Group);
                 policy.OptimizerStep(request.LearningRate);
@@ -136,7 +153,8 @@ public sealed class TrainerService : IDisposable
         var shares = order.Chunk(request.BatchSize).Select(batch => Group.Share(batch)).ToArray();
         var selections = new List<SelectionRecord>();
         var selector = new BatchSelector(this, loss.Spec, request, selections);
-        if (!loss.Spec.WholeGroup && !request.Selection.PerStep) selector.SelectForRound([.. shares.SelectMany(s => s)]);
+        if (!loss.Spec.WholeGroup && !request.Selection.PerStep)
+            selector.SelectForRound([.. shares.SelectMany(s => s)]);
         var steps = new List<StepMetrics>();
         var seconds = new List<double>();
         for (int step = 0; step < shares.Length; step++)
@@ -156,13 +174,18 @@ public sealed class TrainerService : IDisposable
     /// Builds a batch's chosen-first examples: whole groups for a whole-group loss, else the chosen with the negatives
     /// the selector picked (for the round, or now for this step).
     /// </summary>
-    private sealed class BatchSelector(TrainerService trainer, Alignment.Losses.LossSpec loss, TrainRequest request,
-        List<SelectionRecord> records)
+    private sealed class BatchSelector(
+        TrainerService trainer,
+        Alignment.Losses.LossSpec loss,
+        TrainRequest request,
+        List<SelectionRecord> records
+    )
     {
         private readonly SelectorKind _strategy = SelectorNames.Parse(request.Selection.Strategy);
         private Dictionary<string, Selection>? _forRound;
 
-        /// <summary>Per-round selection: every group this replica trains on, scored in one batch at round start.</summary>
+        /// <summary>Per-round selection: every group this replica trains on, scored in one batch at round
+        /// start.</summary>
         public void SelectForRound(PromptGroup[] groups)
         {
             _forRound = Pick(groups, request.SelectionSeed, request.Round)
@@ -173,15 +196,18 @@ public sealed class TrainerService : IDisposable
         {
             kernel = (0, 0);
             if (loss.WholeGroup)
-                return batch.Select(g => GroupSelection.WholeGroupExample(g, loss.Shape))
-                    .Where(g => g.Candidates.Length > 1).ToList();
+                return batch
+                    .Select(g => GroupSelection.WholeGroupExample(g, loss.Shape))
+                    .Where(g => g.Candidates.Length > 1)
+                    .ToList();
             var picks = _forRound is { } round
                 ? batch.Select(g => (Group: g, Selection: round[g.PromptId])).ToList()
                 : Pick(batch, request.Seed, step);
             var examples = new List<PromptGroup>();
             foreach (var (group, selection) in picks)
             {
-                if (selection.NegativeIndices.Length == 0) continue;
+                if (selection.NegativeIndices.Length == 0)
+                    continue;
                 kernel = (kernel.EntropySum + selection.KernelEntropy, kernel.Picks + 1);
                 examples.AddRange(GroupSelection.Examples(group, selection, _strategy));
             }
@@ -199,8 +225,13 @@ public sealed class TrainerService : IDisposable
                 var selection = GroupSelection.Select(g, scores[i].LogProbs, request.Selection, seed, roundOrStep);
                 picks.Add((g, selection));
                 if (selection.NegativeIndices.Length > 0)
-                    records.Add(new SelectionRecord(g.PromptId,
-                        [.. selection.NegativeIndices.Select(k => g.Candidates[k].CandidateId)], selection.KernelEntropy));
+                    records.Add(
+                        new SelectionRecord(
+                            g.PromptId,
+                            [.. selection.NegativeIndices.Select(k => g.Candidates[k].CandidateId)],
+                            selection.KernelEntropy
+                        )
+                    );
             }
             return picks;
         }
@@ -211,17 +242,26 @@ public sealed class TrainerService : IDisposable
     /// examples of all replicas and the parameter gradients summed over them, so the update (and every metric, a mean
     /// over all examples) is what one trainer computes on the whole batch.
     /// </summary>
-    private StepMetrics? Step(List<PromptGroup> examples, AlignmentGroupLoss loss, double beta, double learningRate, int step,
-        (double EntropySum, int Picks) kernel)
+    private StepMetrics? Step(
+        List<PromptGroup> examples,
+        AlignmentGroupLoss loss,
+        double beta,
+        double learningRate,
+        int step,
+        (double EntropySum, int Picks) kernel
+    )
     {
         var sequences = new List<Sequence>();
-        foreach (var e in examples) sequences.AddRange(e.Candidates.Select(c => new Sequence(e.PromptTokenIds, c.TokenIds)));
+        foreach (var e in examples)
+            sequences.AddRange(e.Candidates.Select(c => new Sequence(e.PromptTokenIds, c.TokenIds)));
         // Throughput counts (over all replicas): (chosen, other) pairs and the tokens the forward pass reads.
         int pairs = examples.Sum(e => e.Candidates.Length - 1);
         long tokens = sequences.Sum(q => (long)q.Prompt.Length + q.Response.Length);
         var counts = Group.Sum(examples.Count, kernel.EntropySum, kernel.Picks, pairs, tokens);
-        double n = counts[0], entropy = counts[2] > 0 ? counts[1] / counts[2] : 0;
-        if (n == 0) return null;
+        double n = counts[0],
+            entropy = counts[2] > 0 ? counts[1] / counts[2] : 0;
+        if (n == 0)
+            return null;
         // Sums over examples: loss, rewards chosen/rejected, accuracy, logps chosen/rejected, rho chosen/rejected.
         var sums = new double[8];
         // One forward: the loss reads the policy log-probs, and its gradient w.r.t. them is back-propagated.
@@ -232,14 +272,23 @@ public sealed class TrainerService : IDisposable
             foreach (var e in examples)
             {
                 int k = e.Candidates.Length;
-                var inputs = new LossInputs(logps[offset..(offset + k)],
-                    e.Candidates.Select(c => c.ReferenceLogProb ?? throw new InvalidOperationException(
-                        $"prompt {e.PromptId}: candidate {c.CandidateId} has no cached reference log-prob")).ToArray(),
+                var inputs = new LossInputs(
+                    logps[offset..(offset + k)],
+                    e.Candidates.Select(c =>
+                            c.ReferenceLogProb
+                            ?? throw new InvalidOperationException(
+                                $"prompt {e.PromptId}: candidate {c.CandidateId} has no cached reference log-prob"
+                            )
+                        )
+                        .ToArray(),
                     e.Candidates.Select(c => c.TokenIds.Length).ToArray(),
-                    e.Candidates.Select(c => c.Rating).ToArray());
+                    e.Candidates.Select(c => c.Rating).ToArray()
+                );
                 var value = loss.Evaluate(inputs);
-                for (int i = 0; i < k; i++) weights[offset + i] = value.GradientWrtPolicyLogProbs[i] / n;
-                double rhoW = inputs.Rho(0), rhoL = Enumerable.Range(1, k - 1).Average(inputs.Rho);
+                for (int i = 0; i < k; i++)
+                    weights[offset + i] = value.GradientWrtPolicyLogProbs[i] / n;
+                double rhoW = inputs.Rho(0),
+                    rhoL = Enumerable.Range(1, k - 1).Average(inputs.Rho);
                 sums[0] += value.Loss;
                 sums[1] += beta * rhoW;
                 sums[2] += beta * rhoL;
@@ -255,23 +304,47 @@ public sealed class TrainerService : IDisposable
         Policy.SumGradient(Group);
         double gradNorm = Policy.OptimizerStep(learningRate);
         var m = Group.Sum(sums).Select(x => x / n).ToArray();
-        return new StepMetrics(step, m[0], m[1], m[2], m[1] - m[2], m[3], m[4], m[5], m[6], m[7], entropy, gradNorm,
-            (int)counts[3], (long)counts[4]);
+        return new StepMetrics(
+            step,
+            m[0],
+            m[1],
+            m[2],
+            m[1] - m[2],
+            m[3],
+            m[4],
+            m[5],
+            m[6],
+            m[7],
+            entropy,
+            gradNorm,
+            (int)counts[3],
+            (long)counts[4]
+        );
     }
 
     /// <summary>
-    /// PerPrompt samples per prompt from the policy (or the reference), decoded as one batch, then scored by both models
+    /// PerPrompt samples per prompt from the policy (or the reference), decoded as one batch, then scored by both
+    /// models
     /// in one batch each. Row (prompt, k) carries the seed Derive(seed, prompt id, k).
     /// </summary>
     public GeneratedResponse[] Generate(GenerateRequest request)
     {
         var sampler = request.FromReference ? Reference : Policy;
-        var rows = request.Prompts.SelectMany(prompt => Enumerable.Range(0, request.PerPrompt).Select(k => (prompt, k))).ToList();
-        var responses = sampler.SampleBatch(rows.Select(r => r.prompt.PromptTokenIds).ToList(),
-            rows.Select(r => SeededRandom.Derive(request.Seed, r.prompt.PromptId, r.k)).ToList(), request.Temperature, request.MaxNewTokens);
+        var rows = request
+            .Prompts.SelectMany(prompt => Enumerable.Range(0, request.PerPrompt).Select(k => (prompt, k)))
+            .ToList();
+        var responses = sampler.SampleBatch(
+            rows.Select(r => r.prompt.PromptTokenIds).ToList(),
+            rows.Select(r => SeededRandom.Derive(request.Seed, r.prompt.PromptId, r.k)).ToList(),
+            request.Temperature,
+            request.MaxNewTokens
+        );
         var sequences = rows.Select((r, i) => new Sequence(r.prompt.PromptTokenIds, responses[i])).ToList();
         var policyLogps = Policy.LogProbs(sequences);
         var referenceLogps = Reference.LogProbs(sequences);
-        return rows.Select((r, i) => new GeneratedResponse(r.prompt.PromptId, responses[i], policyLogps[i], referenceLogps[i])).ToArray();
+        return rows.Select(
+                (r, i) => new GeneratedResponse(r.prompt.PromptId, responses[i], policyLogps[i], referenceLogps[i])
+            )
+            .ToArray();
     }
 }

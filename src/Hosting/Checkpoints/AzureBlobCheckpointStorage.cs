@@ -38,8 +38,11 @@ public sealed class AzureBlobCheckpointStorage : ICheckpointStorage
     /// container is created on first write). Retries are few and short so that an unreachable account fails within
     /// seconds instead of minutes.
     /// </summary>
-    public static AzureBlobCheckpointStorage FromConnectionString(string connectionString, string containerName,
-        int blockSize = DefaultBlockSize)
+    public static AzureBlobCheckpointStorage FromConnectionString(
+        string connectionString,
+        string containerName,
+        int blockSize = DefaultBlockSize
+    )
     {
         var options = new BlobClientOptions();
         options.Retry.MaxRetries = 2;
@@ -72,8 +75,11 @@ public sealed class AzureBlobCheckpointStorage : ICheckpointStorage
         }
     }
 
-    public async Task WriteAsync(string key, Func<Stream, CancellationToken, Task> write,
-        CancellationToken ct = default)
+    public async Task WriteAsync(
+        string key,
+        Func<Stream, CancellationToken, Task> write,
+        CancellationToken ct = default
+    )
     {
         ArgumentNullException.ThrowIfNull(write);
         BlockBlobClient blob = _container.GetBlockBlobClient(ValidKey(key));
@@ -118,16 +124,20 @@ public sealed class AzureBlobCheckpointStorage : ICheckpointStorage
         }
     }
 
-    public async IAsyncEnumerable<string> ListAsync(string prefix,
-        [EnumeratorCancellation] CancellationToken ct = default)
+    public async IAsyncEnumerable<string> ListAsync(
+        string prefix,
+        [EnumeratorCancellation] CancellationToken ct = default
+    )
     {
         CheckpointKeys.ValidatePrefix(prefix);
         List<string> keys = [];
         try
         {
-            await foreach (BlobItem item in _container
-                               .GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix.Length == 0 ? null : prefix, ct)
-                               .ConfigureAwait(false))
+            await foreach (
+                BlobItem item in _container
+                    .GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix.Length == 0 ? null : prefix, ct)
+                    .ConfigureAwait(false)
+            )
                 keys.Add(item.Name);
         }
         catch (RequestFailedException e) when (e.Status == 404)
@@ -140,7 +150,8 @@ public sealed class AzureBlobCheckpointStorage : ICheckpointStorage
         }
         // The service lists in its own order; the contract is ordinal.
         keys.Sort(StringComparer.Ordinal);
-        foreach (string key in keys) yield return key;
+        foreach (string key in keys)
+            yield return key;
     }
 
     private BlobClient BlobOf(string key) => _container.GetBlobClient(ValidKey(key));
@@ -153,11 +164,13 @@ public sealed class AzureBlobCheckpointStorage : ICheckpointStorage
 
     private async Task EnsureContainerAsync(CancellationToken ct)
     {
-        if (_containerExists) return;
+        if (_containerExists)
+            return;
         await _createLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            if (_containerExists) return;
+            if (_containerExists)
+                return;
             await _container.CreateIfNotExistsAsync(cancellationToken: ct).ConfigureAwait(false);
             _containerExists = true;
         }
@@ -173,8 +186,7 @@ public sealed class AzureBlobCheckpointStorage : ICheckpointStorage
 
     /// <summary>Failures of the service or the network (not the caller's cancellation or bad arguments).</summary>
     private static bool IsStorageFailure(Exception e) =>
-        e is RequestFailedException or AggregateException or HttpRequestException or IOException
-            or TimeoutException;
+        e is RequestFailedException or AggregateException or HttpRequestException or IOException or TimeoutException;
 
     private StorageUnavailableException Unavailable(string what, Exception cause) =>
         new(Name, $"{what}: {FirstLine(cause.Message)}", cause);
@@ -197,6 +209,7 @@ public sealed class AzureBlobCheckpointStorage : ICheckpointStorage
         private readonly string _key;
         private readonly byte[] _buffer;
         private readonly List<string> _blockIds = [];
+
         // A fresh prefix per write: two writers of one key must never stage blocks under the same id.
         private readonly string _writeId = Guid.NewGuid().ToString("N");
         private int _filled;
@@ -218,7 +231,11 @@ public sealed class AzureBlobCheckpointStorage : ICheckpointStorage
         public override bool CanSeek => false;
         public override bool CanWrite => !_disposed;
         public override long Length => _length;
-        public override long Position { get => _length; set => throw new NotSupportedException(); }
+        public override long Position
+        {
+            get => _length;
+            set => throw new NotSupportedException();
+        }
 
         public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
@@ -228,7 +245,8 @@ public sealed class AzureBlobCheckpointStorage : ICheckpointStorage
             {
                 int n = Fill(source);
                 source = source[n..];
-                if (_filled == BlockSize) StageAsync(CancellationToken.None).GetAwaiter().GetResult();
+                if (_filled == BlockSize)
+                    StageAsync(CancellationToken.None).GetAwaiter().GetResult();
             }
         }
 
@@ -241,7 +259,8 @@ public sealed class AzureBlobCheckpointStorage : ICheckpointStorage
             {
                 int n = Fill(source.Span);
                 source = source[n..];
-                if (_filled == BlockSize) await StageAsync(ct).ConfigureAwait(false);
+                if (_filled == BlockSize)
+                    await StageAsync(ct).ConfigureAwait(false);
             }
         }
 
@@ -253,7 +272,8 @@ public sealed class AzureBlobCheckpointStorage : ICheckpointStorage
         public async Task CommitAsync(CancellationToken ct)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_filled > 0) await StageAsync(ct).ConfigureAwait(false);
+            if (_filled > 0)
+                await StageAsync(ct).ConfigureAwait(false);
             try
             {
                 await _blob.CommitBlockListAsync(_blockIds, new CommitBlockListOptions(), ct).ConfigureAwait(false);
@@ -292,7 +312,9 @@ public sealed class AzureBlobCheckpointStorage : ICheckpointStorage
         }
 
         public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
         public override void SetLength(long value) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)

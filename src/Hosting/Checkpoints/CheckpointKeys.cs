@@ -10,7 +10,8 @@ internal static class CheckpointKeys
     public static void Validate(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        if (key.Length == 0) throw new ArgumentException("checkpoint key is empty", nameof(key));
+        if (key.Length == 0)
+            throw new ArgumentException("checkpoint key is empty", nameof(key));
         if (key.Contains('\\') || key.Contains('\0'))
             throw new ArgumentException($"checkpoint key '{key}' contains '\\' or NUL", nameof(key));
         foreach (string segment in key.Split('/'))
@@ -18,7 +19,8 @@ internal static class CheckpointKeys
             if (segment is "" or "." or "..")
                 throw new ArgumentException(
                     $"checkpoint key '{key}' has an empty, '.' or '..' segment (keys are relative: a/b/c)",
-                    nameof(key));
+                    nameof(key)
+                );
         }
     }
 
@@ -27,6 +29,7 @@ internal static class CheckpointKeys
     {
         ArgumentNullException.ThrowIfNull(prefix);
         string trimmed = prefix.TrimEnd('/');
-        if (trimmed.Length > 0) Validate(trimmed);
+        if (trimmed.Length > 0)
+            Validate(trimmed);
     }
 }

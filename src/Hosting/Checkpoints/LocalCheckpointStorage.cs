@@ -27,8 +27,14 @@ public sealed class LocalCheckpointStorage : ICheckpointStorage
         string path = PathOf(key);
         try
         {
-            Stream stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
-                bufferSize: 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            Stream stream = new FileStream(
+                path,
+                FileMode.Open,
+                FileAccess.Read,
+                FileShare.Read | FileShare.Delete,
+                bufferSize: 1 << 16,
+                FileOptions.Asynchronous | FileOptions.SequentialScan
+            );
             return Task.FromResult<Stream?>(stream);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
@@ -41,8 +47,11 @@ public sealed class LocalCheckpointStorage : ICheckpointStorage
         }
     }
 
-    public async Task WriteAsync(string key, Func<Stream, CancellationToken, Task> write,
-        CancellationToken ct = default)
+    public async Task WriteAsync(
+        string key,
+        Func<Stream, CancellationToken, Task> write,
+        CancellationToken ct = default
+    )
     {
         ArgumentNullException.ThrowIfNull(write);
         string path = PathOf(key);
@@ -52,8 +61,14 @@ public sealed class LocalCheckpointStorage : ICheckpointStorage
         try
         {
             Directory.CreateDirectory(directory);
-            file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16,
-                FileOptions.Asynchronous);
+            file = new FileStream(
+                temp,
+                FileMode.CreateNew,
+                FileAccess.Write,
+                FileShare.None,
+                bufferSize: 1 << 16,
+                FileOptions.Asynchronous
+            );
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -90,7 +105,8 @@ public sealed class LocalCheckpointStorage : ICheckpointStorage
         }
         finally
         {
-            if (!renamed) TryDelete(temp);
+            if (!renamed)
+                TryDelete(temp);
         }
     }
 
@@ -107,9 +123,7 @@ public sealed class LocalCheckpointStorage : ICheckpointStorage
         {
             File.Delete(path); // no error when missing
         }
-        catch (DirectoryNotFoundException)
-        {
-        }
+        catch (DirectoryNotFoundException) { }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw Unavailable($"cannot delete '{key}'", e);
@@ -117,8 +131,10 @@ public sealed class LocalCheckpointStorage : ICheckpointStorage
         return Task.CompletedTask;
     }
 
-    public async IAsyncEnumerable<string> ListAsync(string prefix,
-        [EnumeratorCancellation] CancellationToken ct = default)
+    public async IAsyncEnumerable<string> ListAsync(
+        string prefix,
+        [EnumeratorCancellation] CancellationToken ct = default
+    )
     {
         CheckpointKeys.ValidatePrefix(prefix);
         List<string> keys = [];
@@ -129,9 +145,11 @@ public sealed class LocalCheckpointStorage : ICheckpointStorage
                 foreach (string file in Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories))
                 {
                     string name = Path.GetFileName(file);
-                    if (name.StartsWith('.') && name.EndsWith(PartialSuffix, StringComparison.Ordinal)) continue;
+                    if (name.StartsWith('.') && name.EndsWith(PartialSuffix, StringComparison.Ordinal))
+                        continue;
                     string key = Path.GetRelativePath(_root, file).Replace(Path.DirectorySeparatorChar, '/');
-                    if (key.StartsWith(prefix, StringComparison.Ordinal)) keys.Add(key);
+                    if (key.StartsWith(prefix, StringComparison.Ordinal))
+                        keys.Add(key);
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -159,7 +177,10 @@ public sealed class LocalCheckpointStorage : ICheckpointStorage
 
     private static void TryDelete(string path)
     {
-        try { File.Delete(path); }
+        try
+        {
+            File.Delete(path);
+        }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
     }

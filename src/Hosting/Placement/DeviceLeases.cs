@@ -24,8 +24,12 @@ public sealed class DeviceLeases
     /// <param name="context">The silo's grain context accessor: lets <see cref="Acquire"/> re-place its caller.</param>
     /// <param name="logger">Logs re-placements.</param>
     /// <param name="time">The clock for reservation timeouts.</param>
-    public DeviceLeases(IReadOnlyList<string> devices, IGrainContextAccessor? context = null,
-        ILogger<DeviceLeases>? logger = null, TimeProvider? time = null)
+    public DeviceLeases(
+        IReadOnlyList<string> devices,
+        IGrainContextAccessor? context = null,
+        ILogger<DeviceLeases>? logger = null,
+        TimeProvider? time = null
+    )
     {
         ArgumentNullException.ThrowIfNull(devices);
         if (devices.Distinct(StringComparer.Ordinal).Count() != devices.Count)
@@ -51,9 +55,11 @@ public sealed class DeviceLeases
         lock (_lock)
         {
             ExpireReservations();
-            if (HeldBy(grain) is { } held) return held;
+            if (HeldBy(grain) is { } held)
+                return held;
             string? free = Devices.FirstOrDefault(d => !_byDevice.ContainsKey(d));
-            if (free is null) return null;
+            if (free is null)
+                return null;
             _byDevice[free] = new Lease(grain, Confirmed: false, _time.GetUtcNow() + ReservationTimeout);
             return free;
         }
@@ -83,12 +89,19 @@ public sealed class DeviceLeases
         if (_context?.GrainContext is { } activation && activation.GrainId == grain)
         {
             Interlocked.Increment(ref _relocations);
-            _logger?.LogInformation("{Grain} activated on a silo without a free device ({Busy}): re-placing it",
-                grain, busy);
+            _logger?.LogInformation(
+                "{Grain} activated on a silo without a free device ({Busy}): re-placing it",
+                grain,
+                busy
+            );
             // A deactivation reason without an exception makes Orleans re-route the queued calls (placement runs
             // again) instead of failing them; the cancellation below only ends this activation attempt.
-            activation.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationRequested,
-                "no free device on this silo; re-placing"));
+            activation.Deactivate(
+                new DeactivationReason(
+                    DeactivationReasonCode.ApplicationRequested,
+                    "no free device on this silo; re-placing"
+                )
+            );
             throw new OperationCanceledException($"{grain}: no free device on this silo ({busy}); re-placing");
         }
         throw new NoFreeDeviceException($"no free device for {grain}: this silo's devices are all leased ({busy})");
@@ -99,7 +112,8 @@ public sealed class DeviceLeases
     {
         lock (_lock)
         {
-            if (HeldBy(grain) is { } device) _byDevice.Remove(device);
+            if (HeldBy(grain) is { } device)
+                _byDevice.Remove(device);
         }
     }
 
@@ -109,9 +123,12 @@ public sealed class DeviceLeases
         lock (_lock)
         {
             ExpireReservations();
-            return Devices.Select(d => _byDevice.TryGetValue(d, out Lease lease)
-                    ? new DeviceLease(d, lease.Holder, lease.Confirmed)
-                    : new DeviceLease(d, null, false))
+            return Devices
+                .Select(d =>
+                    _byDevice.TryGetValue(d, out Lease lease)
+                        ? new DeviceLease(d, lease.Holder, lease.Confirmed)
+                        : new DeviceLease(d, null, false)
+                )
                 .ToArray();
         }
     }
@@ -122,7 +139,8 @@ public sealed class DeviceLeases
     {
         foreach ((string device, Lease lease) in _byDevice)
         {
-            if (lease.Holder == grain) return device;
+            if (lease.Holder == grain)
+                return device;
         }
         return null;
     }
@@ -132,7 +150,8 @@ public sealed class DeviceLeases
         DateTimeOffset now = _time.GetUtcNow();
         foreach ((string device, Lease lease) in _byDevice.ToArray())
         {
-            if (!lease.Confirmed && lease.ExpiresAt < now) _byDevice.Remove(device);
+            if (!lease.Confirmed && lease.ExpiresAt < now)
+                _byDevice.Remove(device);
         }
     }
 
@@ -141,5 +160,8 @@ public sealed class DeviceLeases
 
 /// <summary>One device of a silo: who holds it (null: free) and whether the holder's activation confirmed it.</summary>
 [GenerateSerializer, Immutable, Alias("AlignCluster.Hosting.DeviceLease")]
-public sealed record DeviceLease([property: Id(0)] string Device, [property: Id(1)] GrainId? Holder,
-    [property: Id(2)] bool Confirmed);
+public sealed record DeviceLease(
+    [property: Id(0)] string Device,
+    [property: Id(1)] GrainId? Holder,
+    [property: Id(2)] bool Confirmed
+);

@@ -10,10 +10,16 @@ namespace AlignCluster.Hosting.Placement;
 /// <see cref="NoFreeDeviceException"/>, which fails the caller's call with that message.
 /// </summary>
 internal sealed class DevicePlacementDirector(
-    ISiloMetadataCache metadata, IGrainFactory grains, ILogger<DevicePlacementDirector> logger) : IPlacementDirector
+    ISiloMetadataCache metadata,
+    IGrainFactory grains,
+    ILogger<DevicePlacementDirector> logger
+) : IPlacementDirector
 {
-    public async Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target,
-        IPlacementContext context)
+    public async Task<SiloAddress> OnAddActivation(
+        PlacementStrategy strategy,
+        PlacementTarget target,
+        IPlacementContext context
+    )
     {
         GrainId grain = target.GrainIdentity;
         SiloAddress[] compatible = context.GetCompatibleSilos(target);
@@ -44,9 +50,10 @@ internal sealed class DevicePlacementDirector(
                 answers.Add($"{silo}: unreachable ({e.GetType().Name})");
             }
         }
-        string where = answers.Count > 0
-            ? string.Join("; ", answers)
-            : $"none of the {compatible.Length} compatible silos declares devices (AddDevices)";
+        string where =
+            answers.Count > 0
+                ? string.Join("; ", answers)
+                : $"none of the {compatible.Length} compatible silos declares devices (AddDevices)";
         throw new NoFreeDeviceException($"no free device for {grain}: {where}");
     }
 }
@@ -54,8 +61,11 @@ internal sealed class DevicePlacementDirector(
 /// <summary>Places a <see cref="SiloTargetedPlacement"/> grain on the silo its key names, and only there.</summary>
 internal sealed class SiloTargetedPlacementDirector : IPlacementDirector
 {
-    public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target,
-        IPlacementContext context)
+    public Task<SiloAddress> OnAddActivation(
+        PlacementStrategy strategy,
+        PlacementTarget target,
+        IPlacementContext context
+    )
     {
         string key = target.GrainIdentity.Key.ToString()!;
         SiloAddress silo = SiloAddress.FromParsableString(key);
@@ -75,7 +85,8 @@ internal static class DeviceMetadata
     /// <summary>The devices a silo declared, or null when its metadata is not known (yet).</summary>
     public static IReadOnlyList<string>? Parse(SiloMetadata? silo)
     {
-        if (silo is null || silo.Metadata.Count == 0) return null;
+        if (silo is null || silo.Metadata.Count == 0)
+            return null;
         return silo.Metadata.TryGetValue(Key, out string? value) && value.Length > 0 ? value.Split(',') : [];
     }
 }

@@ -13,8 +13,11 @@ public static class DevicePlacementExtensions
     /// placement runs on the silo that receives the first call. It calls <c>UseSiloMetadata</c>: a silo that
     /// needs more metadata passes it in <paramref name="extraMetadata"/>.
     /// </summary>
-    public static ISiloBuilder AddDevices(this ISiloBuilder builder, IReadOnlyList<string> devices,
-        IReadOnlyDictionary<string, string>? extraMetadata = null)
+    public static ISiloBuilder AddDevices(
+        this ISiloBuilder builder,
+        IReadOnlyList<string> devices,
+        IReadOnlyDictionary<string, string>? extraMetadata = null
+    )
     {
         ArgumentNullException.ThrowIfNull(devices);
         foreach (string device in devices)
@@ -27,9 +30,11 @@ public static class DevicePlacementExtensions
             [DeviceMetadata.Key] = DeviceMetadata.Format(devices),
         };
         builder.UseSiloMetadata(metadata);
-        builder.Services.AddSingleton(services =>
-            new DeviceLeases(devices, services.GetService<IGrainContextAccessor>(),
-                services.GetService<ILogger<DeviceLeases>>()));
+        builder.Services.AddSingleton(services => new DeviceLeases(
+            devices,
+            services.GetService<IGrainContextAccessor>(),
+            services.GetService<ILogger<DeviceLeases>>()
+        ));
         builder.Services.AddPlacementDirector<DevicePlacement, DevicePlacementDirector>();
         builder.Services.AddPlacementDirector<SiloTargetedPlacement, SiloTargetedPlacementDirector>();
         return builder;

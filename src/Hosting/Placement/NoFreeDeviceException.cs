@@ -7,7 +7,6 @@ namespace AlignCluster.Hosting.Placement;
 [GenerateSerializer, Alias("AlignCluster.Hosting.NoFreeDeviceException")]
 public sealed class NoFreeDeviceException : Exception
 {
-    public NoFreeDeviceException(string message) : base(message)
-    {
-    }
+    public NoFreeDeviceException(string message)
+        : base(message) { }
 }

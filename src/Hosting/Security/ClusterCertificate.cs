@@ -21,16 +21,23 @@ public static class ClusterCertificate
         var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, critical: true));
         request.CertificateExtensions.Add(
-            new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
-            [new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], critical: false)); // server + client auth
+            new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true)
+        );
+        request.CertificateExtensions.Add(
+            new X509EnhancedKeyUsageExtension(
+                [new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")],
+                critical: false
+            )
+        ); // server + client auth
         var names = new SubjectAlternativeNameBuilder();
         names.AddDnsName("localhost");
         names.AddIpAddress(System.Net.IPAddress.Loopback);
         request.CertificateExtensions.Add(names.Build());
         DateTimeOffset now = DateTimeOffset.UtcNow;
-        using X509Certificate2 created =
-            request.CreateSelfSigned(now.AddDays(-1), now + (validity ?? TimeSpan.FromDays(730)));
+        using X509Certificate2 created = request.CreateSelfSigned(
+            now.AddDays(-1),
+            now + (validity ?? TimeSpan.FromDays(730))
+        );
         // Round-trip through PKCS#12 so the key is usable by SslStream on every platform.
         return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pfx), password: null);
     }
@@ -44,7 +51,8 @@ public static class ClusterCertificate
         try
         {
             var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            if (!OperatingSystem.IsWindows())
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             using (var file = new FileStream(temp, options))
             {
                 file.Write(certificate.Export(X509ContentType.Pfx, password));
@@ -54,7 +62,8 @@ public static class ClusterCertificate
         }
         finally
         {
-            if (File.Exists(temp)) File.Delete(temp);
+            if (File.Exists(temp))
+                File.Delete(temp);
         }
     }
 
@@ -64,7 +73,8 @@ public static class ClusterCertificate
     /// </summary>
     public static X509Certificate2 Load(string path, string? password)
     {
-        if (!File.Exists(path)) throw new ClusterCertificateException($"cluster certificate {path}: file not found");
+        if (!File.Exists(path))
+            throw new ClusterCertificateException($"cluster certificate {path}: file not found");
         X509Certificate2 certificate;
         try
         {
@@ -73,7 +83,9 @@ public static class ClusterCertificate
         catch (CryptographicException e)
         {
             throw new ClusterCertificateException(
-                $"cluster certificate {path}: not a PFX file or wrong password ({e.Message})", e);
+                $"cluster certificate {path}: not a PFX file or wrong password ({e.Message})",
+                e
+            );
         }
         if (!certificate.HasPrivateKey)
         {

@@ -29,7 +29,8 @@ public static class GatewayCheck
     /// </summary>
     public static IClientBuilder UseGatewayCheck(this IClientBuilder builder)
     {
-        if (builder.Services.Any(d => d.ImplementationType == typeof(GatewayCheckService))) return builder;
+        if (builder.Services.Any(d => d.ImplementationType == typeof(GatewayCheckService)))
+            return builder;
         // First among the hosted services: it must run before Orleans' client service connects.
         builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, GatewayCheckService>());
         return builder;
@@ -39,8 +40,11 @@ public static class GatewayCheck
     /// Probes <paramref name="gateway"/>: null when a client with <paramref name="certificate"/> (null: no TLS)
     /// would be accepted, else why not.
     /// </summary>
-    public static async Task<string?> ProbeAsync(IPEndPoint gateway, X509Certificate2? certificate,
-        CancellationToken ct = default)
+    public static async Task<string?> ProbeAsync(
+        IPEndPoint gateway,
+        X509Certificate2? certificate,
+        CancellationToken ct = default
+    )
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(ProbeTimeout);
@@ -61,12 +65,15 @@ public static class GatewayCheck
         // The thumbprint, not the certificate: SslStream disposes the peer's certificate after the handshake.
         string? presented = null;
         string? pin = certificate is null ? null : ClusterCertificate.Thumbprint(certificate);
-        await using var tls = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false,
+        await using var tls = new SslStream(
+            new NetworkStream(socket, ownsSocket: false),
+            leaveInnerStreamOpen: false,
             (_, remote, _, _) =>
             {
                 presented = remote is null ? null : ClusterCertificate.Thumbprint(remote);
                 return pin is not null && presented == pin;
-            });
+            }
+        );
         var options = new SslClientAuthenticationOptions
         {
             TargetHost = "localhost",
@@ -76,20 +83,22 @@ public static class GatewayCheck
         {
             await tls.AuthenticateAsClientAsync(options, timeout.Token);
         }
-        catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException
-                                      && !ct.IsCancellationRequested)
+        catch (Exception e)
+            when (e is AuthenticationException or IOException or OperationCanceledException
+                && !ct.IsCancellationRequested
+            )
         {
             if (certificate is null)
             {
                 // A gateway that presented a certificate speaks TLS: this client, without one, cannot join.
-                return presented is null
-                    ? null
-                    : NoCertificate;
+                return presented is null ? null : NoCertificate;
             }
-            if (presented is null) return $"TLS handshake failed (the gateway does not speak TLS?): {e.Message}";
+            if (presented is null)
+                return $"TLS handshake failed (the gateway does not speak TLS?): {e.Message}";
             return $"the gateway's certificate {presented[..16]}… is not the cluster certificate {pin![..16]}…";
         }
-        if (certificate is null) return NoCertificate;
+        if (certificate is null)
+            return NoCertificate;
 
         // TLS 1.3: the server checks the client's certificate after the handshake and answers a refusal with an
         // alert, which shows on the first read. Silence (it waits for the client's Orleans preamble) is acceptance.
@@ -110,8 +119,7 @@ public static class GatewayCheck
         }
     }
 
-    private sealed class GatewayCheckService(IGatewayListProvider gateways, IServiceProvider services)
-        : IHostedService
+    private sealed class GatewayCheckService(IGatewayListProvider gateways, IServiceProvider services) : IHostedService
     {
         public async Task StartAsync(CancellationToken ct)
         {
@@ -122,7 +130,8 @@ public static class GatewayCheck
                 throw new ClusterUnreachableException("cannot connect to the cluster: no gateway is listed");
             var endpoints = uris.Select(u => u.ToIPEndPoint()!).ToList();
             string?[] answers = await Task.WhenAll(endpoints.Select(e => ProbeAsync(e, certificate, ct)));
-            if (answers.Any(a => a is null)) return;
+            if (answers.Any(a => a is null))
+                return;
             string why = string.Join("; ", endpoints.Zip(answers, (e, a) => $"{e}: {a}"));
             throw new ClusterUnreachableException($"cannot connect to the cluster: {why}", why);
         }

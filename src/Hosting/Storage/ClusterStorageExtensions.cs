@@ -42,15 +42,20 @@ public static class ClusterStorageExtensions
             case StorageMode.Embedded:
                 if (options.ConfigureEndpoints)
                 {
-                    builder.UseLocalhostClustering(options.SiloPort, options.GatewayPort,
-                        serviceId: options.ServiceId, clusterId: options.ClusterId);
+                    builder.UseLocalhostClustering(
+                        options.SiloPort,
+                        options.GatewayPort,
+                        serviceId: options.ServiceId,
+                        clusterId: options.ClusterId
+                    );
                 }
                 string grains = Path.Combine(options.DataDirectory, "grains");
                 builder.AddFileGrainStorage(ClusterStorageOptions.GrainStorageName, grains);
                 builder.AddFileGrainStorage(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, grains);
                 builder.UseInMemoryReminderService();
                 builder.Services.AddSingleton<ICheckpointStorage>(
-                    new LocalCheckpointStorage(Path.Combine(options.DataDirectory, "checkpoints")));
+                    new LocalCheckpointStorage(Path.Combine(options.DataDirectory, "checkpoints"))
+                );
                 break;
             case StorageMode.Azure:
                 string connection = options.RequireConnectionString();
@@ -60,7 +65,10 @@ public static class ClusterStorageExtensions
                     o.TableName = options.Table("membership");
                 });
                 string[] names =
-                    [ClusterStorageOptions.GrainStorageName, ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME];
+                [
+                    ClusterStorageOptions.GrainStorageName,
+                    ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME,
+                ];
                 foreach (string name in names)
                 {
                     builder.AddAzureBlobGrainStorage(name, o =>
@@ -75,7 +83,8 @@ public static class ClusterStorageExtensions
                     o.TableName = options.Table("reminders");
                 });
                 builder.Services.AddSingleton<ICheckpointStorage>(
-                    AzureBlobCheckpointStorage.FromConnectionString(connection, options.Container("checkpoints")));
+                    AzureBlobCheckpointStorage.FromConnectionString(connection, options.Container("checkpoints"))
+                );
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(options), options.Mode, "unknown storage mode");
@@ -91,8 +100,11 @@ public static class ClusterStorageExtensions
         switch (options.Mode)
         {
             case StorageMode.Embedded:
-                builder.UseLocalhostClustering(options.GatewayPorts ?? [options.GatewayPort],
-                    serviceId: options.ServiceId, clusterId: options.ClusterId);
+                builder.UseLocalhostClustering(
+                    options.GatewayPorts ?? [options.GatewayPort],
+                    serviceId: options.ServiceId,
+                    clusterId: options.ClusterId
+                );
                 break;
             case StorageMode.Azure:
                 string connection = options.RequireConnectionString();

@@ -68,9 +68,10 @@ public sealed class ClusterStorageOptions
 
     internal string Container(string what) => Sanitize(AzurePrefix, allowDash: true) + "-" + what;
 
-    internal string RequireConnectionString() => AzureConnectionString is { Length: > 0 } connection
-        ? connection
-        : throw new InvalidOperationException("storage mode Azure needs AzureConnectionString");
+    internal string RequireConnectionString() =>
+        AzureConnectionString is { Length: > 0 } connection
+            ? connection
+            : throw new InvalidOperationException("storage mode Azure needs AzureConnectionString");
 
     // Table names are letters and digits only; container names lower case letters, digits and dashes.
     private static string Sanitize(string prefix, bool allowDash) =>

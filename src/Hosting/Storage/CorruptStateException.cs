@@ -8,7 +8,8 @@ namespace AlignCluster.Hosting.Storage;
 [GenerateSerializer, Alias("AlignCluster.Hosting.CorruptStateException")]
 public sealed class CorruptStateException : Exception
 {
-    public CorruptStateException(string file, string reason) : base($"state is corrupt: {file} ({reason})")
+    public CorruptStateException(string file, string reason)
+        : base($"state is corrupt: {file} ({reason})")
     {
         File = file;
     }

@@ -45,8 +45,12 @@ public sealed class FileGrainStorage : IGrainStorage
 
     /// <summary>The file that holds one grain's state (for operators and tests).</summary>
     public string PathOf(string stateName, GrainId grainId) =>
-        Path.Combine(_root, Escape(stateName), Escape(grainId.Type.ToString()!),
-            Escape(grainId.Key.ToString()!) + ".state");
+        Path.Combine(
+            _root,
+            Escape(stateName),
+            Escape(grainId.Type.ToString()!),
+            Escape(grainId.Key.ToString()!) + ".state"
+        );
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
@@ -115,13 +119,16 @@ public sealed class FileGrainStorage : IGrainStorage
     private static void Check(string path, string operation, string? etag, long? stored)
     {
         string? storedEtag = stored?.ToString();
-        if (etag == storedEtag) return;
+        if (etag == storedEtag)
+            return;
         string expected = etag is null ? "no stored state" : $"version {etag}";
         string found = stored is null ? "no stored state" : $"version {stored}";
         // Orleans' parameter order: (message, storedEtag, currentEtag): stored = on disk, current = the grain's.
         throw new InconsistentStateException(
             $"{operation} of {path} lost a race: the grain expected {expected}, the file has {found}",
-            storedEtag ?? "(none)", etag ?? "(none)");
+            storedEtag ?? "(none)",
+            etag ?? "(none)"
+        );
     }
 
     /// <summary>The stored version, or null without a file; a header that does not parse is corruption.</summary>
@@ -129,12 +136,18 @@ public sealed class FileGrainStorage : IGrainStorage
     {
         try
         {
-            using var file = new FileStream(path, FileMode.Open, FileAccess.Read,
-                FileShare.ReadWrite | FileShare.Delete);
+            using var file = new FileStream(
+                path,
+                FileMode.Open,
+                FileAccess.Read,
+                FileShare.ReadWrite | FileShare.Delete
+            );
             Span<byte> header = stackalloc byte[HeaderSize];
             int read = file.ReadAtLeast(header, HeaderSize, throwOnEndOfStream: false);
-            if (read < HeaderSize) throw new CorruptStateException(path, $"{read} bytes, shorter than the header");
-            if (!header[..4].SequenceEqual(Magic)) throw new CorruptStateException(path, "not a grain state file");
+            if (read < HeaderSize)
+                throw new CorruptStateException(path, $"{read} bytes, shorter than the header");
+            if (!header[..4].SequenceEqual(Magic))
+                throw new CorruptStateException(path, "not a grain state file");
             return BinaryPrimitives.ReadInt64LittleEndian(header[8..]);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
@@ -152,14 +165,18 @@ public sealed class FileGrainStorage : IGrainStorage
         if (bytes.Length < HeaderSize)
             throw new CorruptStateException(path, $"{bytes.Length} bytes, shorter than the {HeaderSize}-byte header");
         ReadOnlySpan<byte> span = bytes;
-        if (!span[..4].SequenceEqual(Magic)) throw new CorruptStateException(path, "not a grain state file");
+        if (!span[..4].SequenceEqual(Magic))
+            throw new CorruptStateException(path, "not a grain state file");
         int format = BinaryPrimitives.ReadInt32LittleEndian(span[4..]);
-        if (format != FormatVersion) throw new CorruptStateException(path, $"unknown format {format}");
+        if (format != FormatVersion)
+            throw new CorruptStateException(path, $"unknown format {format}");
         long version = BinaryPrimitives.ReadInt64LittleEndian(span[8..]);
         long length = BinaryPrimitives.ReadInt64LittleEndian(span[16..]);
         if (length != bytes.Length - HeaderSize)
-            throw new CorruptStateException(path,
-                $"truncated or extended: header says {length} payload bytes, file has {bytes.Length - HeaderSize}");
+            throw new CorruptStateException(
+                path,
+                $"truncated or extended: header says {length} payload bytes, file has {bytes.Length - HeaderSize}"
+            );
         ReadOnlySpan<byte> payload = span[HeaderSize..];
         if (!SHA256.HashData(payload).AsSpan().SequenceEqual(span.Slice(24, 32)))
             throw new CorruptStateException(path, "payload checksum mismatch");
@@ -232,13 +249,17 @@ public sealed class FileGrainStorage : IGrainStorage
     private static string Escape(string name)
     {
         string escaped = Uri.EscapeDataString(name);
-        if (escaped.Length <= 200 && escaped is not ("." or "..")) return escaped;
+        if (escaped.Length <= 200 && escaped is not ("." or ".."))
+            return escaped;
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)));
     }
 
     private static void TryDelete(string path)
     {
-        try { File.Delete(path); }
+        try
+        {
+            File.Delete(path);
+        }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
     }

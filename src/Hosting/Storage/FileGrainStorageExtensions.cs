@@ -14,9 +14,9 @@ public static class FileGrainStorageExtensions
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        builder.Services.AddGrainStorage(name,
-            (services, storageName) => new FileGrainStorage(storageName, directory,
-                services.GetRequiredService<Serializer>()));
+        builder.Services.AddGrainStorage(name, (services, storageName) =>
+            new FileGrainStorage(storageName, directory, services.GetRequiredService<Serializer>())
+        );
         return builder;
     }
 }

@@ -56,27 +56,42 @@ public static class AlignClusterTelemetry
     /// <summary>Our sources and meters: "AlignCluster", "AlignCluster.Trainer", ...</summary>
     public const string OurPrefix = "AlignCluster";
 
-    public static IServiceCollection AddAlignClusterTelemetry(this IServiceCollection services,
-        TelemetryOptions options)
+    public static IServiceCollection AddAlignClusterTelemetry(
+        this IServiceCollection services,
+        TelemetryOptions options
+    )
     {
         ArgumentNullException.ThrowIfNull(options);
-        services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(options.ServiceName,
-                serviceInstanceId: options.ServiceInstanceId, autoGenerateServiceInstanceId: true))
+        services
+            .AddOpenTelemetry()
+            .ConfigureResource(resource =>
+                resource.AddService(
+                    options.ServiceName,
+                    serviceInstanceId: options.ServiceInstanceId,
+                    autoGenerateServiceInstanceId: true
+                )
+            )
             .WithTracing(tracing =>
             {
                 tracing.AddSource(OrleansApplicationSource, OurPrefix, OurPrefix + ".*");
-                if (options.OrleansRuntimeSpans) tracing.AddSource(OrleansRuntimeSource);
-                if (options.OtlpEndpoint is { } endpoint) tracing.AddOtlpExporter(o => Otlp(o, endpoint, options));
-                if (options.Console) tracing.AddConsoleExporter();
-                if (options.InMemorySpans is { } spans) tracing.AddInMemoryExporter(spans);
+                if (options.OrleansRuntimeSpans)
+                    tracing.AddSource(OrleansRuntimeSource);
+                if (options.OtlpEndpoint is { } endpoint)
+                    tracing.AddOtlpExporter(o => Otlp(o, endpoint, options));
+                if (options.Console)
+                    tracing.AddConsoleExporter();
+                if (options.InMemorySpans is { } spans)
+                    tracing.AddInMemoryExporter(spans);
             })
             .WithMetrics(metrics =>
             {
                 metrics.AddMeter(OrleansMeter, OurPrefix, OurPrefix + ".*");
-                if (options.OtlpEndpoint is { } endpoint) metrics.AddOtlpExporter(o => Otlp(o, endpoint, options));
-                if (options.Console) metrics.AddConsoleExporter();
-                if (options.InMemoryMetrics is { } collected) metrics.AddInMemoryExporter(collected);
+                if (options.OtlpEndpoint is { } endpoint)
+                    metrics.AddOtlpExporter(o => Otlp(o, endpoint, options));
+                if (options.Console)
+                    metrics.AddConsoleExporter();
+                if (options.InMemoryMetrics is { } collected)
+                    metrics.AddInMemoryExporter(collected);
             });
         return services;
     }

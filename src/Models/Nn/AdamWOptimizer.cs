@@ -20,12 +20,19 @@ namespace AlignCluster.Models.Nn;
 public sealed class AdamWOptimizer : IDisposable
 {
     private readonly Tensor[] _parameters;
-    private readonly Tensor[] _expAvg, _expAvgSq;
+    private readonly Tensor[] _expAvg,
+        _expAvgSq;
 
     /// <param name="parameters">The parameters, in the order their moments are saved.</param>
-    /// <param name="weightDecay">λ, decoupled; 0 for none (explicit: TorchSharp's AdamW defaults to 0, PyTorch to 0.01).</param>
-    public AdamWOptimizer(IEnumerable<Tensor> parameters, double weightDecay, double beta1 = 0.9, double beta2 = 0.999,
-        double eps = 1e-8)
+    /// <param name="weightDecay">λ, decoupled; 0 for none (explicit: TorchSharp's AdamW defaults to 0, PyTorch to
+    /// 0.01).</param>
+    public AdamWOptimizer(
+        IEnumerable<Tensor> parameters,
+        double weightDecay,
+        double beta1 = 0.9,
+        double beta2 = 0.999,
+        double eps = 1e-8
+    )
     {
         _parameters = [.. parameters];
         (WeightDecay, Beta1, Beta2, Eps) = (weightDecay, beta1, beta2, eps);
@@ -58,13 +65,21 @@ public sealed class AdamWOptimizer : IDisposable
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var grads = _parameters.Select(p => p.grad).OfType<Tensor>().ToArray();
-        if (grads.Length == 0) return 0;
-        var squares = torch.stack(grads.Select(g => { var d = g.to_type(ScalarType.Float64); return (d * d).sum(); }));
+        if (grads.Length == 0)
+            return 0;
+        var squares = torch.stack(
+            grads.Select(g =>
+            {
+                var d = g.to_type(ScalarType.Float64);
+                return (d * d).sum();
+            })
+        );
         double norm = Math.Sqrt(squares.sum().cpu().item<double>());
         if (maxNorm > 0 && norm > maxNorm)
         {
             using Scalar coefficient = maxNorm / (norm + 1e-6);
-            foreach (var g in grads) g.mul_(coefficient);
+            foreach (var g in grads)
+                g.mul_(coefficient);
         }
         return norm;
     }
@@ -73,15 +88,24 @@ public sealed class AdamWOptimizer : IDisposable
     public void Step(double lr)
     {
         StepCount++;
-        double correction1 = 1 - Math.Pow(Beta1, StepCount), correction2 = 1 - Math.Pow(Beta2, StepCount);
-        using Scalar decay = 1 - lr * WeightDecay, beta1 = Beta1, keep1 = 1 - Beta1, beta2 = Beta2, keep2 = 1 - Beta2;
-        using Scalar eps = Eps, sqrtCorrection2 = Math.Sqrt(correction2), stepSize = -lr / correction1;
+        double correction1 = 1 - Math.Pow(Beta1, StepCount),
+            correction2 = 1 - Math.Pow(Beta2, StepCount);
+        using Scalar decay = 1 - lr * WeightDecay,
+            beta1 = Beta1,
+            keep1 = 1 - Beta1,
+            beta2 = Beta2,
+            keep2 = 1 - Beta2;
+        using Scalar eps = Eps,
+            sqrtCorrection2 = Math.Sqrt(correction2),
+            stepSize = -lr / correction1;
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         for (int i = 0; i < _parameters.Length; i++)
         {
-            if (_parameters[i].grad is not { } g) continue;
-            if (WeightDecay != 0) _parameters[i].mul_(decay);
+            if (_parameters[i].grad is not { } g)
+                continue;
+            if (WeightDecay != 0)
+                _parameters[i].mul_(decay);
             _expAvg[i].mul_(beta1).add_(g, keep1);
             _expAvgSq[i].mul_(beta2).addcmul_(g, g, keep2);
             var denominator = _expAvgSq[i].sqrt().div_(sqrtCorrection2).add_(eps);
@@ -93,11 +117,13 @@ public sealed class AdamWOptimizer : IDisposable
     public void ZeroGrad()
     {
         using var noGrad = torch.no_grad();
-        foreach (var p in _parameters) p.grad?.zero_();
+        foreach (var p in _parameters)
+            p.grad?.zero_();
     }
 
     public void Dispose()
     {
-        foreach (var t in _expAvg.Concat(_expAvgSq)) t.Dispose();
+        foreach (var t in _expAvg.Concat(_expAvgSq))
+            t.Dispose();
     }
 }

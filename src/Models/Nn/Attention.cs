@@ -24,33 +24,54 @@ public sealed class ForwardContext
     /// positions and the new ones (S = past + T); null means no padding. Positions count real tokens only, so
     /// left-padded rows start at 0 (as HF does).
     /// </summary>
-    public static ForwardContext Create(long b, long t, Tensor? attentionMask, KvCache? cache, int? slidingWindow, Device device)
+    public static ForwardContext Create(
+        long b,
+        long t,
+        Tensor? attentionMask,
+        KvCache? cache,
+        int? slidingWindow,
+        Device device
+    )
     {
-        long past = cache?.Length ?? 0, s = past + t;
+        long past = cache?.Length ?? 0,
+            s = past + t;
         if (attentionMask is null && past == 0 && (slidingWindow is null || slidingWindow >= t))
-            return new ForwardContext { Positions = torch.arange(t, device: device).unsqueeze(0).expand(b, t), Mask = null, Cache = cache };
+            return new ForwardContext
+            {
+                Positions = torch.arange(t, device: device).unsqueeze(0).expand(b, t),
+                Mask = null,
+                Cache = cache,
+            };
 
-        var queryIndex = torch.arange(past, s, 1, device: device).view(t, 1);   // (T, 1) absolute index of each query
-        var keyIndex = torch.arange(s, device: device).view(1, s);              // (1, S)
-        var allowed = keyIndex.le(queryIndex);                                  // (T, S) causal
-        if (slidingWindow is { } w) allowed = allowed.logical_and((queryIndex - keyIndex).lt(w));
-        allowed = allowed.view(1, 1, t, s);                                     // (1, 1, T, S)
+        var queryIndex = torch.arange(past, s, 1, device: device).view(t, 1); // (T, 1) absolute index of each query
+        var keyIndex = torch.arange(s, device: device).view(1, s); // (1, S)
+        var allowed = keyIndex.le(queryIndex); // (T, S) causal
+        if (slidingWindow is { } w)
+            allowed = allowed.logical_and((queryIndex - keyIndex).lt(w));
+        allowed = allowed.view(1, 1, t, s); // (1, 1, T, S)
         Tensor positions;
         if (attentionMask is not null)
         {
             if (attentionMask.ndim != 2 || attentionMask.shape[0] != b || attentionMask.shape[1] != s)
-                throw new ArgumentException($"attention mask must be ({b}, {s}) = (batch, cached + new tokens), got {TorchGaps.Shape(attentionMask)}");
+                throw new ArgumentException(
+                    $"attention mask must be ({b}, {s}) = (batch, cached + new tokens), got {TorchGaps.Shape(attentionMask)}"
+                );
             var valid = attentionMask.to_type(ScalarType.Bool).view(b, 1, 1, s);
             // A query always sees itself, so rows of padding never attend to nothing (which would give NaN).
             var self = keyIndex.eq(queryIndex).view(1, 1, t, s);
-            allowed = allowed.logical_and(valid).logical_or(self);             // (B, 1, T, S)
+            allowed = allowed.logical_and(valid).logical_or(self); // (B, 1, T, S)
             positions = (attentionMask.to_type(ScalarType.Int64).cumsum(1) - 1).clamp_min(0).narrow(1, past, t);
         }
         else
         {
             positions = torch.arange(past, s, 1, device: device).unsqueeze(0).expand(b, t);
         }
-        return new ForwardContext { Positions = positions, Mask = allowed.expand(b, 1, t, s), Cache = cache };
+        return new ForwardContext
+        {
+            Positions = positions,
+            Mask = allowed.expand(b, 1, t, s),
+            Cache = cache,
+        };
     }
 }
 
@@ -64,7 +85,10 @@ internal static class AttentionOps
     /// <summary>(B, H, T, D) → (B, T, H·D).</summary>
     public static Tensor MergeHeads(Tensor x)
     {
-        long b = x.shape[0], h = x.shape[1], t = x.shape[2], d = x.shape[3];
+        long b = x.shape[0],
+            h = x.shape[1],
+            t = x.shape[2],
+            d = x.shape[3];
         return x.transpose(1, 2).contiguous().view(b, t, h * d);
     }
 
@@ -74,7 +98,8 @@ internal static class AttentionOps
     /// </summary>
     public static Tensor Attend(Tensor q, Tensor k, Tensor v, int layer, ForwardContext ctx)
     {
-        if (ctx.Cache is { } cache) (k, v) = cache.Append(layer, k, v); // (B, KV, S, D)
+        if (ctx.Cache is { } cache)
+            (k, v) = cache.Append(layer, k, v); // (B, KV, S, D)
         return TorchGaps.Attention(q, k, v, ctx.Mask, causal: ctx.Mask is null);
     }
 }

@@ -5,7 +5,8 @@ namespace AlignCluster.Models.Nn;
 
 /// <summary>
 /// Keys and values of the tokens already processed, per layer, shaped (B, kv_heads, S, head_dim) — stored before
-/// grouped-query heads are repeated, and (Llama) after RoPE. Owned tensors live outside dispose scopes; dispose the cache.
+/// grouped-query heads are repeated, and (Llama) after RoPE. Owned tensors live outside dispose scopes; dispose the
+/// cache.
 /// </summary>
 public sealed class KvCache : IDisposable
 {
@@ -36,7 +37,8 @@ public sealed class KvCache : IDisposable
         _values[layer]?.Dispose();
         _keys[layer] = k;
         _values[layer] = v;
-        if (layer == _keys.Length - 1) Length = k.shape[2];
+        if (layer == _keys.Length - 1)
+            Length = k.shape[2];
         return (k, v);
     }
 
@@ -49,7 +51,10 @@ public sealed class KvCache : IDisposable
     /// </summary>
     public KvCache Repeat(long copies)
     {
-        if (BatchSize != 1) throw new InvalidOperationException($"only a batch-1 cache can be repeated (this one has {BatchSize} rows)");
+        if (BatchSize != 1)
+            throw new InvalidOperationException(
+                $"only a batch-1 cache can be repeated (this one has {BatchSize} rows)"
+            );
         var result = new KvCache(_keys.Length) { Length = Length };
         for (int i = 0; i < _keys.Length; i++)
         {
@@ -83,7 +88,8 @@ public sealed class KvCache : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in _keys.Concat(_values)) t?.Dispose();
+        foreach (var t in _keys.Concat(_values))
+            t?.Dispose();
         Array.Clear(_keys);
         Array.Clear(_values);
         Length = 0;

@@ -21,12 +21,14 @@ internal static class Init
 
     public static void Zero(Tensor? t)
     {
-        if (t is null) return;
+        if (t is null)
+            return;
         using var noGrad = torch.no_grad();
         t.zero_();
     }
 
-    /// <summary>A parameter that survives any open dispose scope (a scope would otherwise free it with itself).</summary>
+    /// <summary>A parameter that survives any open dispose scope (a scope would otherwise free it with
+    /// itself).</summary>
     public static Parameter Empty(long[] shape, ScalarType dtype, Device device)
     {
         var p = new Parameter(torch.empty(shape, dtype: dtype, device: device));
@@ -41,7 +43,8 @@ internal sealed class Conv1D : nn.Module<Tensor, Tensor>
     private readonly Parameter weight;
     private readonly Parameter bias;
 
-    public Conv1D(long inFeatures, long outFeatures, ScalarType dtype, Device device) : base("Conv1D")
+    public Conv1D(long inFeatures, long outFeatures, ScalarType dtype, Device device)
+        : base("Conv1D")
     {
         weight = Init.Empty([inFeatures, outFeatures], dtype, device);
         bias = Init.Empty([outFeatures], dtype, device);
@@ -68,10 +71,12 @@ internal sealed class Dense : nn.Module<Tensor, Tensor>
     private readonly Parameter weight;
     private readonly Parameter? bias;
 
-    public Dense(long inFeatures, long outFeatures, bool hasBias, ScalarType dtype, Device device) : base("Dense")
+    public Dense(long inFeatures, long outFeatures, bool hasBias, ScalarType dtype, Device device)
+        : base("Dense")
     {
         weight = Init.Empty([outFeatures, inFeatures], dtype, device);
-        if (hasBias) bias = Init.Empty([outFeatures], dtype, device);
+        if (hasBias)
+            bias = Init.Empty([outFeatures], dtype, device);
         RegisterComponents();
     }
 
@@ -91,7 +96,8 @@ internal sealed class EmbeddingTable : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
 
-    public EmbeddingTable(long num, long dim, ScalarType dtype, Device device) : base("Embedding")
+    public EmbeddingTable(long num, long dim, ScalarType dtype, Device device)
+        : base("Embedding")
     {
         weight = Init.Empty([num, dim], dtype, device);
         RegisterComponents();
@@ -110,7 +116,8 @@ internal sealed class LayerNorm : nn.Module<Tensor, Tensor>
     private readonly long[] _shape;
     private readonly double _eps;
 
-    public LayerNorm(long dim, double eps, ScalarType dtype, Device device) : base("LayerNorm")
+    public LayerNorm(long dim, double eps, ScalarType dtype, Device device)
+        : base("LayerNorm")
     {
         (_shape, _eps) = ([dim], eps);
         weight = new Parameter(torch.ones(dim, dtype: dtype, device: device));

@@ -13,9 +13,12 @@ public static class Rope
     public static double[] InverseFrequencies(int headDim, double theta, RopeScaling? scaling)
     {
         var inv = new double[headDim / 2];
-        for (int i = 0; i < inv.Length; i++) inv[i] = 1.0 / Math.Pow(theta, 2.0 * i / headDim);
-        if (scaling is null) return inv;
-        if (scaling.Type == "linear") return Array.ConvertAll(inv, f => f / scaling.Factor);
+        for (int i = 0; i < inv.Length; i++)
+            inv[i] = 1.0 / Math.Pow(theta, 2.0 * i / headDim);
+        if (scaling is null)
+            return inv;
+        if (scaling.Type == "linear")
+            return Array.ConvertAll(inv, f => f / scaling.Factor);
 
         // llama3: long wavelengths (low frequencies) are slowed down by `factor`, short ones kept, and the band between
         // interpolated smoothly (transformers' _compute_llama3_parameters).
@@ -25,9 +28,15 @@ public static class Rope
         for (int i = 0; i < inv.Length; i++)
         {
             double wavelen = 2 * Math.PI / inv[i];
-            if (wavelen < highFreqWavelen) continue;
-            if (wavelen > lowFreqWavelen) { inv[i] /= scaling.Factor; continue; }
-            double smooth = (oldContext / wavelen - scaling.LowFreqFactor) / (scaling.HighFreqFactor - scaling.LowFreqFactor);
+            if (wavelen < highFreqWavelen)
+                continue;
+            if (wavelen > lowFreqWavelen)
+            {
+                inv[i] /= scaling.Factor;
+                continue;
+            }
+            double smooth =
+                (oldContext / wavelen - scaling.LowFreqFactor) / (scaling.HighFreqFactor - scaling.LowFreqFactor);
             inv[i] = (1 - smooth) * inv[i] / scaling.Factor + smooth * inv[i];
         }
         return inv;
@@ -37,9 +46,12 @@ public static class Rope
     public static (Tensor Cos, Tensor Sin) Tables(Tensor positions, Tensor inverseFrequencies, ScalarType dtype)
     {
         using var scope = torch.NewDisposeScope();
-        var angles = positions.to_type(ScalarType.Float32).unsqueeze(-1) * inverseFrequencies;   // (B, T, D/2)
-        var both = torch.cat([angles, angles], -1).unsqueeze(1);                                // (B, 1, T, D)
-        return (both.cos().to_type(dtype).MoveToOuterDisposeScope(), both.sin().to_type(dtype).MoveToOuterDisposeScope());
+        var angles = positions.to_type(ScalarType.Float32).unsqueeze(-1) * inverseFrequencies; // (B, T, D/2)
+        var both = torch.cat([angles, angles], -1).unsqueeze(1); // (B, 1, T, D)
+        return (
+            both.cos().to_type(dtype).MoveToOuterDisposeScope(),
+            both.sin().to_type(dtype).MoveToOuterDisposeScope()
+        );
     }
 
     /// <summary>x·cos + rotate_half(x)·sin for x (B, H, T, D), where rotate_half([x1, x2]) = [−x2, x1].</summary>

@@ -32,7 +32,8 @@ public static class TorchGaps
             var bb = b.shape[..^2];
             for (int i = 1; i <= Math.Min(ba.Length, bb.Length); i++)
             {
-                long x = ba[^i], y = bb[^i];
+                long x = ba[^i],
+                    y = bb[^i];
                 if (x != y && x != 1 && y != 1)
                     throw new ArgumentException($"matmul batch dimensions do not broadcast: {Shape(a)} @ {Shape(b)}");
             }
@@ -57,22 +58,37 @@ public static class TorchGaps
     public static Tensor Attention(Tensor q, Tensor k, Tensor v, Tensor? mask, bool causal, double? scale = null)
     {
         using var scope = torch.NewDisposeScope();
-        long heads = q.shape[1], kvHeads = k.shape[1];
+        long heads = q.shape[1],
+            kvHeads = k.shape[1];
         if (heads % kvHeads != 0)
-            throw new ArgumentException($"attention: {heads} query heads are not a multiple of {kvHeads} key/value heads");
+            throw new ArgumentException(
+                $"attention: {heads} query heads are not a multiple of {kvHeads} key/value heads"
+            );
         k = RepeatKv(k, heads / kvHeads);
         v = RepeatKv(v, heads / kvHeads);
         double d = q.shape[^1];
-        if (scale is { } s && Math.Abs(s - 1 / Math.Sqrt(d)) > 1e-12) q = q * (s * Math.Sqrt(d));
-        var y = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: mask, is_casual: causal && mask is null);
+        if (scale is { } s && Math.Abs(s - 1 / Math.Sqrt(d)) > 1e-12)
+            q = q * (s * Math.Sqrt(d));
+        var y = torch.nn.functional.scaled_dot_product_attention(
+            q,
+            k,
+            v,
+            attn_mask: mask,
+            is_casual: causal && mask is null
+        );
         return y.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Grouped-query attention: (B, KV, S, D) → (B, KV·groups, S, D), each kv head serving <paramref name="groups"/> query heads.</summary>
+    /// <summary>Grouped-query attention: (B, KV, S, D) → (B, KV·groups, S, D), each kv head serving <paramref
+    /// name="groups"/> query heads.</summary>
     public static Tensor RepeatKv(Tensor x, long groups)
     {
-        if (groups == 1) return x;
-        long b = x.shape[0], kv = x.shape[1], s = x.shape[2], d = x.shape[3];
+        if (groups == 1)
+            return x;
+        long b = x.shape[0],
+            kv = x.shape[1],
+            s = x.shape[2],
+            d = x.shape[3];
         return x.unsqueeze(2).expand(b, kv, groups, s, d).reshape(b, kv * groups, s, d);
     }
 
@@ -91,25 +107,31 @@ public static class TorchGaps
             if (state.TryGetValue(name, out var source) && !source.shape.SequenceEqual(target.shape))
                 problems.Add($"'{name}' is {Shape(source)} in the state but {Shape(target)} in the model");
         if (problems.Count > 0)
-            throw new ArgumentException($"state does not fit {module.GetType().Name}: {string.Join("; ", problems.Take(20))}" +
-                                        (problems.Count > 20 ? $"; … and {problems.Count - 20} more" : ""));
+            throw new ArgumentException(
+                $"state does not fit {module.GetType().Name}: {string.Join("; ", problems.Take(20))}"
+                    + (problems.Count > 20 ? $"; … and {problems.Count - 20} more" : "")
+            );
         using var noGrad = torch.no_grad();
-        foreach (var (name, target) in own) target.copy_(state[name]);
+        foreach (var (name, target) in own)
+            target.copy_(state[name]);
     }
 
     /// <summary>The address of a tensor's first element (CPU memory, or a device pointer for CUDA tensors).</summary>
     public static IntPtr DataPointer(Tensor t) => THSTensor_data(t.Handle);
 
     /// <summary>
-    /// Our one-line message for a libtorch error that TorchSharp surfaced as an <see cref="ExternalException"/>: its first
+    /// Our one-line message for a libtorch error that TorchSharp surfaced as an <see cref="ExternalException"/>: its
+    /// first
     /// line, without the C++ source location and stack that libtorch appends ("Exception raised from …").
     /// </summary>
     public static string Message(ExternalException e)
     {
         string text = e.Message;
         int cut = text.IndexOf("Exception raised from", StringComparison.Ordinal);
-        if (cut >= 0) text = text[..cut];
-        var first = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+        if (cut >= 0)
+            text = text[..cut];
+        var first = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .FirstOrDefault();
         return "libtorch: " + (string.IsNullOrEmpty(first) ? e.GetType().Name : first);
     }
 
@@ -117,8 +139,14 @@ public static class TorchGaps
     /// <see cref="Message"/>, prefixed by <paramref name="what"/> (the operation that failed).</summary>
     public static T Checked<T>(string what, Func<T> work)
     {
-        try { return work(); }
-        catch (ExternalException e) { throw new ArgumentException($"{what}: {Message(e)}", e); }
+        try
+        {
+            return work();
+        }
+        catch (ExternalException e)
+        {
+            throw new ArgumentException($"{what}: {Message(e)}", e);
+        }
     }
 
     /// <summary>"[2, 3]", as our messages print shapes.</summary>
@@ -137,7 +165,8 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     private readonly Parameter weight;
     private readonly double _eps;
 
-    public RmsNorm(long dim, double eps, ScalarType dtype, Device device) : base("RmsNorm")
+    public RmsNorm(long dim, double eps, ScalarType dtype, Device device)
+        : base("RmsNorm")
     {
         _eps = eps;
         weight = new Parameter(torch.ones(dim, dtype: dtype, device: device));
@@ -151,7 +180,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     {
         using var scope = torch.NewDisposeScope();
         var x = input.dtype is ScalarType.Float16 or ScalarType.BFloat16 ? input.to_type(ScalarType.Float32) : input;
-        var normalized = x * (x.square().mean([-1], keepdim: true) + _eps).rsqrt();   // (…, C)
+        var normalized = x * (x.square().mean([-1], keepdim: true) + _eps).rsqrt(); // (…, C)
         return (normalized.to_type(input.dtype) * weight).MoveToOuterDisposeScope();
     }
 }

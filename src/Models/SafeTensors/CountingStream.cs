@@ -13,12 +13,22 @@ public sealed class CountingStream(Stream inner) : Stream
     public override bool CanSeek => false;
     public override bool CanWrite => true;
     public override long Length => throw new NotSupportedException();
-    public override long Position { get => Written; set => throw new NotSupportedException(); }
+    public override long Position
+    {
+        get => Written;
+        set => throw new NotSupportedException();
+    }
+
     public override void Flush() => inner.Flush();
+
     public override Task FlushAsync(CancellationToken ct) => inner.FlushAsync(ct);
+
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
     public override void SetLength(long value) => throw new NotSupportedException();
+
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)

@@ -17,14 +17,15 @@ public enum SafeTensorDType
 public static class SafeTensorDTypes
 {
     /// <summary>Bytes per element.</summary>
-    public static int ElementSize(this SafeTensorDType dtype) => dtype switch
-    {
-        SafeTensorDType.F64 or SafeTensorDType.I64 => 8,
-        SafeTensorDType.F32 or SafeTensorDType.I32 => 4,
-        SafeTensorDType.BF16 or SafeTensorDType.F16 => 2,
-        SafeTensorDType.U8 or SafeTensorDType.BOOL => 1,
-        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, null),
-    };
+    public static int ElementSize(this SafeTensorDType dtype) =>
+        dtype switch
+        {
+            SafeTensorDType.F64 or SafeTensorDType.I64 => 8,
+            SafeTensorDType.F32 or SafeTensorDType.I32 => 4,
+            SafeTensorDType.BF16 or SafeTensorDType.F16 => 2,
+            SafeTensorDType.U8 or SafeTensorDType.BOOL => 1,
+            _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, null),
+        };
 
     /// <summary>The header spelling, e.g. "BF16".</summary>
     public static string HeaderName(this SafeTensorDType dtype) => dtype.ToString();
@@ -37,7 +38,8 @@ public static class SafeTensorDTypes
     public static long ElementCount(IReadOnlyList<long> shape)
     {
         long n = 1;
-        foreach (var d in shape) n = checked(n * d);
+        foreach (var d in shape)
+            n = checked(n * d);
         return n;
     }
 

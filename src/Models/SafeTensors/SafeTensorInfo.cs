@@ -1,6 +1,7 @@
 namespace AlignCluster.Models.SafeTensors;
 
-/// <summary>One header entry: a tensor's dtype, shape and byte range relative to the start of the data section.</summary>
+/// <summary>One header entry: a tensor's dtype, shape and byte range relative to the start of the data
+/// section.</summary>
 public sealed record SafeTensorInfo(string Name, SafeTensorDType DType, long[] Shape, long Begin, long End)
 {
     /// <summary>Byte count of the tensor's data.</summary>
@@ -10,5 +11,6 @@ public sealed record SafeTensorInfo(string Name, SafeTensorDType DType, long[] S
     public long ElementCount => SafeTensorDTypes.ElementCount(Shape);
 
     /// <summary>True when dtype and shape equal the given ones.</summary>
-    public bool Matches(SafeTensorDType dtype, IReadOnlyList<long> shape) => DType == dtype && Shape.SequenceEqual(shape);
+    public bool Matches(SafeTensorDType dtype, IReadOnlyList<long> shape) =>
+        DType == dtype && Shape.SequenceEqual(shape);
 }

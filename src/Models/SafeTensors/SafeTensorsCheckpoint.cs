@@ -35,10 +35,15 @@ public sealed partial class SafeTensorsCheckpoint : ISafeTensorSource
     {
         dir = Path.GetFullPath(dir);
         string index = Path.Combine(dir, IndexFileName);
-        if (File.Exists(index)) return OpenSharded(index);
+        if (File.Exists(index))
+            return OpenSharded(index);
         string single = Path.Combine(dir, SingleFileName);
         if (!File.Exists(single))
-            throw new SafeTensorsException(single, null, $"no {SingleFileName} or {IndexFileName} in the model directory");
+            throw new SafeTensorsException(
+                single,
+                null,
+                $"no {SingleFileName} or {IndexFileName} in the model directory"
+            );
         var file = SafeTensorsFile.Open(single);
         return new SafeTensorsCheckpoint([file], file.Names.ToDictionary(n => n, _ => file));
     }
@@ -54,22 +59,35 @@ public sealed partial class SafeTensorsCheckpoint : ISafeTensorSource
             foreach (var (tensor, shard) in weightMap)
             {
                 if (shard.Contains('/') || shard.Contains('\\') || shard.StartsWith('.'))
-                    throw new SafeTensorsException(indexPath, tensor, $"shard file name '{shard}' must be a plain file name in the model directory");
+                    throw new SafeTensorsException(
+                        indexPath,
+                        tensor,
+                        $"shard file name '{shard}' must be a plain file name in the model directory"
+                    );
                 if (!files.TryGetValue(shard, out var file))
                 {
                     string shardPath = Path.Combine(dir, shard);
                     if (!File.Exists(shardPath))
-                        throw new SafeTensorsException(indexPath, tensor, $"shard '{shard}' listed in the index does not exist");
+                        throw new SafeTensorsException(
+                            indexPath,
+                            tensor,
+                            $"shard '{shard}' listed in the index does not exist"
+                        );
                     files[shard] = file = SafeTensorsFile.Open(shardPath);
                 }
                 if (!file.Contains(tensor))
-                    throw new SafeTensorsException(file.Path, tensor, $"the index {IndexFileName} places this tensor here but the shard does not hold it");
+                    throw new SafeTensorsException(
+                        file.Path,
+                        tensor,
+                        $"the index {IndexFileName} places this tensor here but the shard does not hold it"
+                    );
                 fileOf[tensor] = file;
             }
         }
         catch
         {
-            foreach (var f in files.Values) f.Dispose();
+            foreach (var f in files.Values)
+                f.Dispose();
             throw;
         }
         return new SafeTensorsCheckpoint(files.Values.ToList(), fileOf);
@@ -100,26 +118,42 @@ public sealed partial class SafeTensorsCheckpoint : ISafeTensorSource
     public bool Contains(string name) => _fileOf.ContainsKey(name);
 
     public SafeTensorInfo Info(string name) =>
-        _fileOf.TryGetValue(name, out var f) ? f.Info(name) : throw new SafeTensorsException(_files.FirstOrDefault()?.Path ?? "(checkpoint)", name, "no such tensor in the checkpoint");
+        _fileOf.TryGetValue(name, out var f)
+            ? f.Info(name)
+            : throw new SafeTensorsException(
+                _files.FirstOrDefault()?.Path ?? "(checkpoint)",
+                name,
+                "no such tensor in the checkpoint"
+            );
 
-    public string FileOf(string name) => _fileOf.TryGetValue(name, out var f) ? f.Path : _files.FirstOrDefault()?.Path ?? "(checkpoint)";
+    public string FileOf(string name) =>
+        _fileOf.TryGetValue(name, out var f) ? f.Path : _files.FirstOrDefault()?.Path ?? "(checkpoint)";
 
     public ReadOnlySpan<byte> Bytes(string name) =>
-        _fileOf.TryGetValue(name, out var f) ? f.Bytes(name) : throw new SafeTensorsException(FileOf(name), name, "no such tensor in the checkpoint");
+        _fileOf.TryGetValue(name, out var f)
+            ? f.Bytes(name)
+            : throw new SafeTensorsException(FileOf(name), name, "no such tensor in the checkpoint");
 
     public void Dispose()
     {
-        foreach (var f in _files) f.Dispose();
+        foreach (var f in _files)
+            f.Dispose();
     }
 
     /// <summary>
-    /// Saves tensors as an HF checkpoint in <paramref name="dir"/>: one <c>model.safetensors</c> when everything fits in
-    /// <paramref name="maxShardBytes"/>, else shards <c>model-0000i-of-0000N.safetensors</c> plus the index. Each file is
+    /// Saves tensors as an HF checkpoint in <paramref name="dir"/>: one <c>model.safetensors</c> when everything fits
+    /// in
+    /// <paramref name="maxShardBytes"/>, else shards <c>model-0000i-of-0000N.safetensors</c> plus the index. Each file
+    /// is
     /// written atomically and the index last, so a reader sees either the old or the new checkpoint; files of the
     /// previous layout are removed afterwards.
     /// </summary>
-    public static void Save(string dir, IReadOnlyList<SafeTensorEntry> tensors, long maxShardBytes = 5L << 30,
-        IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Save(
+        string dir,
+        IReadOnlyList<SafeTensorEntry> tensors,
+        long maxShardBytes = 5L << 30,
+        IReadOnlyDictionary<string, string>? metadata = null
+    )
     {
         dir = Path.GetFullPath(dir);
         Directory.CreateDirectory(dir);
@@ -139,7 +173,11 @@ public sealed partial class SafeTensorsCheckpoint : ISafeTensorSource
         var keep = new HashSet<string>();
         if (shards.Count == 1)
         {
-            SafeTensorsWriter.Write(Path.Combine(dir, SingleFileName), shards[0], metadata ?? new Dictionary<string, string> { ["format"] = "pt" });
+            SafeTensorsWriter.Write(
+                Path.Combine(dir, SingleFileName),
+                shards[0],
+                metadata ?? new Dictionary<string, string> { ["format"] = "pt" }
+            );
             keep.Add(SingleFileName);
         }
         else
@@ -148,18 +186,30 @@ public sealed partial class SafeTensorsCheckpoint : ISafeTensorSource
             for (int i = 0; i < shards.Count; i++)
             {
                 string name = $"model-{i + 1:D5}-of-{shards.Count:D5}.safetensors";
-                SafeTensorsWriter.Write(Path.Combine(dir, name), shards[i], metadata ?? new Dictionary<string, string> { ["format"] = "pt" });
-                foreach (var t in shards[i]) weightMap[t.Name] = name;
+                SafeTensorsWriter.Write(
+                    Path.Combine(dir, name),
+                    shards[i],
+                    metadata ?? new Dictionary<string, string> { ["format"] = "pt" }
+                );
+                foreach (var t in shards[i])
+                    weightMap[t.Name] = name;
                 keep.Add(name);
             }
             long total = tensors.Sum(t => t.ByteCount);
             var index = new { metadata = new { total_size = total }, weight_map = weightMap };
-            AtomicFile.WriteText(Path.Combine(dir, IndexFileName), JsonSerializer.Serialize(index, new JsonSerializerOptions { WriteIndented = true }));
+            AtomicFile.WriteText(
+                Path.Combine(dir, IndexFileName),
+                JsonSerializer.Serialize(index, new JsonSerializerOptions { WriteIndented = true })
+            );
             keep.Add(IndexFileName);
         }
         // Remove the previous layout's files (they would otherwise shadow or confuse the new checkpoint).
         foreach (var stale in Directory.EnumerateFiles(dir).Select(Path.GetFileName))
-            if (stale is not null && !keep.Contains(stale) && (stale == SingleFileName || stale == IndexFileName || ShardName().IsMatch(stale)))
+            if (
+                stale is not null
+                && !keep.Contains(stale)
+                && (stale == SingleFileName || stale == IndexFileName || ShardName().IsMatch(stale))
+            )
                 File.Delete(Path.Combine(dir, stale));
     }
 

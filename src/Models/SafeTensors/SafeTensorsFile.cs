@@ -12,13 +12,15 @@ public interface ISafeTensorSource : IDisposable
     /// <summary>True when a tensor of that name exists.</summary>
     bool Contains(string name);
 
-    /// <summary>Header entry of a tensor; throws <see cref="SafeTensorsException"/> naming the tensor when absent.</summary>
+    /// <summary>Header entry of a tensor; throws <see cref="SafeTensorsException"/> naming the tensor when
+    /// absent.</summary>
     SafeTensorInfo Info(string name);
 
     /// <summary>The file a tensor lives in (for error messages).</summary>
     string FileOf(string name);
 
-    /// <summary>The tensor's raw little-endian bytes, straight from the mapped file (no copy). Valid until disposal.</summary>
+    /// <summary>The tensor's raw little-endian bytes, straight from the mapped file (no copy). Valid until
+    /// disposal.</summary>
     ReadOnlySpan<byte> Bytes(string name);
 }
 
@@ -48,8 +50,14 @@ public sealed unsafe class SafeTensorsFile : ISafeTensorSource
 
     public IReadOnlyCollection<string> Names => _tensors.Keys;
 
-    private SafeTensorsFile(string path, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* data,
-        List<SafeTensorInfo> tensors, Dictionary<string, string> metadata)
+    private SafeTensorsFile(
+        string path,
+        MemoryMappedFile? map,
+        MemoryMappedViewAccessor? view,
+        byte* data,
+        List<SafeTensorInfo> tensors,
+        Dictionary<string, string> metadata
+    )
     {
         Path = path;
         _map = map;
@@ -64,10 +72,15 @@ public sealed unsafe class SafeTensorsFile : ISafeTensorSource
     public static SafeTensorsFile Open(string path)
     {
         path = System.IO.Path.GetFullPath(path);
-        if (!File.Exists(path)) throw new SafeTensorsException(path, null, "file not found");
+        if (!File.Exists(path))
+            throw new SafeTensorsException(path, null, "file not found");
         long fileLength = new FileInfo(path).Length;
         if (fileLength < 8)
-            throw new SafeTensorsException(path, null, $"truncated: {fileLength} bytes, shorter than the 8-byte header length");
+            throw new SafeTensorsException(
+                path,
+                null,
+                $"truncated: {fileLength} bytes, shorter than the 8-byte header length"
+            );
 
         var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
         MemoryMappedViewAccessor? view = null;
@@ -82,9 +95,17 @@ public sealed unsafe class SafeTensorsFile : ISafeTensorSource
 
             ulong headerLength = BitConverter.ToUInt64(new ReadOnlySpan<byte>(basePtr, 8)); // little-endian machines only
             if (headerLength > (ulong)MaxHeaderBytes)
-                throw new SafeTensorsException(path, null, $"header length {headerLength} exceeds the {MaxHeaderBytes}-byte limit (not a safetensors file?)");
+                throw new SafeTensorsException(
+                    path,
+                    null,
+                    $"header length {headerLength} exceeds the {MaxHeaderBytes}-byte limit (not a safetensors file?)"
+                );
             if (8 + (long)headerLength > fileLength)
-                throw new SafeTensorsException(path, null, $"truncated: header claims {headerLength} bytes but the file has only {fileLength - 8} after the length field");
+                throw new SafeTensorsException(
+                    path,
+                    null,
+                    $"truncated: header claims {headerLength} bytes but the file has only {fileLength - 8} after the length field"
+                );
 
             var header = new ReadOnlySpan<byte>(basePtr + 8, (int)headerLength);
             long dataLength = fileLength - 8 - (long)headerLength;
@@ -93,7 +114,8 @@ public sealed unsafe class SafeTensorsFile : ISafeTensorSource
         }
         catch
         {
-            if (acquired) view!.SafeMemoryMappedViewHandle.ReleasePointer();
+            if (acquired)
+                view!.SafeMemoryMappedViewHandle.ReleasePointer();
             view?.Dispose();
             map.Dispose();
             throw;
@@ -101,7 +123,11 @@ public sealed unsafe class SafeTensorsFile : ISafeTensorSource
     }
 
     /// <summary>Parses and validates a header against the data section's length.</summary>
-    internal static (List<SafeTensorInfo>, Dictionary<string, string>) ParseHeader(string path, ReadOnlySpan<byte> header, long dataLength)
+    internal static (List<SafeTensorInfo>, Dictionary<string, string>) ParseHeader(
+        string path,
+        ReadOnlySpan<byte> header,
+        long dataLength
+    )
     {
         JsonDocument doc;
         try
@@ -115,7 +141,11 @@ public sealed unsafe class SafeTensorsFile : ISafeTensorSource
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new SafeTensorsException(path, null, $"header JSON must be an object, found {doc.RootElement.ValueKind}");
+                throw new SafeTensorsException(
+                    path,
+                    null,
+                    $"header JSON must be an object, found {doc.RootElement.ValueKind}"
+                );
             var tensors = new List<SafeTensorInfo>();
             var metadata = new Dictionary<string, string>();
             foreach (var prop in doc.RootElement.EnumerateObject())
@@ -127,7 +157,11 @@ public sealed unsafe class SafeTensorsFile : ISafeTensorSource
                     foreach (var m in prop.Value.EnumerateObject())
                     {
                         if (m.Value.ValueKind != JsonValueKind.String)
-                            throw new SafeTensorsException(path, null, $"__metadata__ value '{m.Name}' must be a string");
+                            throw new SafeTensorsException(
+                                path,
+                                null,
+                                $"__metadata__ value '{m.Name}' must be a string"
+                            );
                         metadata[m.Name] = m.Value.GetString()!;
                     }
                     continue;
@@ -143,13 +177,16 @@ public sealed unsafe class SafeTensorsFile : ISafeTensorSource
     {
         string name = prop.Name;
         SafeTensorsException Bad(string problem) => new(path, name, problem);
-        if (prop.Value.ValueKind != JsonValueKind.Object) throw Bad("header entry must be an object");
+        if (prop.Value.ValueKind != JsonValueKind.Object)
+            throw Bad("header entry must be an object");
         var e = prop.Value;
 
         if (!e.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String)
             throw Bad("missing string field 'dtype'");
         if (!SafeTensorDTypes.TryParse(dt.GetString()!, out var dtype))
-            throw Bad($"unsupported dtype '{dt.GetString()}' (supported: {string.Join(", ", Enum.GetNames<SafeTensorDType>())})");
+            throw Bad(
+                $"unsupported dtype '{dt.GetString()}' (supported: {string.Join(", ", Enum.GetNames<SafeTensorDType>())})"
+            );
 
         if (!e.TryGetProperty("shape", out var sh) || sh.ValueKind != JsonValueKind.Array)
             throw Bad("missing array field 'shape'");
@@ -162,19 +199,36 @@ public sealed unsafe class SafeTensorsFile : ISafeTensorSource
             shape[i++] = v;
         }
 
-        if (!e.TryGetProperty("data_offsets", out var off) || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
+        if (
+            !e.TryGetProperty("data_offsets", out var off)
+            || off.ValueKind != JsonValueKind.Array
+            || off.GetArrayLength() != 2
+        )
             throw Bad("missing field 'data_offsets' = [begin, end]");
-        long begin = ReadOffset(off[0]), end = ReadOffset(off[1]);
-        if (begin < 0 || end < 0) throw Bad("data_offsets must be non-negative integers");
-        if (end < begin) throw Bad($"data_offsets [{begin}, {end}] end before begin");
+        long begin = ReadOffset(off[0]),
+            end = ReadOffset(off[1]);
+        if (begin < 0 || end < 0)
+            throw Bad("data_offsets must be non-negative integers");
+        if (end < begin)
+            throw Bad($"data_offsets [{begin}, {end}] end before begin");
         if (end > dataLength)
-            throw Bad($"data_offsets [{begin}, {end}] run past the end of the data section ({dataLength} bytes; file truncated?)");
+            throw Bad(
+                $"data_offsets [{begin}, {end}] run past the end of the data section ({dataLength} bytes; file truncated?)"
+            );
 
         long expected;
-        try { expected = checked(SafeTensorDTypes.ElementCount(shape) * dtype.ElementSize()); }
-        catch (OverflowException) { throw Bad($"shape {SafeTensorDTypes.FormatShape(shape)} is too large"); }
+        try
+        {
+            expected = checked(SafeTensorDTypes.ElementCount(shape) * dtype.ElementSize());
+        }
+        catch (OverflowException)
+        {
+            throw Bad($"shape {SafeTensorDTypes.FormatShape(shape)} is too large");
+        }
         if (expected != end - begin)
-            throw Bad($"byte count mismatch: dtype {dtype} with shape {SafeTensorDTypes.FormatShape(shape)} needs {expected} bytes but data_offsets [{begin}, {end}] span {end - begin}");
+            throw Bad(
+                $"byte count mismatch: dtype {dtype} with shape {SafeTensorDTypes.FormatShape(shape)} needs {expected} bytes but data_offsets [{begin}, {end}] span {end - begin}"
+            );
         return new SafeTensorInfo(name, dtype, shape, begin, end);
     }
 
@@ -187,7 +241,11 @@ public sealed unsafe class SafeTensorsFile : ISafeTensorSource
         foreach (var t in tensors.Where(t => t.ByteCount > 0).OrderBy(t => t.Begin))
         {
             if (previous is not null && t.Begin < previous.End)
-                throw new SafeTensorsException(path, t.Name, $"data_offsets [{t.Begin}, {t.End}] overlap those of '{previous.Name}' [{previous.Begin}, {previous.End}]");
+                throw new SafeTensorsException(
+                    path,
+                    t.Name,
+                    $"data_offsets [{t.Begin}, {t.End}] overlap those of '{previous.Name}' [{previous.Begin}, {previous.End}]"
+                );
             previous = t;
         }
     }
@@ -195,7 +253,9 @@ public sealed unsafe class SafeTensorsFile : ISafeTensorSource
     public bool Contains(string name) => _tensors.ContainsKey(name);
 
     public SafeTensorInfo Info(string name) =>
-        _tensors.TryGetValue(name, out var info) ? info : throw new SafeTensorsException(Path, name, "no such tensor in this file");
+        _tensors.TryGetValue(name, out var info)
+            ? info
+            : throw new SafeTensorsException(Path, name, "no such tensor in this file");
 
     public string FileOf(string name) => Path;
 
@@ -217,11 +277,11 @@ public sealed unsafe class SafeTensorsFile : ISafeTensorSource
 
     public void Dispose()
     {
-        if (_disposed) return;
+        if (_disposed)
+            return;
         _disposed = true;
         _view?.SafeMemoryMappedViewHandle.ReleasePointer();
         _view?.Dispose();
         _map?.Dispose();
     }
-
 }

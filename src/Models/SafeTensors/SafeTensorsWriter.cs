@@ -7,14 +7,25 @@ namespace AlignCluster.Models.SafeTensors;
 /// A tensor to be written: its header fields plus a callback that streams exactly <see cref="ByteCount"/>
 /// little-endian bytes (so large tensors are written without first gathering them into one array).
 /// </summary>
-public sealed record SafeTensorEntry(string Name, SafeTensorDType DType, long[] Shape, long ByteCount, Action<Stream> WriteData)
+public sealed record SafeTensorEntry(
+    string Name,
+    SafeTensorDType DType,
+    long[] Shape,
+    long ByteCount,
+    Action<Stream> WriteData
+)
 {
     /// <summary>An entry over bytes already in memory.</summary>
-    public static SafeTensorEntry FromBytes(string name, SafeTensorDType dtype, long[] shape, ReadOnlyMemory<byte> data) =>
-        new(name, dtype, shape, data.Length, s => s.Write(data.Span));
+    public static SafeTensorEntry FromBytes(
+        string name,
+        SafeTensorDType dtype,
+        long[] shape,
+        ReadOnlyMemory<byte> data
+    ) => new(name, dtype, shape, data.Length, s => s.Write(data.Span));
 }
 
-/// <summary>Writes safetensors files atomically: everything goes to a temp file beside the target, then a rename.</summary>
+/// <summary>Writes safetensors files atomically: everything goes to a temp file beside the target, then a
+/// rename.</summary>
 public static class SafeTensorsWriter
 {
     /// <summary>
@@ -22,7 +33,11 @@ public static class SafeTensorsWriter
     /// only once the new one is complete. Throws <see cref="SafeTensorsException"/> on a duplicate name or a byte
     /// count that does not match dtype and shape.
     /// </summary>
-    public static void Write(string path, IEnumerable<SafeTensorEntry> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Write(
+        string path,
+        IEnumerable<SafeTensorEntry> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null
+    )
     {
         path = Path.GetFullPath(path);
         var list = tensors.ToList();
@@ -34,8 +49,12 @@ public static class SafeTensorsWriter
     /// Writes <paramref name="tensors"/> as a safetensors stream to <paramref name="stream"/> (a checkpoint store's
     /// blob, say), tensor by tensor; <paramref name="source"/> names it in errors. The caller owns atomicity.
     /// </summary>
-    public static void Write(Stream stream, string source, IEnumerable<SafeTensorEntry> tensors,
-        IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Write(
+        Stream stream,
+        string source,
+        IEnumerable<SafeTensorEntry> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null
+    )
     {
         var list = tensors.ToList();
         WriteBody(stream, source, BuildHeader(source, list, metadata), list);
@@ -52,13 +71,21 @@ public static class SafeTensorsWriter
             var counting = new CountingStream(stream);
             t.WriteData(counting);
             if (counting.Written != t.ByteCount)
-                throw new SafeTensorsException(source, t.Name,
-                    $"data writer produced {counting.Written} bytes, expected {t.ByteCount}");
+                throw new SafeTensorsException(
+                    source,
+                    t.Name,
+                    $"data writer produced {counting.Written} bytes, expected {t.ByteCount}"
+                );
         }
     }
 
-    /// <summary>The JSON header, padded with spaces to a multiple of 8 bytes so the data section stays aligned.</summary>
-    private static byte[] BuildHeader(string path, List<SafeTensorEntry> tensors, IReadOnlyDictionary<string, string>? metadata)
+    /// <summary>The JSON header, padded with spaces to a multiple of 8 bytes so the data section stays
+    /// aligned.</summary>
+    private static byte[] BuildHeader(
+        string path,
+        List<SafeTensorEntry> tensors,
+        IReadOnlyDictionary<string, string>? metadata
+    )
     {
         var seen = new HashSet<string>();
         using var buffer = new MemoryStream();
@@ -68,7 +95,8 @@ public static class SafeTensorsWriter
             if (metadata is { Count: > 0 })
             {
                 json.WriteStartObject("__metadata__");
-                foreach (var (k, v) in metadata) json.WriteString(k, v);
+                foreach (var (k, v) in metadata)
+                    json.WriteString(k, v);
                 json.WriteEndObject();
             }
             long offset = 0;
@@ -78,12 +106,16 @@ public static class SafeTensorsWriter
                     throw new SafeTensorsException(path, t.Name, "duplicate or reserved tensor name");
                 long expected = checked(SafeTensorDTypes.ElementCount(t.Shape) * t.DType.ElementSize());
                 if (expected != t.ByteCount)
-                    throw new SafeTensorsException(path, t.Name,
-                        $"byte count mismatch: dtype {t.DType} with shape {SafeTensorDTypes.FormatShape(t.Shape)} needs {expected} bytes, got {t.ByteCount}");
+                    throw new SafeTensorsException(
+                        path,
+                        t.Name,
+                        $"byte count mismatch: dtype {t.DType} with shape {SafeTensorDTypes.FormatShape(t.Shape)} needs {expected} bytes, got {t.ByteCount}"
+                    );
                 json.WriteStartObject(t.Name);
                 json.WriteString("dtype", t.DType.HeaderName());
                 json.WriteStartArray("shape");
-                foreach (var d in t.Shape) json.WriteNumberValue(d);
+                foreach (var d in t.Shape)
+                    json.WriteNumberValue(d);
                 json.WriteEndArray();
                 json.WriteStartArray("data_offsets");
                 json.WriteNumberValue(offset);
@@ -95,15 +127,18 @@ public static class SafeTensorsWriter
             json.WriteEndObject();
         }
         int padded = (int)((buffer.Length + 7) / 8 * 8);
-        while (buffer.Length < padded) buffer.WriteByte((byte)' ');
+        while (buffer.Length < padded)
+            buffer.WriteByte((byte)' ');
         return buffer.ToArray();
     }
 }
 
-/// <summary>Write-to-temp-then-rename, so a reader never sees a half-written file and a crash loses nothing saved.</summary>
+/// <summary>Write-to-temp-then-rename, so a reader never sees a half-written file and a crash loses nothing
+/// saved.</summary>
 public static class AtomicFile
 {
-    /// <summary>Writes a file through <paramref name="write"/>, flushes it to disk, then renames it over <paramref name="path"/>.</summary>
+    /// <summary>Writes a file through <paramref name="write"/>, flushes it to disk, then renames it over <paramref
+    /// name="path"/>.</summary>
     public static void Write(string path, Action<Stream> write)
     {
         string dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
@@ -120,7 +155,13 @@ public static class AtomicFile
         }
         catch
         {
-            try { File.Delete(temp); } catch (IOException) { /* best effort: the temp name never shadows real data */ }
+            try
+            {
+                File.Delete(temp);
+            }
+            catch (IOException)
+            { /* best effort: the temp name never shadows real data */
+            }
             throw;
         }
     }

@@ -25,24 +25,29 @@ public sealed class JinjaTemplate
 
     private JinjaTemplate(List<Node> body) => _body = body;
 
-    /// <summary>Parses a template; syntax errors and unsupported statements throw <see cref="TokenizerException"/>.</summary>
+    /// <summary>Parses a template; syntax errors and unsupported statements throw <see
+    /// cref="TokenizerException"/>.</summary>
     public static JinjaTemplate Parse(string source) => new(new Parser(Lexer.Scan(source)).ParseTemplate());
 
     /// <summary>Renders with the given variables (strings, numbers, bools, lists, dictionaries).</summary>
     public string Render(IReadOnlyDictionary<string, object?> variables)
     {
         var scope = new Scope(null);
-        foreach (var (k, v) in variables) scope.Set(k, v);
+        foreach (var (k, v) in variables)
+            scope.Set(k, v);
         var sb = new StringBuilder();
         new Interpreter().Run(_body, scope, sb);
         return sb.ToString();
     }
 
-    /// <summary>The value of a name or attribute that does not exist (renders as "", is falsy, "is defined" is false).</summary>
+    /// <summary>The value of a name or attribute that does not exist (renders as "", is falsy, "is defined" is
+    /// false).</summary>
     public sealed class Undefined
     {
         public static readonly Undefined Instance = new();
+
         private Undefined() { }
+
         public override string ToString() => "";
     }
 
@@ -55,20 +60,60 @@ public sealed class JinjaTemplate
 
     // ---------------------------------------------------------------- lexer
 
-    private enum T { Text, OutputOpen, BlockOpen, Close, Name, String, Int, Float, Op, End }
+    private enum T
+    {
+        Text,
+        OutputOpen,
+        BlockOpen,
+        Close,
+        Name,
+        String,
+        Int,
+        Float,
+        Op,
+        End,
+    }
 
     private readonly record struct Token(T Kind, string Value, int Line);
 
     private static class Lexer
     {
         private static readonly string[] Operators =
-            ["==", "!=", "<=", ">=", "//", "**", "<", ">", "+", "-", "*", "/", "%", "~", "|", ".", ",", ":", "(", ")", "[", "]", "{", "}", "="];
+        [
+            "==",
+            "!=",
+            "<=",
+            ">=",
+            "//",
+            "**",
+            "<",
+            ">",
+            "+",
+            "-",
+            "*",
+            "/",
+            "%",
+            "~",
+            "|",
+            ".",
+            ",",
+            ":",
+            "(",
+            ")",
+            "[",
+            "]",
+            "{",
+            "}",
+            "=",
+        ];
 
         public static List<Token> Scan(string src)
         {
-            if (src.EndsWith('\n')) src = src[..^1]; // Jinja's keep_trailing_newline=False
+            if (src.EndsWith('\n'))
+                src = src[..^1]; // Jinja's keep_trailing_newline=False
             var tokens = new List<Token>();
-            int pos = 0, line = 1;
+            int pos = 0,
+                line = 1;
             bool trimNextText = false;
             while (pos < src.Length)
             {
@@ -77,27 +122,41 @@ public sealed class JinjaTemplate
                 int textLine = line;
                 line += Count(text, '\n');
                 bool stripBefore = open >= 0 && open + 2 < src.Length && src[open + 2] == '-';
-                if (open >= 0 && !stripBefore && src[open + 1] is '%' or '#') text = LStripBlock(text, pos == 0 || src[pos - 1] == '\n');
-                if (trimNextText) text = text.TrimStart();
-                if (stripBefore) text = text.TrimEnd();
-                if (text.Length > 0) tokens.Add(new Token(T.Text, text, textLine));
+                if (open >= 0 && !stripBefore && src[open + 1] is '%' or '#')
+                    text = LStripBlock(text, pos == 0 || src[pos - 1] == '\n');
+                if (trimNextText)
+                    text = text.TrimStart();
+                if (stripBefore)
+                    text = text.TrimEnd();
+                if (text.Length > 0)
+                    tokens.Add(new Token(T.Text, text, textLine));
                 trimNextText = false;
-                if (open < 0) break;
+                if (open < 0)
+                    break;
                 char kind = src[open + 1];
                 pos = open + (stripBefore ? 3 : 2);
                 if (kind == '#')
                 {
                     int close = src.IndexOf("#}", pos, StringComparison.Ordinal);
-                    if (close < 0) throw Error(line, "comment is not closed with #}");
+                    if (close < 0)
+                        throw Error(line, "comment is not closed with #}");
                     line += Count(src[pos..close], '\n');
                     trimNextText = close > pos && src[close - 1] == '-';
                     pos = close + 2;
-                    if (!trimNextText && pos < src.Length && src[pos] == '\n') { pos++; line++; } // trim_blocks
+                    if (!trimNextText && pos < src.Length && src[pos] == '\n')
+                    {
+                        pos++;
+                        line++;
+                    } // trim_blocks
                     continue;
                 }
                 tokens.Add(new Token(kind == '{' ? T.OutputOpen : T.BlockOpen, "", line));
                 (pos, line, trimNextText) = ScanTag(src, pos, line, kind == '{' ? "}}" : "%}", tokens);
-                if (kind == '%' && !trimNextText && pos < src.Length && src[pos] == '\n') { pos++; line++; } // trim_blocks
+                if (kind == '%' && !trimNextText && pos < src.Length && src[pos] == '\n')
+                {
+                    pos++;
+                    line++;
+                } // trim_blocks
             }
             tokens.Add(new Token(T.End, "", line));
             return tokens;
@@ -108,27 +167,46 @@ public sealed class JinjaTemplate
         private static int FindTagStart(string src, int from)
         {
             for (int i = src.IndexOf('{', from); i >= 0 && i + 1 < src.Length; i = src.IndexOf('{', i + 1))
-                if (src[i + 1] is '{' or '%' or '#') return i;
+                if (src[i + 1] is '{' or '%' or '#')
+                    return i;
             return -1;
         }
 
-        /// <summary>lstrip_blocks: spaces and tabs between the start of a line and a block or comment tag are dropped.</summary>
+        /// <summary>lstrip_blocks: spaces and tabs between the start of a line and a block or comment tag are
+        /// dropped.</summary>
         private static string LStripBlock(string text, bool textStartsALine)
         {
             int i = text.Length;
-            while (i > 0 && text[i - 1] is ' ' or '\t') i--;
+            while (i > 0 && text[i - 1] is ' ' or '\t')
+                i--;
             return i == 0 && textStartsALine || i > 0 && text[i - 1] == '\n' ? text[..i] : text;
         }
 
-        private static (int Pos, int Line, bool TrimAfter) ScanTag(string src, int pos, int line, string close, List<Token> tokens)
+        private static (int Pos, int Line, bool TrimAfter) ScanTag(
+            string src,
+            int pos,
+            int line,
+            string close,
+            List<Token> tokens
+        )
         {
             int depth = 0;
             while (true)
             {
-                if (pos >= src.Length) throw Error(line, $"tag is not closed with {close}");
+                if (pos >= src.Length)
+                    throw Error(line, $"tag is not closed with {close}");
                 char c = src[pos];
-                if (c == '\n') { line++; pos++; continue; }
-                if (char.IsWhiteSpace(c)) { pos++; continue; }
+                if (c == '\n')
+                {
+                    line++;
+                    pos++;
+                    continue;
+                }
+                if (char.IsWhiteSpace(c))
+                {
+                    pos++;
+                    continue;
+                }
                 if (depth == 0 && c == '-' && string.CompareOrdinal(src, pos + 1, close, 0, 2) == 0)
                     return (pos + 3, line, true);
                 if (depth == 0 && string.CompareOrdinal(src, pos, close, 0, 2) == 0)
@@ -140,26 +218,46 @@ public sealed class JinjaTemplate
                     pos++;
                     while (true)
                     {
-                        if (pos >= src.Length) throw Error(start, "string literal is not closed");
+                        if (pos >= src.Length)
+                            throw Error(start, "string literal is not closed");
                         char d = src[pos++];
-                        if (d == c) break;
-                        if (d == '\n') line++;
+                        if (d == c)
+                            break;
+                        if (d == '\n')
+                            line++;
                         if (d == '\\' && pos < src.Length)
                         {
                             char e = src[pos++];
                             switch (e)
                             {
-                                case 'n': sb.Append('\n'); break;
-                                case 't': sb.Append('\t'); break;
-                                case 'r': sb.Append('\r'); break;
-                                case 'b': sb.Append('\b'); break;
-                                case 'f': sb.Append('\f'); break;
-                                case 'v': sb.Append('\v'); break;
-                                case '\\' or '\'' or '"': sb.Append(e); break;
-                                default: sb.Append('\\').Append(e); break; // Python keeps unknown escapes as written
+                                case 'n':
+                                    sb.Append('\n');
+                                    break;
+                                case 't':
+                                    sb.Append('\t');
+                                    break;
+                                case 'r':
+                                    sb.Append('\r');
+                                    break;
+                                case 'b':
+                                    sb.Append('\b');
+                                    break;
+                                case 'f':
+                                    sb.Append('\f');
+                                    break;
+                                case 'v':
+                                    sb.Append('\v');
+                                    break;
+                                case '\\' or '\'' or '"':
+                                    sb.Append(e);
+                                    break;
+                                default:
+                                    sb.Append('\\').Append(e);
+                                    break; // Python keeps unknown escapes as written
                             }
                         }
-                        else sb.Append(d);
+                        else
+                            sb.Append(d);
                     }
                     tokens.Add(new Token(T.String, sb.ToString(), start));
                     continue;
@@ -167,23 +265,33 @@ public sealed class JinjaTemplate
                 if (char.IsDigit(c))
                 {
                     int start = pos;
-                    while (pos < src.Length && char.IsDigit(src[pos])) pos++;
+                    while (pos < src.Length && char.IsDigit(src[pos]))
+                        pos++;
                     bool isFloat = pos + 1 < src.Length && src[pos] == '.' && char.IsDigit(src[pos + 1]);
-                    if (isFloat) { pos++; while (pos < src.Length && char.IsDigit(src[pos])) pos++; }
+                    if (isFloat)
+                    {
+                        pos++;
+                        while (pos < src.Length && char.IsDigit(src[pos]))
+                            pos++;
+                    }
                     tokens.Add(new Token(isFloat ? T.Float : T.Int, src[start..pos], line));
                     continue;
                 }
                 if (char.IsLetter(c) || c == '_')
                 {
                     int start = pos;
-                    while (pos < src.Length && (char.IsLetterOrDigit(src[pos]) || src[pos] == '_')) pos++;
+                    while (pos < src.Length && (char.IsLetterOrDigit(src[pos]) || src[pos] == '_'))
+                        pos++;
                     tokens.Add(new Token(T.Name, src[start..pos], line));
                     continue;
                 }
                 string? op = Operators.FirstOrDefault(o => string.CompareOrdinal(src, pos, o, 0, o.Length) == 0);
-                if (op is null) throw Error(line, $"unexpected character '{c}'");
-                if (op is "{" or "[" or "(") depth++;
-                if (op is "}" or "]" or ")") depth--;
+                if (op is null)
+                    throw Error(line, $"unexpected character '{c}'");
+                if (op is "{" or "[" or "(")
+                    depth++;
+                if (op is "}" or "]" or ")")
+                    depth--;
                 tokens.Add(new Token(T.Op, op, line));
                 pos += op.Length;
             }
@@ -193,26 +301,59 @@ public sealed class JinjaTemplate
     // ---------------------------------------------------------------- syntax tree
 
     private abstract record Node(int Line);
+
     private sealed record TextNode(string Text, int Line) : Node(Line);
+
     private sealed record OutputNode(Expr Value, int Line) : Node(Line);
+
     private sealed record IfNode(List<(Expr Test, List<Node> Body)> Branches, List<Node> Else, int Line) : Node(Line);
-    private sealed record ForNode(List<string> Targets, Expr Iterable, Expr? Filter, List<Node> Body, List<Node> Else, int Line) : Node(Line);
+
+    private sealed record ForNode(
+        List<string> Targets,
+        Expr Iterable,
+        Expr? Filter,
+        List<Node> Body,
+        List<Node> Else,
+        int Line
+    ) : Node(Line);
+
     private sealed record SetNode(string Name, string? Attribute, Expr? Value, List<Node>? Body, int Line) : Node(Line);
+
     private sealed record LoopControlNode(bool IsBreak, int Line) : Node(Line);
 
     private abstract record Expr(int Line);
+
     private sealed record Literal(object? Value, int Line) : Expr(Line);
+
     private sealed record NameExpr(string Name, int Line) : Expr(Line);
+
     private sealed record ListExpr(List<Expr> Items, int Line) : Expr(Line);
+
     private sealed record DictExpr(List<(Expr Key, Expr Value)> Items, int Line) : Expr(Line);
+
     private sealed record AttrExpr(Expr Target, string Name, int Line) : Expr(Line);
+
     private sealed record ItemExpr(Expr Target, Expr Index, int Line) : Expr(Line);
+
     private sealed record SliceExpr(Expr Target, Expr? Start, Expr? Stop, Expr? Step, int Line) : Expr(Line);
-    private sealed record CallExpr(Expr Target, List<Expr> Args, List<(string Name, Expr Value)> Kwargs, int Line) : Expr(Line);
-    private sealed record FilterExpr(Expr Target, string Name, List<Expr> Args, List<(string Name, Expr Value)> Kwargs, int Line) : Expr(Line);
+
+    private sealed record CallExpr(Expr Target, List<Expr> Args, List<(string Name, Expr Value)> Kwargs, int Line)
+        : Expr(Line);
+
+    private sealed record FilterExpr(
+        Expr Target,
+        string Name,
+        List<Expr> Args,
+        List<(string Name, Expr Value)> Kwargs,
+        int Line
+    ) : Expr(Line);
+
     private sealed record TestExpr(Expr Target, string Name, bool Negated, List<Expr> Args, int Line) : Expr(Line);
+
     private sealed record BinaryExpr(string Op, Expr Left, Expr Right, int Line) : Expr(Line);
+
     private sealed record UnaryExpr(string Op, Expr Operand, int Line) : Expr(Line);
+
     private sealed record CondExpr(Expr Test, Expr Then, Expr? Else, int Line) : Expr(Line);
 
     // ---------------------------------------------------------------- parser
@@ -221,9 +362,11 @@ public sealed class JinjaTemplate
     {
         private int _pos;
         private Token Peek => tokens[_pos];
+
         private Token Next() => tokens[_pos++];
 
         private bool IsOp(string op) => Peek.Kind == T.Op && Peek.Value == op;
+
         private bool IsName(string name) => Peek.Kind == T.Name && Peek.Value == name;
 
         private Token Expect(T kind, string? value = null)
@@ -234,27 +377,36 @@ public sealed class JinjaTemplate
             return t;
         }
 
-        private static string Describe(Token t) => t.Kind switch
-        {
-            T.Close => "end of tag", T.End => "end of template", T.BlockOpen => "{%", T.OutputOpen => "{{", _ => t.Value,
-        };
+        private static string Describe(Token t) =>
+            t.Kind switch
+            {
+                T.Close => "end of tag",
+                T.End => "end of template",
+                T.BlockOpen => "{%",
+                T.OutputOpen => "{{",
+                _ => t.Value,
+            };
 
-        /// <summary>The end of a tag: the lexer puts no token there, so the next one opens text, a tag or the end.</summary>
+        /// <summary>The end of a tag: the lexer puts no token there, so the next one opens text, a tag or the
+        /// end.</summary>
         private bool AtTagEnd => Peek.Kind is T.Text or T.OutputOpen or T.BlockOpen or T.End;
 
         private void ExpectTagEnd()
         {
-            if (!AtTagEnd) throw Error(Peek.Line, $"unexpected '{Describe(Peek)}' before the end of the tag");
+            if (!AtTagEnd)
+                throw Error(Peek.Line, $"unexpected '{Describe(Peek)}' before the end of the tag");
         }
 
         public List<Node> ParseTemplate()
         {
             var body = ParseBody(out string? end);
-            if (end is not null) throw Error(Peek.Line, $"unexpected {{% {end} %}}");
+            if (end is not null)
+                throw Error(Peek.Line, $"unexpected {{% {end} %}}");
             return body;
         }
 
-        /// <summary>Nodes up to a block tag that ends this body (endif, else, …), whose name is returned (null at the end).</summary>
+        /// <summary>Nodes up to a block tag that ends this body (endif, else, …), whose name is returned (null at the
+        /// end).</summary>
         private List<Node> ParseBody(out string? endTag, params string[] enders)
         {
             var nodes = new List<Node>();
@@ -281,7 +433,8 @@ public sealed class JinjaTemplate
                             endTag = name.Value;
                             return nodes;
                         }
-                        if (ParseStatement(name) is { } node) nodes.Add(node);
+                        if (ParseStatement(name) is { } node)
+                            nodes.Add(node);
                         break;
                     default:
                         throw Error(t.Line, $"unexpected '{Describe(t)}'");
@@ -303,7 +456,12 @@ public sealed class JinjaTemplate
                     {
                         var body = ParseBody(out string? end, "elif", "else", "endif");
                         branches.Add((test, body));
-                        if (end == "elif") { test = ParseExpr(); ExpectTagEnd(); continue; }
+                        if (end == "elif")
+                        {
+                            test = ParseExpr();
+                            ExpectTagEnd();
+                            continue;
+                        }
                         if (end == "else")
                         {
                             ExpectTagEnd();
@@ -320,12 +478,21 @@ public sealed class JinjaTemplate
                 case "for":
                 {
                     var targets = new List<string> { Expect(T.Name).Value };
-                    while (IsOp(",")) { Next(); targets.Add(Expect(T.Name).Value); }
+                    while (IsOp(","))
+                    {
+                        Next();
+                        targets.Add(Expect(T.Name).Value);
+                    }
                     Expect(T.Name, "in");
                     var iterable = ParseCondition(allowIf: false);
                     Expr? filter = null;
-                    if (IsName("if")) { Next(); filter = ParseExpr(); }
-                    if (IsName("recursive")) throw Error(line, "recursive for loops are not supported");
+                    if (IsName("if"))
+                    {
+                        Next();
+                        filter = ParseExpr();
+                    }
+                    if (IsName("recursive"))
+                        throw Error(line, "recursive for loops are not supported");
                     ExpectTagEnd();
                     var body = ParseBody(out string? end, "else", "endfor");
                     var elseBody = new List<Node>();
@@ -342,7 +509,11 @@ public sealed class JinjaTemplate
                 {
                     string target = Expect(T.Name).Value;
                     string? attribute = null;
-                    if (IsOp(".")) { Next(); attribute = Expect(T.Name).Value; }
+                    if (IsOp("."))
+                    {
+                        Next();
+                        attribute = Expect(T.Name).Value;
+                    }
                     if (IsOp(","))
                         throw Error(line, "tuple assignment in set is not supported");
                     if (IsOp("="))
@@ -366,13 +537,17 @@ public sealed class JinjaTemplate
                     ExpectTagEnd();
                     return null;
                 default:
-                    throw Error(line, $"statement '{name.Value}' is not supported (supported: if, for, set, break, continue)");
+                    throw Error(
+                        line,
+                        $"statement '{name.Value}' is not supported (supported: if, for, set, break, continue)"
+                    );
             }
         }
 
         private static void Require(string? end, string expected, int line)
         {
-            if (end != expected) throw Error(line, $"block is not closed with {{% {expected} %}}");
+            if (end != expected)
+                throw Error(line, $"block is not closed with {{% {expected} %}}");
         }
 
         // Precedence, lowest first (as Jinja's parser): a if b else c; or; and; not; comparisons and in; + -; ~;
@@ -387,7 +562,11 @@ public sealed class JinjaTemplate
                 int line = Next().Line;
                 var test = ParseOr();
                 Expr? otherwise = null;
-                if (IsName("else")) { Next(); otherwise = ParseCondition(allowIf: true); }
+                if (IsName("else"))
+                {
+                    Next();
+                    otherwise = ParseCondition(allowIf: true);
+                }
                 expr = new CondExpr(test, expr, otherwise, line);
             }
             return expr;
@@ -396,20 +575,32 @@ public sealed class JinjaTemplate
         private Expr ParseOr()
         {
             var left = ParseAnd();
-            while (IsName("or")) { int line = Next().Line; left = new BinaryExpr("or", left, ParseAnd(), line); }
+            while (IsName("or"))
+            {
+                int line = Next().Line;
+                left = new BinaryExpr("or", left, ParseAnd(), line);
+            }
             return left;
         }
 
         private Expr ParseAnd()
         {
             var left = ParseNot();
-            while (IsName("and")) { int line = Next().Line; left = new BinaryExpr("and", left, ParseNot(), line); }
+            while (IsName("and"))
+            {
+                int line = Next().Line;
+                left = new BinaryExpr("and", left, ParseNot(), line);
+            }
             return left;
         }
 
         private Expr ParseNot()
         {
-            if (IsName("not")) { int line = Next().Line; return new UnaryExpr("not", ParseNot(), line); }
+            if (IsName("not"))
+            {
+                int line = Next().Line;
+                return new UnaryExpr("not", ParseNot(), line);
+            }
             return ParseCompare();
         }
 
@@ -421,27 +612,40 @@ public sealed class JinjaTemplate
                 int line = Peek.Line;
                 if (Peek.Kind == T.Op && Peek.Value is "==" or "!=" or "<" or "<=" or ">" or ">=")
                     left = new BinaryExpr(Next().Value, left, ParseAdd(), line);
-                else if (IsName("in")) { Next(); left = new BinaryExpr("in", left, ParseAdd(), line); }
+                else if (IsName("in"))
+                {
+                    Next();
+                    left = new BinaryExpr("in", left, ParseAdd(), line);
+                }
                 else if (IsName("not") && tokens[_pos + 1] is { Kind: T.Name, Value: "in" })
                 {
                     _pos += 2;
                     left = new UnaryExpr("not", new BinaryExpr("in", left, ParseAdd(), line), line);
                 }
-                else return left;
+                else
+                    return left;
             }
         }
 
         private Expr ParseAdd()
         {
             var left = ParseConcat();
-            while (IsOp("+") || IsOp("-")) { var t = Next(); left = new BinaryExpr(t.Value, left, ParseConcat(), t.Line); }
+            while (IsOp("+") || IsOp("-"))
+            {
+                var t = Next();
+                left = new BinaryExpr(t.Value, left, ParseConcat(), t.Line);
+            }
             return left;
         }
 
         private Expr ParseConcat()
         {
             var left = ParseMul();
-            while (IsOp("~")) { var t = Next(); left = new BinaryExpr("~", left, ParseMul(), t.Line); }
+            while (IsOp("~"))
+            {
+                var t = Next();
+                left = new BinaryExpr("~", left, ParseMul(), t.Line);
+            }
             return left;
         }
 
@@ -459,7 +663,11 @@ public sealed class JinjaTemplate
         private Expr ParsePow()
         {
             var left = ParseUnary();
-            while (IsOp("**")) { var t = Next(); left = new BinaryExpr("**", left, ParseUnary(), t.Line); }
+            while (IsOp("**"))
+            {
+                var t = Next();
+                left = new BinaryExpr("**", left, ParseUnary(), t.Line);
+            }
             return left;
         }
 
@@ -486,17 +694,27 @@ public sealed class JinjaTemplate
                 {
                     int line = Next().Line;
                     bool negated = false;
-                    if (IsName("not")) { Next(); negated = true; }
+                    if (IsName("not"))
+                    {
+                        Next();
+                        negated = true;
+                    }
                     var nameToken = Next();
-                    if (nameToken.Kind != T.Name) throw Error(line, $"expected a test name after 'is' but found '{Describe(nameToken)}'");
+                    if (nameToken.Kind != T.Name)
+                        throw Error(line, $"expected a test name after 'is' but found '{Describe(nameToken)}'");
                     var args = new List<Expr>();
-                    if (IsOp("(")) args = ParseArgs().Args;
-                    else if (Peek.Kind is T.String or T.Int or T.Float || Peek.Kind == T.Name && Peek.Value is not
-                                 ("and" or "or" or "if" or "else" or "is" or "in" or "not"))
+                    if (IsOp("("))
+                        args = ParseArgs().Args;
+                    else if (
+                        Peek.Kind is T.String or T.Int or T.Float
+                        || Peek.Kind == T.Name
+                            && Peek.Value is not ("and" or "or" or "if" or "else" or "is" or "in" or "not")
+                    )
                         args.Add(ParsePostfix(ParsePrimary())); // "is equalto 3", "is sameas none"
                     expr = new TestExpr(expr, nameToken.Value, negated, args, line);
                 }
-                else return expr;
+                else
+                    return expr;
             }
         }
 
@@ -509,9 +727,16 @@ public sealed class JinjaTemplate
                 {
                     Next();
                     var t = Next();
-                    if (t.Kind is not (T.Name or T.Int)) throw Error(line, $"expected an attribute name after '.' but found '{Describe(t)}'");
-                    expr = t.Kind == T.Int ? new ItemExpr(expr, new Literal(long.Parse(t.Value, CultureInfo.InvariantCulture), line), line)
-                        : new AttrExpr(expr, t.Value, line);
+                    if (t.Kind is not (T.Name or T.Int))
+                        throw Error(line, $"expected an attribute name after '.' but found '{Describe(t)}'");
+                    expr =
+                        t.Kind == T.Int
+                            ? new ItemExpr(
+                                expr,
+                                new Literal(long.Parse(t.Value, CultureInfo.InvariantCulture), line),
+                                line
+                            )
+                            : new AttrExpr(expr, t.Value, line);
                 }
                 else if (IsOp("["))
                 {
@@ -522,7 +747,11 @@ public sealed class JinjaTemplate
                         Next();
                         Expr? stop = IsOp(":") || IsOp("]") ? null : ParseExpr();
                         Expr? step = null;
-                        if (IsOp(":")) { Next(); step = IsOp("]") ? null : ParseExpr(); }
+                        if (IsOp(":"))
+                        {
+                            Next();
+                            step = IsOp("]") ? null : ParseExpr();
+                        }
                         Expect(T.Op, "]");
                         expr = new SliceExpr(expr, start, stop, step, line);
                     }
@@ -537,7 +766,8 @@ public sealed class JinjaTemplate
                     var (args, kwargs) = ParseArgs();
                     expr = new CallExpr(expr, args, kwargs, line);
                 }
-                else return expr;
+                else
+                    return expr;
             }
         }
 
@@ -554,8 +784,10 @@ public sealed class JinjaTemplate
                     Next();
                     kwargs.Add((name, ParseExpr()));
                 }
-                else args.Add(ParseExpr());
-                if (!IsOp(")")) Expect(T.Op, ",");
+                else
+                    args.Add(ParseExpr());
+                if (!IsOp(")"))
+                    Expect(T.Op, ",");
             }
             Next();
             return (args, kwargs);
@@ -569,7 +801,8 @@ public sealed class JinjaTemplate
                 case T.String:
                     // Adjacent string literals concatenate, as in Python.
                     var s = new StringBuilder(t.Value);
-                    while (Peek.Kind == T.String) s.Append(Next().Value);
+                    while (Peek.Kind == T.String)
+                        s.Append(Next().Value);
                     return new Literal(s.ToString(), t.Line);
                 case T.Int:
                     return new Literal(long.Parse(t.Value, CultureInfo.InvariantCulture), t.Line);
@@ -585,11 +818,25 @@ public sealed class JinjaTemplate
                     };
                 case T.Op when t.Value == "(":
                 {
-                    if (IsOp(")")) { Next(); return new ListExpr([], t.Line); }
+                    if (IsOp(")"))
+                    {
+                        Next();
+                        return new ListExpr([], t.Line);
+                    }
                     var first = ParseExpr();
-                    if (IsOp(")")) { Next(); return first; }
+                    if (IsOp(")"))
+                    {
+                        Next();
+                        return first;
+                    }
                     var items = new List<Expr> { first };
-                    while (IsOp(",")) { Next(); if (IsOp(")")) break; items.Add(ParseExpr()); }
+                    while (IsOp(","))
+                    {
+                        Next();
+                        if (IsOp(")"))
+                            break;
+                        items.Add(ParseExpr());
+                    }
                     Expect(T.Op, ")");
                     return new ListExpr(items, t.Line); // a tuple behaves as a list here
                 }
@@ -599,7 +846,8 @@ public sealed class JinjaTemplate
                     while (!IsOp("]"))
                     {
                         items.Add(ParseExpr());
-                        if (!IsOp("]")) Expect(T.Op, ",");
+                        if (!IsOp("]"))
+                            Expect(T.Op, ",");
                     }
                     Next();
                     return new ListExpr(items, t.Line);
@@ -612,7 +860,8 @@ public sealed class JinjaTemplate
                         var key = ParseExpr();
                         Expect(T.Op, ":");
                         items.Add((key, ParseExpr()));
-                        if (!IsOp("}")) Expect(T.Op, ",");
+                        if (!IsOp("}"))
+                            Expect(T.Op, ",");
                     }
                     Next();
                     return new DictExpr(items, t.Line);
@@ -632,23 +881,27 @@ public sealed class JinjaTemplate
         public bool TryGet(string name, out object? value)
         {
             for (var s = this; s is not null; s = s.Parent)
-                if (s._vars.TryGetValue(name, out value)) return true;
+                if (s._vars.TryGetValue(name, out value))
+                    return true;
             value = null;
             return false;
         }
 
         public Scope? Parent => parent;
+
         public void Set(string name, object? value) => _vars[name] = value;
     }
 
     private sealed class BreakSignal : Exception;
+
     private sealed class ContinueSignal : Exception;
 
     private sealed class Interpreter
     {
         public void Run(List<Node> body, Scope scope, StringBuilder output)
         {
-            foreach (var node in body) Execute(node, scope, output);
+            foreach (var node in body)
+                Execute(node, scope, output);
         }
 
         private void Execute(Node node, Scope scope, StringBuilder output)
@@ -663,7 +916,11 @@ public sealed class JinjaTemplate
                     break;
                 case IfNode i:
                     foreach (var (test, body) in i.Branches)
-                        if (Truthy(Eval(test, scope))) { Run(body, scope, output); return; }
+                        if (Truthy(Eval(test, scope)))
+                        {
+                            Run(body, scope, output);
+                            return;
+                        }
                     Run(i.Else, scope, output);
                     break;
                 case ForNode f:
@@ -671,16 +928,20 @@ public sealed class JinjaTemplate
                     break;
                 case SetNode s:
                     object? value;
-                    if (s.Value is not null) value = Eval(s.Value, scope);
+                    if (s.Value is not null)
+                        value = Eval(s.Value, scope);
                     else
                     {
                         var sb = new StringBuilder();
                         Run(s.Body!, scope, sb);
                         value = sb.ToString();
                     }
-                    if (s.Attribute is null) scope.Set(s.Name, value);
-                    else if (scope.TryGet(s.Name, out var target) && target is Namespace ns) ns[s.Attribute] = value;
-                    else throw Error(s.Line, $"cannot set '{s.Name}.{s.Attribute}': '{s.Name}' is not a namespace()");
+                    if (s.Attribute is null)
+                        scope.Set(s.Name, value);
+                    else if (scope.TryGet(s.Name, out var target) && target is Namespace ns)
+                        ns[s.Attribute] = value;
+                    else
+                        throw Error(s.Line, $"cannot set '{s.Name}.{s.Attribute}': '{s.Name}' is not a namespace()");
                     break;
                 case LoopControlNode c:
                     throw c.IsBreak ? new BreakSignal() : new ContinueSignal();
@@ -699,10 +960,15 @@ public sealed class JinjaTemplate
             };
             void Bind(Scope target, object? item)
             {
-                if (f.Targets.Count == 1) { target.Set(f.Targets[0], item); return; }
+                if (f.Targets.Count == 1)
+                {
+                    target.Set(f.Targets[0], item);
+                    return;
+                }
                 if (item is not List<object?> parts || parts.Count != f.Targets.Count)
                     throw Error(f.Line, $"cannot unpack {TypeName(item)} into {f.Targets.Count} names");
-                for (int k = 0; k < parts.Count; k++) target.Set(f.Targets[k], parts[k]);
+                for (int k = 0; k < parts.Count; k++)
+                    target.Set(f.Targets[k], parts[k]);
             }
             var items = new List<object?>();
             foreach (var item in iterable)
@@ -711,51 +977,78 @@ public sealed class JinjaTemplate
                 {
                     var probe = new Scope(scope);
                     Bind(probe, item);
-                    if (!Truthy(Eval(f.Filter, probe))) continue;
+                    if (!Truthy(Eval(f.Filter, probe)))
+                        continue;
                 }
                 items.Add(item);
             }
             bool ran = false;
             for (int i = 0; i < items.Count; i++)
             {
-                scope.Set("loop", new Dictionary<string, object?>
-                {
-                    ["index"] = (long)i + 1, ["index0"] = (long)i, ["revindex"] = (long)(items.Count - i),
-                    ["revindex0"] = (long)(items.Count - i - 1), ["first"] = i == 0, ["last"] = i == items.Count - 1,
-                    ["length"] = (long)items.Count, ["previtem"] = i > 0 ? items[i - 1] : Undefined.Instance,
-                    ["nextitem"] = i < items.Count - 1 ? items[i + 1] : Undefined.Instance,
-                });
+                scope.Set(
+                    "loop",
+                    new Dictionary<string, object?>
+                    {
+                        ["index"] = (long)i + 1,
+                        ["index0"] = (long)i,
+                        ["revindex"] = (long)(items.Count - i),
+                        ["revindex0"] = (long)(items.Count - i - 1),
+                        ["first"] = i == 0,
+                        ["last"] = i == items.Count - 1,
+                        ["length"] = (long)items.Count,
+                        ["previtem"] = i > 0 ? items[i - 1] : Undefined.Instance,
+                        ["nextitem"] = i < items.Count - 1 ? items[i + 1] : Undefined.Instance,
+                    }
+                );
                 Bind(scope, items[i]);
-                try { Run(f.Body, scope, output); }
-                catch (ContinueSignal) { continue; }
-                catch (BreakSignal) { break; }
+                try
+                {
+                    Run(f.Body, scope, output);
+                }
+                catch (ContinueSignal)
+                {
+                    continue;
+                }
+                catch (BreakSignal)
+                {
+                    break;
+                }
                 ran = true;
             }
-            if (!ran) Run(f.Else, scope, output);
+            if (!ran)
+                Run(f.Else, scope, output);
         }
 
         private object? Eval(Expr e, Scope scope)
         {
             switch (e)
             {
-                case Literal l: return l.Value;
+                case Literal l:
+                    return l.Value;
                 case NameExpr n:
-                    if (scope.TryGet(n.Name, out var v)) return v;
+                    if (scope.TryGet(n.Name, out var v))
+                        return v;
                     return Globals.TryGetValue(n.Name, out var g) ? g : Undefined.Instance;
-                case ListExpr l: return l.Items.Select(x => Eval(x, scope)).ToList();
+                case ListExpr l:
+                    return l.Items.Select(x => Eval(x, scope)).ToList();
                 case DictExpr d:
                 {
                     var dict = new Dictionary<string, object?>();
                     foreach (var (k, val) in d.Items)
-                        dict[Eval(k, scope) as string ?? throw Error(d.Line, "dictionary keys must be strings")] = Eval(val, scope);
+                        dict[Eval(k, scope) as string ?? throw Error(d.Line, "dictionary keys must be strings")] = Eval(
+                            val,
+                            scope
+                        );
                     return dict;
                 }
-                case AttrExpr a: return GetAttr(Eval(a.Target, scope), a.Name, a.Line);
+                case AttrExpr a:
+                    return GetAttr(Eval(a.Target, scope), a.Name, a.Line);
                 case ItemExpr i:
                 {
                     var target = Eval(i.Target, scope);
                     var index = Eval(i.Index, scope);
-                    if (index is string key && target is Dictionary<string, object?>) return GetAttr(target, key, i.Line);
+                    if (index is string key && target is Dictionary<string, object?>)
+                        return GetAttr(target, key, i.Line);
                     return GetItem(target, index, i.Line);
                 }
                 case SliceExpr s:
@@ -765,15 +1058,28 @@ public sealed class JinjaTemplate
                     var fn = Eval(c.Target, scope);
                     if (fn is not Callable callable)
                         throw Error(c.Line, $"{Describe(c.Target)} is not a function we support");
-                    return callable(c.Args.Select(x => Eval(x, scope)).ToList(),
-                        c.Kwargs.ToDictionary(k => k.Name, k => Eval(k.Value, scope)), c.Line);
+                    return callable(
+                        c.Args.Select(x => Eval(x, scope)).ToList(),
+                        c.Kwargs.ToDictionary(k => k.Name, k => Eval(k.Value, scope)),
+                        c.Line
+                    );
                 }
                 case FilterExpr f:
-                    return Filters.Apply(f.Name, Eval(f.Target, scope), f.Args.Select(x => Eval(x, scope)).ToList(),
-                        f.Kwargs.ToDictionary(k => k.Name, k => Eval(k.Value, scope)), f.Line);
+                    return Filters.Apply(
+                        f.Name,
+                        Eval(f.Target, scope),
+                        f.Args.Select(x => Eval(x, scope)).ToList(),
+                        f.Kwargs.ToDictionary(k => k.Name, k => Eval(k.Value, scope)),
+                        f.Line
+                    );
                 case TestExpr t:
                 {
-                    bool result = Tests.Apply(t.Name, Eval(t.Target, scope), t.Args.Select(x => Eval(x, scope)).ToList(), t.Line);
+                    bool result = Tests.Apply(
+                        t.Name,
+                        Eval(t.Target, scope),
+                        t.Args.Select(x => Eval(x, scope)).ToList(),
+                        t.Line
+                    );
                     return result != t.Negated;
                 }
                 case UnaryExpr u:
@@ -784,70 +1090,112 @@ public sealed class JinjaTemplate
                         "not" => !Truthy(operand),
                         "-" => operand switch
                         {
-                            long x => (object)(-x), double x => -x, bool b => b ? -1L : 0L,
+                            long x => (object)(-x),
+                            double x => -x,
+                            bool b => b ? -1L : 0L,
                             _ => throw Error(u.Line, $"cannot negate {TypeName(operand)}"),
                         },
-                        _ => operand is long or double or bool ? operand : throw Error(u.Line, $"unary + of {TypeName(operand)}"),
+                        _ => operand is long or double or bool
+                            ? operand
+                            : throw Error(u.Line, $"unary + of {TypeName(operand)}"),
                     };
                 }
                 case BinaryExpr b:
                 {
-                    if (b.Op == "and") { var l = Eval(b.Left, scope); return Truthy(l) ? Eval(b.Right, scope) : l; }
-                    if (b.Op == "or") { var l = Eval(b.Left, scope); return Truthy(l) ? l : Eval(b.Right, scope); }
+                    if (b.Op == "and")
+                    {
+                        var l = Eval(b.Left, scope);
+                        return Truthy(l) ? Eval(b.Right, scope) : l;
+                    }
+                    if (b.Op == "or")
+                    {
+                        var l = Eval(b.Left, scope);
+                        return Truthy(l) ? l : Eval(b.Right, scope);
+                    }
                     return Binary(b.Op, Eval(b.Left, scope), Eval(b.Right, scope), b.Line);
                 }
                 case CondExpr c:
-                    return Truthy(Eval(c.Test, scope)) ? Eval(c.Then, scope) : c.Else is null ? Undefined.Instance : Eval(c.Else, scope);
+                    return Truthy(Eval(c.Test, scope)) ? Eval(c.Then, scope)
+                        : c.Else is null ? Undefined.Instance
+                        : Eval(c.Else, scope);
                 default:
                     throw Error(e.Line, "unknown expression");
             }
 
-            long? Opt(Expr? x) => x is null ? null : Eval(x, scope) switch
-            {
-                null => null,
-                long n => n,
-                var other => throw Error(e.Line, $"slice bounds must be integers, not {TypeName(other)}"),
-            };
+            long? Opt(Expr? x) =>
+                x is null
+                    ? null
+                    : Eval(x, scope) switch
+                    {
+                        null => null,
+                        long n => n,
+                        var other => throw Error(e.Line, $"slice bounds must be integers, not {TypeName(other)}"),
+                    };
         }
 
-        private static string Describe(Expr e) => e switch
-        {
-            NameExpr n => $"'{n.Name}'",
-            AttrExpr a => $"'.{a.Name}'",
-            _ => "the called value",
-        };
+        private static string Describe(Expr e) =>
+            e switch
+            {
+                NameExpr n => $"'{n.Name}'",
+                AttrExpr a => $"'.{a.Name}'",
+                _ => "the called value",
+            };
     }
 
     // ---------------------------------------------------------------- values
 
     private static readonly Dictionary<string, object?> Globals = new()
     {
-        ["raise_exception"] = (Callable)((args, _, line) =>
-            throw new TokenizerException($"chat_template line {line}: the template raised: {(args.Count > 0 ? Str(args[0]) : "")}")),
-        ["namespace"] = (Callable)((args, kwargs, line) =>
-        {
-            var ns = new Namespace();
-            foreach (var a in args)
-                if (a is Dictionary<string, object?> d) foreach (var (k, v) in d) ns[k] = v;
-                else throw Error(line, "namespace() takes keyword arguments or a dictionary");
-            foreach (var (k, v) in kwargs) ns[k] = v;
-            return ns;
-        }),
-        ["range"] = (Callable)((args, _, line) =>
-        {
-            var n = args.Select(a => a as long? ?? throw Error(line, "range() takes integers")).ToList();
-            var (start, stop, step) = n.Count switch
+        ["raise_exception"] = (Callable)(
+            (args, _, line) =>
+                throw new TokenizerException(
+                    $"chat_template line {line}: the template raised: {(args.Count > 0 ? Str(args[0]) : "")}"
+                )
+        ),
+        ["namespace"] = (Callable)(
+            (args, kwargs, line) =>
             {
-                1 => (0L, n[0], 1L), 2 => (n[0], n[1], 1L), 3 => (n[0], n[1], n[2]),
-                _ => throw Error(line, "range() takes 1 to 3 arguments"),
-            };
-            if (step == 0) throw Error(line, "range() step must not be zero");
-            var list = new List<object?>();
-            for (long i = start; step > 0 ? i < stop : i > stop; i += step) list.Add(i);
-            return list;
-        }),
-        ["strftime_now"] = (Callable)((args, _, line) =>
-            Strftime(DateTime.Now, args.Count == 1 && args[0] is string f ? f : throw Error(line, "strftime_now(format) takes one string"), line)),
+                var ns = new Namespace();
+                foreach (var a in args)
+                    if (a is Dictionary<string, object?> d)
+                        foreach (var (k, v) in d)
+                            ns[k] = v;
+                    else
+                        throw Error(line, "namespace() takes keyword arguments or a dictionary");
+                foreach (var (k, v) in kwargs)
+                    ns[k] = v;
+                return ns;
+            }
+        ),
+        ["range"] = (Callable)(
+            (args, _, line) =>
+            {
+                var n = args.Select(a => a as long? ?? throw Error(line, "range() takes integers")).ToList();
+                var (start, stop, step) = n.Count switch
+                {
+                    1 => (0L, n[0], 1L),
+                    2 => (n[0], n[1], 1L),
+                    3 => (n[0], n[1], n[2]),
+                    _ => throw Error(line, "range() takes 1 to 3 arguments"),
+                };
+                if (step == 0)
+                    throw Error(line, "range() step must not be zero");
+                var list = new List<object?>();
+                for (long i = start; step > 0 ? i < stop : i > stop; i += step)
+                    list.Add(i);
+                return list;
+            }
+        ),
+        ["strftime_now"] = (Callable)(
+            (args, _, line) =>
+                Strftime(
+                    DateTime.Now,
+                    args.Count == 1 && args[0] is string f
+                        ? f
+                        : throw Error(line, "strftime_now(format) takes one string"),
+                    line
+                )
+        ),
     };
 
     /// <summary>Python's strftime for the directives chat templates use (dates in system prompts).</summary>
@@ -856,42 +1204,65 @@ public sealed class JinjaTemplate
         var sb = new StringBuilder();
         for (int i = 0; i < format.Length; i++)
         {
-            if (format[i] != '%' || i + 1 == format.Length) { sb.Append(format[i]); continue; }
-            char d = format[++i];
-            sb.Append(d switch
+            if (format[i] != '%' || i + 1 == format.Length)
             {
-                'd' => t.ToString("dd", CultureInfo.InvariantCulture), 'm' => t.ToString("MM", CultureInfo.InvariantCulture),
-                'Y' => t.ToString("yyyy", CultureInfo.InvariantCulture), 'y' => t.ToString("yy", CultureInfo.InvariantCulture),
-                'b' => t.ToString("MMM", CultureInfo.InvariantCulture), 'B' => t.ToString("MMMM", CultureInfo.InvariantCulture),
-                'a' => t.ToString("ddd", CultureInfo.InvariantCulture), 'A' => t.ToString("dddd", CultureInfo.InvariantCulture),
-                'H' => t.ToString("HH", CultureInfo.InvariantCulture), 'M' => t.ToString("mm", CultureInfo.InvariantCulture),
-                'S' => t.ToString("ss", CultureInfo.InvariantCulture), '-' when i + 1 < format.Length && format[i + 1] == 'd' && i++ >= 0
-                    => t.Day.ToString(CultureInfo.InvariantCulture),
-                '%' => "%",
-                _ => throw Error(line, $"strftime directive %{d} is not supported"),
-            });
+                sb.Append(format[i]);
+                continue;
+            }
+            char d = format[++i];
+            sb.Append(
+                d switch
+                {
+                    'd' => t.ToString("dd", CultureInfo.InvariantCulture),
+                    'm' => t.ToString("MM", CultureInfo.InvariantCulture),
+                    'Y' => t.ToString("yyyy", CultureInfo.InvariantCulture),
+                    'y' => t.ToString("yy", CultureInfo.InvariantCulture),
+                    'b' => t.ToString("MMM", CultureInfo.InvariantCulture),
+                    'B' => t.ToString("MMMM", CultureInfo.InvariantCulture),
+                    'a' => t.ToString("ddd", CultureInfo.InvariantCulture),
+                    'A' => t.ToString("dddd", CultureInfo.InvariantCulture),
+                    'H' => t.ToString("HH", CultureInfo.InvariantCulture),
+                    'M' => t.ToString("mm", CultureInfo.InvariantCulture),
+                    'S' => t.ToString("ss", CultureInfo.InvariantCulture),
+                    '-' when i + 1 < format.Length && format[i + 1] == 'd' && i++ >= 0 => t.Day.ToString(
+                        CultureInfo.InvariantCulture
+                    ),
+                    '%' => "%",
+                    _ => throw Error(line, $"strftime directive %{d} is not supported"),
+                }
+            );
         }
         return sb.ToString();
     }
 
-    private static string TypeName(object? v) => v switch
-    {
-        null => "none", Undefined => "an undefined value", bool => "a boolean", long => "an integer", double => "a float",
-        string => "a string", List<object?> => "a list", Namespace => "a namespace", Dictionary<string, object?> => "a dictionary",
-        Callable => "a function", _ => v.GetType().Name,
-    };
+    private static string TypeName(object? v) =>
+        v switch
+        {
+            null => "none",
+            Undefined => "an undefined value",
+            bool => "a boolean",
+            long => "an integer",
+            double => "a float",
+            string => "a string",
+            List<object?> => "a list",
+            Namespace => "a namespace",
+            Dictionary<string, object?> => "a dictionary",
+            Callable => "a function",
+            _ => v.GetType().Name,
+        };
 
-    private static bool Truthy(object? v) => v switch
-    {
-        null or Undefined => false,
-        bool b => b,
-        long n => n != 0,
-        double d => d != 0,
-        string s => s.Length > 0,
-        List<object?> l => l.Count > 0,
-        Dictionary<string, object?> d => d.Count > 0,
-        _ => true,
-    };
+    private static bool Truthy(object? v) =>
+        v switch
+        {
+            null or Undefined => false,
+            bool b => b,
+            long n => n != 0,
+            double d => d != 0,
+            string s => s.Length > 0,
+            List<object?> l => l.Count > 0,
+            Dictionary<string, object?> d => d.Count > 0,
+            _ => true,
+        };
 
     /// <summary>
     /// How {{ }} prints a value, as @huggingface/jinja does: none and undefined print nothing, booleans "true"/"false",
@@ -902,11 +1273,16 @@ public sealed class JinjaTemplate
     {
         switch (v)
         {
-            case null or Undefined: return "";
-            case bool b: return b ? "true" : "false";
-            case long n: return n.ToString(CultureInfo.InvariantCulture);
-            case double d: return FormatFloat(d);
-            case string s: return s;
+            case null or Undefined:
+                return "";
+            case bool b:
+                return b ? "true" : "false";
+            case long n:
+                return n.ToString(CultureInfo.InvariantCulture);
+            case double d:
+                return FormatFloat(d);
+            case string s:
+                return s;
             default:
                 var sb = new StringBuilder();
                 Filters.Json(v, null, 0, sb, 0);
@@ -915,14 +1291,17 @@ public sealed class JinjaTemplate
     }
 
     private static string FormatFloat(double d) =>
-        double.IsInteger(d) && Math.Abs(d) < 1e16 ? d.ToString("0.0", CultureInfo.InvariantCulture) : d.ToString("R", CultureInfo.InvariantCulture);
+        double.IsInteger(d) && Math.Abs(d) < 1e16
+            ? d.ToString("0.0", CultureInfo.InvariantCulture)
+            : d.ToString("R", CultureInfo.InvariantCulture);
 
     private static object? GetAttr(object? target, string name, int line)
     {
         switch (target)
         {
             case Dictionary<string, object?> d:
-                if (d.TryGetValue(name, out var v)) return v;
+                if (d.TryGetValue(name, out var v))
+                    return v;
                 return target is Namespace ? Undefined.Instance : (object?)DictMethod(d, name) ?? Undefined.Instance;
             case string s:
                 return (object?)StringMethod(s, name, line) ?? Undefined.Instance;
@@ -959,27 +1338,38 @@ public sealed class JinjaTemplate
             string s => s.EnumerateRunes().Select(r => (object?)r.ToString()).ToList(),
             _ => throw Error(line, $"cannot slice {TypeName(target)}"),
         };
-        long n = items.Count, st = step ?? 1;
-        if (st == 0) throw Error(line, "slice step must not be zero");
-        long Clamp(long? v, long dflt, long lo, long hi) => v is not { } x ? dflt : Math.Clamp(x < 0 ? x + n : x, lo, hi);
+        long n = items.Count,
+            st = step ?? 1;
+        if (st == 0)
+            throw Error(line, "slice step must not be zero");
+        long Clamp(long? v, long dflt, long lo, long hi) =>
+            v is not { } x ? dflt : Math.Clamp(x < 0 ? x + n : x, lo, hi);
         var result = new List<object?>();
         if (st > 0)
-            for (long i = Clamp(start, 0, 0, n), end = Clamp(stop, n, 0, n); i < end; i += st) result.Add(items[(int)i]);
+            for (long i = Clamp(start, 0, 0, n), end = Clamp(stop, n, 0, n); i < end; i += st)
+                result.Add(items[(int)i]);
         else
-            for (long i = Clamp(start, n - 1, -1, n - 1), end = Clamp(stop, -1, -1, n - 1); i > end; i += st) result.Add(items[(int)i]);
+            for (long i = Clamp(start, n - 1, -1, n - 1), end = Clamp(stop, -1, -1, n - 1); i > end; i += st)
+                result.Add(items[(int)i]);
         return target is string ? string.Concat(result.Cast<string>()) : result;
     }
 
-    private static Callable? DictMethod(Dictionary<string, object?> d, string name) => name switch
-    {
-        "items" => (_, _, _) => d.Select(kv => (object?)new List<object?> { kv.Key, kv.Value }).ToList(),
-        "keys" => (_, _, _) => d.Keys.Select(k => (object?)k).ToList(),
-        "values" => (_, _, _) => d.Values.ToList(),
-        "get" => (args, _, line) => args.Count is 1 or 2
-            ? d.TryGetValue(args[0] as string ?? "", out var v) ? v : args.Count == 2 ? args[1] : null
-            : throw Error(line, "get() takes a key and an optional default"),
-        _ => null,
-    };
+    private static Callable? DictMethod(Dictionary<string, object?> d, string name) =>
+        name switch
+        {
+            "items" => (_, _, _) => d.Select(kv => (object?)new List<object?> { kv.Key, kv.Value }).ToList(),
+            "keys" => (_, _, _) => d.Keys.Select(k => (object?)k).ToList(),
+            "values" => (_, _, _) => d.Values.ToList(),
+            "get" => (args, _, line) =>
+                args.Count is 1 or 2
+                    ? d.TryGetValue(args[0] as string ?? "", out var v)
+                        ? v
+                        : args.Count == 2
+                            ? args[1]
+                            : null
+                    : throw Error(line, "get() takes a key and an optional default"),
+            _ => null,
+        };
 
     private static Callable? StringMethod(string s, string name, int line)
     {
@@ -1001,12 +1391,19 @@ public sealed class JinjaTemplate
             "split" => (args, _, _) =>
             {
                 if (args.Count == 0 || args[0] is null)
-                    return s.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Select(x => (object?)x).ToList();
+                    return s.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)
+                        .Select(x => (object?)x)
+                        .ToList();
                 int max = args.Count > 1 && args[1] is long m && m >= 0 ? (int)m + 1 : int.MaxValue;
                 return s.Split(Arg(args, 0), max).Select(x => (object?)x).ToList();
             },
             "find" => (args, _, _) => (long)s.IndexOf(Arg(args, 0), StringComparison.Ordinal),
-            "count" => (args, _, _) => (long)(Arg(args, 0).Length == 0 ? s.Length + 1 : (s.Length - s.Replace(Arg(args, 0), "").Length) / Arg(args, 0).Length),
+            "count" => (args, _, _) =>
+                (long)(
+                    Arg(args, 0).Length == 0
+                        ? s.Length + 1
+                        : (s.Length - s.Replace(Arg(args, 0), "").Length) / Arg(args, 0).Length
+                ),
             "isdigit" => (_, _, _) => s.Length > 0 && s.All(char.IsDigit),
             "isspace" => (_, _, _) => s.Length > 0 && s.All(char.IsWhiteSpace),
             _ => null,
@@ -1029,10 +1426,14 @@ public sealed class JinjaTemplate
     {
         switch (op)
         {
-            case "==": return AreEqual(l, r);
-            case "!=": return !AreEqual(l, r);
-            case "in": return Contains(r, l, line);
-            case "~": return Str(l) + Str(r);
+            case "==":
+                return AreEqual(l, r);
+            case "!=":
+                return !AreEqual(l, r);
+            case "in":
+                return Contains(r, l, line);
+            case "~":
+                return Str(l) + Str(r);
             case "<" or "<=" or ">" or ">=":
             {
                 int c = (l, r) switch
@@ -1041,12 +1442,19 @@ public sealed class JinjaTemplate
                     _ when IsNumber(l) && IsNumber(r) => ToDouble(l).CompareTo(ToDouble(r)),
                     _ => throw Error(line, $"cannot compare {TypeName(l)} with {TypeName(r)}"),
                 };
-                return op switch { "<" => c < 0, "<=" => c <= 0, ">" => c > 0, _ => c >= 0 };
+                return op switch
+                {
+                    "<" => c < 0,
+                    "<=" => c <= 0,
+                    ">" => c > 0,
+                    _ => c >= 0,
+                };
             }
             case "+":
                 switch (l, r)
                 {
-                    case (List<object?> a, List<object?> b): return a.Concat(b).ToList();
+                    case (List<object?> a, List<object?> b):
+                        return a.Concat(b).ToList();
                     case (string, _) or (_, string) when l is not (null or Undefined) && r is not (null or Undefined):
                         return Joined(l) + Joined(r); // as @huggingface/jinja (JavaScript's +); Python would raise
                 }
@@ -1056,22 +1464,30 @@ public sealed class JinjaTemplate
             throw Error(line, $"operator '{op}' is not supported between {TypeName(l)} and {TypeName(r)}");
         if (l is not double && r is not double && op is not "/")
         {
-            long a = ToLong(l), b = ToLong(r);
+            long a = ToLong(l),
+                b = ToLong(r);
             return op switch
             {
-                "+" => a + b, "-" => a - b, "*" => a * b,
+                "+" => a + b,
+                "-" => a - b,
+                "*" => a * b,
                 "//" => b == 0 ? throw Error(line, "division by zero") : (long)Math.Floor((double)a / b),
                 "%" => b == 0 ? throw Error(line, "division by zero") : ((a % b) + b) % b, // Python's sign rule
                 "**" => (long)Math.Pow(a, b),
                 _ => throw Error(line, $"operator '{op}' is not supported"),
             };
         }
-        double x = ToDouble(l), y = ToDouble(r);
+        double x = ToDouble(l),
+            y = ToDouble(r);
         return op switch
         {
-            "+" => x + y, "-" => x - y, "*" => x * y,
+            "+" => x + y,
+            "-" => x - y,
+            "*" => x * y,
             "/" => y == 0 ? throw Error(line, "division by zero") : x / y,
-            "//" => Math.Floor(x / y), "%" => x - y * Math.Floor(x / y), "**" => Math.Pow(x, y),
+            "//" => Math.Floor(x / y),
+            "%" => x - y * Math.Floor(x / y),
+            "**" => Math.Pow(x, y),
             _ => throw Error(line, $"operator '{op}' is not supported"),
         };
     }
@@ -1080,44 +1496,77 @@ public sealed class JinjaTemplate
     private static string Joined(object? v) => v is List<object?> l ? string.Join(",", l.Select(Str)) : Str(v);
 
     private static bool IsNumber(object? v) => v is long or double or bool;
-    private static double ToDouble(object? v) => v switch { long n => n, double d => d, bool b => b ? 1 : 0, _ => 0 };
-    private static long ToLong(object? v) => v switch { long n => n, bool b => b ? 1 : 0, double d => (long)d, _ => 0 };
 
-    private static bool AreEqual(object? a, object? b) => (a, b) switch
-    {
-        (null, null) or (Undefined, Undefined) => true,
-        (string x, string y) => x == y,
-        (List<object?> x, List<object?> y) => x.Count == y.Count && x.Zip(y).All(p => AreEqual(p.First, p.Second)),
-        (Dictionary<string, object?> x, Dictionary<string, object?> y) =>
-            x.Count == y.Count && x.All(kv => y.TryGetValue(kv.Key, out var v) && AreEqual(kv.Value, v)),
-        _ when IsNumber(a) && IsNumber(b) => ToDouble(a) == ToDouble(b),
-        _ => false,
-    };
+    private static double ToDouble(object? v) =>
+        v switch
+        {
+            long n => n,
+            double d => d,
+            bool b => b ? 1 : 0,
+            _ => 0,
+        };
 
-    private static bool Contains(object? container, object? item, int line) => container switch
-    {
-        string s => item is string sub ? s.Contains(sub, StringComparison.Ordinal) : throw Error(line, $"'in <string>' needs a string, not {TypeName(item)}"),
-        List<object?> l => l.Any(x => AreEqual(x, item)),
-        Dictionary<string, object?> d => item is string k && d.ContainsKey(k),
-        Undefined => throw Error(line, "'in' of an undefined value"),
-        _ => throw Error(line, $"'in' is not supported for {TypeName(container)}"),
-    };
+    private static long ToLong(object? v) =>
+        v switch
+        {
+            long n => n,
+            bool b => b ? 1 : 0,
+            double d => (long)d,
+            _ => 0,
+        };
+
+    private static bool AreEqual(object? a, object? b) =>
+        (a, b) switch
+        {
+            (null, null) or (Undefined, Undefined) => true,
+            (string x, string y) => x == y,
+            (List<object?> x, List<object?> y) => x.Count == y.Count && x.Zip(y).All(p => AreEqual(p.First, p.Second)),
+            (Dictionary<string, object?> x, Dictionary<string, object?> y) => x.Count == y.Count
+                && x.All(kv => y.TryGetValue(kv.Key, out var v) && AreEqual(kv.Value, v)),
+            _ when IsNumber(a) && IsNumber(b) => ToDouble(a) == ToDouble(b),
+            _ => false,
+        };
+
+    private static bool Contains(object? container, object? item, int line) =>
+        container switch
+        {
+            string s => item is string sub
+                ? s.Contains(sub, StringComparison.Ordinal)
+                : throw Error(line, $"'in <string>' needs a string, not {TypeName(item)}"),
+            List<object?> l => l.Any(x => AreEqual(x, item)),
+            Dictionary<string, object?> d => item is string k && d.ContainsKey(k),
+            Undefined => throw Error(line, "'in' of an undefined value"),
+            _ => throw Error(line, $"'in' is not supported for {TypeName(container)}"),
+        };
 
     // ---------------------------------------------------------------- filters and tests
 
     private static class Filters
     {
-        public static object? Apply(string name, object? v, List<object?> args, Dictionary<string, object?> kwargs, int line)
+        public static object? Apply(
+            string name,
+            object? v,
+            List<object?> args,
+            Dictionary<string, object?> kwargs,
+            int line
+        )
         {
             switch (name)
             {
-                case "trim": return Text(v, name, line).Trim();
-                case "upper": return Text(v, name, line).ToUpperInvariant();
-                case "lower": return Text(v, name, line).ToLowerInvariant();
-                case "title": return Title(Text(v, name, line));
-                case "capitalize": return StringMethod(Text(v, name, line), "capitalize", line)!([], [], line);
-                case "string": return Str(v);
-                case "safe": return v;
+                case "trim":
+                    return Text(v, name, line).Trim();
+                case "upper":
+                    return Text(v, name, line).ToUpperInvariant();
+                case "lower":
+                    return Text(v, name, line).ToLowerInvariant();
+                case "title":
+                    return Title(Text(v, name, line));
+                case "capitalize":
+                    return StringMethod(Text(v, name, line), "capitalize", line)!([], [], line);
+                case "string":
+                    return Str(v);
+                case "safe":
+                    return v;
                 case "length" or "count":
                     return v switch
                     {
@@ -1128,38 +1577,66 @@ public sealed class JinjaTemplate
                     };
                 case "first" or "last":
                     var seq = AsList(v, name, line);
-                    return seq.Count == 0 ? Undefined.Instance : name == "first" ? seq[0] : seq[^1];
+                    return seq.Count == 0 ? Undefined.Instance
+                        : name == "first" ? seq[0]
+                        : seq[^1];
                 case "reverse":
-                    if (v is string rs) return string.Concat(rs.EnumerateRunes().Reverse().Select(r => r.ToString()));
+                    if (v is string rs)
+                        return string.Concat(rs.EnumerateRunes().Reverse().Select(r => r.ToString()));
                     var rev = AsList(v, name, line).ToList();
                     rev.Reverse();
                     return rev;
-                case "list": return AsList(v, name, line).ToList();
+                case "list":
+                    return AsList(v, name, line).ToList();
                 case "join":
-                    string sep = args.Count > 0 ? Str(args[0]) : kwargs.TryGetValue("d", out var d1) ? Str(d1) : "";
+                    string sep =
+                        args.Count > 0 ? Str(args[0])
+                        : kwargs.TryGetValue("d", out var d1) ? Str(d1)
+                        : "";
                     return string.Join(sep, AsList(v, name, line).Select(Str));
                 case "default" or "d":
-                    bool boolean = args.Count > 1 && Truthy(args[1]) || kwargs.TryGetValue("boolean", out var bv) && Truthy(bv);
+                    bool boolean =
+                        args.Count > 1 && Truthy(args[1]) || kwargs.TryGetValue("boolean", out var bv) && Truthy(bv);
                     object? fallback = args.Count > 0 ? args[0] : kwargs.GetValueOrDefault("default_value", "");
                     return v is Undefined || boolean && !Truthy(v) ? fallback : v;
                 case "replace":
-                    if (args.Count < 2) throw Error(line, "replace takes the old and the new text");
+                    if (args.Count < 2)
+                        throw Error(line, "replace takes the old and the new text");
                     return Text(v, name, line).Replace(Str(args[0]), Str(args[1]), StringComparison.Ordinal);
                 case "int":
                     return v switch
                     {
-                        long n => n, double x => (long)x, bool b => b ? 1L : 0L,
-                        string s when long.TryParse(s.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out long p) => p,
+                        long n => n,
+                        double x => (long)x,
+                        bool b => b ? 1L : 0L,
+                        string s
+                            when long.TryParse(
+                                s.Trim(),
+                                NumberStyles.Integer,
+                                CultureInfo.InvariantCulture,
+                                out long p
+                            ) => p,
                         _ => args.Count > 0 ? args[0] : 0L,
                     };
                 case "float":
                     return v switch
                     {
-                        long n => (double)n, double x => x, bool b => b ? 1.0 : 0.0,
-                        string s when double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double p) => p,
+                        long n => (double)n,
+                        double x => x,
+                        bool b => b ? 1.0 : 0.0,
+                        string s
+                            when double.TryParse(
+                                s.Trim(),
+                                NumberStyles.Float,
+                                CultureInfo.InvariantCulture,
+                                out double p
+                            ) => p,
                         _ => args.Count > 0 ? args[0] : 0.0,
                     };
-                case "abs": return v is long n2 ? Math.Abs(n2) : v is double x2 ? (object)Math.Abs(x2) : throw Error(line, $"abs of {TypeName(v)}");
+                case "abs":
+                    return v is long n2 ? Math.Abs(n2)
+                        : v is double x2 ? (object)Math.Abs(x2)
+                        : throw Error(line, $"abs of {TypeName(v)}");
                 case "items":
                     return v is Dictionary<string, object?> dict
                         ? dict.Select(kv => (object?)new List<object?> { kv.Key, kv.Value }).ToList()
@@ -1180,24 +1657,36 @@ public sealed class JinjaTemplate
         private static string Text(object? v, string filter, int line) =>
             v as string ?? throw Error(line, $"filter '{filter}' needs a string, not {TypeName(v)}");
 
-        private static List<object?> AsList(object? v, string filter, int line) => v switch
-        {
-            List<object?> l => l,
-            string s => s.EnumerateRunes().Select(r => (object?)r.ToString()).ToList(),
-            Dictionary<string, object?> d => d.Keys.Select(k => (object?)k).ToList(),
-            _ => throw Error(line, $"filter '{filter}' needs a sequence, not {TypeName(v)}"),
-        };
+        private static List<object?> AsList(object? v, string filter, int line) =>
+            v switch
+            {
+                List<object?> l => l,
+                string s => s.EnumerateRunes().Select(r => (object?)r.ToString()).ToList(),
+                Dictionary<string, object?> d => d.Keys.Select(k => (object?)k).ToList(),
+                _ => throw Error(line, $"filter '{filter}' needs a sequence, not {TypeName(v)}"),
+            };
 
-        /// <summary>Python json.dumps(ensure_ascii=False) as HF's tojson: ", " and ": " separators, or "," + newlines with indent.</summary>
+        /// <summary>Python json.dumps(ensure_ascii=False) as HF's tojson: ", " and ": " separators, or "," + newlines
+        /// with indent.</summary>
         public static void Json(object? v, int? indent, int depth, StringBuilder sb, int line)
         {
             switch (v)
             {
-                case null or Undefined: sb.Append("null"); break;
-                case bool b: sb.Append(b ? "true" : "false"); break;
-                case long n: sb.Append(n.ToString(CultureInfo.InvariantCulture)); break;
-                case double d: sb.Append(d.ToString("R", CultureInfo.InvariantCulture)); break; // as JSON.stringify
-                case string s: JsonString(s, sb); break;
+                case null or Undefined:
+                    sb.Append("null");
+                    break;
+                case bool b:
+                    sb.Append(b ? "true" : "false");
+                    break;
+                case long n:
+                    sb.Append(n.ToString(CultureInfo.InvariantCulture));
+                    break;
+                case double d:
+                    sb.Append(d.ToString("R", CultureInfo.InvariantCulture));
+                    break; // as JSON.stringify
+                case string s:
+                    JsonString(s, sb);
+                    break;
                 case List<object?> l:
                     Container('[', ']', l.Count, i => Json(l[i], indent, depth + 1, sb, line));
                     break;
@@ -1210,7 +1699,8 @@ public sealed class JinjaTemplate
                         Json(entries[i].Value, indent, depth + 1, sb, line);
                     });
                     break;
-                default: throw Error(line, $"tojson cannot write {TypeName(v)}");
+                default:
+                    throw Error(line, $"tojson cannot write {TypeName(v)}");
             }
 
             void Container(char open, char close, int count, Action<int> item)
@@ -1219,11 +1709,20 @@ public sealed class JinjaTemplate
                 if (count > 0 && indent is { } ind)
                 {
                     string pad = "\n" + new string(' ', ind * (depth + 1));
-                    for (int i = 0; i < count; i++) { sb.Append(i > 0 ? "," : "").Append(pad); item(i); }
+                    for (int i = 0; i < count; i++)
+                    {
+                        sb.Append(i > 0 ? "," : "").Append(pad);
+                        item(i);
+                    }
                     sb.Append('\n').Append(' ', ind * depth);
                 }
                 else
-                    for (int i = 0; i < count; i++) { if (i > 0) sb.Append(", "); item(i); }
+                    for (int i = 0; i < count; i++)
+                    {
+                        if (i > 0)
+                            sb.Append(", ");
+                        item(i);
+                    }
                 sb.Append(close);
             }
         }
@@ -1232,43 +1731,58 @@ public sealed class JinjaTemplate
         {
             sb.Append('"');
             foreach (char c in s)
-                sb.Append(c switch
-                {
-                    '"' => "\\\"", '\\' => "\\\\", '\n' => "\\n", '\r' => "\\r", '\t' => "\\t", '\b' => "\\b", '\f' => "\\f",
-                    < ' ' => $"\\u{(int)c:x4}",
-                    _ => c.ToString(),
-                });
+                sb.Append(
+                    c switch
+                    {
+                        '"' => "\\\"",
+                        '\\' => "\\\\",
+                        '\n' => "\\n",
+                        '\r' => "\\r",
+                        '\t' => "\\t",
+                        '\b' => "\\b",
+                        '\f' => "\\f",
+                        < ' ' => $"\\u{(int)c:x4}",
+                        _ => c.ToString(),
+                    }
+                );
             sb.Append('"');
         }
     }
 
     private static class Tests
     {
-        public static bool Apply(string name, object? v, List<object?> args, int line) => name switch
-        {
-            "defined" => v is not Undefined,
-            "undefined" => v is Undefined,
-            "none" => v is null,
-            "string" => v is string,
-            "number" => v is long or double,
-            "integer" => v is long,
-            "float" => v is double,
-            "boolean" => v is bool,
-            "true" => v is true,
-            "false" => v is false,
-            "mapping" => v is Dictionary<string, object?>,
-            "iterable" => v is string or List<object?> or Dictionary<string, object?>,
-            "sequence" => v is string or List<object?> or Dictionary<string, object?>,
-            "callable" => v is Callable,
-            "odd" => v is long n && n % 2 != 0,
-            "even" => v is long m && m % 2 == 0,
-            "divisibleby" => v is long a && args.Count == 1 && args[0] is long b && b != 0 && a % b == 0,
-            "eq" or "equalto" or "==" or "sameas" => args.Count == 1 ? AreEqual(v, args[0]) : throw Error(line, $"test '{name}' takes one argument"),
-            "ne" or "!=" => args.Count == 1 ? !AreEqual(v, args[0]) : throw Error(line, $"test '{name}' takes one argument"),
-            "in" => args.Count == 1 ? Contains(args[0], v, line) : throw Error(line, "test 'in' takes one argument"),
-            "lower" => v is string s1 && s1 == s1.ToLowerInvariant(),
-            "upper" => v is string s2 && s2 == s2.ToUpperInvariant(),
-            _ => throw Error(line, $"test '{name}' is not supported"),
-        };
+        public static bool Apply(string name, object? v, List<object?> args, int line) =>
+            name switch
+            {
+                "defined" => v is not Undefined,
+                "undefined" => v is Undefined,
+                "none" => v is null,
+                "string" => v is string,
+                "number" => v is long or double,
+                "integer" => v is long,
+                "float" => v is double,
+                "boolean" => v is bool,
+                "true" => v is true,
+                "false" => v is false,
+                "mapping" => v is Dictionary<string, object?>,
+                "iterable" => v is string or List<object?> or Dictionary<string, object?>,
+                "sequence" => v is string or List<object?> or Dictionary<string, object?>,
+                "callable" => v is Callable,
+                "odd" => v is long n && n % 2 != 0,
+                "even" => v is long m && m % 2 == 0,
+                "divisibleby" => v is long a && args.Count == 1 && args[0] is long b && b != 0 && a % b == 0,
+                "eq" or "equalto" or "==" or "sameas" => args.Count == 1
+                    ? AreEqual(v, args[0])
+                    : throw Error(line, $"test '{name}' takes one argument"),
+                "ne" or "!=" => args.Count == 1
+                    ? !AreEqual(v, args[0])
+                    : throw Error(line, $"test '{name}' takes one argument"),
+                "in" => args.Count == 1
+                    ? Contains(args[0], v, line)
+                    : throw Error(line, "test 'in' takes one argument"),
+                "lower" => v is string s1 && s1 == s1.ToLowerInvariant(),
+                "upper" => v is string s2 && s2 == s2.ToUpperInvariant(),
+                _ => throw Error(line, $"test '{name}' is not supported"),
+            };
     }
 }

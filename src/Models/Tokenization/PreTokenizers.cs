@@ -3,11 +3,13 @@ using System.Text.RegularExpressions;
 
 namespace AlignCluster.Models.Tokenization;
 
-/// <summary>One step of tokenizer.json's pre_tokenizer: splits a piece of text into smaller pieces (or rewrites it).</summary>
+/// <summary>One step of tokenizer.json's pre_tokenizer: splits a piece of text into smaller pieces (or rewrites
+/// it).</summary>
 public interface IPreTokenizer
 {
     /// <param name="piece">Text to split.</param>
-    /// <param name="isFirst">True for the first piece of the input (Metaspace's prepend_scheme "first" needs it).</param>
+    /// <param name="isFirst">True for the first piece of the input (Metaspace's prepend_scheme "first" needs
+    /// it).</param>
     /// <param name="output">Receives the resulting pieces.</param>
     void Split(string piece, bool isFirst, List<string> output);
 }
@@ -19,10 +21,12 @@ public static class SplitPatterns
     public const string Gpt2 = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
     /// <summary>Llama-3 (tiktoken cl100k-style: numbers in groups of up to three).</summary>
-    public const string Llama3 = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+    public const string Llama3 =
+        @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
     /// <summary>Qwen2 (as Llama-3 but every digit on its own).</summary>
-    public const string Qwen2 = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
+    public const string Qwen2 =
+        @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
     /// <summary>
     /// Regex matches with code-point semantics. .NET regexes see UTF-16 units, so a character outside the BMP would be
@@ -33,17 +37,22 @@ public static class SplitPatterns
     {
         if (!text.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF'))
         {
-            foreach (Match m in regex.Matches(text)) yield return (m.Index, m.Length);
+            foreach (Match m in regex.Matches(text))
+                yield return (m.Index, m.Length);
             yield break;
         }
         var projected = new StringBuilder(text.Length);
         var origin = new List<int>(text.Length + 1); // projected index → original index
-        for (int i = 0; i < text.Length;)
+        for (int i = 0; i < text.Length; )
         {
             origin.Add(i);
             if (Rune.TryGetRuneAt(text, i, out var rune) && rune.Utf16SequenceLength == 2)
             {
-                projected.Append(Rune.IsLetter(rune) ? '\u3400' : Rune.IsNumber(rune) ? '\u0660' : '\uE000');
+                projected.Append(
+                    Rune.IsLetter(rune) ? '\u3400'
+                    : Rune.IsNumber(rune) ? '\u0660'
+                    : '\uE000'
+                );
                 i += 2;
             }
             else
@@ -81,7 +90,8 @@ public enum SplitBehavior
 /// Splits by a regex into matched and unmatched spans (swapped with <paramref name="invert"/>), then groups them by
 /// <paramref name="behavior"/>, as the Split pre-tokenizer of tokenizer.json does.
 /// </summary>
-public sealed class RegexSplit(Regex regex, SplitBehavior behavior = SplitBehavior.Isolated, bool invert = false) : IPreTokenizer
+public sealed class RegexSplit(Regex regex, SplitBehavior behavior = SplitBehavior.Isolated, bool invert = false)
+    : IPreTokenizer
 {
     public Regex Regex { get; } = regex;
 
@@ -92,20 +102,26 @@ public sealed class RegexSplit(Regex regex, SplitBehavior behavior = SplitBehavi
         int last = 0;
         foreach (var (start, length) in SplitPatterns.Matches(Regex, piece))
         {
-            if (length == 0) continue;
-            if (start > last) spans.Add((last, start, invert));
+            if (length == 0)
+                continue;
+            if (start > last)
+                spans.Add((last, start, invert));
             spans.Add((start, start + length, !invert));
             last = start + length;
         }
-        if (last < piece.Length) spans.Add((last, piece.Length, invert));
+        if (last < piece.Length)
+            spans.Add((last, piece.Length, invert));
 
         switch (behavior)
         {
             case SplitBehavior.Isolated:
-                foreach (var s in spans) output.Add(piece[s.Start..s.End]);
+                foreach (var s in spans)
+                    output.Add(piece[s.Start..s.End]);
                 break;
             case SplitBehavior.Removed:
-                foreach (var s in spans) if (!s.Delimiter) output.Add(piece[s.Start..s.End]);
+                foreach (var s in spans)
+                    if (!s.Delimiter)
+                        output.Add(piece[s.Start..s.End]);
                 break;
             case SplitBehavior.MergedWithPrevious:
                 // A delimiter joins the piece before it (unless that piece already ended in a delimiter).
@@ -120,9 +136,14 @@ public sealed class RegexSplit(Regex regex, SplitBehavior behavior = SplitBehavi
         }
     }
 
-    /// <summary>Concatenates consecutive spans, starting a new piece wherever <paramref name="startsNew"/> says so.</summary>
-    private static void GroupWhere(List<(int Start, int End, bool Delimiter)> spans, string piece, List<string> output,
-        Func<(int Start, int End, bool Delimiter), (int Start, int End, bool Delimiter), bool> startsNew)
+    /// <summary>Concatenates consecutive spans, starting a new piece wherever <paramref name="startsNew"/> says
+    /// so.</summary>
+    private static void GroupWhere(
+        List<(int Start, int End, bool Delimiter)> spans,
+        string piece,
+        List<string> output,
+        Func<(int Start, int End, bool Delimiter), (int Start, int End, bool Delimiter), bool> startsNew
+    )
     {
         int groupStart = -1;
         for (int i = 0; i < spans.Count; i++)
@@ -132,40 +153,50 @@ public sealed class RegexSplit(Regex regex, SplitBehavior behavior = SplitBehavi
                 output.Add(piece[groupStart..spans[i].Start]);
                 groupStart = -1;
             }
-            if (groupStart < 0) groupStart = spans[i].Start;
+            if (groupStart < 0)
+                groupStart = spans[i].Start;
         }
-        if (groupStart >= 0) output.Add(piece[groupStart..spans[^1].End]);
+        if (groupStart >= 0)
+            output.Add(piece[groupStart..spans[^1].End]);
     }
 }
 
-/// <summary>GPT-2's byte-level step: optionally splits with the GPT-2 pattern, then spells each piece's UTF-8 bytes in <see cref="ByteLevelAlphabet"/>.</summary>
+/// <summary>GPT-2's byte-level step: optionally splits with the GPT-2 pattern, then spells each piece's UTF-8 bytes in
+/// <see cref="ByteLevelAlphabet"/>.</summary>
 public sealed class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) : IPreTokenizer
 {
-    private static readonly Regex Gpt2Regex = new(SplitPatterns.Gpt2, RegexOptions.Compiled | RegexOptions.CultureInvariant);
+    private static readonly Regex Gpt2Regex = new(
+        SplitPatterns.Gpt2,
+        RegexOptions.Compiled | RegexOptions.CultureInvariant
+    );
     public bool AddPrefixSpace { get; } = addPrefixSpace;
     public bool UseRegex { get; } = useRegex;
 
     public void Split(string piece, bool isFirst, List<string> output)
     {
-        if (AddPrefixSpace && isFirst && piece.Length > 0 && !char.IsWhiteSpace(piece[0])) piece = " " + piece;
+        if (AddPrefixSpace && isFirst && piece.Length > 0 && !char.IsWhiteSpace(piece[0]))
+            piece = " " + piece;
         if (!UseRegex)
         {
             output.Add(ByteLevelAlphabet.Encode(piece));
             return;
         }
         foreach (var (start, length) in SplitPatterns.Matches(Gpt2Regex, piece))
-            if (length > 0) output.Add(ByteLevelAlphabet.Encode(piece.Substring(start, length)));
+            if (length > 0)
+                output.Add(ByteLevelAlphabet.Encode(piece.Substring(start, length)));
     }
 }
 
-/// <summary>SentencePiece's space handling: spaces become '▁' and (scheme "first"/"always") one '▁' is prepended.</summary>
+/// <summary>SentencePiece's space handling: spaces become '▁' and (scheme "first"/"always") one '▁' is
+/// prepended.</summary>
 public sealed class MetaspacePreTokenizer(string replacement, string prependScheme, bool split) : IPreTokenizer
 {
     public void Split(string piece, bool isFirst, List<string> output)
     {
         string s = piece.Replace(" ", replacement);
         bool prepend = prependScheme == "always" || (prependScheme == "first" && isFirst);
-        if (prepend && !s.StartsWith(replacement, StringComparison.Ordinal)) s = replacement + s;
+        if (prepend && !s.StartsWith(replacement, StringComparison.Ordinal))
+            s = replacement + s;
         if (!split)
         {
             output.Add(s);
@@ -194,7 +225,8 @@ public sealed class PreTokenizerSequence(IReadOnlyList<IPreTokenizer> steps) : I
         foreach (var step in Steps)
         {
             var next = new List<string>();
-            for (int i = 0; i < pieces.Count; i++) step.Split(pieces[i], isFirst && i == 0, next);
+            for (int i = 0; i < pieces.Count; i++)
+                step.Split(pieces[i], isFirst && i == 0, next);
             pieces = next;
         }
         output.AddRange(pieces);

@@ -10,8 +10,15 @@ namespace AlignCluster.Models.Tokenization;
 /// </summary>
 public static class UnicodeNormalization
 {
-    private const int SBase = 0xAC00, LBase = 0x1100, VBase = 0x1161, TBase = 0x11A7;
-    private const int LCount = 19, VCount = 21, TCount = 28, NCount = VCount * TCount, SCount = LCount * NCount;
+    private const int SBase = 0xAC00,
+        LBase = 0x1100,
+        VBase = 0x1161,
+        TBase = 0x11A7;
+    private const int LCount = 19,
+        VCount = 21,
+        TCount = 28,
+        NCount = VCount * TCount,
+        SCount = LCount * NCount;
 
     private sealed class Tables
     {
@@ -33,32 +40,46 @@ public static class UnicodeNormalization
         var pending = new List<(int Cp, int[] Parts)>();
         while (reader.ReadLine() is { } line)
         {
-            if (line.Length == 0 || line[0] == '#') continue;
+            if (line.Length == 0 || line[0] == '#')
+                continue;
             var f = line.Split(' ');
             int cp = Convert.ToInt32(f[1], 16);
             int[] Rest() => f.Skip(2).Select(x => Convert.ToInt32(x, 16)).ToArray();
             switch (f[0])
             {
-                case "c": t.CombiningClass[cp] = byte.Parse(f[2]); break;
-                case "d": t.Canonical[cp] = Rest(); pending.Add((cp, t.Canonical[cp])); break;
-                case "k": t.Compatibility[cp] = Rest(); break;
-                case "x": excluded.Add(cp); break;
+                case "c":
+                    t.CombiningClass[cp] = byte.Parse(f[2]);
+                    break;
+                case "d":
+                    t.Canonical[cp] = Rest();
+                    pending.Add((cp, t.Canonical[cp]));
+                    break;
+                case "k":
+                    t.Compatibility[cp] = Rest();
+                    break;
+                case "x":
+                    excluded.Add(cp);
+                    break;
             }
         }
         foreach (var (cp, parts) in pending)
-            if (parts.Length == 2 && !excluded.Contains(cp)) t.Compose[(parts[0], parts[1])] = cp;
+            if (parts.Length == 2 && !excluded.Contains(cp))
+                t.Compose[(parts[0], parts[1])] = cp;
         return t;
     }
 
     /// <summary>Normalizes <paramref name="text"/> to <paramref name="form"/>.</summary>
     public static string Normalize(string text, NormalizationForm form)
     {
-        if (Ascii.IsValid(text)) return text; // ASCII is invariant under every form
+        if (Ascii.IsValid(text))
+            return text; // ASCII is invariant under every form
         bool compatibility = form is NormalizationForm.FormKC or NormalizationForm.FormKD;
         var cps = Decompose(text, compatibility);
-        if (form is NormalizationForm.FormC or NormalizationForm.FormKC) Compose(cps);
+        if (form is NormalizationForm.FormC or NormalizationForm.FormKC)
+            Compose(cps);
         var sb = new StringBuilder(text.Length);
-        foreach (int cp in cps) sb.Append(char.ConvertFromUtf32(cp));
+        foreach (int cp in cps)
+            sb.Append(char.ConvertFromUtf32(cp));
         return sb.ToString();
     }
 
@@ -68,14 +89,20 @@ public static class UnicodeNormalization
     private static List<int> Decompose(string text, bool compatibility)
     {
         var result = new List<int>(text.Length + 8);
-        foreach (var rune in text.EnumerateRunes()) DecomposeInto(rune.Value, compatibility, result);
+        foreach (var rune in text.EnumerateRunes())
+            DecomposeInto(rune.Value, compatibility, result);
         for (int i = 1; i < result.Count; i++)
         {
             // Insertion sort within runs of non-starters: a mark moves before marks of a higher class.
             int cc = CombiningClass(result[i]);
-            if (cc == 0) continue;
+            if (cc == 0)
+                continue;
             int j = i;
-            while (j > 0 && CombiningClass(result[j - 1]) > cc) { (result[j - 1], result[j]) = (result[j], result[j - 1]); j--; }
+            while (j > 0 && CombiningClass(result[j - 1]) > cc)
+            {
+                (result[j - 1], result[j]) = (result[j], result[j - 1]);
+                j--;
+            }
         }
         return result;
     }
@@ -87,34 +114,48 @@ public static class UnicodeNormalization
             int s = cp - SBase;
             output.Add(LBase + s / NCount);
             output.Add(VBase + s % NCount / TCount);
-            if (s % TCount != 0) output.Add(TBase + s % TCount);
+            if (s % TCount != 0)
+                output.Add(TBase + s % TCount);
             return;
         }
         var t = Data.Value;
         if (t.Canonical.TryGetValue(cp, out var parts) || compatibility && t.Compatibility.TryGetValue(cp, out parts))
-            foreach (int p in parts) DecomposeInto(p, compatibility, output);
-        else output.Add(cp);
+            foreach (int p in parts)
+                DecomposeInto(p, compatibility, output);
+        else
+            output.Add(cp);
     }
 
-    /// <summary>Canonical composition: each mark joins the last starter unless a mark of the same or higher class lies between.</summary>
+    /// <summary>Canonical composition: each mark joins the last starter unless a mark of the same or higher class lies
+    /// between.</summary>
     private static void Compose(List<int> cps)
     {
-        if (cps.Count < 2) return;
+        if (cps.Count < 2)
+            return;
         var compose = Data.Value.Compose;
         int starter = CombiningClass(cps[0]) == 0 ? 0 : -1;
         int lastClass = starter == 0 ? 0 : 256;
         int write = 1;
         for (int read = 1; read < cps.Count; read++)
         {
-            int cp = cps[read], cc = CombiningClass(cp);
-            if (starter >= 0 && (lastClass < cc || lastClass == 0 && write - 1 == starter) &&
-                TryCompose(cps[starter], cp, compose, out int composed))
+            int cp = cps[read],
+                cc = CombiningClass(cp);
+            if (
+                starter >= 0
+                && (lastClass < cc || lastClass == 0 && write - 1 == starter)
+                && TryCompose(cps[starter], cp, compose, out int composed)
+            )
             {
                 cps[starter] = composed;
                 continue;
             }
-            if (cc == 0) { starter = write; lastClass = 0; }
-            else lastClass = cc;
+            if (cc == 0)
+            {
+                starter = write;
+                lastClass = 0;
+            }
+            else
+                lastClass = cc;
             cps[write++] = cp;
         }
         cps.RemoveRange(write, cps.Count - write);
@@ -127,7 +168,11 @@ public static class UnicodeNormalization
             composed = SBase + ((first - LBase) * VCount + second - VBase) * TCount;
             return true;
         }
-        if (first is >= SBase and < SBase + SCount && (first - SBase) % TCount == 0 && second is > TBase and < TBase + TCount)
+        if (
+            first is >= SBase and < SBase + SCount
+            && (first - SBase) % TCount == 0
+            && second is > TBase and < TBase + TCount
+        )
         {
             composed = first + second - TBase;
             return true;

@@ -13,12 +13,18 @@ public class ErrorTests
         Assert.Equal(line, e.Line);
         Assert.Equal(field, e.Field);
         Assert.StartsWith(e.File + (line > 0 ? $":{line}" : ""), e.Message);
-        if (field is not null) Assert.Contains($"'{field}'", e.Message);
+        if (field is not null)
+            Assert.Contains($"'{field}'", e.Message);
     }
 
     [Fact]
     public void MalformedJson() =>
-        AssertError(TempJsonl.Fails(Good, """{"prompt": "b", "chosen": "x" "rejected": "y"}"""), DataErrorKind.MalformedJson, 2, null);
+        AssertError(
+            TempJsonl.Fails(Good, """{"prompt": "b", "chosen": "x" "rejected": "y"}"""),
+            DataErrorKind.MalformedJson,
+            2,
+            null
+        );
 
     [Fact]
     public void UnclosedObjectSaysSoWithoutTheParsersInternalPosition()
@@ -29,22 +35,34 @@ public class ErrorTests
     }
 
     [Fact]
-    public void NonObjectLine() =>
-        AssertError(TempJsonl.Fails("[1, 2]"), DataErrorKind.MalformedJson, 1, null);
+    public void NonObjectLine() => AssertError(TempJsonl.Fails("[1, 2]"), DataErrorKind.MalformedJson, 1, null);
 
     [Fact]
     public void MissingField() =>
-        AssertError(TempJsonl.Fails("""{"prompt": "p", "answers": [{"answer": "a", "rank": 1}, {"answer": "b"}]}"""),
-            DataErrorKind.MissingField, 1, "answers[1].rank");
+        AssertError(
+            TempJsonl.Fails("""{"prompt": "p", "answers": [{"answer": "a", "rank": 1}, {"answer": "b"}]}"""),
+            DataErrorKind.MissingField,
+            1,
+            "answers[1].rank"
+        );
 
     [Fact]
     public void MissingPrompt() =>
-        AssertError(TempJsonl.Fails(Good, Good.Replace("\"a\"", "\"c\""), """{"chosen": "x", "rejected": "y"}"""),
-            DataErrorKind.MissingField, 3, "prompt");
+        AssertError(
+            TempJsonl.Fails(Good, Good.Replace("\"a\"", "\"c\""), """{"chosen": "x", "rejected": "y"}"""),
+            DataErrorKind.MissingField,
+            3,
+            "prompt"
+        );
 
     [Fact]
     public void NullCountsAsMissing() =>
-        AssertError(TempJsonl.Fails("""{"prompt": "a", "chosen": null, "rejected": "y"}"""), DataErrorKind.MissingField, 1, "chosen");
+        AssertError(
+            TempJsonl.Fails("""{"prompt": "a", "chosen": null, "rejected": "y"}"""),
+            DataErrorKind.MissingField,
+            1,
+            "chosen"
+        );
 
     [Fact]
     public void UnknownLayout() =>
@@ -52,8 +70,12 @@ public class ErrorTests
 
     [Fact]
     public void GenericCandidateWithoutScoreOrRank() =>
-        AssertError(TempJsonl.Fails("""{"prompt": "p", "candidates": [{"text": "a", "score": 1}, {"text": "b"}]}"""),
-            DataErrorKind.MissingField, 1, "candidates[1].score");
+        AssertError(
+            TempJsonl.Fails("""{"prompt": "p", "candidates": [{"text": "a", "score": 1}, {"text": "b"}]}"""),
+            DataErrorKind.MissingField,
+            1,
+            "candidates[1].score"
+        );
 
     [Theory]
     [InlineData("""{"prompt": 5, "chosen": "x", "rejected": "y"}""", "prompt")]
@@ -67,7 +89,8 @@ public class ErrorTests
         var e = TempJsonl.Fails(line);
         Assert.Equal(field, e.Field);
         Assert.True(e.Kind is DataErrorKind.WrongType or DataErrorKind.MissingField, e.Message);
-        if (field != "chosen[0].content") Assert.Equal(DataErrorKind.WrongType, e.Kind);
+        if (field != "chosen[0].content")
+            Assert.Equal(DataErrorKind.WrongType, e.Kind);
     }
 
     [Fact]
@@ -78,7 +101,7 @@ public class ErrorTests
         var path = TempJsonl.WriteBytes([.. good, .. bad]);
         var e = Assert.Throws<DataFormatException>(() => PreferenceReader.ReadAll(path));
         AssertError(e, DataErrorKind.BadUtf8, 2, null);
-        Assert.Contains("byte 14", e.Message);   // {"prompt": "a is 13 bytes; the bad sequence starts at the 14th
+        Assert.Contains("byte 14", e.Message); // {"prompt": "a is 13 bytes; the bad sequence starts at the 14th
     }
 
     [Theory]
@@ -89,22 +112,29 @@ public class ErrorTests
     [InlineData("1e999")]
     public void NonFiniteScore(string literal)
     {
-        var e = TempJsonl.Fails($$"""{"prompt": "p", "completions": [{"response": "a", "score": 1}, {"response": "b", "score": {{literal}}}]}""");
+        var e = TempJsonl.Fails(
+            $$"""{"prompt": "p", "completions": [{"response": "a", "score": 1}, {"response": "b", "score": {{literal}}}]}"""
+        );
         AssertError(e, DataErrorKind.NonFiniteNumber, 1, "completions[1].score");
     }
 
     [Fact]
     public void NanInsideAStringIsJustText()
     {
-        var (prompts, _) = TempJsonl.Read("""{"prompt": "is NaN a number? Infinity!", "chosen": "x", "rejected": "y"}""");
+        var (prompts, _) = TempJsonl.Read(
+            """{"prompt": "is NaN a number? Infinity!", "chosen": "x", "rejected": "y"}"""
+        );
         Assert.Equal("is NaN a number? Infinity!", Assert.Single(prompts).Prompt);
     }
 
     [Fact]
     public void DuplicateExplicitIds()
     {
-        var e = TempJsonl.Fails("""{"id": "a", "prompt": "p", "chosen": "x", "rejected": "y"}""", "",
-            """{"id": "a", "prompt": "q", "chosen": "x", "rejected": "y"}""");
+        var e = TempJsonl.Fails(
+            """{"id": "a", "prompt": "p", "chosen": "x", "rejected": "y"}""",
+            "",
+            """{"id": "a", "prompt": "q", "chosen": "x", "rejected": "y"}"""
+        );
         AssertError(e, DataErrorKind.DuplicatePromptId, 3, "id");
         Assert.Contains("line 1", e.Message);
     }
@@ -126,8 +156,12 @@ public class ErrorTests
     [Fact]
     public void ForcedFormatMismatchNamesTheMissingField()
     {
-        string path = TempJsonl.Write("""{"prompt": "p", "answers": [{"answer": "a", "rank": 1}, {"answer": "b", "rank": 2}]}""");
-        var e = Assert.Throws<DataFormatException>(() => PreferenceReader.ReadAll(path, PreferenceFormat.RatedCompletions));
+        string path = TempJsonl.Write(
+            """{"prompt": "p", "answers": [{"answer": "a", "rank": 1}, {"answer": "b", "rank": 2}]}"""
+        );
+        var e = Assert.Throws<DataFormatException>(() =>
+            PreferenceReader.ReadAll(path, PreferenceFormat.RatedCompletions)
+        );
         AssertError(e, DataErrorKind.MissingField, 1, "completions");
     }
 }

@@ -6,7 +6,8 @@ namespace AlignCluster.Alignment.Tests.Data;
 /// <summary>Writes JSONL test files into a temp directory and reads them back through the public reader.</summary>
 internal static class TempJsonl
 {
-    public static string Write(params string[] lines) => WriteBytes(Encoding.UTF8.GetBytes(string.Join('\n', lines) + (lines.Length > 0 ? "\n" : "")));
+    public static string Write(params string[] lines) =>
+        WriteBytes(Encoding.UTF8.GetBytes(string.Join('\n', lines) + (lines.Length > 0 ? "\n" : "")));
 
     public static string WriteBytes(byte[] bytes)
     {

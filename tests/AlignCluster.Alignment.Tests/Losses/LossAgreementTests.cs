@@ -17,7 +17,8 @@ public class LossAgreementTests
         foreach (var name in LossRegistry.Names)
         {
             data.Add(name, 2);
-            if (name != "exo_pref") data.Add(name, 4);   // exo_pref is defined for K = 2 only
+            if (name != "exo_pref")
+                data.Add(name, 4); // exo_pref is defined for K = 2 only
         }
         return data;
     }
@@ -36,13 +37,17 @@ public class LossAgreementTests
         using var scope = torch.NewDisposeScope();
         var fixture = LossFixture.Random(seed: StableSeed(loss) + responses, prompts: 3, responses);
         var spec = LossRegistry.Get(loss);
-        var perPrompt = spec.ComputePerPrompt(fixture.Batch(fixture.PolicyTensor()), LossHypers.For(spec)).data<double>().ToArray();
+        var perPrompt = spec.ComputePerPrompt(fixture.Batch(fixture.PolicyTensor()), LossHypers.For(spec))
+            .data<double>()
+            .ToArray();
         Assert.Equal(3, perPrompt.Length);
         for (int b = 0; b < 3; b++)
         {
             double expected = ScalarLosses.ByName[loss](fixture.Group(b), LossHypers.Scalar);
-            Assert.True(Math.Abs(perPrompt[b] - expected) <= 1e-10 * Math.Max(1, Math.Abs(expected)),
-                $"{loss} K={responses} prompt {b}: tensor {perPrompt[b]:R}, scalar {expected:R}");
+            Assert.True(
+                Math.Abs(perPrompt[b] - expected) <= 1e-10 * Math.Max(1, Math.Abs(expected)),
+                $"{loss} K={responses} prompt {b}: tensor {perPrompt[b]:R}, scalar {expected:R}"
+            );
         }
     }
 
@@ -64,10 +69,15 @@ public class LossAgreementTests
             var minus = (double[])fixture.Policy.Clone();
             plus[i] += h;
             minus[i] -= h;
-            double numeric = (fixture.ScalarMean(loss, LossHypers.Scalar, plus) - fixture.ScalarMean(loss, LossHypers.Scalar, minus)) / (2 * h);
-            // Central differences err by O(h²·f''') plus rounding O(ε·f/h) ≈ 1e-11·|f|: 1e-6 absolute + relative is ample.
-            Assert.True(Math.Abs(gradient[i] - numeric) <= 1e-6 * Math.Max(1, Math.Abs(numeric)),
-                $"{loss} K={responses} d/dpolicy[{i}]: autograd {gradient[i]:R}, finite difference {numeric:R}");
+            double numeric =
+                (fixture.ScalarMean(loss, LossHypers.Scalar, plus) - fixture.ScalarMean(loss, LossHypers.Scalar, minus))
+                / (2 * h);
+            // Central differences err by O(h²·f''') plus rounding O(ε·f/h) ≈ 1e-11·|f|: 1e-6 absolute + relative is
+            // ample.
+            Assert.True(
+                Math.Abs(gradient[i] - numeric) <= 1e-6 * Math.Max(1, Math.Abs(numeric)),
+                $"{loss} K={responses} d/dpolicy[{i}]: autograd {gradient[i]:R}, finite difference {numeric:R}"
+            );
         }
     }
 }

@@ -33,9 +33,18 @@ internal sealed class LossFixture
             // keep the best first, shuffle the rest so score order differs from column order (tests list_mle's sort)
             var rest = row.Skip(1).OrderBy(_ => rng.Next()).ToArray();
             scores[b * responses] = row[0];
-            for (int i = 1; i < responses; i++) scores[b * responses + i] = rest[i - 1];
+            for (int i = 1; i < responses; i++)
+                scores[b * responses + i] = rest[i - 1];
         }
-        return new LossFixture { Prompts = prompts, Responses = responses, Policy = policy, Reference = reference, Lengths = lengths, Scores = scores };
+        return new LossFixture
+        {
+            Prompts = prompts,
+            Responses = responses,
+            Policy = policy,
+            Reference = reference,
+            Lengths = lengths,
+            Scores = scores,
+        };
     }
 
     public ScalarGroup Group(int b, double[]? policy = null)
@@ -44,11 +53,13 @@ internal sealed class LossFixture
         return new ScalarGroup(Row(policy ?? Policy), Row(Reference), Row(Lengths), Row(Scores));
     }
 
-    public LossBatch Batch(Tensor policy) => new(
-        policy,
-        torch.tensor(Reference, [Prompts, Responses]),
-        torch.tensor(Lengths, [Prompts, Responses]),
-        torch.tensor(Scores, [Prompts, Responses]));
+    public LossBatch Batch(Tensor policy) =>
+        new(
+            policy,
+            torch.tensor(Reference, [Prompts, Responses]),
+            torch.tensor(Lengths, [Prompts, Responses]),
+            torch.tensor(Scores, [Prompts, Responses])
+        );
 
     public Tensor PolicyTensor(bool requiresGrad = false) =>
         torch.tensor(Policy, [Prompts, Responses]).requires_grad_(requiresGrad);
@@ -61,15 +72,26 @@ internal sealed class LossFixture
 internal static class LossHypers
 {
     /// <summary>Non-default hyper-parameters, so a test would notice a function ignoring one.</summary>
-    public static readonly ScalarHyper Scalar = new(Beta: 0.3, Epsilon: 0.2, Lambda: 3, Gamma: 0.4, BetaPi: 0.7, BetaR: 0.25);
+    public static readonly ScalarHyper Scalar = new(
+        Beta: 0.3,
+        Epsilon: 0.2,
+        Lambda: 3,
+        Gamma: 0.4,
+        BetaPi: 0.7,
+        BetaR: 0.25
+    );
 
     /// <summary>The same values in the registry's names, restricted to those the loss takes.</summary>
     public static Dictionary<string, double> For(LossSpec spec)
     {
         var all = new Dictionary<string, double>
         {
-            ["beta"] = Scalar.Beta, ["epsilon"] = Scalar.Epsilon, ["lambda"] = Scalar.Lambda,
-            ["gamma"] = Scalar.Gamma, ["beta_pi"] = Scalar.BetaPi, ["beta_r"] = Scalar.BetaR,
+            ["beta"] = Scalar.Beta,
+            ["epsilon"] = Scalar.Epsilon,
+            ["lambda"] = Scalar.Lambda,
+            ["gamma"] = Scalar.Gamma,
+            ["beta_pi"] = Scalar.BetaPi,
+            ["beta_r"] = Scalar.BetaR,
         };
         return spec.Defaults.Keys.ToDictionary(k => k, k => all[k]);
     }

@@ -1,17 +1,19 @@
+using System.Text.Json;
 using AlignCluster.Alignment.Data;
 using AlignCluster.Alignment.Losses;
 using AlignCluster.Alignment.Tests.Reference;
-using System.Text.Json;
 
 namespace AlignCluster.Alignment.Tests.Losses;
 
-/// <summary>The <c>aligncluster losses</c> engine: parsing, validation, and values/gradients vs the scalar reference.</summary>
+/// <summary>The <c>aligncluster losses</c> engine: parsing, validation, and values/gradients vs the scalar
+/// reference.</summary>
 public class LossWorkbenchTests
 {
     private static string ExamplePath()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "AlignCluster.sln"))) dir = dir.Parent;
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "AlignCluster.sln")))
+            dir = dir.Parent;
         return Path.Combine(dir!.FullName, "docs", "examples", "losses-input.json");
     }
 
@@ -22,10 +24,16 @@ public class LossWorkbenchTests
         var input = LossWorkbench.Parse(File.ReadAllText(path), path);
         var (results, skipped) = LossWorkbench.Evaluate(input);
         Assert.Empty(skipped);
-        Assert.Equal(["dpo", "robust", "dpop", "simpo", "cd", "pair_mnm", "list_mle", "exo_rw"], results.Select(r => r.Name));
+        Assert.Equal(
+            ["dpo", "robust", "dpop", "simpo", "cd", "pair_mnm", "list_mle", "exo_rw"],
+            results.Select(r => r.Name)
+        );
         var group = new ScalarGroup(
-            input.Responses.Select(r => r.PolicyLogp).ToArray(), input.Responses.Select(r => r.ReferenceLogp!.Value).ToArray(),
-            input.Responses.Select(r => r.Tokens!.Value).ToArray(), input.Responses.Select(r => r.Score!.Value).ToArray());
+            input.Responses.Select(r => r.PolicyLogp).ToArray(),
+            input.Responses.Select(r => r.ReferenceLogp!.Value).ToArray(),
+            input.Responses.Select(r => r.Tokens!.Value).ToArray(),
+            input.Responses.Select(r => r.Score!.Value).ToArray()
+        );
         var dpo = results[0];
         Assert.Equal(ScalarLosses.Dpo(group, new ScalarHyper(Beta: 0.1)), dpo.Value, 12);
         Assert.Equal(ScalarLosses.Robust(group, new ScalarHyper(Beta: 0.1, Epsilon: 0.2)), results[1].Value, 12);
@@ -35,13 +43,19 @@ public class LossWorkbenchTests
         Assert.Equal(-dpo.GradPolicyLogps[0], dpo.GradPolicyLogps.Skip(1).Sum(), 12);
         var json = JsonDocument.Parse(LossWorkbench.ToJson(input.Responses.Count, results, skipped)).RootElement;
         Assert.Equal(8, json.GetProperty("losses").GetArrayLength());
-        Assert.Equal(0.2, json.GetProperty("losses")[1].GetProperty("hyperparameters").GetProperty("epsilon").GetDouble());
+        Assert.Equal(
+            0.2,
+            json.GetProperty("losses")[1].GetProperty("hyperparameters").GetProperty("epsilon").GetDouble()
+        );
     }
 
     [Fact]
     public void WithoutAListEveryApplicableLossRunsAndTheRestAreSkippedWithAReason()
     {
-        var input = LossWorkbench.Parse("""{"responses": [{"policy_logp": -3, "reference_logp": -4}, {"policy_logp": -5, "reference_logp": -4}]}""", "in.json");
+        var input = LossWorkbench.Parse(
+            """{"responses": [{"policy_logp": -3, "reference_logp": -4}, {"policy_logp": -5, "reference_logp": -4}]}""",
+            "in.json"
+        );
         var (results, skipped) = LossWorkbench.Evaluate(input);
         Assert.Contains(results, r => r.Name == "dpo");
         Assert.Contains(results, r => r.Name == "exo_pref");
@@ -51,11 +65,31 @@ public class LossWorkbenchTests
 
     [Theory]
     [InlineData("""{"responses": [{"policy_logp": -3}]}""", "responses", DataErrorKind.InvalidValue)]
-    [InlineData("""{"responses": [{"policy_logp": -3}, {"reference_logp": -3}]}""", "responses[1].policy_logp", DataErrorKind.MissingField)]
-    [InlineData("""{"responses": [{"policy_logp": -3}, {"policy_logp": NaN}]}""", "responses[1].policy_logp", DataErrorKind.NonFiniteNumber)]
-    [InlineData("""{"responses": [{"policy_logp": -3, "tokens": 0}, {"policy_logp": -2}]}""", "responses[0].tokens", DataErrorKind.InvalidValue)]
-    [InlineData("""{"responses": [{"policy_logp": -3}, {"policy_logp": -2}], "losses": [{"beta": 1}]}""", "losses[0].name", DataErrorKind.MissingField)]
-    [InlineData("""{"responses": [{"policy_logp": -3}, {"policy_logp": -2}], "losses": [{"name": "dpo", "beta": "x"}]}""", "losses[0].beta", DataErrorKind.WrongType)]
+    [InlineData(
+        """{"responses": [{"policy_logp": -3}, {"reference_logp": -3}]}""",
+        "responses[1].policy_logp",
+        DataErrorKind.MissingField
+    )]
+    [InlineData(
+        """{"responses": [{"policy_logp": -3}, {"policy_logp": NaN}]}""",
+        "responses[1].policy_logp",
+        DataErrorKind.NonFiniteNumber
+    )]
+    [InlineData(
+        """{"responses": [{"policy_logp": -3, "tokens": 0}, {"policy_logp": -2}]}""",
+        "responses[0].tokens",
+        DataErrorKind.InvalidValue
+    )]
+    [InlineData(
+        """{"responses": [{"policy_logp": -3}, {"policy_logp": -2}], "losses": [{"beta": 1}]}""",
+        "losses[0].name",
+        DataErrorKind.MissingField
+    )]
+    [InlineData(
+        """{"responses": [{"policy_logp": -3}, {"policy_logp": -2}], "losses": [{"name": "dpo", "beta": "x"}]}""",
+        "losses[0].beta",
+        DataErrorKind.WrongType
+    )]
     public void BadInputNamesTheField(string json, string field, DataErrorKind kind)
     {
         var e = Assert.Throws<DataFormatException>(() => LossWorkbench.Parse(json, "in.json"));
@@ -75,7 +109,10 @@ public class LossWorkbenchTests
     [Fact]
     public void ARequestedLossThatCannotRunIsAnError()
     {
-        var input = LossWorkbench.Parse("""{"responses": [{"policy_logp": -3}, {"policy_logp": -2}], "losses": ["dpo"]}""", "in.json");
+        var input = LossWorkbench.Parse(
+            """{"responses": [{"policy_logp": -3}, {"policy_logp": -2}], "losses": ["dpo"]}""",
+            "in.json"
+        );
         var e = Assert.Throws<ArgumentException>(() => LossWorkbench.Evaluate(input));
         Assert.Equal("dpo: needs 'reference_logp' on every response; responses[0] has none", e.Message);
     }

@@ -27,7 +27,8 @@ public class ScalarReferenceTests
     {
         // ρ_w = 2, ρ_l = −2 → d = 4, βd = 2. log σ(2) = −0.12692801104297263, log σ(−2) = −2.1269280110429727.
         var g = new ScalarGroup([0, -4], [-2, -2]);
-        const double lsP = -0.12692801104297263, lsN = -2.1269280110429727;
+        const double lsP = -0.12692801104297263,
+            lsN = -2.1269280110429727;
         Assert.Equal(-lsP, ScalarLosses.Dpo(g, H), 14);
         Assert.Equal(0.75 * -lsP - 0.25 * lsN, ScalarLosses.Cdpo(g, H), 14);
         Assert.Equal((0.75 * -lsP + 0.25 * lsN) / 0.5, ScalarLosses.Robust(g, H), 14);
@@ -44,7 +45,7 @@ public class ScalarReferenceTests
         // log-probs −ln 2 over 1 token and −ln 4 over 1 token: p = 0.5 and 0.25.
         var g = new ScalarGroup([-Math.Log(2), -Math.Log(4)], Lengths: [1, 1], Scores: [1, 0]);
         Assert.Equal(-Math.Log(1 / (1 + Math.Exp(-0.25))), ScalarLosses.PairSingle(g, H), 14);
-        Assert.Equal(Math.Log(2) + Math.Log(4.0 / 3), ScalarLosses.PointCe(g, H), 14);   // −log 0.5 − log(1 − 0.25)
+        Assert.Equal(Math.Log(2) + Math.Log(4.0 / 3), ScalarLosses.PointCe(g, H), 14); // −log 0.5 − log(1 − 0.25)
         Assert.Equal(0.25 + 0.0625, ScalarLosses.PointMse(g, H), 14);
         // list_mle: −[0.5 − log(e^0.5 + e^0.25)] − [0.25 − 0.25]
         Assert.Equal(-(0.5 - Math.Log(Math.Exp(0.5) + Math.Exp(0.25))), ScalarLosses.ListMle(g, H), 14);

@@ -18,11 +18,15 @@ public class SelectorTests
         return e.Select(x => x / e.Sum()).ToArray();
     }
 
-    /// <summary>|observed − n·p| ≤ 5 binomial standard errors √(n p (1−p)): a false alarm has probability ≈ 6e-7 per check.</summary>
+    /// <summary>|observed − n·p| ≤ 5 binomial standard errors √(n p (1−p)): a false alarm has probability ≈ 6e-7 per
+    /// check.</summary>
     private static void AssertFrequency(int observed, int n, double p, string what)
     {
         double se = Math.Sqrt(n * p * (1 - p));
-        Assert.True(Math.Abs(observed - n * p) <= 5 * se, $"{what}: observed {observed}, expected {n * p:F1} ± {5 * se:F1}");
+        Assert.True(
+            Math.Abs(observed - n * p) <= 5 * se,
+            $"{what}: observed {observed}, expected {n * p:F1} ± {5 * se:F1}"
+        );
     }
 
     private static int[] Counts(SelectionOptions options, int draws, int size)
@@ -30,7 +34,8 @@ public class SelectorTests
         var counts = new int[size];
         var rng = new SelectionRng(12345);
         for (int d = 0; d < draws; d++)
-            foreach (int i in NegativeSelector.Select(options, Policy, Reference, 0, rng)) counts[i]++;
+            foreach (int i in NegativeSelector.Select(options, Policy, Reference, 0, rng))
+                counts[i]++;
         return counts;
     }
 
@@ -41,7 +46,8 @@ public class SelectorTests
         var counts = Counts(new SelectionOptions(SelectorKind.Mc, Beta), n, 5);
         var w = Softmax(1, -0.5, 0, 1.5);
         Assert.Equal(0, counts[0]);
-        for (int k = 0; k < 4; k++) AssertFrequency(counts[k + 1], n, w[k], $"candidate {k + 1}");
+        for (int k = 0; k < 4; k++)
+            AssertFrequency(counts[k + 1], n, w[k], $"candidate {k + 1}");
     }
 
     [Fact]
@@ -50,7 +56,8 @@ public class SelectorTests
         const int n = 100_000;
         var counts = Counts(new SelectionOptions(SelectorKind.Mc, Beta, IncludeChosen: true), n, 5);
         var w = Softmax(0.25, 1, -0.5, 0, 1.5);
-        for (int k = 0; k < 5; k++) AssertFrequency(counts[k], n, w[k], $"candidate {k}");
+        for (int k = 0; k < 5; k++)
+            AssertFrequency(counts[k], n, w[k], $"candidate {k}");
     }
 
     [Fact]
@@ -70,8 +77,9 @@ public class SelectorTests
             pairs[s[0] - 1, s[1] - 1]++;
         }
         for (int i = 0; i < 4; i++)
-            for (int j = 0; j < 4; j++)
-                if (i != j) AssertFrequency(pairs[i, j], n, w[i] * w[j] / (1 - w[i]), $"pair ({i + 1},{j + 1})");
+        for (int j = 0; j < 4; j++)
+            if (i != j)
+                AssertFrequency(pairs[i, j], n, w[i] * w[j] / (1 - w[i]), $"pair ({i + 1},{j + 1})");
     }
 
     [Fact]
@@ -80,18 +88,28 @@ public class SelectorTests
         const int n = 100_000;
         var counts = Counts(new SelectionOptions(SelectorKind.Random, Beta), n, 5);
         Assert.Equal(0, counts[0]);
-        for (int k = 1; k < 5; k++) AssertFrequency(counts[k], n, 0.25, $"candidate {k}");
+        for (int k = 1; k < 5; k++)
+            AssertFrequency(counts[k], n, 0.25, $"candidate {k}");
     }
 
     [Fact]
     public void SameSeedSameSelections()
     {
         var options = new SelectionOptions(SelectorKind.Mc, Beta, Count: 2);
-        var a = Enumerable.Range(0, 50).Select(r => NegativeSelector.Select(options, Policy, Reference, 0, SelectionRng.For(42, r, "p1"))).ToList();
-        var b = Enumerable.Range(0, 50).Select(r => NegativeSelector.Select(options, Policy, Reference, 0, SelectionRng.For(42, r, "p1"))).ToList();
+        var a = Enumerable
+            .Range(0, 50)
+            .Select(r => NegativeSelector.Select(options, Policy, Reference, 0, SelectionRng.For(42, r, "p1")))
+            .ToList();
+        var b = Enumerable
+            .Range(0, 50)
+            .Select(r => NegativeSelector.Select(options, Policy, Reference, 0, SelectionRng.For(42, r, "p1")))
+            .ToList();
         Assert.Equal(a, b);
-        var c = Enumerable.Range(0, 50).Select(r => NegativeSelector.Select(options, Policy, Reference, 0, SelectionRng.For(43, r, "p1"))).ToList();
-        Assert.NotEqual(a, c);   // 50 draws over 12 ordered pairs: identical sequences by chance are impossible in practice
+        var c = Enumerable
+            .Range(0, 50)
+            .Select(r => NegativeSelector.Select(options, Policy, Reference, 0, SelectionRng.For(43, r, "p1")))
+            .ToList();
+        Assert.NotEqual(a, c); // 50 draws over 12 ordered pairs: identical sequences by chance are impossible in practice
     }
 
     [Fact]
@@ -102,11 +120,30 @@ public class SelectorTests
         {
             var rng = new SelectionRng(seed);
             Assert.Equal([4], NegativeSelector.Select(new(SelectorKind.Max, Beta), Policy, Reference, 0, rng));
-            Assert.Equal([4, 1], NegativeSelector.Select(new(SelectorKind.Max, Beta, Count: 2), Policy, Reference, 0, rng));
+            Assert.Equal(
+                [4, 1],
+                NegativeSelector.Select(new(SelectorKind.Max, Beta, Count: 2), Policy, Reference, 0, rng)
+            );
             Assert.Equal([2], NegativeSelector.Select(new(SelectorKind.Min, Beta), Policy, Reference, 0, rng));
-            Assert.Equal([2, 3], NegativeSelector.Select(new(SelectorKind.Min, Beta, Count: 2), Policy, Reference, 0, rng));
-            Assert.Equal([2], NegativeSelector.Select(new(SelectorKind.WorstRated, Beta), Policy, Reference, 0, rng, quality));
-            Assert.Equal([2, 4, 1], NegativeSelector.Select(new(SelectorKind.WorstRated, Beta, Count: 3), Policy, Reference, 0, rng, quality));
+            Assert.Equal(
+                [2, 3],
+                NegativeSelector.Select(new(SelectorKind.Min, Beta, Count: 2), Policy, Reference, 0, rng)
+            );
+            Assert.Equal(
+                [2],
+                NegativeSelector.Select(new(SelectorKind.WorstRated, Beta), Policy, Reference, 0, rng, quality)
+            );
+            Assert.Equal(
+                [2, 4, 1],
+                NegativeSelector.Select(
+                    new(SelectorKind.WorstRated, Beta, Count: 3),
+                    Policy,
+                    Reference,
+                    0,
+                    rng,
+                    quality
+                )
+            );
         }
     }
 
@@ -121,14 +158,24 @@ public class SelectorTests
     [Fact]
     public void AllReturnsEveryRejectedAndCountIsCapped()
     {
-        Assert.Equal([0, 1, 3, 4], NegativeSelector.Select(new(SelectorKind.All, Beta), Policy, Reference, 2, new SelectionRng(1)));
-        Assert.Equal(4, NegativeSelector.Select(new(SelectorKind.Mc, Beta, Count: 10), Policy, Reference, 0, new SelectionRng(1)).Length);
+        Assert.Equal(
+            [0, 1, 3, 4],
+            NegativeSelector.Select(new(SelectorKind.All, Beta), Policy, Reference, 2, new SelectionRng(1))
+        );
+        Assert.Equal(
+            4,
+            NegativeSelector
+                .Select(new(SelectorKind.Mc, Beta, Count: 10), Policy, Reference, 0, new SelectionRng(1))
+                .Length
+        );
     }
 
     [Fact]
     public void WorstRatedWithoutRatingsIsAClearError()
     {
-        var e = Assert.Throws<ArgumentException>(() => NegativeSelector.Select(new(SelectorKind.WorstRated), Policy, Reference, 0, new SelectionRng(1)));
+        var e = Assert.Throws<ArgumentException>(() =>
+            NegativeSelector.Select(new(SelectorKind.WorstRated), Policy, Reference, 0, new SelectionRng(1))
+        );
         Assert.Contains("worst_rated", e.Message);
     }
 
@@ -155,10 +202,14 @@ public class SelectorTests
     public void WorstRatedFromReadPromptUsesRanks()
     {
         var (prompts, _) = TempJsonl.Read(
-            """{"prompt": "p", "answers": [{"answer": "a", "rank": 2}, {"answer": "b", "rank": 4}, {"answer": "c", "rank": 1}, {"answer": "d", "rank": 3}]}""");
+            """{"prompt": "p", "answers": [{"answer": "a", "rank": 2}, {"answer": "b", "rank": 4}, {"answer": "c", "rank": 1}, {"answer": "d", "rank": 3}]}"""
+        );
         var prompt = prompts[0];
         double[] zeros = [0, 0, 0, 0];
         Assert.Equal(2, prompt.ChosenIndex);
-        Assert.Equal([1, 3], prompt.Select(new SelectionOptions(SelectorKind.WorstRated, Count: 2), zeros, zeros, new SelectionRng(1)));
+        Assert.Equal(
+            [1, 3],
+            prompt.Select(new SelectionOptions(SelectorKind.WorstRated, Count: 2), zeros, zeros, new SelectionRng(1))
+        );
     }
 }

@@ -80,8 +80,10 @@ public sealed class AzureBlobCheckpointStorageTests : CheckpointStorageContract,
         var store = AzureBlobCheckpointStorage.FromConnectionString(connection, "unreachable");
         var e = await Assert.ThrowsAsync<StorageUnavailableException>(() => store.WriteAsync("k", new byte[] { 1 }));
         Assert.Equal("azureblob:devstoreaccount1/unreachable", e.Store);
-        Assert.StartsWith("storage unavailable: azureblob:devstoreaccount1/unreachable: cannot create the container",
-            e.Message);
+        Assert.StartsWith(
+            "storage unavailable: azureblob:devstoreaccount1/unreachable: cannot create the container",
+            e.Message
+        );
         var read = await Assert.ThrowsAsync<StorageUnavailableException>(() => store.OpenReadAsync("k"));
         Assert.Contains("cannot read 'k'", read.Message);
     }

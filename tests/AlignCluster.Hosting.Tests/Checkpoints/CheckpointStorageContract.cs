@@ -21,7 +21,8 @@ public abstract class CheckpointStorageContract
     private async Task<byte[]?> ReadAllAsync(string key)
     {
         await using Stream? stream = await Store.OpenReadAsync(key);
-        if (stream is null) return null;
+        if (stream is null)
+            return null;
         using var copy = new MemoryStream();
         await stream.CopyToAsync(copy);
         return copy.ToArray();
@@ -30,7 +31,8 @@ public abstract class CheckpointStorageContract
     private async Task<List<string>> ListAsync(string prefix)
     {
         List<string> keys = [];
-        await foreach (string key in Store.ListAsync(prefix)) keys.Add(key);
+        await foreach (string key in Store.ListAsync(prefix))
+            keys.Add(key);
         return keys;
     }
 
@@ -53,8 +55,10 @@ public abstract class CheckpointStorageContract
             for (int offset = 0; offset < data.Length; offset += 7_777)
             {
                 int n = Math.Min(7_777, data.Length - offset);
-                if (offset % 2 == 0) await stream.WriteAsync(data.AsMemory(offset, n), ct);
-                else stream.Write(data, offset, n);
+                if (offset % 2 == 0)
+                    await stream.WriteAsync(data.AsMemory(offset, n), ct);
+                else
+                    stream.Write(data, offset, n);
             }
         });
         Assert.Equal(data, await ReadAllAsync("streamed.bin"));
@@ -82,19 +86,21 @@ public abstract class CheckpointStorageContract
     {
         byte[] old = RandomBytes(50_000, seed: 3);
         await Store.WriteAsync("ckpt/a.bin", old);
-        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => Store.WriteAsync("ckpt/a.bin",
-            async (stream, ct) =>
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            Store.WriteAsync("ckpt/a.bin", async (stream, ct) =>
             {
                 await stream.WriteAsync(RandomBytes(60_000, seed: 4), ct);
                 throw new InvalidOperationException("writer failed half way");
-            }));
+            })
+        );
         Assert.Equal("writer failed half way", failure.Message);
         Assert.Equal(old, await ReadAllAsync("ckpt/a.bin"));
         Assert.Equal(["ckpt/a.bin"], await ListAsync("ckpt/"));
 
         // A new key whose writer fails does not appear at all.
-        await Assert.ThrowsAsync<InvalidOperationException>(() => Store.WriteAsync("ckpt/b.bin",
-            (stream, ct) => throw new InvalidOperationException("no bytes")));
+        await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            Store.WriteAsync("ckpt/b.bin", (stream, ct) => throw new InvalidOperationException("no bytes"))
+        );
         Assert.False(await Store.ExistsAsync("ckpt/b.bin"));
     }
 
@@ -112,7 +118,8 @@ public abstract class CheckpointStorageContract
     {
         // Ordinal, not culture: "B" (0x42) before "a" (0x61), "round-10" before "round-2".
         string[] keys = ["list/round-2/x", "list/round-10/x", "list/a", "list/B", "lister/other"];
-        foreach (string key in keys) await Store.WriteAsync(key, new byte[] { 1 });
+        foreach (string key in keys)
+            await Store.WriteAsync(key, new byte[] { 1 });
         Assert.Equal(["list/B", "list/a", "list/round-10/x", "list/round-2/x"], await ListAsync("list/"));
         Assert.Equal(["list/round-10/x", "list/round-2/x"], await ListAsync("list/round-"));
         Assert.Empty(await ListAsync("nothing-here/"));

@@ -23,8 +23,7 @@ public sealed class LocalCheckpointStorageTests : CheckpointStorageContract, IDi
     [Fact]
     public async Task Failed_write_leaves_no_temp_file_on_disk()
     {
-        await Assert.ThrowsAsync<InvalidOperationException>(() => _store.WriteAsync("d/x.bin",
-            async (stream, ct) =>
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _store.WriteAsync("d/x.bin", async (stream, ct) =>
             {
                 await stream.WriteAsync(new byte[1000], ct);
                 throw new InvalidOperationException("stop");

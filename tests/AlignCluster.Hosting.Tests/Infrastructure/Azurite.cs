@@ -24,10 +24,10 @@ public sealed class Azurite : IAsyncLifetime
     public int TablePort { get; private set; }
 
     public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName={Account};AccountKey={Key};" +
-        $"BlobEndpoint=http://127.0.0.1:{BlobPort}/{Account};" +
-        $"QueueEndpoint=http://127.0.0.1:{QueuePort}/{Account};" +
-        $"TableEndpoint=http://127.0.0.1:{TablePort}/{Account};";
+        $"DefaultEndpointsProtocol=http;AccountName={Account};AccountKey={Key};"
+        + $"BlobEndpoint=http://127.0.0.1:{BlobPort}/{Account};"
+        + $"QueueEndpoint=http://127.0.0.1:{QueuePort}/{Account};"
+        + $"TableEndpoint=http://127.0.0.1:{TablePort}/{Account};";
 
     public async Task InitializeAsync()
     {
@@ -41,10 +41,23 @@ public sealed class Azurite : IAsyncLifetime
             {
                 ArgumentList =
                 {
-                    "--blobHost", "127.0.0.1", "--blobPort", BlobPort.ToString(),
-                    "--queueHost", "127.0.0.1", "--queuePort", QueuePort.ToString(),
-                    "--tableHost", "127.0.0.1", "--tablePort", TablePort.ToString(),
-                    "--location", _folder, "--silent", "--skipApiVersionCheck", "--loose",
+                    "--blobHost",
+                    "127.0.0.1",
+                    "--blobPort",
+                    BlobPort.ToString(),
+                    "--queueHost",
+                    "127.0.0.1",
+                    "--queuePort",
+                    QueuePort.ToString(),
+                    "--tableHost",
+                    "127.0.0.1",
+                    "--tablePort",
+                    TablePort.ToString(),
+                    "--location",
+                    _folder,
+                    "--silent",
+                    "--skipApiVersionCheck",
+                    "--loose",
                 },
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
@@ -54,10 +67,12 @@ public sealed class Azurite : IAsyncLifetime
             _process.ErrorDataReceived += (_, _) => { };
             _process.BeginOutputReadLine();
             _process.BeginErrorReadLine();
-            if (await WaitForPortsAsync(TimeSpan.FromSeconds(60))) return;
+            if (await WaitForPortsAsync(TimeSpan.FromSeconds(60)))
+                return;
             Stop();
             // A port taken between probing and binding: try new ones.
-            if (attempt == 3) throw new InvalidOperationException("Azurite did not start listening within 60 s");
+            if (attempt == 3)
+                throw new InvalidOperationException("Azurite did not start listening within 60 s");
         }
     }
 
@@ -66,8 +81,10 @@ public sealed class Azurite : IAsyncLifetime
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < limit)
         {
-            if (_process!.HasExited) return false;
-            if (IsListening(BlobPort) && IsListening(QueuePort) && IsListening(TablePort)) return true;
+            if (_process!.HasExited)
+                return false;
+            if (IsListening(BlobPort) && IsListening(QueuePort) && IsListening(TablePort))
+                return true;
             await Task.Delay(100);
         }
         return false;
@@ -76,14 +93,18 @@ public sealed class Azurite : IAsyncLifetime
     public Task DisposeAsync()
     {
         Stop();
-        try { Directory.Delete(_folder, recursive: true); }
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
         catch (IOException) { }
         return Task.CompletedTask;
     }
 
     private void Stop()
     {
-        if (_process is null) return;
+        if (_process is null)
+            return;
         try
         {
             if (!_process.HasExited)
@@ -112,7 +133,10 @@ public sealed class Azurite : IAsyncLifetime
             client.Connect(IPAddress.Loopback, port);
             return true;
         }
-        catch (SocketException) { return false; }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 }
 
@@ -125,7 +149,8 @@ public static class RepoRoot
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            if (File.Exists(System.IO.Path.Combine(dir.FullName, "AlignCluster.sln"))) return dir.FullName;
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "AlignCluster.sln")))
+                return dir.FullName;
         }
         throw new InvalidOperationException("AlignCluster.sln not found above " + AppContext.BaseDirectory);
     }
@@ -138,7 +163,10 @@ public sealed class TempFolder : IDisposable
 
     public void Dispose()
     {
-        try { Directory.Delete(Path, recursive: true); }
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
         catch (IOException) { }
     }
 }

@@ -27,9 +27,13 @@ public sealed class LoopbackCluster : IAsyncDisposable
     /// and gateway ports and the first silo's port) and a client (configured by <paramref name="client"/>; none
     /// with <paramref name="clientLater"/>).
     /// </summary>
-    public static async Task<LoopbackCluster> StartAsync(int silos,
-        Action<int, (int Silo, int Gateway, int Primary), ISiloBuilder> silo, Action<IClientBuilder> client,
-        IReadOnlyDictionary<string, string?>? configuration = null, bool clientLater = false)
+    public static async Task<LoopbackCluster> StartAsync(
+        int silos,
+        Action<int, (int Silo, int Gateway, int Primary), ISiloBuilder> silo,
+        Action<IClientBuilder> client,
+        IReadOnlyDictionary<string, string?>? configuration = null,
+        bool clientLater = false
+    )
     {
         var cluster = new LoopbackCluster();
         try
@@ -38,11 +42,13 @@ public sealed class LoopbackCluster : IAsyncDisposable
             for (int i = 0; i < silos; i++)
             {
                 (int siloPort, int gatewayPort) = (FreePort(), FreePort());
-                if (i == 0) primary = siloPort;
+                if (i == 0)
+                    primary = siloPort;
                 int index = i;
                 IHost host = Host.CreateDefaultBuilder()
                     .ConfigureAppConfiguration(c =>
-                        c.AddInMemoryCollection(configuration ?? new Dictionary<string, string?>()))
+                        c.AddInMemoryCollection(configuration ?? new Dictionary<string, string?>())
+                    )
                     .ConfigureLogging(l => l.ClearProviders())
                     .UseOrleans(builder => silo(index, (siloPort, gatewayPort, primary), builder))
                     .Build();
@@ -51,7 +57,8 @@ public sealed class LoopbackCluster : IAsyncDisposable
                 cluster.Gateways.Add(new IPEndPoint(IPAddress.Loopback, gatewayPort));
                 await host.StartAsync();
             }
-            if (clientLater) return cluster; // the test builds its own clients
+            if (clientLater)
+                return cluster; // the test builds its own clients
             IHost clientHost = Host.CreateDefaultBuilder()
                 .ConfigureLogging(l => l.ClearProviders())
                 .UseOrleansClient(client)
@@ -73,7 +80,10 @@ public sealed class LoopbackCluster : IAsyncDisposable
         // Client first, then the silos: an orderly stop of the whole cluster.
         for (int i = _hosts.Count - 1; i >= 0; i--)
         {
-            try { await _hosts[i].StopAsync(); }
+            try
+            {
+                await _hosts[i].StopAsync();
+            }
             catch (Exception) { }
             _hosts[i].Dispose();
         }

@@ -29,16 +29,18 @@ public sealed class DevicePlacementTests(ITestOutputHelper output) : IAsyncLifet
     public async Task InitializeAsync()
     {
         var builder = new InProcessTestClusterBuilder(4);
-        builder.ConfigureSilo((options, silo) =>
-        {
-            silo.AddDevices(DevicesBySilo.GetValueOrDefault(Instance(options.SiloName), []));
-            // Declare a killed silo dead quickly (the stated bound of operations.md) so calls re-place.
-            silo.Configure<ClusterMembershipOptions>(o =>
+        builder.ConfigureSilo(
+            (options, silo) =>
             {
-                o.ProbeTimeout = TimeSpan.FromSeconds(1);
-                o.NumMissedProbesLimit = 2;
-            });
-        });
+                silo.AddDevices(DevicesBySilo.GetValueOrDefault(Instance(options.SiloName), []));
+                // Declare a killed silo dead quickly (the stated bound of operations.md) so calls re-place.
+                silo.Configure<ClusterMembershipOptions>(o =>
+                {
+                    o.ProbeTimeout = TimeSpan.FromSeconds(1);
+                    o.NumMissedProbesLimit = 2;
+                });
+            }
+        );
         _cluster = builder.Build();
         await _cluster.DeployAsync();
     }
@@ -79,8 +81,9 @@ public sealed class DevicePlacementTests(ITestOutputHelper output) : IAsyncLifet
             Assert.NotNull(lease.Holder);
         }
 
-        var e = await Assert.ThrowsAsync<NoFreeDeviceException>(
-            () => Grains.GetGrain<IDeviceWorkerGrain>("w4").Where());
+        var e = await Assert.ThrowsAsync<NoFreeDeviceException>(() =>
+            Grains.GetGrain<IDeviceWorkerGrain>("w4").Where()
+        );
         Assert.StartsWith("no free device for ", e.Message);
         Assert.Contains("all leased", e.Message);
 
@@ -104,7 +107,8 @@ public sealed class DevicePlacementTests(ITestOutputHelper output) : IAsyncLifet
         await _cluster.WaitForDeactivationAsync(grain);
         DeviceLeases old = LeasesOf(firstSilo);
         var squatters = old.Devices.Select(d => GrainId.Create("squatter", d.Replace(':', '-'))).ToList();
-        foreach (GrainId squatter in squatters) old.Acquire(squatter);
+        foreach (GrainId squatter in squatters)
+            old.Acquire(squatter);
 
         WorkerPlace second = await grain.Where();
         _output.WriteLine($"relocations on the old silo: {old.Relocations}");

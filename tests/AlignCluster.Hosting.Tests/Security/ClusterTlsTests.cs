@@ -2,13 +2,13 @@ using System.Diagnostics;
 using System.Security.Cryptography.X509Certificates;
 using AlignCluster.Hosting.Placement;
 using AlignCluster.Hosting.Security;
-using Orleans.Connections.Security;
 using AlignCluster.Hosting.Tests.Infrastructure;
 using AlignCluster.Hosting.Tests.TestGrains;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Orleans.Configuration;
 using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Connections.Security;
 using Xunit.Abstractions;
 
 namespace AlignCluster.Hosting.Tests.Security;
@@ -25,15 +25,24 @@ public sealed class ClusterTlsTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _silos = await LoopbackCluster.StartAsync(2,
+        _silos = await LoopbackCluster.StartAsync(
+            2,
             (_, ports, silo) =>
             {
-                silo.UseLocalhostClustering(ports.Silo, ports.Gateway,
-                    new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, ports.Primary), ClusterId, ClusterId);
+                silo.UseLocalhostClustering(
+                    ports.Silo,
+                    ports.Gateway,
+                    new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, ports.Primary),
+                    ClusterId,
+                    ClusterId
+                );
                 silo.UseClusterTls(_cluster);
                 silo.AddDevices([]);
             },
-            client => { }, null, clientLater: true);
+            client => { },
+            null,
+            clientLater: true
+        );
     }
 
     public async Task DisposeAsync() => await _silos.DisposeAsync();
@@ -45,7 +54,9 @@ public sealed class ClusterTlsTests(ITestOutputHelper output) : IAsyncLifetime
         try
         {
             await host.StartAsync();
-            var silos = await host.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0)
+            var silos = await host
+                .Services.GetRequiredService<IClusterClient>()
+                .GetGrain<IManagementGrain>(0)
                 .GetHosts(onlyActive: true);
             string[] addresses = silos.Keys.Select(s => s.ToParsableString()).Order().ToArray();
             Assert.Equal(2, addresses.Length);
@@ -97,7 +108,10 @@ public sealed class ClusterTlsTests(ITestOutputHelper output) : IAsyncLifetime
         }
         finally
         {
-            try { await host.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token); }
+            try
+            {
+                await host.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(5)).Token);
+            }
             catch (Exception) { }
             host.Dispose();
         }
@@ -127,8 +141,9 @@ public sealed class ClusterTlsTests(ITestOutputHelper output) : IAsyncLifetime
 
         var wrong = Assert.Throws<ClusterCertificateException>(() => ClusterCertificate.Load(path, "guess"));
         Assert.StartsWith($"cluster certificate {path}: not a PFX file or wrong password", wrong.Message);
-        var missing = Assert.Throws<ClusterCertificateException>(
-            () => ClusterCertificate.Load(path + ".missing", "secret"));
+        var missing = Assert.Throws<ClusterCertificateException>(() =>
+            ClusterCertificate.Load(path + ".missing", "secret")
+        );
         Assert.Equal($"cluster certificate {path}.missing: file not found", missing.Message);
     }
 
@@ -151,8 +166,10 @@ public sealed class ClusterTlsTests(ITestOutputHelper output) : IAsyncLifetime
             })
             .Build();
 
-    private async Task<Exception> ConnectOutsiderAsync(Action<IClientBuilder> configure,
-        System.Net.IPEndPoint[]? gateways = null)
+    private async Task<Exception> ConnectOutsiderAsync(
+        Action<IClientBuilder> configure,
+        System.Net.IPEndPoint[]? gateways = null
+    )
     {
         IHost host = BuildClient(configure, gateways);
         var clock = Stopwatch.StartNew();
@@ -162,8 +179,11 @@ public sealed class ClusterTlsTests(ITestOutputHelper output) : IAsyncLifetime
         {
             await host.StartAsync(hang.Token);
             // Connected (it should not): a call must still fail.
-            await host.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0)
-                .GetHosts().WaitAsync(hang.Token);
+            await host
+                .Services.GetRequiredService<IClusterClient>()
+                .GetGrain<IManagementGrain>(0)
+                .GetHosts()
+                .WaitAsync(hang.Token);
         }
         catch (Exception e)
         {
@@ -171,7 +191,11 @@ public sealed class ClusterTlsTests(ITestOutputHelper output) : IAsyncLifetime
         }
         finally
         {
-            try { await host.StopAsync(CancellationToken.None); } catch (Exception) { }
+            try
+            {
+                await host.StopAsync(CancellationToken.None);
+            }
+            catch (Exception) { }
             host.Dispose();
         }
         output.WriteLine($"refused after {clock.Elapsed.TotalSeconds:0.00} s");
@@ -183,7 +207,8 @@ public sealed class ClusterTlsTests(ITestOutputHelper output) : IAsyncLifetime
     private static string AllMessages(Exception e)
     {
         var messages = new List<string>();
-        for (Exception? x = e; x is not null; x = x.InnerException) messages.Add(x.Message);
+        for (Exception? x = e; x is not null; x = x.InnerException)
+            messages.Add(x.Message);
         return string.Join(" | ", messages);
     }
 }

@@ -28,8 +28,9 @@ public sealed class FileGrainStorageTests : IAsyncLifetime, IDisposable
     private async Task StartClusterAsync()
     {
         var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) =>
-            silo.AddFileGrainStorage(ClusterStorageOptions.GrainStorageName, _folder.Path));
+        builder.ConfigureSilo(
+            (_, silo) => silo.AddFileGrainStorage(ClusterStorageOptions.GrainStorageName, _folder.Path)
+        );
         _cluster = builder.Build();
         await _cluster.DeployAsync();
     }
@@ -127,9 +128,15 @@ public sealed class FileGrainStorageTests : IAsyncLifetime, IDisposable
         byte[] bytes = await File.ReadAllBytesAsync(file);
         switch (damage)
         {
-            case "truncated": bytes = bytes[..^5]; break;
-            case "flipped byte": bytes[^3] ^= 0xFF; break;
-            default: bytes = "{\"lines\": []}"u8.ToArray(); break;
+            case "truncated":
+                bytes = bytes[..^5];
+                break;
+            case "flipped byte":
+                bytes[^3] ^= 0xFF;
+                break;
+            default:
+                bytes = "{\"lines\": []}"u8.ToArray();
+                break;
         }
         await File.WriteAllBytesAsync(file, bytes);
 
@@ -141,7 +148,8 @@ public sealed class FileGrainStorageTests : IAsyncLifetime, IDisposable
 
     private static Exception Innermost(Exception e)
     {
-        while (e is not CorruptStateException && e.InnerException is not null) e = e.InnerException;
+        while (e is not CorruptStateException && e.InnerException is not null)
+            e = e.InnerException;
         return e;
     }
 }

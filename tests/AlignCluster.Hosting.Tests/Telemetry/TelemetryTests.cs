@@ -21,15 +21,20 @@ public sealed class TelemetryTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var builder = new InProcessTestClusterBuilder(2);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.AddActivityPropagation();
-            silo.AddDevices([]);
-        });
+        builder.ConfigureSilo(
+            (_, silo) =>
+            {
+                silo.AddActivityPropagation();
+                silo.AddDevices([]);
+            }
+        );
         builder.ConfigureClient(client => client.AddActivityPropagation());
         // One exporter for the process: listeners are process-wide, so silos and client spans all reach it.
-        builder.ConfigureClientHost(host => host.Services.AddAlignClusterTelemetry(
-            new TelemetryOptions { ServiceName = "hosting-tests", InMemorySpans = _spans }));
+        builder.ConfigureClientHost(host =>
+            host.Services.AddAlignClusterTelemetry(
+                new TelemetryOptions { ServiceName = "hosting-tests", InMemorySpans = _spans }
+            )
+        );
         _cluster = builder.Build();
         await _cluster.DeployAsync();
     }
@@ -49,7 +54,8 @@ public sealed class TelemetryTests : IAsyncLifetime
         _cluster.Client.ServiceProvider.GetRequiredService<TracerProvider>().ForceFlush();
 
         List<Activity> trace;
-        lock (_spans) trace = _spans.Where(s => s.TraceId == root.TraceId).ToList();
+        lock (_spans)
+            trace = _spans.Where(s => s.TraceId == root.TraceId).ToList();
         Activity hopA = trace.Single(s => s.OperationName == "hop" && (string?)s.GetTagItem("silo") == a);
         Activity hopB = trace.Single(s => s.OperationName == "hop" && (string?)s.GetTagItem("silo") == b);
 
@@ -67,7 +73,8 @@ public sealed class TelemetryTests : IAsyncLifetime
         var bySpan = trace.ToDictionary(s => s.SpanId);
         for (ActivitySpanId parent = span.ParentSpanId; ; )
         {
-            if (!bySpan.TryGetValue(parent, out Activity? next)) yield break;
+            if (!bySpan.TryGetValue(parent, out Activity? next))
+                yield break;
             yield return next;
             parent = next.ParentSpanId;
         }

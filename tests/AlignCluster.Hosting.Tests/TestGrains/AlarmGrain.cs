@@ -14,7 +14,9 @@ public interface IAlarmGrain : IGrainWithStringKey
 }
 
 public sealed class AlarmGrain(ICheckpointStorage checkpoints, IConfiguration configuration, ILocalSiloDetails silo)
-    : Grain, IAlarmGrain, IRemindable
+    : Grain,
+        IAlarmGrain,
+        IRemindable
 {
     public async Task Arm(TimeSpan period) =>
         await this.RegisterOrUpdateReminder("alarm", TimeSpan.FromSeconds(1), period);
@@ -22,7 +24,9 @@ public sealed class AlarmGrain(ICheckpointStorage checkpoints, IConfiguration co
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         string epoch = configuration["Epoch"] ?? "none";
-        await checkpoints.WriteAsync($"alarm/{this.GetPrimaryKeyString()}/{epoch}",
-            System.Text.Encoding.UTF8.GetBytes(silo.SiloAddress.ToParsableString()));
+        await checkpoints.WriteAsync(
+            $"alarm/{this.GetPrimaryKeyString()}/{epoch}",
+            System.Text.Encoding.UTF8.GetBytes(silo.SiloAddress.ToParsableString())
+        );
     }
 }

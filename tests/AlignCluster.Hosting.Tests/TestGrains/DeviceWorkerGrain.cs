@@ -29,8 +29,7 @@ public sealed class DeviceWorkerGrain(DeviceLeases leases, ILocalSiloDetails sil
         return Task.CompletedTask;
     }
 
-    public Task<WorkerPlace> Where() =>
-        Task.FromResult(new WorkerPlace(silo.SiloAddress.ToParsableString(), _device));
+    public Task<WorkerPlace> Where() => Task.FromResult(new WorkerPlace(silo.SiloAddress.ToParsableString(), _device));
 
     public Task Leave()
     {

@@ -23,7 +23,8 @@ public sealed class HopGrain(ILocalSiloDetails silo) : Grain, IHopGrain
         string here = silo.SiloAddress.ToParsableString();
         using Activity? span = Source.StartActivity("hop");
         span?.SetTag("silo", here);
-        if (path.Length == 0) return [here];
+        if (path.Length == 0)
+            return [here];
         string[] rest = await GrainFactory.GetGrain<IHopGrain>(path[0]).Hop(path[1..]);
         return [here, .. rest];
     }

@@ -14,13 +14,16 @@ public interface INotebookGrain : IGrainWithStringKey
 [GenerateSerializer, Alias("hosting-tests.NotebookState")]
 public sealed class NotebookState
 {
-    [Id(0)] public List<string> Lines { get; set; } = [];
-    [Id(1)] public int Writes { get; set; }
+    [Id(0)]
+    public List<string> Lines { get; set; } = [];
+
+    [Id(1)]
+    public int Writes { get; set; }
 }
 
 public sealed class NotebookGrain(
-    [PersistentState("notebook", ClusterStorageOptions.GrainStorageName)] IPersistentState<NotebookState> state)
-    : Grain, INotebookGrain
+    [PersistentState("notebook", ClusterStorageOptions.GrainStorageName)] IPersistentState<NotebookState> state
+) : Grain, INotebookGrain
 {
     public Task<NotebookState> Read() => Task.FromResult(state.State);
 

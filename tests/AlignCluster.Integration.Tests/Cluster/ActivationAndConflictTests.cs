@@ -1,14 +1,15 @@
 using AlignCluster.Client.Cluster;
+using AlignCluster.Contracts;
 using AlignCluster.Grains.Coordinator;
 using AlignCluster.Grains.Hosting;
-using AlignCluster.Interfaces;
 using Orleans.Runtime;
 using Orleans.Storage;
 using Orleans.TestingHost;
 
 namespace AlignCluster.Integration.Tests.Cluster;
 
-/// <summary>What Orleans guarantees and our grains rely on: one activation per grain, and no silent lost update.</summary>
+/// <summary>What Orleans guarantees and our grains rely on: one activation per grain, and no silent lost
+/// update.</summary>
 public class ActivationAndConflictTests
 {
     /// <summary>
@@ -24,12 +25,16 @@ public class ActivationAndConflictTests
         await using var cluster = builder.Build();
         await cluster.DeployAsync();
 
-        var calls = Enumerable.Range(0, 16).Select(_ => cluster.Client.GetGrain<ICoordinatorGrain>("concurrent").GetStatusAsync());
+        var calls = Enumerable
+            .Range(0, 16)
+            .Select(_ => cluster.Client.GetGrain<ICoordinatorGrain>("concurrent").GetStatusAsync());
         var statuses = await Task.WhenAll(calls);
         Assert.All(statuses, s => Assert.Equal("concurrent", s.RunId));
 
         var stats = await cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
-        var coordinators = stats.Where(s => s.GrainType.Contains(nameof(CoordinatorGrain), StringComparison.Ordinal)).ToList();
+        var coordinators = stats
+            .Where(s => s.GrainType.Contains(nameof(CoordinatorGrain), StringComparison.Ordinal))
+            .ToList();
         Assert.NotEmpty(coordinators); // the statistics do list activations (so the count below means something)
         Assert.Single(coordinators, s => s.GrainId.Key.ToString() == "concurrent");
     }
@@ -44,17 +49,19 @@ public class ActivationAndConflictTests
         string directory = TestConfigs.TempDirectory();
         await using var a = await EmbeddedCluster.StartAsync(directory, autoResume: false, cpuDevices: 1);
         await using var b = await EmbeddedCluster.StartAsync(directory, autoResume: false, cpuDevices: 1);
-        PromptGroup Group(string id) => new(id, [1, 2], [new Candidate("c0", [3], 1.0), new Candidate("c1", [4], 0.0)], 0);
+        PromptGroup Group(string id) =>
+            new(id, [1, 2], [new Candidate("c0", [3], 1.0), new Candidate("c1", [4], 0.0)], 0);
         var shardA = a.Client.GetGrain<IPromptShardGrain>("etag/shard-0");
         var shardB = b.Client.GetGrain<IPromptShardGrain>("etag/shard-0");
 
         await shardA.LoadSliceAsync(new ShardSlice("etag", [Group("p1")]));
-        Assert.Equal(1, (await shardB.ReportAsync()).Prompts);              // B activates and reads A's write
+        Assert.Equal(1, (await shardB.ReportAsync()).Prompts); // B activates and reads A's write
         await shardA.LoadSliceAsync(new ShardSlice("etag", [Group("p1"), Group("p2")])); // A writes again: B is stale
 
         var conflict = await Assert.ThrowsAsync<InconsistentStateException>(() =>
-            shardB.LoadSliceAsync(new ShardSlice("etag", [Group("p3")])));
+            shardB.LoadSliceAsync(new ShardSlice("etag", [Group("p3")]))
+        );
         Assert.Contains("lost a race", conflict.Message);
-        Assert.Equal(2, (await shardA.ReportAsync()).Prompts);              // A's change stands
+        Assert.Equal(2, (await shardA.ReportAsync()).Prompts); // A's change stands
     }
 }

@@ -1,12 +1,16 @@
 using AlignCluster.Client.Cluster;
-using AlignCluster.Interfaces;
+using AlignCluster.Contracts;
 
 namespace AlignCluster.Integration.Tests.Cluster;
 
 /// <summary>Runs on an embedded cluster in a temp directory, for the end-to-end tests.</summary>
 internal static class ClusterHarness
 {
-    public static async Task<RunStatus> RunToEndAsync(EmbeddedCluster cluster, RunConfig config, TimeSpan? timeout = null)
+    public static async Task<RunStatus> RunToEndAsync(
+        EmbeddedCluster cluster,
+        RunConfig config,
+        TimeSpan? timeout = null
+    )
     {
         var coordinator = cluster.Client.GetGrain<ICoordinatorGrain>(config.RunId);
         await coordinator.StartAsync(config);

@@ -27,8 +27,16 @@ public sealed class ConsoleOutputTests
         Assert.True(code == 0, $"train on a terminal exited {code}: {styled}");
         Assert.Contains('\u001b', styled);
 
-        (code, string plain) = OnTerminal(noColor: true, "train", "--config", config, "--set", "run_id=second",
-            "--state", state);
+        (code, string plain) = OnTerminal(
+            noColor: true,
+            "train",
+            "--config",
+            config,
+            "--set",
+            "run_id=second",
+            "--state",
+            state
+        );
         Assert.True(code == 0, $"train with NO_COLOR exited {code}: {plain}");
         Assert.Contains("Run second: Completed", plain);
         Assert.DoesNotContain('\u001b', plain);
@@ -47,31 +55,43 @@ public sealed class ConsoleOutputTests
         Assert.True(status == 0, $"status --json exited {status}: {err}\n{output}");
         var root = JsonDocument.Parse(output).RootElement;
         Assert.Equal("embedded", root.GetProperty("cluster").GetProperty("mode").GetString());
-        var silo = Assert.Single(root.GetProperty("cluster").GetProperty("silos").EnumerateArray())
-            .GetProperty("address").GetString();
+        var silo = Assert
+            .Single(root.GetProperty("cluster").GetProperty("silos").EnumerateArray())
+            .GetProperty("address")
+            .GetString();
         var runs = root.GetProperty("runs").EnumerateArray().ToDictionary(r => r.GetProperty("runId").GetString()!);
         Assert.Equal([LongRun, "second"], runs.Keys.Order(StringComparer.Ordinal));
         foreach (var run in runs.Values)
         {
             Assert.Equal("Completed", run.GetProperty("state").GetString());
             Assert.Equal(1, run.GetProperty("round").GetInt32());
-            Assert.Equal([1], run.GetProperty("rounds").EnumerateArray().Select(r => r.GetProperty("round").GetInt32()));
+            Assert.Equal(
+                [1],
+                run.GetProperty("rounds").EnumerateArray().Select(r => r.GetProperty("round").GetInt32())
+            );
             Assert.Contains(1, run.GetProperty("checkpoints").EnumerateArray().Select(c => c.GetInt32()));
             // This status command's own silo hosts the coordinator it asked.
             Assert.Equal(silo, run.GetProperty("coordinator").GetString());
         }
     }
 
-    /// <summary>The CLI on a pseudo-terminal (`script -qec CMD /dev/null`): exit code and everything it wrote.</summary>
+    /// <summary>The CLI on a pseudo-terminal (`script -qec CMD /dev/null`): exit code and everything it
+    /// wrote.</summary>
     private static (int Code, string Output) OnTerminal(bool noColor, params string[] args)
     {
         string cli = Path.Combine(AppContext.BaseDirectory, "aligncluster.dll");
-        string command = string.Join(' ', new[] { "dotnet", cli }.Concat(args).Select(a => $"'{a.Replace("'", "'\\''")}'"));
+        string command = string.Join(
+            ' ',
+            new[] { "dotnet", cli }.Concat(args).Select(a => $"'{a.Replace("'", "'\\''")}'")
+        );
         var info = new ProcessStartInfo("script") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in new[] { "-qec", command, "/dev/null" }) info.ArgumentList.Add(a);
+        foreach (string a in new[] { "-qec", command, "/dev/null" })
+            info.ArgumentList.Add(a);
         info.Environment["TERM"] = "xterm-256color";
-        if (noColor) info.Environment["NO_COLOR"] = "1";
-        else info.Environment.Remove("NO_COLOR");
+        if (noColor)
+            info.Environment["NO_COLOR"] = "1";
+        else
+            info.Environment.Remove("NO_COLOR");
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -1,10 +1,10 @@
 using AlignCluster.Client.Cluster;
+using AlignCluster.Contracts;
 using AlignCluster.Grains.Checkpoints;
+using AlignCluster.Grains.Coordinator;
 using AlignCluster.Grains.Demo;
 using AlignCluster.Grains.Policy;
-using AlignCluster.Grains.Coordinator;
 using AlignCluster.Grains.Training;
-using AlignCluster.Interfaces;
 
 namespace AlignCluster.Integration.Tests.Cluster;
 
@@ -18,28 +18,49 @@ public class DataParallelTests
 {
     private const ulong Seed = 11;
 
-    private static PolicySpec Spec(string kind) => new(kind, null, MaxPromptLength: 6, MaxResponseLength: 7, Seed, WeightDecay: 0.01);
+    private static PolicySpec Spec(string kind) =>
+        new(kind, null, MaxPromptLength: 6, MaxResponseLength: 7, Seed, WeightDecay: 0.01);
 
-    /// <summary>Runs <paramref name="work"/> on every replica at once, each on a thread of its own (collectives block).</summary>
+    /// <summary>Runs <paramref name="work"/> on every replica at once, each on a thread of its own (collectives
+    /// block).</summary>
     private static T[] OnReplicas<T>(TrainerService[] replicas, Func<TrainerService, T> work) =>
-        Task.WhenAll(replicas.Select(r => Task.Factory.StartNew(() => work(r), TaskCreationOptions.LongRunning))).GetAwaiter().GetResult();
+        Task.WhenAll(replicas.Select(r => Task.Factory.StartNew(() => work(r), TaskCreationOptions.LongRunning)))
+            .GetAwaiter()
+            .GetResult();
 
     private static TrainerService[] JoinedReplicas(string kind, int count)
     {
         var replicas = Enumerable.Range(0, count).Select(_ => new TrainerService()).ToArray();
-        foreach (var r in replicas) r.Initialize(Spec(kind));
+        foreach (var r in replicas)
+            r.Initialize(Spec(kind));
         using var store = TrainerGroup.ServeRendezvous("127.0.0.1", count);
-        var groups = OnReplicas(replicas, r => TrainerGroup.Join("test", Array.IndexOf(replicas, r), count, "127.0.0.1", store.Port,
-            Array.IndexOf(replicas, r) == 0 ? store : null, TorchSharp.torch.CPU));
-        for (int i = 0; i < count; i++) replicas[i].Group = groups[i];
+        var groups = OnReplicas(replicas, r =>
+            TrainerGroup.Join(
+                "test",
+                Array.IndexOf(replicas, r),
+                count,
+                "127.0.0.1",
+                store.Port,
+                Array.IndexOf(replicas, r) == 0 ? store : null,
+                TorchSharp.torch.CPU
+            )
+        );
+        for (int i = 0; i < count; i++)
+            replicas[i].Group = groups[i];
         return replicas;
     }
 
     private static float[] Weights(IPolicyModel policy) =>
-        [.. policy.Save().Tensors.Where(t => !t.Name.StartsWith("optimizer.", StringComparison.Ordinal)).SelectMany(t => t.Values)];
+        [
+            .. policy
+                .Save()
+                .Tensors.Where(t => !t.Name.StartsWith("optimizer.", StringComparison.Ordinal))
+                .SelectMany(t => t.Values),
+        ];
 
     /// <summary>Euclidean distance between two weight vectors.</summary>
-    private static double Distance(float[] a, float[] b) => Math.Sqrt(a.Zip(b, (x, y) => ((double)x - y) * ((double)x - y)).Sum());
+    private static double Distance(float[] a, float[] b) =>
+        Math.Sqrt(a.Zip(b, (x, y) => ((double)x - y) * ((double)x - y)).Sum());
 
     private static double MaxAbsDifference(float[] a, float[] b) => a.Zip(b, (x, y) => Math.Abs((double)x - y)).Max();
 
@@ -55,13 +76,15 @@ public class DataParallelTests
 
     /// <summary>
     /// The libtorch policy is float32: padding a batch of 8 instead of 16 rounds differently, and AdamW's early steps
-    /// (≈ lr·sign(g)) turn the rounding of near-zero gradient coordinates into ±lr moves, so one trainer and the replicas
+    /// (≈ lr·sign(g)) turn the rounding of near-zero gradient coordinates into ±lr moves, so one trainer and the
+    /// replicas
     /// end about 1% apart (measured 1.2%). The exact invariant is checked on the gradient itself
     /// (<see cref="SummedGradientsOfSharesEqualTheGradientOfTheWholeBatch"/>); here the replicas must agree with each
     /// other bit for bit (they step on the same summed gradient) and stay close to one trainer.
     /// </summary>
     [Fact]
-    public void TwoGpt2ReplicasStayIdenticalAndCloseToOneTrainer() => CompareWithOneTrainer("gpt2", "dpo", "mc", relativeTolerance: 0.05);
+    public void TwoGpt2ReplicasStayIdenticalAndCloseToOneTrainer() =>
+        CompareWithOneTrainer("gpt2", "dpo", "mc", relativeTolerance: 0.05);
 
     private static void CompareWithOneTrainer(string kind, string loss, string strategy, double relativeTolerance)
     {
@@ -79,21 +102,48 @@ public class DataParallelTests
             var replicaSft = OnReplicas(replicas, r => r.SupervisedFineTune(sft));
             foreach (var report in replicaSft)
                 for (int e = 0; e < sft.Epochs; e++) // float32 models: sums over shares round differently
-                    Assert.True(Math.Abs(soloSft.EpochLosses[e] - report.EpochLosses[e]) < 1e-4 * soloSft.EpochLosses[e],
-                        $"SFT epoch {e}: one trainer {soloSft.EpochLosses[e]}, replica {report.EpochLosses[e]}");
+                    Assert.True(
+                        Math.Abs(soloSft.EpochLosses[e] - report.EpochLosses[e]) < 1e-4 * soloSft.EpochLosses[e],
+                        $"SFT epoch {e}: one trainer {soloSft.EpochLosses[e]}, replica {report.EpochLosses[e]}"
+                    );
 
-            // Preference steps on rated candidates with cached reference log-probs, per-step selection where it applies.
+            // Preference steps on rated candidates with cached reference log-probs, per-step selection where it
+            // applies.
             var prompts = data.TrainPrompts;
-            var samples = solo.Generate(new GenerateRequest(prompts, PerPrompt: 4, Temperature: 1.2, MaxNewTokens: 7, Seed));
-            var ratings = samples.Select(s => ReverseDigitsTask.Reward(
-                ToyVocabulary.Decode(prompts.Single(p => p.PromptId == s.PromptId).PromptTokenIds), ToyVocabulary.Decode(s.TokenIds))).ToArray();
+            var samples = solo.Generate(
+                new GenerateRequest(prompts, PerPrompt: 4, Temperature: 1.2, MaxNewTokens: 7, Seed)
+            );
+            var ratings = samples
+                .Select(s =>
+                    ReverseDigitsTask.Reward(
+                        ToyVocabulary.Decode(prompts.Single(p => p.PromptId == s.PromptId).PromptTokenIds),
+                        ToyVocabulary.Decode(s.TokenIds)
+                    )
+                )
+                .ToArray();
             var (groups, _) = CandidateSets.Trainable(CandidateSets.Build(prompts, samples, ratings));
             var references = solo.Score(groups, reference: true);
-            groups = [.. groups.Zip(references, (g, s) => g with { Candidates = [.. g.Candidates.Select((c, i) => c with { ReferenceLogProb = s.LogProbs[i] })] })];
+            groups =
+            [
+                .. groups.Zip(references, (g, s) =>
+                    g with
+                    {
+                        Candidates = [.. g.Candidates.Select((c, i) => c with { ReferenceLogProb = s.LogProbs[i] })],
+                    }
+                ),
+            ];
             Assert.True(groups.Length >= 20, $"only {groups.Length} trainable prompts");
-            var train = new TrainRequest("dp", 1, [], new LossSpec(loss, new Dictionary<string, double> { ["beta"] = 0.1 }),
-                new SelectionSpec(strategy, 1, false, PerStep: true, 0.1), BatchSize: 8, LearningRate: 0.02, Seed,
-                SelectionSeed: Seed + 1);
+            var train = new TrainRequest(
+                "dp",
+                1,
+                [],
+                new LossSpec(loss, new Dictionary<string, double> { ["beta"] = 0.1 }),
+                new SelectionSpec(strategy, 1, false, PerStep: true, 0.1),
+                BatchSize: 8,
+                LearningRate: 0.02,
+                Seed,
+                SelectionSeed: Seed + 1
+            );
             var soloReport = solo.Train(train, groups);
             var replicaReports = OnReplicas(replicas, r => r.Train(train, groups));
 
@@ -103,25 +153,35 @@ public class DataParallelTests
             foreach (var (replica, report) in replicas.Zip(replicaReports))
             {
                 double difference = Distance(expected, Weights(replica.Policy));
-                Assert.True(difference <= relativeTolerance * moved,
-                    $"{kind}: a replica's weights are {difference} from one trainer's (the updates moved them by {moved})");
+                Assert.True(
+                    difference <= relativeTolerance * moved,
+                    $"{kind}: a replica's weights are {difference} from one trainer's (the updates moved them by {moved})"
+                );
                 Assert.Equal(soloReport.Steps.Length, report.Steps.Length);
                 if (kind == "toy")
                     foreach (var (s, r) in soloReport.Steps.Zip(report.Steps))
-                        foreach (var ((name, a), (_, b)) in s.Named().Zip(r.Named()))
-                            Assert.True(Math.Abs(a - b) <= 1e-9 * Math.Max(1, Math.Abs(a)), $"step {s.Step} {name}: one trainer {a}, replica {b}");
+                    foreach (var ((name, a), (_, b)) in s.Named().Zip(r.Named()))
+                        Assert.True(
+                            Math.Abs(a - b) <= 1e-9 * Math.Max(1, Math.Abs(a)),
+                            $"step {s.Step} {name}: one trainer {a}, replica {b}"
+                        );
             }
             Assert.Equal(Weights(replicas[0].Policy), Weights(replicas[1].Policy)); // same summed gradient, same step
-            Assert.Equal(replicaReports[0].Steps, replicaReports[1].Steps);         // metrics are reduced over the group
-            if (kind != "toy") return; // float32 rounding may flip a close kernel draw
-            // Per-step selection: the replicas together picked for the prompts one trainer picked for, the same negatives.
+            Assert.Equal(replicaReports[0].Steps, replicaReports[1].Steps); // metrics are reduced over the group
+            if (kind != "toy")
+                return; // float32 rounding may flip a close kernel draw
+            // Per-step selection: the replicas together picked for the prompts one trainer picked for, the same
+            // negatives.
             var soloPicks = soloReport.Selections.ToDictionary(s => s.PromptId, s => string.Join(",", s.NegativeIds));
-            var replicaPicks = replicaReports.SelectMany(r => r.Selections).ToDictionary(s => s.PromptId, s => string.Join(",", s.NegativeIds));
+            var replicaPicks = replicaReports
+                .SelectMany(r => r.Selections)
+                .ToDictionary(s => s.PromptId, s => string.Join(",", s.NegativeIds));
             Assert.Equal(soloPicks.OrderBy(p => p.Key), replicaPicks.OrderBy(p => p.Key));
         }
         finally
         {
-            foreach (var r in replicas.Append(solo)) r.Dispose(); // weights and groups
+            foreach (var r in replicas.Append(solo))
+                r.Dispose(); // weights and groups
         }
     }
 
@@ -133,7 +193,9 @@ public class DataParallelTests
     public void SummedGradientsOfSharesEqualTheGradientOfTheWholeBatch()
     {
         var data = TaskData.Create(new DataConfig { TrainPrompts = 4, EvalPrompts = 1 }, Seed);
-        var sequences = data.Demonstrations.Select(g => new Sequence(g.PromptTokenIds, g.Candidates[g.ChosenIndex].TokenIds)).ToArray();
+        var sequences = data
+            .Demonstrations.Select(g => new Sequence(g.PromptTokenIds, g.Candidates[g.ChosenIndex].TokenIds))
+            .ToArray();
         var weights = sequences.Select((_, i) => i % 3 == 0 ? -1.0 : 0.5 / (i + 1)).ToArray();
         var solo = new TrainerService();
         solo.Initialize(Spec("gpt2"));
@@ -144,7 +206,10 @@ public class DataParallelTests
             OnReplicas(replicas, r =>
             {
                 var indices = r.Group.Share(Enumerable.Range(0, sequences.Length).ToArray());
-                r.Policy.AccumulateGradient([.. indices.Select(i => sequences[i])], [.. indices.Select(i => weights[i])]);
+                r.Policy.AccumulateGradient(
+                    [.. indices.Select(i => sequences[i])],
+                    [.. indices.Select(i => weights[i])]
+                );
                 r.Policy.SumGradient(r.Group);
                 return 0;
             });
@@ -152,18 +217,26 @@ public class DataParallelTests
             double scale = expected.Max(g => g.Max(Math.Abs));
             Assert.True(scale > 1e-3, $"the gradient is too small to compare ({scale})");
             foreach (var replica in replicas)
-                foreach (var (e, a) in expected.Zip(Gradients(replica.Policy)))
-                    for (int i = 0; i < e.Length; i++)
-                        Assert.True(Math.Abs(e[i] - a[i]) <= 1e-5 * scale, $"gradient element {i}: whole batch {e[i]}, summed shares {a[i]}");
+            foreach (var (e, a) in expected.Zip(Gradients(replica.Policy)))
+                for (int i = 0; i < e.Length; i++)
+                    Assert.True(
+                        Math.Abs(e[i] - a[i]) <= 1e-5 * scale,
+                        $"gradient element {i}: whole batch {e[i]}, summed shares {a[i]}"
+                    );
         }
         finally
         {
-            foreach (var r in replicas.Append(solo)) r.Dispose(); // weights and groups
+            foreach (var r in replicas.Append(solo))
+                r.Dispose(); // weights and groups
         }
     }
 
     private static float[][] Gradients(IPolicyModel policy) =>
-        [.. ((TorchPolicy)policy).Network.parameters().Select(p => p.grad is { } g ? g.data<float>().ToArray() : new float[p.numel()])];
+        [
+            .. ((TorchPolicy)policy)
+                .Network.parameters()
+                .Select(p => p.grad is { } g ? g.data<float>().ToArray() : new float[p.numel()]),
+        ];
 
     [Fact]
     public async Task ARunWithTwoTrainerGrainsEndsWhereARunWithOneEnds()
@@ -180,7 +253,8 @@ public class DataParallelTests
         foreach (var (e, a) in expected.History.Zip(actual.History))
         {
             Assert.Equal(e.Steps.Length, a.Steps.Length);
-            foreach (var (s, t) in e.Steps.Zip(a.Steps)) Assert.Equal(s.Loss, t.Loss, 1e-6);
+            foreach (var (s, t) in e.Steps.Zip(a.Steps))
+                Assert.Equal(s.Loss, t.Loss, 1e-6);
             Assert.Equal(e.SelectionChangeRate, a.SelectionChangeRate, 1e-9);
             Assert.Equal(e.Eval!.OracleReward, a.Eval!.OracleReward, 1e-9);
         }
@@ -203,11 +277,24 @@ public class DataParallelTests
         await using var cluster = await EmbeddedCluster.StartAsync(TestConfigs.TempDirectory(), cpuDevices: 1);
         var configs = new[] { TestConfigs.Tiny("queue-a", rounds: 2), TestConfigs.Tiny("queue-b", rounds: 2) };
         var coordinators = configs.Select(c => cluster.Client.GetGrain<ICoordinatorGrain>(c.RunId)).ToArray();
-        foreach (var (coordinator, config) in coordinators.Zip(configs)) await coordinator.StartAsync(config);
+        foreach (var (coordinator, config) in coordinators.Zip(configs))
+            await coordinator.StartAsync(config);
         var phases = new List<string>();
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        var statuses = await Task.WhenAll(coordinators.Select(c => RunWatcher.WaitAsync(c,
-            s => { lock (phases) phases.Add(s.Phase); }, poll: TimeSpan.FromMilliseconds(20), ct: cts.Token)));
+        var statuses = await Task.WhenAll(
+            coordinators.Select(c =>
+                RunWatcher.WaitAsync(
+                    c,
+                    s =>
+                    {
+                        lock (phases)
+                            phases.Add(s.Phase);
+                    },
+                    poll: TimeSpan.FromMilliseconds(20),
+                    ct: cts.Token
+                )
+            )
+        );
         Assert.All(statuses, s => Assert.True(s.State == RunState.Completed, $"{s.RunId}: {s.State} {s.Error}"));
         Assert.Contains(phases, p => p.Contains("waiting for a free device"));
     }
@@ -230,22 +317,49 @@ public class DataParallelTests
         await ClusterHarness.RunToEndAsync(cluster, TestConfigs.Tiny("after-failed-run", rounds: 1));
     }
 
-    /// <summary>A replica seen by the coordinator's side only through its calls: which were made, and its group.</summary>
+    /// <summary>A replica seen by the coordinator's side only through its calls: which were made, and its
+    /// group.</summary>
     private sealed class RecordingReplica : ITrainerGrain
     {
         public string? Group;
         public readonly List<string> Calls = [];
-        public Task<Rendezvous> OpenRendezvousAsync(string groupId, int worldSize) => Task.FromResult(new Rendezvous("127.0.0.1", 1));
-        public Task JoinGroupAsync(TrainerGroupSpec spec) { Group = spec.GroupId; return Task.CompletedTask; }
+
+        public Task<Rendezvous> OpenRendezvousAsync(string groupId, int worldSize) =>
+            Task.FromResult(new Rendezvous("127.0.0.1", 1));
+
+        public Task JoinGroupAsync(TrainerGroupSpec spec)
+        {
+            Group = spec.GroupId;
+            return Task.CompletedTask;
+        }
+
         public Task<string?> CurrentGroupAsync() => Task.FromResult(Group);
-        public Task<TrainReport> TrainAsync(TrainRequest request) { Calls.Add("train"); return Task.FromResult(new TrainReport([], [])); }
+
+        public Task<TrainReport> TrainAsync(TrainRequest request)
+        {
+            Calls.Add("train");
+            return Task.FromResult(new TrainReport([], []));
+        }
+
         public Task<int> CacheReferenceAsync(string[] shards) => throw new NotSupportedException();
-        public Task<bool> RestoreAsync(string runId, int round) { Calls.Add("restore"); return Task.FromResult(true); }
+
+        public Task<bool> RestoreAsync(string runId, int round)
+        {
+            Calls.Add("restore");
+            return Task.FromResult(true);
+        }
+
         public Task InitializeAsync(PolicySpec policy) => Task.CompletedTask;
+
         public Task<SftReport> SupervisedFineTuneAsync(SftRequest request) => throw new NotSupportedException();
-        public Task<GroupScores[]> ScoreAsync(PromptGroup[] groups, bool reference) => throw new NotSupportedException();
+
+        public Task<GroupScores[]> ScoreAsync(PromptGroup[] groups, bool reference) =>
+            throw new NotSupportedException();
+
         public Task<GeneratedResponse[]> GenerateAsync(GenerateRequest request) => throw new NotSupportedException();
+
         public Task<CheckpointInfo> CheckpointAsync(string runId, int round) => throw new NotSupportedException();
+
         public Task ReleaseAsync() => Task.CompletedTask;
     }
 
@@ -259,7 +373,17 @@ public class DataParallelTests
     {
         var replicas = new[] { new RecordingReplica(), new RecordingReplica() };
         var trainers = new DataParallelTrainers(replicas);
-        var request = new TrainRequest("r", 1, [], new LossSpec("dpo", new Dictionary<string, double>()), new SelectionSpec("random", 1, false, true, 0.1), 8, 0.01, 1, 2);
+        var request = new TrainRequest(
+            "r",
+            1,
+            [],
+            new LossSpec("dpo", new Dictionary<string, double>()),
+            new SelectionSpec("random", 1, false, true, 0.1),
+            8,
+            0.01,
+            1,
+            2
+        );
         await trainers.TrainAsync(request);
         Assert.All(replicas, r => Assert.Equal(["train"], r.Calls));
         string formed = replicas[0].Group!;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using AlignCluster.Client.Cluster;
+using AlignCluster.Contracts;
 using AlignCluster.Grains.Coordinator;
-using AlignCluster.Interfaces;
 
 namespace AlignCluster.Integration.Tests.Cluster;
 
@@ -27,9 +27,17 @@ public class PreparationReuseTests
         Assert.NotEqual(key, PreparationCache.Key(first with { Sft = first.Sft with { Epochs = 3 } }));
 
         var reused = await ClusterHarness.RunToEndAsync(cluster, reusing);
-        var recomputed = await ClusterHarness.RunToEndAsync(cluster, reusing with { RunId = "prep-cd-recomputed", ReusePreparation = false });
+        var recomputed = await ClusterHarness.RunToEndAsync(
+            cluster,
+            reusing with
+            {
+                RunId = "prep-cd-recomputed",
+                ReusePreparation = false,
+            }
+        );
 
-        // Independent reference: the same run preparing itself. Every step's metrics and every evaluation agree exactly.
+        // Independent reference: the same run preparing itself. Every step's metrics and every evaluation agree
+        // exactly.
         Assert.Equal(Json(recomputed.Sft), Json(reused.Sft));
         Assert.Equal(Json(recomputed.Baseline), Json(reused.Baseline));
         Assert.Equal(Json(firstStatus.Baseline), Json(reused.Baseline));
@@ -47,7 +55,9 @@ public class PreparationReuseTests
         // Both write the shared prepared checkpoint; the later writer's compare-and-swap failed and failed its run
         // (seen with `demo --policy toy --seeds 1`: two methods of one seed prepare side by side).
         await using var cluster = await EmbeddedCluster.StartAsync(TestConfigs.TempDirectory(), cpuDevices: 4);
-        var configs = new[] { "dpo", "cd", "ipo", "minor_dpo" }.Select(loss => TestConfigs.Tiny($"prep-together-{loss}", loss: loss, rounds: 1)).ToList();
+        var configs = new[] { "dpo", "cd", "ipo", "minor_dpo" }
+            .Select(loss => TestConfigs.Tiny($"prep-together-{loss}", loss: loss, rounds: 1))
+            .ToList();
         Assert.Single(configs.Select(PreparationCache.Key).Distinct());
         var statuses = await Task.WhenAll(configs.Select(c => ClusterHarness.RunToEndAsync(cluster, c)));
         Assert.Single(statuses.Select(s => Json(s.Baseline)).Distinct());
@@ -69,7 +79,14 @@ public class PreparationReuseTests
         await cache.WriteAsync(key, marked);
 
         var reader = await ClusterHarness.RunToEndAsync(cluster, first with { RunId = "prep-b" });
-        var fresh = await ClusterHarness.RunToEndAsync(cluster, first with { RunId = "prep-c", ReusePreparation = false });
+        var fresh = await ClusterHarness.RunToEndAsync(
+            cluster,
+            first with
+            {
+                RunId = "prep-c",
+                ReusePreparation = false,
+            }
+        );
         Assert.Equal(0.125, reader.Baseline!.OracleReward);
         Assert.Equal(prepared.Baseline.OracleReward, fresh.Baseline!.OracleReward);
 

@@ -1,14 +1,15 @@
 using AlignCluster.Client.Cluster;
+using AlignCluster.Contracts;
 using AlignCluster.Grains.Checkpoints;
 using AlignCluster.Grains.Coordinator;
-using AlignCluster.Interfaces;
 
 namespace AlignCluster.Integration.Tests.Cluster;
 
 /// <summary>
 /// Crash mid-run and resume: the process "dies" (the in-process silo is killed: no deactivation, nothing persisted),
 /// a new cluster starts on the same state directory, the run is resumed as `train --resume` does (a call to the
-/// coordinator, which finds its durable state Running), and it finishes with exactly the weights of an uninterrupted run
+/// coordinator, which finds its durable state Running), and it finishes with exactly the weights of an uninterrupted
+/// run
 /// with the same seed.
 /// </summary>
 public class ResumeTests
@@ -32,7 +33,8 @@ public class ResumeTests
         var coordinator = first.Client.GetGrain<ICoordinatorGrain>(crashed.RunId);
         await coordinator.StartAsync(crashed);
         using (var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
-            while ((await coordinator.GetStatusAsync()).Round < 1) await Task.Delay(10, cts.Token);
+            while ((await coordinator.GetStatusAsync()).Round < 1)
+                await Task.Delay(10, cts.Token);
         await first.CrashAsync();
         int roundAtCrash = (await new CheckpointStore(first.Store).RoundsAsync(crashed.RunId)).Max();
         Assert.True(roundAtCrash < crashed.Training.Rounds, "the run must still be unfinished when the process dies");

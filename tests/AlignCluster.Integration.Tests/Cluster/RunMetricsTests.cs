@@ -1,7 +1,7 @@
 using AlignCluster.Client.Cluster;
+using AlignCluster.Contracts;
 using AlignCluster.Grains.Telemetry;
 using AlignCluster.Hosting.Telemetry;
-using AlignCluster.Interfaces;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -9,7 +9,8 @@ using OpenTelemetry.Metrics;
 namespace AlignCluster.Integration.Tests.Cluster;
 
 /// <summary>
-/// The run's metrics as OpenTelemetry exports them (AddAlignClusterTelemetry, in-memory exporter, as a silo wires it for
+/// The run's metrics as OpenTelemetry exports them (AddAlignClusterTelemetry, in-memory exporter, as a silo wires it
+/// for
 /// OTLP): every instrument of the documented table with its name and unit, and values that match what the run itself
 /// reports through another path (the coordinator's persisted status and the shards' own data).
 /// </summary>
@@ -20,7 +21,9 @@ public class RunMetricsTests
     {
         var exported = new List<Metric>();
         var services = new ServiceCollection();
-        services.AddAlignClusterTelemetry(new TelemetryOptions { ServiceName = "metrics-test", InMemoryMetrics = exported });
+        services.AddAlignClusterTelemetry(
+            new TelemetryOptions { ServiceName = "metrics-test", InMemoryMetrics = exported }
+        );
         await using var telemetry = services.BuildServiceProvider();
         var meters = telemetry.GetRequiredService<MeterProvider>();
 
@@ -28,7 +31,8 @@ public class RunMetricsTests
         string runId = $"metrics-{Guid.NewGuid():N}"[..16];
         const int rounds = 3;
         RunStatus status;
-        long prompts, tokensPerRound;
+        long prompts,
+            tokensPerRound;
         await using (var cluster = await EmbeddedCluster.StartAsync(TestConfigs.TempDirectory(), cpuDevices: 1))
         {
             var config = TestConfigs.Tiny(runId, rounds: rounds) with { ReusePreparation = false };
@@ -37,10 +41,17 @@ public class RunMetricsTests
             status = await RunWatcher.WaitAsync(coordinator);
             Assert.True(status.State == RunState.Completed, $"{status.State}: {status.Error}");
             // The shards' own account of the training input (no online generation: the same in every round).
-            var shards = Enumerable.Range(0, config.Shards).Select(i => cluster.Client.GetGrain<IPromptShardGrain>($"{runId}/shard-{i}")).ToArray();
+            var shards = Enumerable
+                .Range(0, config.Shards)
+                .Select(i => cluster.Client.GetGrain<IPromptShardGrain>($"{runId}/shard-{i}"))
+                .ToArray();
             prompts = (await Task.WhenAll(shards.Select(s => s.ReportAsync()))).Sum(r => (long)r.Prompts);
-            var items = (await Task.WhenAll(shards.Select(s => s.GetTrainingItemsAsync(rounds)))).SelectMany(g => g).ToArray();
-            tokensPerRound = items.Sum(g => (long)g.PromptTokenIds.Length + g.Candidates.Sum(c => (long)c.TokenIds.Length));
+            var items = (await Task.WhenAll(shards.Select(s => s.GetTrainingItemsAsync(rounds))))
+                .SelectMany(g => g)
+                .ToArray();
+            tokensPerRound = items.Sum(g =>
+                (long)g.PromptTokenIds.Length + g.Candidates.Sum(c => (long)c.TokenIds.Length)
+            );
         }
         Assert.True(meters.ForceFlush(), "the metric reader did not flush");
         var byName = exported.GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.Last());
@@ -51,12 +62,15 @@ public class RunMetricsTests
             Assert.True(byName.TryGetValue(info.Name, out var metric), $"{info.Name} was not exported");
             Assert.Equal(ClusterTelemetry.Name, metric.MeterName);
             Assert.Equal(info.Unit, metric.Unit);
-            Assert.Equal(info.Kind switch
-            {
-                ClusterTelemetry.InstrumentKind.Histogram => MetricType.Histogram,
-                ClusterTelemetry.InstrumentKind.Gauge => MetricType.DoubleGauge,
-                _ => MetricType.LongSum,
-            }, metric.MetricType);
+            Assert.Equal(
+                info.Kind switch
+                {
+                    ClusterTelemetry.InstrumentKind.Histogram => MetricType.Histogram,
+                    ClusterTelemetry.InstrumentKind.Gauge => MetricType.DoubleGauge,
+                    _ => MetricType.LongSum,
+                },
+                metric.MetricType
+            );
         }
 
         // Per-step histograms: one measurement per optimizer step of the run, summing to the steps the status holds.
@@ -73,9 +87,18 @@ public class RunMetricsTests
         // Per-round gauges hold the last round's values.
         var last = status.History[^1];
         Assert.Equal(rounds, last.Round);
-        Assert.Equal(last.SelectionChangeRate, Point(byName["aligncluster.selection.change_rate"], runId).GetGaugeLastValueDouble());
-        Assert.Equal(last.Eval!.OracleReward, Point(byName["aligncluster.eval.oracle_reward"], runId).GetGaugeLastValueDouble());
-        Assert.Equal(last.Eval.KlToReference, Point(byName["aligncluster.eval.kl_to_reference"], runId).GetGaugeLastValueDouble());
+        Assert.Equal(
+            last.SelectionChangeRate,
+            Point(byName["aligncluster.selection.change_rate"], runId).GetGaugeLastValueDouble()
+        );
+        Assert.Equal(
+            last.Eval!.OracleReward,
+            Point(byName["aligncluster.eval.oracle_reward"], runId).GetGaugeLastValueDouble()
+        );
+        Assert.Equal(
+            last.Eval.KlToReference,
+            Point(byName["aligncluster.eval.kl_to_reference"], runId).GetGaugeLastValueDouble()
+        );
         Assert.True(Point(byName["aligncluster.train.pairs_per_second"], runId).GetGaugeLastValueDouble() > 0);
         Assert.True(Point(byName["aligncluster.train.tokens_per_second"], runId).GetGaugeLastValueDouble() > 0);
 
@@ -90,7 +113,8 @@ public class RunMetricsTests
     public void OperationsDocListsEveryInstrumentWithItsUnit()
     {
         string dir = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(dir, "AlignCluster.sln"))) dir = Path.GetDirectoryName(dir)!;
+        while (!File.Exists(Path.Combine(dir, "AlignCluster.sln")))
+            dir = Path.GetDirectoryName(dir)!;
         string doc = File.ReadAllText(Path.Combine(dir, "docs", "operations.md"));
         foreach (var info in ClusterTelemetry.Instruments)
             Assert.Contains($"| `{info.Name}` | `{info.Unit}` | {info.Kind.ToString().ToLowerInvariant()} |", doc);
@@ -100,8 +124,9 @@ public class RunMetricsTests
     private static MetricPoint Point(Metric metric, string runId)
     {
         foreach (ref readonly var point in metric.GetMetricPoints())
-            foreach (var tag in point.Tags)
-                if (tag.Key == "run.id" && Equals(tag.Value, runId)) return point;
+        foreach (var tag in point.Tags)
+            if (tag.Key == "run.id" && Equals(tag.Value, runId))
+                return point;
         throw new Xunit.Sdk.XunitException($"{metric.Name}: no point for run {runId}");
     }
 }

@@ -1,6 +1,6 @@
 using AlignCluster.Client.Cluster;
+using AlignCluster.Contracts;
 using AlignCluster.Grains.Demo;
-using AlignCluster.Interfaces;
 
 namespace AlignCluster.Integration.Tests.Cluster;
 
@@ -17,7 +17,9 @@ public class SelectionAndOnlineTests
         var moving = await ClusterHarness.RunToEndAsync(cluster, TestConfigs.Tiny("moving", strategy: "max"));
         var frozen = await ClusterHarness.RunToEndAsync(cluster, TestConfigs.Tiny("blind", strategy: "worst_rated"));
 
-        Assert.All(moving.History.Skip(1), r => Assert.True(r.SelectionChangeRate > 0, $"round {r.Round}: no negative changed although the policy trained"));
+        Assert.All(moving.History.Skip(1), r =>
+            Assert.True(r.SelectionChangeRate > 0, $"round {r.Round}: no negative changed although the policy trained")
+        );
         Assert.All(frozen.History.Skip(1), r => Assert.Equal(0, r.SelectionChangeRate));
         Assert.Equal(0, moving.History[0].SelectionChangeRate); // nothing to compare with in round 1
     }
@@ -26,16 +28,32 @@ public class SelectionAndOnlineTests
     public async Task OnlineRoundsMergeRatedCandidatesWithCachedReferenceLogProbs()
     {
         await using var cluster = await EmbeddedCluster.StartAsync(TestConfigs.TempDirectory());
-        var config = TestConfigs.Tiny("online") with { Online = new OnlineConfig { Every = 1, Generations = 2, Cap = 8 } };
+        var config = TestConfigs.Tiny("online") with
+        {
+            Online = new OnlineConfig
+            {
+                Every = 1,
+                Generations = 2,
+                Cap = 8,
+            },
+        };
         var status = await ClusterHarness.RunToEndAsync(cluster, config);
 
         Assert.Equal(0, status.History[0].CandidatesAdded); // round 1 trains on the offline candidates
-        Assert.All(status.History.Skip(1), r => Assert.True(r.CandidatesAdded > 0, $"round {r.Round} added no candidates"));
+        Assert.All(status.History.Skip(1), r =>
+            Assert.True(r.CandidatesAdded > 0, $"round {r.Round} added no candidates")
+        );
 
-        var prompts = TaskData.Create(config.Data, config.Seed).TrainPrompts.ToDictionary(p => p.PromptId, p => ToyVocabulary.Decode(p.PromptTokenIds));
+        var prompts = TaskData
+            .Create(config.Data, config.Seed)
+            .TrainPrompts.ToDictionary(p => p.PromptId, p => ToyVocabulary.Decode(p.PromptTokenIds));
         int generated = 0;
         for (int i = 0; i < config.Shards; i++)
-            foreach (var group in await cluster.Client.GetGrain<IPromptShardGrain>($"online/shard-{i}").GetTrainingItemsAsync(0))
+            foreach (
+                var group in await cluster
+                    .Client.GetGrain<IPromptShardGrain>($"online/shard-{i}")
+                    .GetTrainingItemsAsync(0)
+            )
             {
                 Assert.True(group.Candidates.Length <= config.Online.Cap);
                 Assert.Equal(group.Candidates.Max(c => c.Rating), group.Candidates[group.ChosenIndex].Rating);
@@ -43,8 +61,12 @@ public class SelectionAndOnlineTests
                 {
                     Assert.NotNull(c.ReferenceLogProb);
                     // Ratings recomputed independently from the decoded texts.
-                    Assert.Equal(ReverseDigitsTask.Reward(prompts[group.PromptId], ToyVocabulary.Decode(c.TokenIds)), c.Rating);
-                    if (c.CandidateId.StartsWith('g')) generated++;
+                    Assert.Equal(
+                        ReverseDigitsTask.Reward(prompts[group.PromptId], ToyVocabulary.Decode(c.TokenIds)),
+                        c.Rating
+                    );
+                    if (c.CandidateId.StartsWith('g'))
+                        generated++;
                 }
             }
         Assert.True(generated > 0, "no generated candidate survived the cap");

@@ -1,11 +1,11 @@
 using System.Diagnostics.Metrics;
 using AlignCluster.Client.Cluster;
+using AlignCluster.Contracts;
 using AlignCluster.Grains.Checkpoints;
 using AlignCluster.Grains.Coordinator;
 using AlignCluster.Grains.Hosting;
 using AlignCluster.Grains.Telemetry;
 using AlignCluster.Hosting.Checkpoints;
-using AlignCluster.Interfaces;
 using Orleans.Configuration;
 using Orleans.Runtime;
 using Orleans.TestingHost;
@@ -28,18 +28,29 @@ public class SiloLossTests
         using var restarts = new CounterCapture(ClusterTelemetry.Name, ClusterTelemetry.RestartsInfo.Name);
         var tiny = TestConfigs.Tiny("silo-loss", rounds: 6) with { ReusePreparation = false };
         // Restarts wait 0.5, 1, 2, 4, 8 s: time for the membership to declare the killed silo dead.
-        var config = tiny with { Training = tiny.Training with { Trainers = trainers }, Checkpoint = new CheckpointConfig { Restarts = 5 } };
+        var config = tiny with
+        {
+            Training = tiny.Training with { Trainers = trainers },
+            Checkpoint = new CheckpointConfig { Restarts = 5 },
+        };
 
         // Silo 0 (the primary) has no device (coordinator and shards only); the others one CPU device each: one spare.
         string directory = TestConfigs.TempDirectory();
         var builder = new InProcessTestClusterBuilder((short)(trainers + 2));
-        builder.ConfigureSilo((options, silo) =>
-        {
-            // InProcessTestCluster names silos "…_N"; instance 0 is the first one started (cluster.Silos[0]).
-            silo.AddAlignCluster(directory, options.SiloName.EndsWith("_0", StringComparison.Ordinal) ? [] : ["cpu:0"]);
-            // A killed silo is declared dead within about a second (probe timeout × missed probes).
-            silo.Configure<ClusterMembershipOptions>(o => (o.ProbeTimeout, o.NumMissedProbesLimit) = (TimeSpan.FromSeconds(1), 2));
-        });
+        builder.ConfigureSilo(
+            (options, silo) =>
+            {
+                // InProcessTestCluster names silos "…_N"; instance 0 is the first one started (cluster.Silos[0]).
+                silo.AddAlignCluster(
+                    directory,
+                    options.SiloName.EndsWith("_0", StringComparison.Ordinal) ? [] : ["cpu:0"]
+                );
+                // A killed silo is declared dead within about a second (probe timeout × missed probes).
+                silo.Configure<ClusterMembershipOptions>(o =>
+                    (o.ProbeTimeout, o.NumMissedProbesLimit) = (TimeSpan.FromSeconds(1), 2)
+                );
+            }
+        );
         builder.ConfigureClient(client => client.AddActivityPropagation());
         await using var cluster = builder.Build();
         await cluster.DeployAsync();
@@ -52,7 +63,8 @@ public class SiloLossTests
         {
             var candidate = cluster.Client.GetGrain<ICoordinatorGrain>($"{config.RunId}-{i}");
             await candidate.GetStatusAsync(); // a status call starts nothing
-            if (await management.GetActivationAddress(candidate) == primary.SiloAddress) runId = $"{config.RunId}-{i}";
+            if (await management.GetActivationAddress(candidate) == primary.SiloAddress)
+                runId = $"{config.RunId}-{i}";
         }
         Assert.NotEqual("", runId);
         config = config with { RunId = runId };
@@ -60,7 +72,8 @@ public class SiloLossTests
         var coordinator = cluster.Client.GetGrain<ICoordinatorGrain>(runId);
         await coordinator.StartAsync(config);
         using (var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
-            while ((await coordinator.GetStatusAsync()).Round < 1) await Task.Delay(10, cts.Token);
+            while ((await coordinator.GetStatusAsync()).Round < 1)
+                await Task.Delay(10, cts.Token);
         var lastTrainer = cluster.Client.GetGrain<ITrainerGrain>($"{runId}/trainer-{trainers - 1}");
         var host = await management.GetActivationAddress(lastTrainer);
         var victim = cluster.Silos.Single(s => s.SiloAddress == host);
@@ -102,7 +115,8 @@ public class SiloLossTests
         CoordinatorService.RestartDelay = TimeSpan.FromMilliseconds(200);
         var tiny = TestConfigs.Tiny("lost-replica", rounds: 6) with { ReusePreparation = false };
         var config = tiny with { Training = tiny.Training with { Trainers = 2 } };
-        string directory = TestConfigs.TempDirectory(), referenceDirectory = TestConfigs.TempDirectory();
+        string directory = TestConfigs.TempDirectory(),
+            referenceDirectory = TestConfigs.TempDirectory();
         await using (var embedded = await EmbeddedCluster.StartAsync(referenceDirectory, cpuDevices: 2))
             await ClusterHarness.RunToEndAsync(embedded, config);
 
@@ -110,7 +124,8 @@ public class SiloLossTests
         var coordinator = cluster.Client.GetGrain<ICoordinatorGrain>(config.RunId);
         await coordinator.StartAsync(config);
         using (var cts = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
-            while ((await coordinator.GetStatusAsync()).Round < 1) await Task.Delay(10, cts.Token);
+            while ((await coordinator.GetStatusAsync()).Round < 1)
+                await Task.Delay(10, cts.Token);
         await cluster.Client.GetGrain<ITrainerGrain>($"{config.RunId}/trainer-1").ReleaseAsync();
 
         using var wait = new CancellationTokenSource(TimeSpan.FromMinutes(2));
@@ -119,11 +134,13 @@ public class SiloLossTests
         Assert.True(status.Restarts >= 1, "the round after the replica was lost must have been restarted");
         var expected = (await Checkpoints(referenceDirectory).ReadAsync(config.RunId, config.Training.Rounds))!.Value;
         var actual = (await new CheckpointStore(cluster.Store).ReadAsync(config.RunId, config.Training.Rounds))!.Value;
-        foreach (var (e, a) in expected.Policy.Tensors.Zip(actual.Policy.Tensors)) Assert.Equal(e.Values, a.Values);
+        foreach (var (e, a) in expected.Policy.Tensors.Zip(actual.Policy.Tensors))
+            Assert.Equal(e.Values, a.Values);
     }
 }
 
-/// <summary>Sums what one counter of one meter records while alive, per tag value (the value users' dashboards show).</summary>
+/// <summary>Sums what one counter of one meter records while alive, per tag value (the value users' dashboards
+/// show).</summary>
 internal sealed class CounterCapture : IDisposable
 {
     private readonly MeterListener _listener = new();
@@ -133,19 +150,25 @@ internal sealed class CounterCapture : IDisposable
     {
         _listener.InstrumentPublished = (i, l) =>
         {
-            if (i.Meter.Name == meter && i.Name == instrument) l.EnableMeasurementEvents(i);
+            if (i.Meter.Name == meter && i.Name == instrument)
+                l.EnableMeasurementEvents(i);
         };
-        _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-        {
-            lock (_measurements) _measurements.Add((value, tags.ToArray()));
-        });
+        _listener.SetMeasurementEventCallback<long>(
+            (_, value, tags, _) =>
+            {
+                lock (_measurements)
+                    _measurements.Add((value, tags.ToArray()));
+            }
+        );
         _listener.Start();
     }
 
     public long Total((string Key, string Value) tag)
     {
         lock (_measurements)
-            return _measurements.Where(m => m.Tags.Any(t => t.Key == tag.Key && Equals(t.Value, tag.Value))).Sum(m => m.Value);
+            return _measurements
+                .Where(m => m.Tags.Any(t => t.Key == tag.Key && Equals(t.Value, tag.Value)))
+                .Sum(m => m.Value);
     }
 
     public void Dispose() => _listener.Dispose();

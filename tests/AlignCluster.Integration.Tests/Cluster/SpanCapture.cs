@@ -16,7 +16,8 @@ internal sealed class SpanCapture : IDisposable
     {
         _listener = new ActivityListener
         {
-            ShouldListenTo = s => s.Name.StartsWith("AlignCluster.", StringComparison.Ordinal)
+            ShouldListenTo = s =>
+                s.Name.StartsWith("AlignCluster.", StringComparison.Ordinal)
                 || s.Name.StartsWith("Microsoft.Orleans.", StringComparison.Ordinal),
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = _finished.Enqueue,

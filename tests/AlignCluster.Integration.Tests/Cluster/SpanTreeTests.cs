@@ -3,7 +3,8 @@ using AlignCluster.Client.Cluster;
 
 namespace AlignCluster.Integration.Tests.Cluster;
 
-/// <summary>Spans run → round → phases, captured in memory, with grain-call spans linked under the phase that made them.</summary>
+/// <summary>Spans run → round → phases, captured in memory, with grain-call spans linked under the phase that made
+/// them.</summary>
 public class SpanTreeTests
 {
     [Fact]
@@ -22,16 +23,23 @@ public class SpanTreeTests
         IEnumerable<Activity> Descendants(Activity a) => Children(a).SelectMany(c => Descendants(c).Prepend(c));
 
         Assert.Single(Children(run), c => c.OperationName == "prepare");
-        var rounds = Children(run).Where(c => c.OperationName == "round").OrderBy(c => (int)c.GetTagItem("round")!).ToList();
+        var rounds = Children(run)
+            .Where(c => c.OperationName == "round")
+            .OrderBy(c => (int)c.GetTagItem("round")!)
+            .ToList();
         Assert.Equal([1, 2], rounds.Select(r => (int)r.GetTagItem("round")!));
         foreach (var round in rounds)
         {
             var phases = Children(round).Select(c => c.OperationName).ToHashSet();
             Assert.Superset(new HashSet<string> { "train", "select", "evaluate", "checkpoint" }, phases);
-            // The trainer's server span of TrainAsync hangs under this round's train span: context crossed the grain call.
+            // The trainer's server span of TrainAsync hangs under this round's train span: context crossed the grain
+            // call.
             var train = Children(round).Single(c => c.OperationName == "train");
-            // (Orleans names a grain-call span "interface/method", client side in the caller, server side in the callee.)
-            Assert.Contains(Descendants(train), d => d.Kind == ActivityKind.Server && d.DisplayName == "ITrainerGrain/TrainAsync");
+            // (Orleans names a grain-call span "interface/method", client side in the caller, server side in the
+            // callee.)
+            Assert.Contains(Descendants(train), d =>
+                d.Kind == ActivityKind.Server && d.DisplayName == "ITrainerGrain/TrainAsync"
+            );
             Assert.Equal("traced", round.GetTagItem("run.id"));
         }
         var checkpoint = Descendants(run).First(s => s.OperationName == "checkpoint");

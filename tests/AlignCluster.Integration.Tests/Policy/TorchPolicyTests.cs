@@ -1,8 +1,8 @@
 using AlignCluster.Client.Cluster;
+using AlignCluster.Contracts;
 using AlignCluster.Grains.Demo;
 using AlignCluster.Grains.Policy;
 using AlignCluster.Integration.Tests.Cluster;
-using AlignCluster.Interfaces;
 using AlignCluster.Models;
 using AlignCluster.Models.Tokenization;
 using TorchSharp;
@@ -17,16 +17,19 @@ namespace AlignCluster.Integration.Tests.Policy;
 /// </summary>
 public class TorchPolicyTests
 {
-    private static PolicySpec Spec(string kind, ulong seed = 5) => new(kind, null, MaxPromptLength: 6, MaxResponseLength: 7, seed, WeightDecay: 0.01);
+    private static PolicySpec Spec(string kind, ulong seed = 5) =>
+        new(kind, null, MaxPromptLength: 6, MaxResponseLength: 7, seed, WeightDecay: 0.01);
 
-    private static TorchPolicy Create(string kind, ulong seed = 5) => (TorchPolicy)PolicyFactory.Create(Spec(kind, seed));
+    private static TorchPolicy Create(string kind, ulong seed = 5) =>
+        (TorchPolicy)PolicyFactory.Create(Spec(kind, seed));
 
-    /// <summary>Prompts and responses of different lengths (so the batch is padded), responses ending in EOS or not.</summary>
+    /// <summary>Prompts and responses of different lengths (so the batch is padded), responses ending in EOS or
+    /// not.</summary>
     private static readonly Sequence[] Sequences =
     [
         new(ToyVocabulary.Encode("123"), ToyVocabulary.EncodeResponse("321")),
         new(ToyVocabulary.Encode("90817"), ToyVocabulary.EncodeResponse("71809")),
-        new(ToyVocabulary.Encode("44"), ToyVocabulary.Encode("4")),                // no end token
+        new(ToyVocabulary.Encode("44"), ToyVocabulary.Encode("4")), // no end token
         new(ToyVocabulary.Encode("605521"), ToyVocabulary.EncodeResponse("1255")),
     ];
 
@@ -56,12 +59,18 @@ public class TorchPolicyTests
             {
                 int position = prompt.Length + j; // BOS + prompt + response[..j] predicts response[j] from here
                 var row = logits.AsSpan((int)(position * vocab), (int)vocab);
-                double max = double.NegativeInfinity, sum = 0;
-                foreach (float x in row) max = Math.Max(max, x);
-                foreach (float x in row) sum += Math.Exp(x - max);
+                double max = double.NegativeInfinity,
+                    sum = 0;
+                foreach (float x in row)
+                    max = Math.Max(max, x);
+                foreach (float x in row)
+                    sum += Math.Exp(x - max);
                 expected += row[response[j]] - max - Math.Log(sum);
             }
-            Assert.True(Math.Abs(batched[i] - expected) < 1e-4, $"{kind} sequence {i}: batched {batched[i]} vs loop {expected}");
+            Assert.True(
+                Math.Abs(batched[i] - expected) < 1e-4,
+                $"{kind} sequence {i}: batched {batched[i]} vs loop {expected}"
+            );
         }
     }
 
@@ -84,24 +93,37 @@ public class TorchPolicyTests
         var state = policy.Save();
         var random = new SeededRandom(11);
         var weightTensors = state.Tensors.Where(t => !t.Name.StartsWith("optimizer.")).ToList();
-        var direction = weightTensors.ToDictionary(t => t.Name, t => t.Values.Select(_ => random.NextGaussian()).ToArray());
+        var direction = weightTensors.ToDictionary(
+            t => t.Name,
+            t => t.Values.Select(_ => random.NextGaussian()).ToArray()
+        );
         double norm = Math.Sqrt(direction.Values.Sum(d => d.Sum(x => x * x)));
         double analytic = weightTensors.Sum(t => gradient[t.Name].Zip(direction[t.Name], (g, d) => g * d / norm).Sum());
 
         // Central difference of F along d (float32 model, so ε is large-ish and the tolerance is a few percent).
         const double eps = 1e-2;
-        PolicyState Shifted(double h) => new(state.ConfigJson, weightTensors.Select(t => t with
-        {
-            Values = t.Values.Select((x, k) => (float)(x + h * direction[t.Name][k] / norm)).ToArray(),
-        }).ToList());
+        PolicyState Shifted(double h) =>
+            new(
+                state.ConfigJson,
+                weightTensors
+                    .Select(t =>
+                        t with
+                        {
+                            Values = t.Values.Select((x, k) => (float)(x + h * direction[t.Name][k] / norm)).ToArray(),
+                        }
+                    )
+                    .ToList()
+            );
         using var probe = Create(kind);
         probe.Load(Shifted(eps));
         double plus = F(probe);
         probe.Load(Shifted(-eps));
         double minus = F(probe);
         double numeric = (plus - minus) / (2 * eps);
-        Assert.True(Math.Abs(numeric - analytic) <= 0.03 * Math.Abs(numeric) + 1e-3,
-            $"{kind}: directional derivative analytic {analytic} vs finite differences {numeric}");
+        Assert.True(
+            Math.Abs(numeric - analytic) <= 0.03 * Math.Abs(numeric) + 1e-3,
+            $"{kind}: directional derivative analytic {analytic} vs finite differences {numeric}"
+        );
         Assert.True(Math.Abs(analytic) > 1e-2, "the check is vacuous: the directional derivative is ~0");
     }
 
@@ -153,11 +175,17 @@ public class TorchPolicyTests
             Assert.Equal(first[i].LogProb, again[i].LogProb);
             var response = first[i].Response;
             Assert.True(response.Length is > 0 and <= 7);
-            Assert.True(response[^1] == ToyVocabulary.Eos || response.Length == 7, "stops at the end token (included) or the length cap");
+            Assert.True(
+                response[^1] == ToyVocabulary.Eos || response.Length == 7,
+                "stops at the end token (included) or the length cap"
+            );
             Assert.DoesNotContain(ToyVocabulary.Eos, response[..^1]);
             Assert.Equal(policy.LogProbs([new Sequence(prompts[i], response)])[0], first[i].LogProb);
         }
-        Assert.False(first.Zip(other).All(p => p.First.Response.SequenceEqual(p.Second.Response)), "another seed gave the same samples");
+        Assert.False(
+            first.Zip(other).All(p => p.First.Response.SequenceEqual(p.Second.Response)),
+            "another seed gave the same samples"
+        );
     }
 
     [Fact]
@@ -171,14 +199,17 @@ public class TorchPolicyTests
         Assert.All(onCpu.Network.parameters(), p => Assert.Equal(DeviceType.CPU, p.device_type));
         if (!torch.cuda.is_available())
         {
-            // A CPU-only libtorch cannot honour a GPU lease: the trainer must fail loudly, not train on the CPU unnoticed.
+            // A CPU-only libtorch cannot honour a GPU lease: the trainer must fail loudly, not train on the CPU
+            // unnoticed.
             Assert.ThrowsAny<Exception>(() => PolicyFactory.Create(Spec("gpt2"), PolicyFactory.DeviceOf("cuda:0")));
             return;
         }
-        // With a GPU: same initial weights (initialized on the CPU, then copied), so the same log-probs up to float rounding.
+        // With a GPU: same initial weights (initialized on the CPU, then copied), so the same log-probs up to float
+        // rounding.
         using var onGpu = (TorchPolicy)PolicyFactory.Create(Spec("gpt2"), PolicyFactory.DeviceOf("cuda:0"));
         Assert.All(onGpu.Network.parameters(), p => Assert.Equal(DeviceType.CUDA, p.device_type));
-        foreach (var (c, g) in onCpu.LogProbs(Sequences).Zip(onGpu.LogProbs(Sequences))) Assert.Equal(c, g, 1e-3);
+        foreach (var (c, g) in onCpu.LogProbs(Sequences).Zip(onGpu.LogProbs(Sequences)))
+            Assert.Equal(c, g, 1e-3);
         using var reference = (TorchPolicy)onGpu.Snapshot();
         Assert.All(reference.Network.parameters(), p => Assert.Equal(DeviceType.CUDA, p.device_type));
         // A checkpoint restored into the GPU policy keeps weights there (loads go to the model's device).
@@ -191,8 +222,21 @@ public class TorchPolicyTests
     {
         // A tiny GPT-2 with a byte-level tokenizer, saved in HF layout by the models API, is the "hf" policy's input.
         string dir = Path.Combine(TestConfigs.TempDirectory(), "model");
-        var config = TorchPolicy.TinyConfig("gpt2", 16, 16) with { VocabSize = 258, BosTokenId = null, EosTokenIds = [256], PadTokenId = 257 };
-        using (var model = LanguageModel.Create(config, TokenizerJson.BytesOnly("<|endoftext|>", "<|pad|>"), seed: 3, eosToken: "<|endoftext|>"))
+        var config = TorchPolicy.TinyConfig("gpt2", 16, 16) with
+        {
+            VocabSize = 258,
+            BosTokenId = null,
+            EosTokenIds = [256],
+            PadTokenId = 257,
+        };
+        using (
+            var model = LanguageModel.Create(
+                config,
+                TokenizerJson.BytesOnly("<|endoftext|>", "<|pad|>"),
+                seed: 3,
+                eosToken: "<|endoftext|>"
+            )
+        )
             model.Save(dir);
         using var policy = (TorchPolicy)PolicyFactory.Create(new PolicySpec("hf", dir, 16, 12, 1));
         using var loaded = LanguageModel.Load(dir);
@@ -200,7 +244,11 @@ public class TorchPolicyTests
 
         // Prompts are used as given (no BOS added); the reference scores come from SequenceScoring on the loaded model.
         var sequences = new[] { new Sequence([72, 105, 33], [111, 107, 256]), new Sequence([65], [66, 67, 68, 69]) };
-        var expected = SequenceScoring.Score(loaded.Network, sequences.Select(q => new ScoringRow(q.Prompt, q.Response)).ToList(), loaded.PadId);
+        var expected = SequenceScoring.Score(
+            loaded.Network,
+            sequences.Select(q => new ScoringRow(q.Prompt, q.Response)).ToList(),
+            loaded.PadId
+        );
         Assert.Equal(expected.Select(e => e.Sum), policy.LogProbs(sequences));
 
         var (response, logp) = policy.Sample([72, 105], 1.0, 12, new SeededRandom(1));
@@ -218,15 +266,27 @@ public class TorchPolicyTests
             Policy = new PolicyConfig { Kind = "gpt2" },
             Data = new DataConfig { TrainPrompts = 32, EvalPrompts = 8 },
             Sft = new SftConfig { Epochs = 1, LearningRate = 3e-3 },
-            Training = new TrainingConfig { Rounds = 1, BatchSize = 16, LearningRate = 1e-3 },
+            Training = new TrainingConfig
+            {
+                Rounds = 1,
+                BatchSize = 16,
+                LearningRate = 1e-3,
+            },
         };
         await using var cluster = await EmbeddedCluster.StartAsync(TestConfigs.TempDirectory());
         var status = await ClusterHarness.RunToEndAsync(cluster, config, TimeSpan.FromMinutes(5));
         Assert.All(status.Sft!.EpochLosses, l => Assert.True(double.IsFinite(l) && l > 0, $"SFT loss {l}"));
         var round = Assert.Single(status.History);
         Assert.NotEmpty(round.Steps);
-        Assert.All(round.Steps, s => Assert.True(double.IsFinite(s.Loss) && double.IsFinite(s.GradNorm) && s.GradNorm > 0,
-            $"step {s.Step}: loss {s.Loss}, grad norm {s.GradNorm}"));
-        Assert.True(round.Eval is { } e && e.OracleReward is >= 0 and <= 1 && double.IsFinite(e.KlToReference), $"eval {round.Eval}");
+        Assert.All(round.Steps, s =>
+            Assert.True(
+                double.IsFinite(s.Loss) && double.IsFinite(s.GradNorm) && s.GradNorm > 0,
+                $"step {s.Step}: loss {s.Loss}, grad norm {s.GradNorm}"
+            )
+        );
+        Assert.True(
+            round.Eval is { } e && e.OracleReward is >= 0 and <= 1 && double.IsFinite(e.KlToReference),
+            $"eval {round.Eval}"
+        );
     }
 }

@@ -1,7 +1,7 @@
-using AlignCluster.Client.Cluster;
-using AlignCluster.Tests.Shared;
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using AlignCluster.Client.Cluster;
+using AlignCluster.Tests.Shared;
 
 namespace AlignCluster.Integration.Tests.Remote;
 
@@ -64,40 +64,67 @@ public partial class LocalSilos : IAsyncLifetime
             Gateways.Add(m.Groups["gateway"].Value);
             _pids.Add(int.Parse(m.Groups["pid"].Value));
         }
-        if (Gateways.Count != SiloCount) throw new InvalidOperationException($"expected {SiloCount} SILO READY lines, got:\n{output}");
+        if (Gateways.Count != SiloCount)
+            throw new InvalidOperationException($"expected {SiloCount} SILO READY lines, got:\n{output}");
     }
 
     public async Task DisposeAsync()
     {
-        try { await ScriptAsync("stop", TimeSpan.FromSeconds(90)); } catch (Exception) { /* best effort; the kill below is the fallback */ }
+        try
+        {
+            await ScriptAsync("stop", TimeSpan.FromSeconds(90));
+        }
+        catch (Exception)
+        { /* best effort; the kill below is the fallback */
+        }
         foreach (int pid in _pids)
-            try { Process.GetProcessById(pid).Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
-        try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }
+            try
+            {
+                Process.GetProcessById(pid).Kill();
+            }
+            catch (ArgumentException) { }
+            catch (InvalidOperationException) { }
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException) { }
     }
 
     public async Task<string> ScriptAsync(string arguments, TimeSpan timeout)
     {
-        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _root };
+        var psi = new ProcessStartInfo("bash")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = _root,
+        };
         psi.ArgumentList.Add(Path.Combine(_root, "deploy", "local", "cluster.sh"));
-        foreach (var a in arguments.Split(' ')) psi.ArgumentList.Add(a);
+        foreach (var a in arguments.Split(' '))
+            psi.ArgumentList.Add(a);
         psi.Environment["CLUSTER_DIR"] = Directory;
         psi.Environment["BASE_PORT"] = BasePort.ToString();
         psi.Environment["STORAGE"] = Storage;
-        foreach (var (key, value) in SiloSettings) psi.Environment[key] = value;
+        foreach (var (key, value) in SiloSettings)
+            psi.Environment[key] = value;
         // The silo built beside these tests (the test project references it), so the configuration always matches.
         psi.Environment["SILO_DLL"] = Path.Combine(AppContext.BaseDirectory, "AlignCluster.Silo.dll");
         using var script = Process.Start(psi)!;
         var stdout = script.StandardOutput.ReadToEndAsync();
         var stderr = script.StandardError.ReadToEndAsync();
         await script.WaitForExitAsync().WaitAsync(timeout);
-        if (script.ExitCode != 0) throw new InvalidOperationException($"cluster.sh {arguments} failed ({script.ExitCode}): {await stderr}\n{await stdout}");
+        if (script.ExitCode != 0)
+            throw new InvalidOperationException(
+                $"cluster.sh {arguments} failed ({script.ExitCode}): {await stderr}\n{await stdout}"
+            );
         return await stdout;
     }
 
     private static string FindRepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "AlignCluster.sln"))) return dir.FullName;
+            if (File.Exists(Path.Combine(dir.FullName, "AlignCluster.sln")))
+                return dir.FullName;
         throw new InvalidOperationException($"no AlignCluster.sln above {AppContext.BaseDirectory}");
     }
 
@@ -105,7 +132,8 @@ public partial class LocalSilos : IAsyncLifetime
     private static partial Regex ReadyLine();
 }
 
-/// <summary>Two silo processes with one CPU device each: two device-pinned trainers must sit on different silos.</summary>
+/// <summary>Two silo processes with one CPU device each: two device-pinned trainers must sit on different
+/// silos.</summary>
 public sealed class TwoLocalSilos : LocalSilos
 {
     protected override int SiloCount => 2;

@@ -1,13 +1,14 @@
 using AlignCluster.Client.Cluster;
+using AlignCluster.Contracts;
 using AlignCluster.Grains.Configuration;
 using AlignCluster.Integration.Tests.Cluster;
-using AlignCluster.Interfaces;
 
 namespace AlignCluster.Integration.Tests.Remote;
 
 /// <summary>
 /// Data-parallel trainers across processes: `train --cluster` with training.trainers: 2 on two silo processes that
-/// declare one CPU device each, so the replicas sit in different processes and meet through the rendezvous store and Gloo
+/// declare one CPU device each, so the replicas sit in different processes and meet through the rendezvous store and
+/// Gloo
 /// over loopback. The reference is the same config with one trainer on the embedded cluster in this process.
 /// </summary>
 [Collection(RemoteCollection.Name)]
@@ -22,8 +23,7 @@ public sealed class RemoteDataParallelTests(TwoLocalSilos silos) : IClassFixture
         string config = Path.Combine(dir, "run.yaml");
         File.WriteAllText(config, RunConfigLoader.ToYaml(twoTrainers));
 
-        var (code, output, err) = silos.Cli("train", "--cluster", string.Join(",", silos.Gateways),
-            "--config", config);
+        var (code, output, err) = silos.Cli("train", "--cluster", string.Join(",", silos.Gateways), "--config", config);
         Assert.True(code == 0, $"train --cluster with two trainers failed ({code}): {err}\n{output}");
 
         await using var remote = await silos.ConnectAsync();

@@ -1,13 +1,14 @@
 using AlignCluster.Client.Cluster;
+using AlignCluster.Contracts;
 using AlignCluster.Grains.Checkpoints;
 using AlignCluster.Grains.Configuration;
-using AlignCluster.Integration.Tests.Cluster;
-using AlignCluster.Interfaces;
 using AlignCluster.Hosting.Checkpoints;
+using AlignCluster.Integration.Tests.Cluster;
 
 namespace AlignCluster.Integration.Tests.Remote;
 
-/// <summary>`aligncluster eval --cluster` and `export --cluster` against a silo process started by deploy/local/cluster.sh.</summary>
+/// <summary>`aligncluster eval --cluster` and `export --cluster` against a silo process started by
+/// deploy/local/cluster.sh.</summary>
 [Collection(RemoteCollection.Name)]
 public sealed class RemoteEvalTests(LocalSilos silos) : IClassFixture<LocalSilos>
 {
@@ -48,16 +49,34 @@ public sealed class RemoteEvalTests(LocalSilos silos) : IClassFixture<LocalSilos
         var store = new LocalCheckpointStorage(Path.Combine(silos.Directory, "data", "checkpoints"));
         foreach (var name in new[] { "config.json", "model.safetensors" })
         {
-            await using var stored = (await store.OpenReadAsync(CheckpointStore.Prefix("remote-eval", 1) + "policy/" + name))!;
+            await using var stored = (
+                await store.OpenReadAsync(CheckpointStore.Prefix("remote-eval", 1) + "policy/" + name)
+            )!;
             using var bytes = new MemoryStream();
             await stored.CopyToAsync(bytes);
             Assert.Equal(bytes.ToArray(), File.ReadAllBytes(Path.Combine(exported, name)));
         }
-        (code, _, err) = silos.Cli(["export", .. cluster, "--run", "remote-eval", "--round", "9", "--out", Path.Combine(dir, "none")]);
+        (code, _, err) = silos.Cli([
+            "export",
+            .. cluster,
+            "--run",
+            "remote-eval",
+            "--round",
+            "9",
+            "--out",
+            Path.Combine(dir, "none"),
+        ]);
         Assert.Equal(2, code);
         Assert.Contains("no complete checkpoint for round 9", err);
         Assert.False(Directory.Exists(Path.Combine(dir, "none")));
-        (code, _, err) = silos.Cli(["export", .. cluster, "--run", "never-started", "--out", Path.Combine(dir, "none")]);
+        (code, _, err) = silos.Cli([
+            "export",
+            .. cluster,
+            "--run",
+            "never-started",
+            "--out",
+            Path.Combine(dir, "none"),
+        ]);
         Assert.Equal(2, code);
         Assert.Contains("run 'never-started' does not exist", err);
     }

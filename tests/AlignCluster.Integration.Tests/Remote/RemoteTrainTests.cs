@@ -1,14 +1,15 @@
 using System.Diagnostics;
 using System.Text.Json;
-using AlignCluster.Hosting.Security;
 using AlignCluster.Client.Cluster;
+using AlignCluster.Contracts;
 using AlignCluster.Grains.Configuration;
+using AlignCluster.Hosting.Security;
 using AlignCluster.Integration.Tests.Cluster;
-using AlignCluster.Interfaces;
 
 namespace AlignCluster.Integration.Tests.Remote;
 
-/// <summary>Silo processes are heavy on a 2-core machine: these tests run alone, not beside other test classes.</summary>
+/// <summary>Silo processes are heavy on a 2-core machine: these tests run alone, not beside other test
+/// classes.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class RemoteCollection
 {
@@ -27,7 +28,7 @@ public sealed class RemoteTrainTests(LocalSilos silos) : IClassFixture<LocalSilo
     [Fact]
     public async Task Train_on_the_cluster_runs_to_completion_and_status_reports_it()
     {
-        const int rounds = 2;   // the configured number the run must finish with
+        const int rounds = 2; // the configured number the run must finish with
         string dir = TestConfigs.TempDirectory();
         string config = Path.Combine(dir, "run.yaml");
         File.WriteAllText(config, RunConfigLoader.ToYaml(TestConfigs.Tiny("remote-e2e", rounds: rounds)));
@@ -35,7 +36,7 @@ public sealed class RemoteTrainTests(LocalSilos silos) : IClassFixture<LocalSilo
         // Gateways comma-separated here, repeated below: both spellings are accepted.
         var (code, output, err) = Cli("train", "--cluster", string.Join(",", silos.Gateways), "--config", config);
         Assert.True(code == 0, $"train --cluster failed ({code}): {err}\n{output}");
-        Assert.Contains($"round {rounds}/{rounds}", err);   // progress goes to stderr
+        Assert.Contains($"round {rounds}/{rounds}", err); // progress goes to stderr
         Assert.Contains("Run remote-e2e: Completed", output);
         // Piped output is plain text, not wrapped: no escape codes, and the history table's header on one line
         // (Spectre.Console assumed 80 columns for a pipe and split it, and numbers with it, over several lines).
@@ -82,19 +83,27 @@ public sealed class RemoteTrainTests(LocalSilos silos) : IClassFixture<LocalSilo
         var history = run.GetProperty("rounds").EnumerateArray().ToList();
         Assert.Equal(status.History.Select(h => h.Round), history.Select(h => h.GetProperty("round").GetInt32()));
         Assert.Equal(status.History.Select(h => h.Mean.Loss), history.Select(h => h.GetProperty("loss").GetDouble()));
-        Assert.Equal(status.History.Select(h => h.Eval!.OracleReward),
-            history.Select(h => h.GetProperty("eval").GetProperty("oracleReward").GetDouble()));
+        Assert.Equal(
+            status.History.Select(h => h.Eval!.OracleReward),
+            history.Select(h => h.GetProperty("eval").GetProperty("oracleReward").GetDouble())
+        );
     }
 
     [Fact]
     public void A_client_without_the_cluster_certificate_is_refused_with_exit_code_3()
     {
         var (code, output, err) = CliProcess.Run(
-            new Dictionary<string, string?> { [RemoteCluster.CertificateVariable] = null }, "status", "--cluster",
-            silos.Gateways[0]);
+            new Dictionary<string, string?> { [RemoteCluster.CertificateVariable] = null },
+            "status",
+            "--cluster",
+            silos.Gateways[0]
+        );
         Assert.True(code == 3, $"exit {code}: {err}\n{output}");
-        Assert.Contains($"cannot connect to the cluster at {silos.Gateways[0]}: {silos.Gateways[0]}: " +
-            "the cluster requires TLS and this client has no cluster certificate (give it with --certificate", err);
+        Assert.Contains(
+            $"cannot connect to the cluster at {silos.Gateways[0]}: {silos.Gateways[0]}: "
+                + "the cluster requires TLS and this client has no cluster certificate (give it with --certificate",
+            err
+        );
         Assert.DoesNotContain("   at ", err);
     }
 
@@ -103,18 +112,30 @@ public sealed class RemoteTrainTests(LocalSilos silos) : IClassFixture<LocalSilo
     {
         // A certificate made the same way as the cluster's, but not the cluster's: the pin refuses it.
         string other = Path.Combine(TestConfigs.TempDirectory(), "other.pfx");
-        using (var certificate = ClusterCertificate.CreateSelfSigned()) ClusterCertificate.WritePfx(certificate, other, null);
+        using (var certificate = ClusterCertificate.CreateSelfSigned())
+            ClusterCertificate.WritePfx(certificate, other, null);
         var (code, output, err) = CliProcess.Run(
-            new Dictionary<string, string?> { [RemoteCluster.CertificateVariable] = null }, "status", "--certificate",
-            other, "--cluster", silos.Gateways[0]);
+            new Dictionary<string, string?> { [RemoteCluster.CertificateVariable] = null },
+            "status",
+            "--certificate",
+            other,
+            "--cluster",
+            silos.Gateways[0]
+        );
         Assert.True(code == 3, $"exit {code}: {err}\n{output}");
         Assert.Contains($"cannot connect to the cluster at {silos.Gateways[0]}: {silos.Gateways[0]}: ", err);
         Assert.Contains("not the cluster certificate", err);
         Assert.DoesNotContain("   at ", err);
 
         // The cluster's own certificate through the same option is accepted (the refusal above is about the pin).
-        (code, output, err) = CliProcess.Run(new Dictionary<string, string?> { [RemoteCluster.CertificateVariable] = null },
-            "status", "--certificate", silos.Certificate, "--cluster", silos.Gateways[0]);
+        (code, output, err) = CliProcess.Run(
+            new Dictionary<string, string?> { [RemoteCluster.CertificateVariable] = null },
+            "status",
+            "--certificate",
+            silos.Certificate,
+            "--cluster",
+            silos.Gateways[0]
+        );
         Assert.True(code == 0, $"exit {code}: {err}\n{output}");
     }
 
@@ -126,9 +147,11 @@ public sealed class RemoteTrainTests(LocalSilos silos) : IClassFixture<LocalSilo
         Assert.True(code == 2, $"exit {code}: {err}\n{output}");
         Assert.Contains("error: run 'ghost-run' does not exist", err);
         Assert.DoesNotContain("   at ", err);
-        var records = System.IO.Directory.GetFiles(silos.Directory, "*", SearchOption.AllDirectories)
+        var records = System
+            .IO.Directory.GetFiles(silos.Directory, "*", SearchOption.AllDirectories)
             // Temp files live in dot folders; grain state is one file per grain (none may exist for the name).
-            .Where(f => f.Contains("ghost-run") && !f.Contains("/.") && !f.Contains("/directory/")).ToList();
+            .Where(f => f.Contains("ghost-run") && !f.Contains("/.") && !f.Contains("/directory/"))
+            .ToList();
         Assert.True(records.Count == 0, $"records left for the run: {string.Join(", ", records)}");
 
         (code, _, err) = Cli("status", "--cluster", silos.Gateways[0], "--run", "ghost-run");
@@ -139,7 +162,7 @@ public sealed class RemoteTrainTests(LocalSilos silos) : IClassFixture<LocalSilo
     [Fact]
     public void An_unreachable_gateway_is_named_with_exit_code_3()
     {
-        string nobody = $"127.0.0.1:{silos.BasePort + 50}";   // inside no silo's range: nothing listens there
+        string nobody = $"127.0.0.1:{silos.BasePort + 50}"; // inside no silo's range: nothing listens there
         var (code, _, err) = Cli("status", "--cluster", nobody);
         Assert.Equal(3, code);
         Assert.Contains($"cannot connect to the cluster at {nobody}", err);

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using AlignCluster.Client.Cluster;
+using AlignCluster.Contracts;
 using AlignCluster.Grains.Configuration;
 using AlignCluster.Integration.Tests.Cluster;
-using AlignCluster.Interfaces;
 
 namespace AlignCluster.Integration.Tests.Remote;
 
@@ -28,7 +28,8 @@ public sealed class AzureSiloWithFastReminder : LocalSilos
         new Dictionary<string, string> { ["ALIGNCLUSTER_COORDINATOR__KEEPALIVEPERIOD"] = "00:00:05" };
 }
 
-/// <summary>kill -9 of the silo process that hosts a run's coordinator, while `train --cluster A,B,C` follows it.</summary>
+/// <summary>kill -9 of the silo process that hosts a run's coordinator, while `train --cluster A,B,C` follows
+/// it.</summary>
 [Collection(RemoteCollection.Name)]
 public sealed class CoordinatorSiloLossTests(ThreeAzureSilos silos) : IClassFixture<ThreeAzureSilos>
 {
@@ -37,7 +38,9 @@ public sealed class CoordinatorSiloLossTests(ThreeAzureSilos silos) : IClassFixt
     {
         const int rounds = 10;
         string config = MidRun.WriteConfig("failover", rounds);
-        var train = Task.Run(() => silos.Cli("train", "--cluster", string.Join(",", silos.Gateways), "--config", config));
+        var train = Task.Run(() =>
+            silos.Cli("train", "--cluster", string.Join(",", silos.Gateways), "--config", config)
+        );
 
         // Find the coordinator's silo once the run has a round done, then kill that silo without a goodbye.
         int killed;
@@ -55,20 +58,24 @@ public sealed class CoordinatorSiloLossTests(ThreeAzureSilos silos) : IClassFixt
 
         var (code, output, err) = await train;
         Assert.True(code == 0, $"train --cluster exited {code} after the coordinator's silo died: {err}\n{output}");
-        Assert.Contains($"round {rounds}/{rounds}", err);   // progress goes to stderr
+        Assert.Contains($"round {rounds}/{rounds}", err); // progress goes to stderr
         Assert.Contains("Run failover: Completed", output);
 
         // The run's own record, through the survivors: every round exactly once, picked up by a new activation on
         // another silo.
         string[] survivors = [.. silos.Gateways.Where((_, i) => i != killed)];
         var env = new Dictionary<string, string?> { [RemoteCluster.CertificateVariable] = silos.Certificate };
-        (code, output, err) = CliProcess.Run(env, ["status", "--cluster", string.Join(",", survivors), "--run",
-            "failover", "--json"]);
+        (code, output, err) = CliProcess.Run(
+            env,
+            ["status", "--cluster", string.Join(",", survivors), "--run", "failover", "--json"]
+        );
         Assert.True(code == 0, $"status --json failed ({code}): {err}\n{output}");
         var run = JsonDocument.Parse(output).RootElement.GetProperty("runs")[0];
         Assert.Equal("Completed", run.GetProperty("state").GetString());
-        Assert.Equal(Enumerable.Range(1, rounds),
-            run.GetProperty("rounds").EnumerateArray().Select(r => r.GetProperty("round").GetInt32()));
+        Assert.Equal(
+            Enumerable.Range(1, rounds),
+            run.GetProperty("rounds").EnumerateArray().Select(r => r.GetProperty("round").GetInt32())
+        );
         Assert.True(run.GetProperty("resumed").GetInt32() >= 1, $"no resume recorded: {run}");
         Assert.NotEqual(killedAddress, run.GetProperty("coordinator").GetString());
 
@@ -76,7 +83,11 @@ public sealed class CoordinatorSiloLossTests(ThreeAzureSilos silos) : IClassFixt
         await silos.RestartAsync(killed);
         (code, output, err) = silos.Cli("status", "--cluster", string.Join(",", survivors), "--json");
         Assert.True(code == 0, $"status --json failed ({code}): {err}\n{output}");
-        var listed = JsonDocument.Parse(output).RootElement.GetProperty("cluster").GetProperty("silos").EnumerateArray()
+        var listed = JsonDocument
+            .Parse(output)
+            .RootElement.GetProperty("cluster")
+            .GetProperty("silos")
+            .EnumerateArray()
             .Select(s => (Address: s.GetProperty("address").GetString()!, Status: s.GetProperty("status").GetString()))
             .ToList();
         Assert.Equal(3, listed.Count(s => s.Status == "Active"));
@@ -139,7 +150,9 @@ internal static class MidRun
             await Task.Delay(200);
             status = await coordinator.GetStatusAsync();
         } while (status.Round < 1 && status.State is RunState.Created or RunState.Preparing or RunState.Running);
-        Assert.True(status.State == RunState.Running && status.Round < rounds,
-            $"the run must be mid-way when its silo dies (was {status.State}, round {status.Round})");
+        Assert.True(
+            status.State == RunState.Running && status.Round < rounds,
+            $"the run must be mid-way when its silo dies (was {status.State}, round {status.Round})"
+        );
     }
 }

@@ -1,7 +1,7 @@
 using AlignCluster.Client.Cluster;
 using AlignCluster.Client.Reporting;
+using AlignCluster.Contracts;
 using AlignCluster.Integration.Tests.Cluster;
-using AlignCluster.Interfaces;
 
 namespace AlignCluster.Integration.Tests.Reporting;
 
@@ -39,8 +39,19 @@ public class PlotCommandTests
         string output = Path.Combine(Path.GetDirectoryName(state)!, "plots");
         var (code, stdout, stderr) = CliProcess.Run("plot", "plot-s1", "plot-s2", "--state", state, "--out", output);
         Assert.True(code == 0, $"plot failed ({code}): {stderr}\n{stdout}");
-        string[] expected = ["loss", "rewards_chosen", "rewards_rejected", "margins", "accuracies",
-            "selection_change_rate", "oracle_reward", "win_rate_vs_sft", "kl_to_sft", "round_seconds"];
+        string[] expected =
+        [
+            "loss",
+            "rewards_chosen",
+            "rewards_rejected",
+            "margins",
+            "accuracies",
+            "selection_change_rate",
+            "oracle_reward",
+            "win_rate_vs_sft",
+            "kl_to_sft",
+            "round_seconds",
+        ];
         foreach (var name in expected)
         {
             Assert.True(File.Exists(Path.Combine(output, name + ".png")), $"missing {name}.png");
@@ -53,7 +64,8 @@ public class PlotCommandTests
         Assert.Contains("round", svg.Texts);
         Assert.Contains("oracle reward (mean score per sample)", svg.Texts);
         double[] Seed(RunStatus s) => [s.Baseline!.OracleReward, .. s.History.Select(h => h.Eval!.OracleReward)];
-        double[] a = Seed(runs[0]), b = Seed(runs[1]);
+        double[] a = Seed(runs[0]),
+            b = Seed(runs[1]);
         // The SFT line: the two seeds' baselines averaged, as its legend says.
         Assert.Contains($"SFT (round 0): {(a[0] + b[0]) / 2:F3}, mean of 2 runs", svg.Texts);
         var line = Assert.Single(svg.Lines(Hex(0)));
@@ -63,7 +75,8 @@ public class PlotCommandTests
         for (int r = 0; r < 3; r++)
         {
             // By hand for two values: mean (a + b) / 2, sample standard deviation |a − b| / √2.
-            double mean = (a[r] + b[r]) / 2, spread = Math.Abs(a[r] - b[r]) / Math.Sqrt(2);
+            double mean = (a[r] + b[r]) / 2,
+                spread = Math.Abs(a[r] - b[r]) / Math.Sqrt(2);
             Assert.Equal(mean, svg.ValueAt(line[r].Y), tolerance);
             var column = band.Where(p => Math.Abs(p.X - line[r].X) < 0.01).Select(p => svg.ValueAt(p.Y)).ToList();
             Assert.Equal(mean + spread, column.Max(), tolerance);
@@ -75,8 +88,11 @@ public class PlotCommandTests
         var lossLine = Assert.Single(loss.Lines(Hex(0)));
         Assert.Equal(2, lossLine.Count);
         for (int r = 0; r < 2; r++)
-            Assert.Equal((runs[0].History[r].Mean.Loss + runs[1].History[r].Mean.Loss) / 2, loss.ValueAt(lossLine[r].Y),
-                2 * loss.ValuePerPixel);
+            Assert.Equal(
+                (runs[0].History[r].Mean.Loss + runs[1].History[r].Mean.Loss) / 2,
+                loss.ValueAt(lossLine[r].Y),
+                2 * loss.ValuePerPixel
+            );
 
         // One run, SVG only: a series under the run's own id, no band.
         string single = Path.Combine(Path.GetDirectoryName(state)!, "single");
@@ -107,11 +123,11 @@ public class PlotCommandTests
         Assert.Contains("run 'nope' does not exist", err);
 
         (code, _, err) = CliProcess.Run("plot", "x", "--cluster", "127.0.0.1:1", "--out", output);
-        Assert.True(code is 2 or 3, $"exit {code}: {err}");   // no key (2) or nobody there (3), as `status --cluster`
+        Assert.True(code is 2 or 3, $"exit {code}: {err}"); // no key (2) or nobody there (3), as `status --cluster`
         Assert.StartsWith("error: ", err);
 
         Assert.False(Directory.Exists(output), "a failed plot must not create its output directory");
-        Assert.DoesNotContain("   at ", err);   // no stack trace
+        Assert.DoesNotContain("   at ", err); // no stack trace
     }
 
     [Fact]
@@ -119,7 +135,7 @@ public class PlotCommandTests
     {
         static RunStatus Run(string id) => new(id, RunState.Completed, 0, 0, "", [], null, null, 0, null);
         var groups = RunPlots.GroupSeeds([Run("dpo-s1"), Run("mcpo_s1"), Run("dpo-s2"), Run("solo-s3"), Run("plain")]);
-        Assert.Equal(["dpo", "mcpo_s1", "solo-s3", "plain"], groups.Select(g => g.Name));   // lone seeds keep their id
+        Assert.Equal(["dpo", "mcpo_s1", "solo-s3", "plain"], groups.Select(g => g.Name)); // lone seeds keep their id
         Assert.Equal(["dpo-s1", "dpo-s2"], groups[0].Runs.Select(r => r.RunId));
     }
 }

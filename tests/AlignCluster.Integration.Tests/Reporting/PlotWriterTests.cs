@@ -18,15 +18,14 @@ public class PlotWriterTests
         var (mean, spread) = SeedStatistics.MeanAndSpread([1, 2, 4]);
         Assert.Equal(7.0 / 3, mean, 12);
         Assert.Equal(1.5275252316519468, spread, 12);
-        Assert.Equal((5.0, 0.0), SeedStatistics.MeanAndSpread([5]));   // one seed: no spread, not NaN
+        Assert.Equal((5.0, 0.0), SeedStatistics.MeanAndSpread([5])); // one seed: no spread, not NaN
     }
 
     [Fact]
     public void BandsAverageOnlyTheSeedsThatReachedEachRound()
     {
         // Seed 3 is still running (no round 3 yet) and seed 2 has a NaN at round 1 (not measured).
-        var bands = SeedStatistics.Bands(
-        [
+        var bands = SeedStatistics.Bands([
             [(1, 1.0), (2, 2.0), (3, 3.0)],
             [(1, double.NaN), (2, 4.0), (3, 5.0)],
             [(1, 3.0), (2, 6.0)],
@@ -43,11 +42,21 @@ public class PlotWriterTests
     {
         // method "a": seeds (1, 2, 4), (2, 3, 4), (3, 3, 3) at rounds 1, 2, 3 → means 7/3, 3, 3; spreads 1.5275, 1, 0.
         // method "b": a single seed, so no band.
-        var a = SeedStatistics.Bands(
-            [[(1, 1.0), (2, 2.0), (3, 3.0)], [(1, 2.0), (2, 3.0), (3, 3.0)], [(1, 4.0), (2, 4.0), (3, 3.0)]]);
-        var b = SeedStatistics.Bands([[(1, 0.5), (2, 1.0), (3, 1.5)]]);
-        return new LinePlot("Training loss", "round", "loss (nats)", [new PlotSeries("a", a), new PlotSeries("b", b)],
-            new ReferenceLine("SFT (round 0): 0.25", 0.25));
+        var a = SeedStatistics.Bands([
+            [(1, 1.0), (2, 2.0), (3, 3.0)],
+            [(1, 2.0), (2, 3.0), (3, 3.0)],
+            [(1, 4.0), (2, 4.0), (3, 3.0)],
+        ]);
+        var b = SeedStatistics.Bands([
+            [(1, 0.5), (2, 1.0), (3, 1.5)],
+        ]);
+        return new LinePlot(
+            "Training loss",
+            "round",
+            "loss (nats)",
+            [new PlotSeries("a", a), new PlotSeries("b", b)],
+            new ReferenceLine("SFT (round 0): 0.25", 0.25)
+        );
     }
 
     [Fact]
@@ -57,14 +66,14 @@ public class PlotWriterTests
         Assert.Contains("round", svg.Texts);
         Assert.Contains("loss (nats)", svg.Texts);
         Assert.Contains(svg.Texts, t => t.StartsWith("Training loss", StringComparison.Ordinal));
-        Assert.Contains("a (3 seeds)", svg.Texts);      // legend: seeds counted
-        Assert.Contains("b", svg.Texts);                // one seed: just the name
+        Assert.Contains("a (3 seeds)", svg.Texts); // legend: seeds counted
+        Assert.Contains("b", svg.Texts); // one seed: just the name
         Assert.Contains("SFT (round 0): 0.25", svg.Texts);
-        Assert.Single(svg.Lines(Hex(0)));               // one data line per series, three vertices each
+        Assert.Single(svg.Lines(Hex(0))); // one data line per series, three vertices each
         Assert.Single(svg.Lines(Hex(1)));
         Assert.Equal(3, svg.Lines(Hex(0))[0].Count);
-        Assert.Single(svg.Filled(Hex(0)));               // the 3-seed series has a band …
-        Assert.Empty(svg.Filled(Hex(1)));                // … the 1-seed series none
+        Assert.Single(svg.Filled(Hex(0))); // the 3-seed series has a band …
+        Assert.Empty(svg.Filled(Hex(1))); // … the 1-seed series none
     }
 
     [Fact]
@@ -73,8 +82,10 @@ public class PlotWriterTests
         var svg = new SvgPlot(PlotWriter.RenderSvg(TwoMethods()));
         double tolerance = 2 * svg.ValuePerPixel;
         var line = svg.Lines(Hex(0))[0];
-        double[] means = [7.0 / 3, 3, 3], spreads = [1.5275252316519468, 1, 0];   // by hand, see TwoMethods
-        for (int i = 0; i < 3; i++) Assert.Equal(means[i], svg.ValueAt(line[i].Y), tolerance);
+        double[] means = [7.0 / 3, 3, 3],
+            spreads = [1.5275252316519468, 1, 0]; // by hand, see TwoMethods
+        for (int i = 0; i < 3; i++)
+            Assert.Equal(means[i], svg.ValueAt(line[i].Y), tolerance);
         Assert.Equal([0.5, 1.0, 1.5], svg.Lines(Hex(1))[0].Select(p => Math.Round(svg.ValueAt(p.Y), 2)));
 
         var band = svg.Filled(Hex(0))[0];
@@ -99,7 +110,8 @@ public class PlotWriterTests
         // Dim gray (#696969): the reference line's color; ScottPlot draws a dashed line as one rectangle per dash.
         var dashes = Assert.Single(svg.Filled("#696969"));
         Assert.True(dashes.Count >= 4 * 10, $"{dashes.Count / 4} dash(es): not a dashed line across the plot");
-        double top = dashes.Min(p => p.Y), bottom = dashes.Max(p => p.Y);
+        double top = dashes.Min(p => p.Y),
+            bottom = dashes.Max(p => p.Y);
         Assert.True(bottom - top < 3, "the reference line is not horizontal");
         Assert.Equal(0.25, svg.ValueAt((top + bottom) / 2), 2 * svg.ValuePerPixel);
     }
@@ -121,17 +133,21 @@ public class PlotWriterTests
             int ink = 0;
             for (int y = 0; y < 30; y++)
             for (int x = 0; x < bitmap.Width; x++)
-                if (bitmap.GetPixel(x, y) is var c && c.Red < 128 && c.Green < 128 && c.Blue < 128) ink++;
+                if (bitmap.GetPixel(x, y) is var c && c.Red < 128 && c.Green < 128 && c.Blue < 128)
+                    ink++;
             Assert.True(ink > 100, $"the title row has {ink} dark pixels: the text did not render");
-            _ = new SvgPlot(File.ReadAllText(files[1]));   // well-formed, with a y axis
+            _ = new SvgPlot(File.ReadAllText(files[1])); // well-formed, with a y axis
 
-            Assert.Equal([Path.Combine(dir, "only.svg")],
-                PlotWriter.Write(Path.Combine(dir, "only"), TwoMethods(), PlotFormats.Svg));
+            Assert.Equal(
+                [Path.Combine(dir, "only.svg")],
+                PlotWriter.Write(Path.Combine(dir, "only"), TwoMethods(), PlotFormats.Svg)
+            );
             Assert.False(File.Exists(Path.Combine(dir, "only.png")));
         }
         finally
         {
-            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            if (Directory.Exists(dir))
+                Directory.Delete(dir, recursive: true);
         }
     }
 }

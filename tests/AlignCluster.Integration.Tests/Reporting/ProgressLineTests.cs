@@ -1,5 +1,5 @@
 using AlignCluster.Client.Reporting;
-using AlignCluster.Interfaces;
+using AlignCluster.Contracts;
 
 namespace AlignCluster.Integration.Tests.Reporting;
 
@@ -12,18 +12,21 @@ public class ProgressLineTests
         var output = new StringWriter();
         var progress = new ProgressLine(output, live: false, escapes: true);
         progress.Update("r: round 0/2", "prepare");
-        progress.Update("r: round 0/2", "candidates");  // same text, new detail: nothing new to print
+        progress.Update("r: round 0/2", "candidates"); // same text, new detail: nothing new to print
         progress.Update("r: round 1/2", "round 2: train");
         progress.Note("warning: something");
         progress.Done("finished");
-        Assert.Equal("r: round 0/2\nr: round 1/2\nwarning: something\nfinished\n", output.ToString().ReplaceLineEndings("\n"));
+        Assert.Equal(
+            "r: round 0/2\nr: round 1/2\nwarning: something\nfinished\n",
+            output.ToString().ReplaceLineEndings("\n")
+        );
     }
 
     [Fact]
     public void A_live_line_without_escapes_redraws_with_carriage_returns_only()
     {
         var output = new StringWriter();
-        var progress = new ProgressLine(output, live: true, escapes: false);   // a terminal with NO_COLOR set
+        var progress = new ProgressLine(output, live: true, escapes: false); // a terminal with NO_COLOR set
         progress.Update("long text here", "phase");
         progress.Update("short");
         progress.Done();
@@ -55,17 +58,31 @@ public class ProgressLineTests
         // Bad input fails inside the work: the command's one error line must be all that stderr gets.
         var failing = new StringWriter();
         progress = new ProgressLine(failing, live: false, escapes: false);
-        await Assert.ThrowsAsync<InvalidDataException>(() => progress.TimeAsync<int>("loading m", () => throw new InvalidDataException()));
+        await Assert.ThrowsAsync<InvalidDataException>(() =>
+            progress.TimeAsync<int>("loading m", () => throw new InvalidDataException())
+        );
         Assert.Equal("", failing.ToString());
     }
 
     [Fact]
     public void Train_text_counts_rounds_and_steps_and_estimates_the_time_left_from_completed_rounds()
     {
-        static RoundReport Round(int r, int steps, double seconds) => new(r, Metrics(0), [.. Enumerable.Range(0, steps).Select(Metrics)],
-            0, 0, null, null, seconds);
-        // Two of five rounds done, 10 and 20 s, 6 and 4 steps: 5 steps per round → 25 expected; 15 s × 3 rounds left = 45 s.
-        var status = new RunStatus("r", RunState.Running, 2, 5, "round 3: train", [Round(1, 6, 10), Round(2, 4, 20)], null, null, 0, null);
+        static RoundReport Round(int r, int steps, double seconds) =>
+            new(r, Metrics(0), [.. Enumerable.Range(0, steps).Select(Metrics)], 0, 0, null, null, seconds);
+        // Two of five rounds done, 10 and 20 s, 6 and 4 steps: 5 steps per round → 25 expected; 15 s × 3 rounds left =
+        // 45 s.
+        var status = new RunStatus(
+            "r",
+            RunState.Running,
+            2,
+            5,
+            "round 3: train",
+            [Round(1, 6, 10), Round(2, 4, 20)],
+            null,
+            null,
+            0,
+            null
+        );
         var (text, detail) = ProgressText.Train(status);
         Assert.Equal("r: round 2/5, step 10/25, 15.0 s/round, ETA 45 s", text);
         Assert.Equal("round 3: train", detail);

@@ -32,13 +32,28 @@ internal sealed class SvgPlot
         string dataRect = ClipRect(clipped[0]);
         DataArea = clipped.Where(g => ClipRect(g) == dataRect).ToList();
         // Numeric labels placed by translate(x y); the y axis' are the column furthest left, each centred on its tick.
-        var numeric = Document.Descendants(Ns + "text")
-            .Select(t => (Translate: Translate(t), Ok: double.TryParse(t.Value.Trim().Replace('−', '-'),
-                NumberStyles.Float, CultureInfo.InvariantCulture, out double v), Value: v))
-            .Where(t => t.Ok && t.Translate is not null).ToList();
+        var numeric = Document
+            .Descendants(Ns + "text")
+            .Select(t =>
+                (
+                    Translate: Translate(t),
+                    Ok: double.TryParse(
+                        t.Value.Trim().Replace('−', '-'),
+                        NumberStyles.Float,
+                        CultureInfo.InvariantCulture,
+                        out double v
+                    ),
+                    Value: v
+                )
+            )
+            .Where(t => t.Ok && t.Translate is not null)
+            .ToList();
         double left = numeric.Min(t => t.Translate!.Value.X);
-        _yTicks = numeric.Where(t => Math.Abs(t.Translate!.Value.X - left) < 0.5)
-            .Select(t => (t.Translate!.Value.Y, t.Value)).OrderBy(t => t.Y).ToArray();
+        _yTicks = numeric
+            .Where(t => Math.Abs(t.Translate!.Value.X - left) < 0.5)
+            .Select(t => (t.Translate!.Value.Y, t.Value))
+            .OrderBy(t => t.Y)
+            .ToArray();
         Assert.True(_yTicks.Length >= 2, "the y axis has fewer than two tick labels");
     }
 
@@ -55,20 +70,26 @@ internal sealed class SvgPlot
         Math.Abs((_yTicks[^1].Value - _yTicks[0].Value) / (_yTicks[^1].Pixel - _yTicks[0].Pixel));
 
     /// <summary>Paths in the data area stroked (a line) in <paramref name="hex"/> without a fill.</summary>
-    public List<List<(double X, double Y)>> Lines(string hex) => DataArea.SelectMany(g => g.Descendants(Ns + "path"))
-        .Where(p => Is(p, "stroke", hex) && (string?)p.Attribute("fill") == "none").Select(Vertices).ToList();
+    public List<List<(double X, double Y)>> Lines(string hex) =>
+        DataArea
+            .SelectMany(g => g.Descendants(Ns + "path"))
+            .Where(p => Is(p, "stroke", hex) && (string?)p.Attribute("fill") == "none")
+            .Select(Vertices)
+            .ToList();
 
     /// <summary>
     /// Filled paths in the data area in <paramref name="hex"/>: a seed band's polygon, or a dashed line (ScottPlot
     /// draws each dash as a small filled rectangle).
     /// </summary>
-    public List<List<(double X, double Y)>> Filled(string hex) => DataArea.SelectMany(g => g.Descendants(Ns + "path"))
-        .Where(p => Is(p, "fill", hex)).Select(Vertices).ToList();
+    public List<List<(double X, double Y)>> Filled(string hex) =>
+        DataArea.SelectMany(g => g.Descendants(Ns + "path")).Where(p => Is(p, "fill", hex)).Select(Vertices).ToList();
 
     private string ClipRect(XElement group)
     {
         string id = Regex.Match((string)group.Attribute("clip-path")!, @"url\(#(.+)\)").Groups[1].Value;
-        var rect = Document.Descendants(Ns + "clipPath").First(c => (string?)c.Attribute("id") == id)
+        var rect = Document
+            .Descendants(Ns + "clipPath")
+            .First(c => (string?)c.Attribute("id") == id)
             .Element(Ns + "rect")!;
         return string.Join(",", new[] { "x", "y", "width", "height" }.Select(a => (string?)rect.Attribute(a)));
     }
@@ -77,19 +98,18 @@ internal sealed class SvgPlot
         string.Equals((string?)e.Attribute(attribute), hex, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The M/L vertices of a path's d attribute (what ScottPlot emits for lines and fills).</summary>
-    public static List<(double X, double Y)> Vertices(XElement path) => Regex
-        .Matches((string)path.Attribute("d")!, @"[ML]\s*(-?[\d.]+)[ ,](-?[\d.]+)")
-        .Select(m => (Number(m.Groups[1].Value), Number(m.Groups[2].Value)))
-        .ToList();
+    public static List<(double X, double Y)> Vertices(XElement path) =>
+        Regex
+            .Matches((string)path.Attribute("d")!, @"[ML]\s*(-?[\d.]+)[ ,](-?[\d.]+)")
+            .Select(m => (Number(m.Groups[1].Value), Number(m.Groups[2].Value)))
+            .ToList();
 
     private static double Number(string text) => double.Parse(text, CultureInfo.InvariantCulture);
 
     private static (double X, double Y)? Translate(XElement text)
     {
         var m = Regex.Match((string?)text.Attribute("transform") ?? "", @"^translate\((-?[\d.]+)[ ,](-?[\d.]+)\)$");
-        return m.Success
-            ? (Number(m.Groups[1].Value), Number(m.Groups[2].Value))
-            : null;
+        return m.Success ? (Number(m.Groups[1].Value), Number(m.Groups[2].Value)) : null;
     }
 
     /// <summary>Even-odd ray casting: is <paramref name="point"/> strictly inside <paramref name="polygon"/>?</summary>

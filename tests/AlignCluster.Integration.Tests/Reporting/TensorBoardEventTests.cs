@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using AlignCluster.Client.Cluster;
-using AlignCluster.Interfaces;
+using AlignCluster.Contracts;
 using AlignCluster.Integration.Tests.Cluster;
 
 namespace AlignCluster.Integration.Tests.Reporting;
@@ -15,7 +15,15 @@ namespace AlignCluster.Integration.Tests.Reporting;
 public class TensorBoardEventTests
 {
     private static readonly string[] TrlTags =
-        ["loss", "rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies", "logps/chosen", "logps/rejected"];
+    [
+        "loss",
+        "rewards/chosen",
+        "rewards/rejected",
+        "rewards/margins",
+        "rewards/accuracies",
+        "logps/chosen",
+        "logps/rejected",
+    ];
 
     [Fact]
     public void Crc32cOfTheReaderMatchesTheStandardCheckValue()
@@ -31,10 +39,26 @@ public class TensorBoardEventTests
     public async Task Train_writes_the_round_reports_as_scalars_and_a_resume_appends_a_new_file()
     {
         string dir = TestConfigs.TempDirectory();
-        string state = Path.Combine(dir, "state"), logdir = Path.Combine(dir, "tb");
+        string state = Path.Combine(dir, "state"),
+            logdir = Path.Combine(dir, "tb");
         double before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
-        string[] run = ["--set", "run_id=tb", "--set", "data.train_prompts=48", "--set", "data.eval_prompts=8", "--set", "training.rounds=2",
-            "--set", "shards=2", "--set", "selection.strategy=mc", "--set", "selection.per=step"];
+        string[] run =
+        [
+            "--set",
+            "run_id=tb",
+            "--set",
+            "data.train_prompts=48",
+            "--set",
+            "data.eval_prompts=8",
+            "--set",
+            "training.rounds=2",
+            "--set",
+            "shards=2",
+            "--set",
+            "selection.strategy=mc",
+            "--set",
+            "selection.per=step",
+        ];
         var (code, output, err) = CliProcess.Run(["train", "--state", state, "--logdir", logdir, .. run]);
         Assert.True(code == 0, $"train failed ({code}): {err}\n{output}");
         double after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
@@ -60,10 +84,12 @@ public class TensorBoardEventTests
         // Every (step, tag) once; the reader's view as a map.
         var scalars = new Dictionary<(long, string), float>();
         foreach (var e in events)
-            foreach (var (tag, value) in e.Values)
-                Assert.True(scalars.TryAdd((e.Step, tag), value), $"step {e.Step}: tag {tag} written twice");
+        foreach (var (tag, value) in e.Values)
+            Assert.True(scalars.TryAdd((e.Step, tag), value), $"step {e.Step}: tag {tag} written twice");
         float At(long step, string tag) =>
-            scalars.TryGetValue((step, tag), out var v) ? v : throw new Xunit.Sdk.XunitException($"no {tag} at step {step}");
+            scalars.TryGetValue((step, tag), out var v)
+                ? v
+                : throw new Xunit.Sdk.XunitException($"no {tag} at step {step}");
 
         // Baseline (SFT) evaluation at step 0.
         Assert.Equal((float)status.Baseline!.OracleReward, At(0, "eval/oracle_reward"));
@@ -77,8 +103,18 @@ public class TensorBoardEventTests
             {
                 var s = round.Steps[i];
                 long step = offset + i + 1;
-                double[] expected = [s.Loss, s.RewardsChosen, s.RewardsRejected, s.RewardsMargins, s.RewardsAccuracies, s.LogpsChosen, s.LogpsRejected];
-                for (int t = 0; t < TrlTags.Length; t++) Assert.Equal((float)expected[t], At(step, TrlTags[t]));
+                double[] expected =
+                [
+                    s.Loss,
+                    s.RewardsChosen,
+                    s.RewardsRejected,
+                    s.RewardsMargins,
+                    s.RewardsAccuracies,
+                    s.LogpsChosen,
+                    s.LogpsRejected,
+                ];
+                for (int t = 0; t < TrlTags.Length; t++)
+                    Assert.Equal((float)expected[t], At(step, TrlTags[t]));
                 Assert.Equal((float)s.KernelEntropy, At(step, "kernel/entropy"));
                 double seconds = round.StepSeconds![i];
                 Assert.True(s.Pairs > 0 && s.Tokens >= 2L * s.Pairs && seconds > 0, $"step {step}: {s}, {seconds} s");
@@ -93,7 +129,8 @@ public class TensorBoardEventTests
             Assert.Equal((float)round.Eval.KlToReference, At(last, "eval/kl_to_reference"));
             Assert.Equal(0f, At(last, "run/restarts"));
             // The round's kernel entropy comes from the shards' selection records; with one negative per prompt each
-            // step's entropy is the mean over its pairs, so the pair-weighted mean of the trainer's per-step values is a
+            // step's entropy is the mean over its pairs, so the pair-weighted mean of the trainer's per-step values is
+            // a
             // second computation of it.
             Assert.True(round.KernelEntropy > 0, "MC selection over several candidates has positive entropy");
             double weighted = round.Steps.Sum(x => x.KernelEntropy * x.Pairs) / round.Steps.Sum(x => x.Pairs);
@@ -118,28 +155,44 @@ public class TensorBoardEventTests
     public void A_logdir_under_a_file_is_refused_before_any_work()
     {
         string dir = TestConfigs.TempDirectory();
-        string blocker = Path.Combine(dir, "file"), state = Path.Combine(dir, "state");
+        string blocker = Path.Combine(dir, "file"),
+            state = Path.Combine(dir, "state");
         File.WriteAllText(blocker, "not a directory");
-        var (code, _, err) = CliProcess.Run("train", "--state", state, "--logdir", Path.Combine(blocker, "tb"), "--set", "training.rounds=1");
+        var (code, _, err) = CliProcess.Run(
+            "train",
+            "--state",
+            state,
+            "--logdir",
+            Path.Combine(blocker, "tb"),
+            "--set",
+            "training.rounds=1"
+        );
         Assert.Equal(2, code);
         Assert.Contains($"--logdir: '{blocker}' is a file", err);
         Assert.False(Directory.Exists(state), "a refused --logdir must not start a run");
     }
 
     /// <summary>An event as event.proto defines it, with only the fields a scalar summary uses.</summary>
-    private sealed record Event(double WallTime, long Step, string? FileVersion, List<(string Tag, float Value)> Values);
+    private sealed record Event(
+        double WallTime,
+        long Step,
+        string? FileVersion,
+        List<(string Tag, float Value)> Values
+    );
 
     /// <summary>TFRecord + Event decoding from the specifications.</summary>
     private static class EventReader
     {
-        /// <summary>CRC-32C, bit by bit: reflected polynomial 0x82F63B78, register preset to all ones, inverted at the end.</summary>
+        /// <summary>CRC-32C, bit by bit: reflected polynomial 0x82F63B78, register preset to all ones, inverted at the
+        /// end.</summary>
         public static uint Crc32C(ReadOnlySpan<byte> data)
         {
             uint crc = 0xFFFFFFFF;
             foreach (byte b in data)
             {
                 crc ^= b;
-                for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0x82F63B78 : crc >> 1;
+                for (int k = 0; k < 8; k++)
+                    crc = (crc & 1) != 0 ? (crc >> 1) ^ 0x82F63B78 : crc >> 1;
             }
             return ~crc;
         }
@@ -151,7 +204,8 @@ public class TensorBoardEventTests
             return unchecked(((crc >> 15) | (crc << 17)) + 0xa282ead8);
         }
 
-        /// <summary>Each record: uint64 length, uint32 masked CRC of those 8 bytes, data, uint32 masked CRC of data (little endian).</summary>
+        /// <summary>Each record: uint64 length, uint32 masked CRC of those 8 bytes, data, uint32 masked CRC of data
+        /// (little endian).</summary>
         public static List<Event> Read(string path)
         {
             var bytes = File.ReadAllBytes(path);
@@ -165,7 +219,10 @@ public class TensorBoardEventTests
                 Assert.Equal(Masked(lengthBytes), BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 8, 4)));
                 Assert.True((ulong)(bytes.Length - at - 16) >= length, $"{path}: truncated record at {at}");
                 var data = bytes.AsSpan(at + 12, (int)length);
-                Assert.Equal(Masked(data), BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 12 + (int)length, 4)));
+                Assert.Equal(
+                    Masked(data),
+                    BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 12 + (int)length, 4))
+                );
                 events.Add(ParseEvent(data.ToArray()));
                 at += 16 + (int)length;
             }
@@ -182,10 +239,22 @@ public class TensorBoardEventTests
             foreach (var f in Fields(data))
                 switch (f.Number)
                 {
-                    case 1: Assert.Equal(1, f.WireType); wallTime = BitConverter.Int64BitsToDouble((long)f.Scalar); break;
-                    case 2: Assert.Equal(0, f.WireType); step = (long)f.Scalar; break;
-                    case 3: Assert.Equal(2, f.WireType); version = Encoding.UTF8.GetString(f.Bytes!); break;
-                    case 5: Assert.Equal(2, f.WireType); values.AddRange(ParseSummary(f.Bytes!)); break;
+                    case 1:
+                        Assert.Equal(1, f.WireType);
+                        wallTime = BitConverter.Int64BitsToDouble((long)f.Scalar);
+                        break;
+                    case 2:
+                        Assert.Equal(0, f.WireType);
+                        step = (long)f.Scalar;
+                        break;
+                    case 3:
+                        Assert.Equal(2, f.WireType);
+                        version = Encoding.UTF8.GetString(f.Bytes!);
+                        break;
+                    case 5:
+                        Assert.Equal(2, f.WireType);
+                        values.AddRange(ParseSummary(f.Bytes!));
+                        break;
                 }
             return new Event(wallTime, step, version, values);
         }
@@ -199,21 +268,25 @@ public class TensorBoardEventTests
                 float? value = null;
                 foreach (var f in Fields(v.Bytes!))
                 {
-                    if (f.Number == 1) tag = Encoding.UTF8.GetString(f.Bytes!);
+                    if (f.Number == 1)
+                        tag = Encoding.UTF8.GetString(f.Bytes!);
                     if (f.Number == 2)
                     {
                         Assert.Equal(5, f.WireType);
                         value = BitConverter.Int32BitsToSingle((int)f.Scalar);
                     }
                 }
-                yield return (tag ?? throw new Xunit.Sdk.XunitException("a Value without a tag"),
-                    value ?? throw new Xunit.Sdk.XunitException($"{tag}: no simple_value"));
+                yield return (
+                    tag ?? throw new Xunit.Sdk.XunitException("a Value without a tag"),
+                    value ?? throw new Xunit.Sdk.XunitException($"{tag}: no simple_value")
+                );
             }
         }
 
         private sealed record Field(int Number, int WireType, ulong Scalar, byte[]? Bytes);
 
-        /// <summary>Protobuf wire format: key = varint (field number &lt;&lt; 3 | wire type); 0 varint, 1 fixed64, 2 length-delimited, 5 fixed32.</summary>
+        /// <summary>Protobuf wire format: key = varint (field number &lt;&lt; 3 | wire type); 0 varint, 1 fixed64, 2
+        /// length-delimited, 5 fixed32.</summary>
         private static List<Field> Fields(byte[] data)
         {
             var fields = new List<Field>();
@@ -225,24 +298,39 @@ public class TensorBoardEventTests
                 {
                     byte b = data[at++];
                     result |= (ulong)(b & 0x7F) << shift;
-                    if (b < 0x80) return result;
+                    if (b < 0x80)
+                        return result;
                 }
             }
             while (at < data.Length)
             {
                 ulong key = Varint();
-                int number = (int)(key >> 3), wire = (int)(key & 7);
+                int number = (int)(key >> 3),
+                    wire = (int)(key & 7);
                 switch (wire)
                 {
-                    case 0: fields.Add(new Field(number, wire, Varint(), null)); break;
-                    case 1: fields.Add(new Field(number, wire, BinaryPrimitives.ReadUInt64LittleEndian(data.AsSpan(at, 8)), null)); at += 8; break;
-                    case 5: fields.Add(new Field(number, wire, BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at, 4)), null)); at += 4; break;
+                    case 0:
+                        fields.Add(new Field(number, wire, Varint(), null));
+                        break;
+                    case 1:
+                        fields.Add(
+                            new Field(number, wire, BinaryPrimitives.ReadUInt64LittleEndian(data.AsSpan(at, 8)), null)
+                        );
+                        at += 8;
+                        break;
+                    case 5:
+                        fields.Add(
+                            new Field(number, wire, BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at, 4)), null)
+                        );
+                        at += 4;
+                        break;
                     case 2:
                         int length = (int)Varint();
                         fields.Add(new Field(number, wire, 0, data[at..(at + length)]));
                         at += length;
                         break;
-                    default: throw new Xunit.Sdk.XunitException($"unexpected wire type {wire} for field {number}");
+                    default:
+                        throw new Xunit.Sdk.XunitException($"unexpected wire type {wire} for field {number}");
                 }
             }
             return fields;

@@ -8,7 +8,8 @@ namespace AlignCluster.Grains.Training;
 /// <summary>
 /// The key-value store through which the replicas of a data-parallel group find each other: Gloo's ranks publish
 /// their addresses, NCCL's rank 0 its unique id. Rank 0's trainer serves it (<see cref="Serve"/>); every rank talks to
-/// it over one TCP connection (<see cref="Connect"/>). Lines of "SET key value" / "GET key" with base64 keys and values;
+/// it over one TCP connection (<see cref="Connect"/>). Lines of "SET key value" / "GET key" with base64 keys and
+/// values;
 /// a GET waits until the key is set. Only the rendezvous goes through it, never tensors.
 /// </summary>
 public sealed class RendezvousStore : IDisposable
@@ -26,7 +27,8 @@ public sealed class RendezvousStore : IDisposable
     {
         _listener = listener;
         _timeout = timeout;
-        if (listener is not null) _ = AcceptLoop(listener);
+        if (listener is not null)
+            _ = AcceptLoop(listener);
         _client = ConnectWithRetry(host, port, timeout);
         var stream = _client.GetStream();
         _reader = new StreamReader(stream, Encoding.ASCII);
@@ -50,7 +52,8 @@ public sealed class RendezvousStore : IDisposable
 
     public void Set(string key, ReadOnlySpan<byte> value) => Call($"SET {Encode(key)} {Convert.ToBase64String(value)}");
 
-    /// <summary>The value of <paramref name="key"/>, waiting until some rank sets it (at most the store's timeout).</summary>
+    /// <summary>The value of <paramref name="key"/>, waiting until some rank sets it (at most the store's
+    /// timeout).</summary>
     public byte[] Get(string key) => Convert.FromBase64String(Call($"GET {Encode(key)}"));
 
     private string Call(string request)
@@ -59,15 +62,18 @@ public sealed class RendezvousStore : IDisposable
         {
             _writer.WriteLine(request);
             string reply = _reader.ReadLine() ?? throw new IOException("rendezvous store closed the connection");
-            if (reply.StartsWith("ERR ", StringComparison.Ordinal)) throw new TimeoutException($"rendezvous store: {reply[4..]}");
-            return reply.Length > 3 ? reply[3..] : "";   // "OK " + value
+            if (reply.StartsWith("ERR ", StringComparison.Ordinal))
+                throw new TimeoutException($"rendezvous store: {reply[4..]}");
+            return reply.Length > 3 ? reply[3..] : ""; // "OK " + value
         }
     }
 
     private static string Encode(string key) => Convert.ToBase64String(Encoding.UTF8.GetBytes(key));
 
     private static string Resolve(string host) =>
-        IPAddress.TryParse(host, out _) ? host : Dns.GetHostAddresses(host).First(a => a.AddressFamily == AddressFamily.InterNetwork).ToString();
+        IPAddress.TryParse(host, out _)
+            ? host
+            : Dns.GetHostAddresses(host).First(a => a.AddressFamily == AddressFamily.InterNetwork).ToString();
 
     private static TcpClient ConnectWithRetry(string host, int port, TimeSpan timeout)
     {
@@ -103,7 +109,9 @@ public sealed class RendezvousStore : IDisposable
                 _ = Serve(client);
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException) { /* stopped */ }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+        { /* stopped */
+        }
     }
 
     private async Task Serve(TcpClient client)
@@ -118,18 +126,28 @@ public sealed class RendezvousStore : IDisposable
                 while (await reader.ReadLineAsync(_stop.Token) is { } line)
                 {
                     var parts = line.Split(' ');
-                    var slot = _values.GetOrAdd(parts[1], _ => new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously));
+                    var slot = _values.GetOrAdd(parts[1], _ => new TaskCompletionSource<string>(
+                        TaskCreationOptions.RunContinuationsAsynchronously
+                    ));
                     if (parts[0] == "SET")
                     {
                         slot.TrySetResult(parts.Length > 2 ? parts[2] : "");
                         await writer.WriteLineAsync("OK");
                         continue;
                     }
-                    try { await writer.WriteLineAsync("OK " + await slot.Task.WaitAsync(_timeout, _stop.Token)); }
-                    catch (TimeoutException) { await writer.WriteLineAsync($"ERR no rank set the key within {_timeout}"); }
+                    try
+                    {
+                        await writer.WriteLineAsync("OK " + await slot.Task.WaitAsync(_timeout, _stop.Token));
+                    }
+                    catch (TimeoutException)
+                    {
+                        await writer.WriteLineAsync($"ERR no rank set the key within {_timeout}");
+                    }
                 }
             }
-            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException) { /* peer gone */ }
+            catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException)
+            { /* peer gone */
+            }
         }
     }
 

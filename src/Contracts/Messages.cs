@@ -1,18 +1,21 @@
-namespace AlignCluster.Interfaces;
+namespace AlignCluster.Contracts;
 
 // Messages that cross grain boundaries. Plain records of arrays and scalars so any binary serializer can carry them:
 // token ids are int[], log-probabilities double[]. Nothing here holds a tensor or a live object.
 
 /// <summary>One candidate response of a prompt, as the shard stores it.</summary>
 /// <param name="CandidateId">Stable id within the prompt (e.g. "c3", "g2-1" for generated ones).</param>
-/// <param name="TokenIds">Response token ids, including the end-of-sequence token when the response ended with one.</param>
+/// <param name="TokenIds">Response token ids, including the end-of-sequence token when the response ended with
+/// one.</param>
 /// <param name="Rating">Oracle / reward-model / human rating; higher is better.</param>
-/// <param name="ReferenceLogProb">Sum of reference-policy log-probs of the response tokens; null until scored (then cached forever).</param>
+/// <param name="ReferenceLogProb">Sum of reference-policy log-probs of the response tokens; null until scored (then
+/// cached forever).</param>
 [GenerateSerializer, Immutable, Alias("AlignCluster.Candidate")]
 public sealed record Candidate(string CandidateId, int[] TokenIds, double Rating, double? ReferenceLogProb = null);
 
 /// <summary>A prompt with its candidates. The chosen response is <c>Candidates[ChosenIndex]</c>.</summary>
-/// <remarks>When a group is a training example (after selection) the chosen comes first (index 0) and the negatives follow.</remarks>
+/// <remarks>When a group is a training example (after selection) the chosen comes first (index 0) and the negatives
+/// follow.</remarks>
 [GenerateSerializer, Immutable, Alias("AlignCluster.PromptGroup")]
 public sealed record PromptGroup(string PromptId, int[] PromptTokenIds, Candidate[] Candidates, int ChosenIndex);
 
@@ -23,8 +26,10 @@ public sealed record GroupScores(string PromptId, double[] LogProbs);
 /// <summary>How rejected responses are picked (docs/alignment.md, MC-PO §6.3).</summary>
 /// <param name="Strategy">mc | max | min | random | worst_rated | all.</param>
 /// <param name="Negatives">M, the negatives per chosen (drawn without replacement).</param>
-/// <param name="IncludeChosen">mc only: put the chosen in the categorical as in Algorithm 1 (drawing it gives no gradient).</param>
-/// <param name="PerStep">true: re-select on each batch just before its step (faithful); false: once at round start.</param>
+/// <param name="IncludeChosen">mc only: put the chosen in the categorical as in Algorithm 1 (drawing it gives no
+/// gradient).</param>
+/// <param name="PerStep">true: re-select on each batch just before its step (faithful); false: once at round
+/// start.</param>
 /// <param name="Beta">β of the kernel weights w_i ∝ exp(β·ρ(y_i)).</param>
 [GenerateSerializer, Alias("AlignCluster.SelectionSpec")]
 public sealed record SelectionSpec(string Strategy, int Negatives, bool IncludeChosen, bool PerStep, double Beta);
@@ -48,11 +53,21 @@ public sealed record SelectionRecord(string PromptId, string[] NegativeIds, doub
 /// measurement, travels beside it (<see cref="TrainReport.StepSeconds"/>).</remarks>
 [GenerateSerializer, Alias("AlignCluster.StepMetrics")]
 public sealed record StepMetrics(
-    int Step, double Loss,
-    double RewardsChosen, double RewardsRejected, double RewardsMargins, double RewardsAccuracies,
-    double LogpsChosen, double LogpsRejected,
-    double RhoChosen, double RhoRejected, double KernelEntropy, double GradNorm,
-    int Pairs = 0, long Tokens = 0)
+    int Step,
+    double Loss,
+    double RewardsChosen,
+    double RewardsRejected,
+    double RewardsMargins,
+    double RewardsAccuracies,
+    double LogpsChosen,
+    double LogpsRejected,
+    double RhoChosen,
+    double RhoRejected,
+    double KernelEntropy,
+    double GradNorm,
+    int Pairs = 0,
+    long Tokens = 0
+)
 {
     /// <summary>The metrics under their TRL names, for logs, plots and OpenTelemetry instruments.</summary>
     public IEnumerable<(string Name, double Value)> Named()
@@ -83,8 +98,18 @@ public sealed record StepMetrics(
 /// <param name="Group">The data-parallel group the trainer must train in (null: alone); a trainer that is not in it
 /// (re-activated since the group formed) refuses rather than train out of step with its replicas.</param>
 [GenerateSerializer, Immutable, Alias("AlignCluster.TrainRequest")]
-public sealed record TrainRequest(string RunId, int Round, string[] Shards, LossSpec Loss, SelectionSpec Selection,
-    int BatchSize, double LearningRate, ulong Seed, ulong SelectionSeed, string? Group = null);
+public sealed record TrainRequest(
+    string RunId,
+    int Round,
+    string[] Shards,
+    LossSpec Loss,
+    SelectionSpec Selection,
+    int BatchSize,
+    double LearningRate,
+    ulong Seed,
+    ulong SelectionSeed,
+    string? Group = null
+);
 
 /// <summary>The grain keys of a run's prompt shards and trainers: the one place their format is written.</summary>
 public static class ShardKeys
@@ -105,8 +130,14 @@ public sealed record TrainReport(StepMetrics[] Steps, SelectionRecord[] Selectio
 /// <summary>A supervised fine-tuning pass on demonstrations (prompt → response).</summary>
 /// <param name="Group">As in <see cref="TrainRequest"/>.</param>
 [GenerateSerializer, Immutable, Alias("AlignCluster.SftRequest")]
-public sealed record SftRequest(PromptGroup[] Demonstrations, int Epochs, int BatchSize, double LearningRate, ulong Seed,
-    string? Group = null);
+public sealed record SftRequest(
+    PromptGroup[] Demonstrations,
+    int Epochs,
+    int BatchSize,
+    double LearningRate,
+    ulong Seed,
+    string? Group = null
+);
 
 /// <summary>Mean negative log-likelihood per token of each SFT epoch.</summary>
 [GenerateSerializer, Alias("AlignCluster.SftReport")]
@@ -119,21 +150,35 @@ public sealed record PromptRef(string PromptId, int[] PromptTokenIds);
 /// <summary>Sampling <paramref name="PerPrompt"/> responses per prompt at a temperature, seeded.</summary>
 /// <param name="FromReference">Sample from the frozen reference (SFT) policy instead of the current one.</param>
 [GenerateSerializer, Immutable, Alias("AlignCluster.GenerateRequest")]
-public sealed record GenerateRequest(PromptRef[] Prompts, int PerPrompt, double Temperature, int MaxNewTokens, ulong Seed,
-    bool FromReference = false);
+public sealed record GenerateRequest(
+    PromptRef[] Prompts,
+    int PerPrompt,
+    double Temperature,
+    int MaxNewTokens,
+    ulong Seed,
+    bool FromReference = false
+);
 
 /// <summary>A sampled response with its log-prob under the current policy and under the reference.</summary>
 [GenerateSerializer, Immutable, Alias("AlignCluster.GeneratedResponse")]
 public sealed record GeneratedResponse(string PromptId, int[] TokenIds, double PolicyLogProb, double ReferenceLogProb);
 
 /// <summary>How a trainer builds its policy.</summary>
-/// <param name="Kind">toy (the demo's log-linear policy, plain C#) or hf (a Hugging Face directory via AlignCluster.Models).</param>
+/// <param name="Kind">toy (the demo's log-linear policy, plain C#) or hf (a Hugging Face directory via
+/// AlignCluster.Models).</param>
 /// <param name="Path">hf: the model directory; toy: unused.</param>
 /// <param name="MaxPromptLength">toy: longest prompt the feature table covers.</param>
 /// <param name="MaxResponseLength">Longest response, in tokens including the end token.</param>
 [GenerateSerializer, Alias("AlignCluster.PolicySpec")]
-public sealed record PolicySpec(string Kind, string? Path, int MaxPromptLength, int MaxResponseLength, ulong Seed,
-    double WeightDecay = 0.0, double GradClip = 1.0);
+public sealed record PolicySpec(
+    string Kind,
+    string? Path,
+    int MaxPromptLength,
+    int MaxResponseLength,
+    ulong Seed,
+    double WeightDecay = 0.0,
+    double GradClip = 1.0
+);
 
 /// <summary>Where a checkpoint went and what it holds.</summary>
 /// <param name="Key">Storage key prefix of the checkpoint (policy + optimizer + RNG).</param>
@@ -150,13 +195,24 @@ public sealed record MergeReport(int Added, int Duplicates, int DroppedByCap);
 
 /// <summary>A shard's state in numbers.</summary>
 /// <param name="SelectionChangeRate">Fraction of prompts whose negative(s) changed since the previous round.</param>
-/// <param name="Selected">Prompts selected for in <paramref name="LastRound"/> (per round or at any step of it).</param>
+/// <param name="Selected">Prompts selected for in <paramref name="LastRound"/> (per round or at any step of
+/// it).</param>
 /// <param name="KernelEntropy">Mean entropy (nats) of the selection distribution over those prompts (0 for the
 /// deterministic strategies).</param>
-/// <param name="Tokens">Tokens of the shard's training input: every prompt and all of its candidates (throughput).</param>
+/// <param name="Tokens">Tokens of the shard's training input: every prompt and all of its candidates
+/// (throughput).</param>
 [GenerateSerializer, Alias("AlignCluster.ShardReport")]
-public sealed record ShardReport(string ShardKey, int Prompts, int Candidates, int MissingReference,
-    int LastRound, double SelectionChangeRate, int Selected = 0, double KernelEntropy = 0, long Tokens = 0);
+public sealed record ShardReport(
+    string ShardKey,
+    int Prompts,
+    int Candidates,
+    int MissingReference,
+    int LastRound,
+    double SelectionChangeRate,
+    int Selected = 0,
+    double KernelEntropy = 0,
+    long Tokens = 0
+);
 
 /// <summary>Where the replicas of a data-parallel group meet: the TCP store rank 0 serves.</summary>
 [GenerateSerializer, Alias("AlignCluster.Rendezvous")]

@@ -1,4 +1,4 @@
-namespace AlignCluster.Interfaces;
+namespace AlignCluster.Contracts;
 
 /// <summary>
 /// Holds a policy and its frozen reference on one device (key = "{runId}/trainer-{rank}", placed device-pinned: one
@@ -12,7 +12,8 @@ public interface ITrainerGrain : IGrainWithStringKey
     [Alias("Initialize"), ResponseTimeout(LongCall.Timeout)]
     Task InitializeAsync(PolicySpec policy);
 
-    /// <summary>Supervised fine-tuning on demonstrations; afterwards the reference is reset to the fine-tuned policy.</summary>
+    /// <summary>Supervised fine-tuning on demonstrations; afterwards the reference is reset to the fine-tuned
+    /// policy.</summary>
     [Alias("SupervisedFineTune"), ResponseTimeout(LongCall.Timeout)]
     Task<SftReport> SupervisedFineTuneAsync(SftRequest request);
 
@@ -40,7 +41,8 @@ public interface ITrainerGrain : IGrainWithStringKey
     [Alias("Generate"), ResponseTimeout(LongCall.Timeout)]
     Task<GeneratedResponse[]> GenerateAsync(GenerateRequest request);
 
-    /// <summary>Writes policy weights, reference, optimizer and RNG state atomically under the run's checkpoint prefix.</summary>
+    /// <summary>Writes policy weights, reference, optimizer and RNG state atomically under the run's checkpoint
+    /// prefix.</summary>
     [Alias("Checkpoint"), ResponseTimeout(LongCall.Timeout)]
     Task<CheckpointInfo> CheckpointAsync(string runId, int round);
 
@@ -59,8 +61,10 @@ public interface ITrainerGrain : IGrainWithStringKey
     [Alias("JoinGroup"), ResponseTimeout(LongCall.Timeout)]
     Task JoinGroupAsync(TrainerGroupSpec spec);
 
-    /// <summary>The data-parallel group this trainer holds weights in (null: none, or no weights since a re-activation).
-    /// The coordinator asks every replica before group work: one that lost its group would leave the others waiting in a
+    /// <summary>The data-parallel group this trainer holds weights in (null: none, or no weights since a
+    /// re-activation).
+    /// The coordinator asks every replica before group work: one that lost its group would leave the others waiting in
+    /// a
     /// collective.</summary>
     [Alias("CurrentGroup")]
     Task<string?> CurrentGroupAsync();

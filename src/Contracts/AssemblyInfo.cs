@@ -1,6 +1,6 @@
 global using Orleans;
 
-namespace AlignCluster.Interfaces;
+namespace AlignCluster.Contracts;
 
 /// <summary>
 /// The response timeout of calls that do a round's work (SFT, scoring, training, sampling, evaluation, checkpoints):

@@ -1,4 +1,4 @@
-namespace AlignCluster.Interfaces;
+namespace AlignCluster.Contracts;
 
 /// <summary>
 /// Owns a slice of a run's prompts (key = "{runId}/shard-{i}"): candidate texts as token ids, ratings, cached
@@ -7,7 +7,8 @@ namespace AlignCluster.Interfaces;
 [Alias("AlignCluster.IPromptShardGrain")]
 public interface IPromptShardGrain : IGrainWithStringKey
 {
-    /// <summary>Replaces the slice (run preparation). Candidates keep their cached reference log-probs if given.</summary>
+    /// <summary>Replaces the slice (run preparation). Candidates keep their cached reference log-probs if
+    /// given.</summary>
     [Alias("LoadSlice"), ResponseTimeout(LongCall.Timeout)]
     Task LoadSliceAsync(ShardSlice slice);
 
@@ -19,7 +20,8 @@ public interface IPromptShardGrain : IGrainWithStringKey
     [Alias("GetUnscored")]
     Task<PromptGroup[]> GetUnscoredAsync();
 
-    /// <summary>Caches reference log-probs (scores are in candidate order of the groups from <see cref="GetUnscoredAsync"/>).</summary>
+    /// <summary>Caches reference log-probs (scores are in candidate order of the groups from <see
+    /// cref="GetUnscoredAsync"/>).</summary>
     [Alias("CacheReferenceLogProbs")]
     Task CacheReferenceLogProbsAsync(GroupScores[] scores);
 
@@ -27,7 +29,8 @@ public interface IPromptShardGrain : IGrainWithStringKey
     [Alias("RecordSelections")]
     Task RecordSelectionsAsync(int round, SelectionRecord[] selections);
 
-    /// <summary>Merges rated, freshly generated candidates (deduplicated; at most <paramref name="cap"/> per prompt).</summary>
+    /// <summary>Merges rated, freshly generated candidates (deduplicated; at most <paramref name="cap"/> per
+    /// prompt).</summary>
     [Alias("MergeCandidates")]
     Task<MergeReport> MergeCandidatesAsync(int round, Candidate[][] candidatesPerPrompt, string[] promptIds, int cap);
 
