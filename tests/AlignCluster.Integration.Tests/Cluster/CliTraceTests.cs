@@ -1,11 +1,8 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using AlignCluster.Client.Cluster;
 using AlignCluster.Contracts;
 using AlignCluster.Grains.Configuration;
 using AlignCluster.Grains.Hosting;
-using Microsoft.Extensions.Hosting;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
 using Orleans.Runtime;
@@ -31,9 +28,21 @@ public class CliTraceTests
         // Two silo hosts in this process on loopback TCP (the command line connects as it would to deploy/local); silo
         // 0 has no device, so the trainer can only go to silo 1.
         string directory = TestConfigs.TempDirectory();
-        int primaryPort = FreePort();
-        await using var silo0 = await StartSiloAsync(directory, primaryPort, FreePort(), null, []);
-        await using var silo1 = await StartSiloAsync(directory, FreePort(), FreePort(), primaryPort, ["cpu:0"]);
+        int primaryPort = LoopbackSilo.FreePort();
+        await using var silo0 = await LoopbackSilo.StartAsync(
+            directory,
+            primaryPort,
+            LoopbackSilo.FreePort(),
+            null,
+            []
+        );
+        await using var silo1 = await LoopbackSilo.StartAsync(
+            directory,
+            LoopbackSilo.FreePort(),
+            LoopbackSilo.FreePort(),
+            primaryPort,
+            ["cpu:0"]
+        );
         string gateway = $"127.0.0.1:{silo0.Gateway}";
         await using var observer = await RemoteCluster.ConnectAsync([gateway]);
         var management = observer.Client.GetGrain<IManagementGrain>(0);
@@ -99,49 +108,6 @@ public class CliTraceTests
         Assert.Contains(trace, s =>
             s.Kind == ActivityKind.Server && s.DisplayName.StartsWith("IPromptShardGrain/") && Under(s, run)
         );
-    }
-
-    private sealed record Silo(IHost Host, int SiloPort, int Gateway) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await Host.StopAsync();
-            Host.Dispose();
-        }
-    }
-
-    /// <summary>A silo host on loopback, with the command line's cluster and service ids; the first one started
-    /// (<paramref name="primary"/> null) keeps the membership.</summary>
-    private static async Task<Silo> StartSiloAsync(
-        string directory,
-        int siloPort,
-        int gatewayPort,
-        int? primary,
-        string[] devices
-    )
-    {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.UseOrleans(silo =>
-        {
-            silo.UseLocalhostClustering(
-                siloPort,
-                gatewayPort,
-                primary is { } p ? new IPEndPoint(IPAddress.Loopback, p) : null,
-                serviceId: "aligncluster",
-                clusterId: RemoteCluster.ClusterId
-            );
-            silo.AddAlignCluster(directory, devices);
-        });
-        var host = builder.Build();
-        await host.StartAsync();
-        return new Silo(host, siloPort, gatewayPort);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>The `aligncluster` program's entry point, with these arguments, in this process; what it wrote to
