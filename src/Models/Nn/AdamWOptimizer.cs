@@ -116,6 +116,10 @@ public sealed class AdamWOptimizer : IDisposable
     /// <summary>Sets every gradient to zero (kept allocated for the next backward).</summary>
     public void ZeroGrad()
     {
+        // `p.grad` hands out a new wrapper of the gradient each time. Outside a dispose scope nothing else holds it, so
+        // the garbage collector may finalize it (freeing its native handle) while zero_ still runs on that handle: the
+        // demo crashed so (SIGSEGV in libtorch, once in a few runs). The scope keeps every wrapper alive until the end.
+        using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         foreach (var p in _parameters)
             p.grad?.zero_();
