@@ -85,7 +85,8 @@ public sealed class DeviceLeases
             if (device is not null)
             {
                 // Bound to the confirming activation (none outside one): its end frees the device.
-                ActivationId owner = _context?.GrainContext is { } me && me.GrainId == grain ? me.ActivationId : default;
+                ActivationId owner =
+                    _context?.GrainContext is { } me && me.GrainId == grain ? me.ActivationId : default;
                 _byDevice[device] = new Lease(grain, Confirmed: true, DateTimeOffset.MaxValue, owner);
                 return device;
             }

@@ -9,9 +9,9 @@ public static class DevicePlacementExtensions
     /// <summary>
     /// Declares this silo's devices ("cuda:0", "cpu:0", ...; an empty list for a silo without any) in its silo
     /// metadata, registers its <see cref="DeviceLeases"/> (with <see cref="DeviceActivations"/>, which frees an ended
-    /// activation's device) and the placement directors for <see cref="DevicePlacement"/>. Every silo of a cluster that hosts device-pinned grains calls it, since
-    /// placement runs on the silo that receives the first call. It calls <c>UseSiloMetadata</c>: a silo that
-    /// needs more metadata passes it in <paramref name="extraMetadata"/>.
+    /// activation's device) and the placement directors for <see cref="DevicePlacement"/>. Every silo of a cluster
+    /// that hosts device-pinned grains calls it, since placement runs on the silo that receives the first call. It
+    /// calls <c>UseSiloMetadata</c>: a silo that needs more metadata passes it in <paramref name="extraMetadata"/>.
     /// </summary>
     public static ISiloBuilder AddDevices(
         this ISiloBuilder builder,
