@@ -24,7 +24,7 @@ public static class PolicyEvaluation
             ? await PreferenceAccuracyAsync(
                 trainer,
                 heldOutGroups,
-                Training.AlignmentGroupLoss.MetricBeta(CoordinatorService.LossSpecOf(config))
+                Training.AlignmentGroupLoss.Create(CoordinatorService.LossSpecOf(config)).MetricBeta
             )
             : null;
         if (!RewardApplies(config))

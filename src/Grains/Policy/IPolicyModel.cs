@@ -5,9 +5,10 @@ namespace AlignCluster.Grains.Policy;
 public readonly record struct Sequence(int[] Prompt, int[] Response);
 
 /// <summary>
-/// What a trainer needs from a policy, whatever computes it: sequence log-probs without gradients, gradients of
-/// weighted sequence log-probs, an optimizer step, seeded sampling, and its state as named tensors for checkpoints.
-/// Losses are applied outside (they only need per-sequence log-probs), so any policy works with any loss.
+/// What a trainer needs from a policy, whatever computes it: sequence log-probs without gradients, a training step's
+/// parts (<see cref="Forward"/>, <see cref="IForwardPass.Backward"/>, <see cref="ClipGradient"/>, <see cref="Step"/>),
+/// seeded sampling, and its state as named tensors for checkpoints. Losses are applied outside (they only need
+/// per-sequence log-probs), so any policy works with any loss; TrainerService.Step reads the step top to bottom.
 /// </summary>
 public interface IPolicyModel
 {
@@ -28,9 +29,19 @@ public interface IPolicyModel
     /// </summary>
     void SumGradient(Training.TrainerGroup group);
 
-    /// <summary>Clips the gradient to the configured global norm, takes an AdamW step that *descends* it, clears it;
-    /// returns the norm before clipping.</summary>
-    double OptimizerStep(double learningRate);
+    /// <summary>
+    /// A training step's forward: the log-probs of <paramref name="sequences"/>, with what the backward needs kept
+    /// (a libtorch policy's autograd graph, in the step's dispose scope) until the pass is disposed at the step's end.
+    /// </summary>
+    IForwardPass Forward(IReadOnlyList<Sequence> sequences);
+
+    /// <summary>Clips the accumulated gradient to the configured global norm (0: no clipping); returns the norm before
+    /// clipping (0 when nothing was accumulated).</summary>
+    double ClipGradient();
+
+    /// <summary>Takes an AdamW step that *descends* the accumulated gradient (∂loss/∂θ), then clears it; nothing to
+    /// step when nothing was accumulated.</summary>
+    void Step(double learningRate);
 
     /// <summary>Samples a response (end token included when produced) and returns it with its log-prob at temperature
     /// 1.</summary>
@@ -51,18 +62,6 @@ public interface IPolicyModel
             .Select((prompt, i) => Sample(prompt, temperature, maxNewTokens, new SeededRandom(seeds[i])).Response)
             .ToArray();
 
-    /// <summary>
-    /// Log-probs of <paramref name="sequences"/>, then adds Σ_i w_i·∂logp_i/∂θ to the gradient buffer with
-    /// w = <paramref name="lossGradient"/>(logps) (∂loss/∂logp). Returns the log-probs. Policies that keep the autograd
-    /// graph of the scoring pass do this with one forward; the default scores, then back-propagates a second pass.
-    /// </summary>
-    double[] LogProbsAndGradient(IReadOnlyList<Sequence> sequences, Func<double[], double[]> lossGradient)
-    {
-        var logps = LogProbs(sequences);
-        AccumulateGradient(sequences, lossGradient(logps));
-        return logps;
-    }
-
     /// <summary>An independent copy of the weights, without optimizer state (the frozen reference).</summary>
     IPolicyModel Snapshot();
 
@@ -72,6 +71,57 @@ public interface IPolicyModel
 
     /// <summary>Restores what <see cref="Save"/> returned.</summary>
     void Load(PolicyState state);
+}
+
+/// <summary>Shorthands over a step's parts, for callers that need no more than these (tests, tools).</summary>
+public static class PolicySteps
+{
+    /// <summary>
+    /// Log-probs of <paramref name="sequences"/>, then adds Σ_i w_i·∂logp_i/∂θ to the gradient buffer with
+    /// w = <paramref name="lossGradient"/>(logps) (∂loss/∂logp): <see cref="IPolicyModel.Forward"/> and its backward in
+    /// one call. Returns the log-probs.
+    /// </summary>
+    public static double[] LogProbsAndGradient(
+        this IPolicyModel policy,
+        IReadOnlyList<Sequence> sequences,
+        Func<double[], double[]> lossGradient
+    )
+    {
+        using var forward = policy.Forward(sequences);
+        forward.Backward(lossGradient(forward.LogProbs));
+        return forward.LogProbs;
+    }
+
+    /// <summary><see cref="IPolicyModel.ClipGradient"/>, then <see cref="IPolicyModel.Step"/>; returns the norm before
+    /// clipping.</summary>
+    public static double OptimizerStep(this IPolicyModel policy, double learningRate)
+    {
+        double norm = policy.ClipGradient();
+        policy.Step(learningRate);
+        return norm;
+    }
+}
+
+/// <summary>A training forward's log-probs and its backward (<see cref="IPolicyModel.Forward"/>); disposing it frees
+/// what the step allocated.</summary>
+public interface IForwardPass : IDisposable
+{
+    /// <summary>Sum of response-token log-probs of each sequence, in order. // (B)</summary>
+    double[] LogProbs { get; }
+
+    /// <summary>Adds Σ_i weights_i · ∂logp_i/∂θ to the gradient buffer (weights = ∂loss/∂logp_i).</summary>
+    void Backward(IReadOnlyList<double> weights);
+}
+
+/// <summary>The forward of a policy that back-propagates with a second pass (<see
+/// cref="IPolicyModel.AccumulateGradient"/>).</summary>
+public sealed class RescoringForwardPass(IPolicyModel policy, IReadOnlyList<Sequence> sequences) : IForwardPass
+{
+    public double[] LogProbs { get; } = policy.LogProbs(sequences);
+
+    public void Backward(IReadOnlyList<double> weights) => policy.AccumulateGradient(sequences, weights);
+
+    public void Dispose() { }
 }
 
 /// <summary>A named tensor: shape and row-major values.</summary>

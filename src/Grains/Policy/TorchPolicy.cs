@@ -15,10 +15,11 @@ namespace AlignCluster.Grains.Policy;
 /// <c>gpt2</c> and <c>llama</c> create a tiny randomly initialized model over the demo's <see cref="ToyVocabulary"/>
 /// (every prompt is fed as [BOS] + prompt, so the first response token always has context).
 /// <para>
-/// Every call opens its own dispose scope and finishes it before returning (no await inside), so
+/// Every call but <see cref="Forward"/> opens its own dispose scope and finishes it before returning (no await), so
 /// intermediate tensors are freed deterministically and the policy may be called from any thread, one call at a time
-/// (the trainer grain serializes calls). Gradients live in the parameters between
-/// <see cref="AccumulateGradient"/> and <see cref="OptimizerStep"/>.
+/// (the trainer grain serializes calls). A training step's scope is its <see cref="Forward"/> pass's: it spans the
+/// backward, clipping and the optimizer step (TrainerService.Step). Gradients live in the parameters between the
+/// backward and <see cref="Step"/>.
 /// </para>
 /// </summary>
 public sealed class TorchPolicy : IPolicyModel, IDisposable
@@ -33,7 +34,7 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     /// <summary>Prompts decoded together by <see cref="SampleBatch"/>.</summary>
     private const int SampleBatchRows = 256;
 
-    /// <summary>Most sequences <see cref="LogProbsAndGradient"/> keeps in one autograd graph; more → two passes in
+    /// <summary>Most sequences <see cref="Forward"/> keeps in one autograd graph; more → two passes in
     /// batches.</summary>
     private const int GraphRows = 256;
 
@@ -232,32 +233,55 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
 
     /// <inheritdoc />
     /// <remarks>
-    /// Up to <see cref="GraphRows"/> sequences: one forward with the autograd graph kept, the caller's loss gradient
-    /// read from its values, one backward of Σ_i w_i·logp_i. Larger sets score without gradients first, then
-    /// back-propagate in batches (<see cref="AccumulateGradient"/>).
+    /// Opens the step's dispose scope. Up to <see cref="GraphRows"/> sequences: one forward with the autograd graph
+    /// kept, and the backward of Σ_i w_i·logp_i over it. Larger sets score without gradients here and back-propagate
+    /// in batches at the backward (<see cref="AccumulateGradient"/>).
     /// </remarks>
-    public double[] LogProbsAndGradient(IReadOnlyList<Sequence> sequences, Func<double[], double[]> lossGradient)
+    public IForwardPass Forward(IReadOnlyList<Sequence> sequences) =>
+        sequences.Count > GraphRows ? new RescoringForwardPass(this, sequences) : new GraphForwardPass(this, sequences);
+
+    /// <summary>One forward whose autograd graph lives, with every tensor of the step, until the pass is
+    /// disposed.</summary>
+    private sealed class GraphForwardPass : IForwardPass
     {
-        if (sequences.Count == 0)
-            return [];
-        if (sequences.Count > GraphRows)
+        private readonly TorchPolicy _policy;
+        private readonly DisposeScope _scope;
+        private readonly IDisposable _grad;
+        private readonly Tensor? _logps; // (B)
+
+        public GraphForwardPass(TorchPolicy policy, IReadOnlyList<Sequence> sequences)
         {
-            var scores = LogProbs(sequences);
-            AccumulateGradient(sequences, lossGradient(scores));
-            return scores;
+            _policy = policy;
+            _scope = torch.NewDisposeScope();
+            _grad = torch.enable_grad();
+            if (sequences.Count == 0)
+            {
+                LogProbs = [];
+                return;
+            }
+            _logps = TorchGaps
+                .Checked("training forward", () =>
+                    SequenceScoring.Compute(policy._model, policy.Rows(sequences), policy._padId)
+                )
+                .Sum; // (B)
+            LogProbs = _logps.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
         }
-        using var scope = torch.NewDisposeScope();
-        using var grad = torch.enable_grad();
-        using var logps = TorchGaps.Checked("training forward", () =>
-            SequenceScoring.Compute(_model, Rows(sequences), _padId)
-        ); // (B)
-        var values = logps.Sum.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
-        var weights = lossGradient(values);
-        if (weights.Length != sequences.Count)
-            throw new ArgumentException($"{sequences.Count} sequences but the loss gave {weights.Length} weights");
-        if (weights.Any(w => w != 0))
-            BackpropagateWeighted(logps.Sum, weights.Select(x => (float)x).ToArray());
-        return values;
+
+        public double[] LogProbs { get; }
+
+        public void Backward(IReadOnlyList<double> weights)
+        {
+            if (weights.Count != LogProbs.Length)
+                throw new ArgumentException($"{LogProbs.Length} sequences but the loss gave {weights.Count} weights");
+            if (_logps is not null && weights.Any(w => w != 0))
+                _policy.BackpropagateWeighted(_logps, [.. weights.Select(x => (float)x)]);
+        }
+
+        public void Dispose()
+        {
+            _grad.Dispose();
+            _scope.Dispose();
+        }
     }
 
     /// <summary>Back-propagates the surrogate Σ_i w_i·logp_i of (B) log-probs; libtorch adds into each parameter's
@@ -282,16 +306,17 @@ public sealed class TorchPolicy : IPolicyModel, IDisposable
     }
 
     /// <inheritdoc />
-    /// <remarks>No accumulated gradient (every weight was 0): nothing to step, returns 0.</remarks>
-    public double OptimizerStep(double learningRate)
+    /// <remarks>No accumulated gradient (every weight was 0): nothing to clip, returns 0.</remarks>
+    public double ClipGradient() => _hasGradient ? _optimizer.ClipGradNorm(_gradClip) : 0; // 0 = no clipping
+
+    /// <inheritdoc />
+    public void Step(double learningRate)
     {
         if (!_hasGradient)
-            return 0;
-        double norm = _optimizer.ClipGradNorm(_gradClip); // 0 = no clipping
-        _optimizer.Step(learningRate); // descends .grad = ∂loss/∂θ (the weights given to AccumulateGradient are ∂loss/∂logp)
+            return;
+        _optimizer.Step(learningRate); // descends .grad = ∂loss/∂θ (the backward's weights are ∂loss/∂logp)
         _optimizer.ZeroGrad();
         _hasGradient = false;
-        return norm;
     }
 
     /// <inheritdoc />

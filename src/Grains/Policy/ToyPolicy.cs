@@ -143,11 +143,23 @@ public sealed class ToyPolicy : IPolicyModel
 
     public void SumGradient(TrainerGroup group) => group.Sum(_grad);
 
-    public double OptimizerStep(double learningRate)
+    public IForwardPass Forward(IReadOnlyList<Sequence> sequences) => new RescoringForwardPass(this, sequences);
+
+    public double ClipGradient()
+    {
+        double norm = Math.Sqrt(_grad.Sum(g => g * g));
+        if (_gradClip > 0 && norm > _gradClip)
+        {
+            double scale = _gradClip / norm;
+            for (int i = 0; i < _grad.Length; i++)
+                _grad[i] *= scale;
+        }
+        return norm;
+    }
+
+    public void Step(double learningRate)
     {
         // The buffer holds ∂(Σ weight·logp)/∂θ where weights are ∂loss/∂logp, i.e. ∂loss/∂θ: descend it.
-        double norm = Math.Sqrt(_grad.Sum(g => g * g));
-        double scale = _gradClip > 0 && norm > _gradClip ? _gradClip / norm : 1.0;
         const double beta1 = 0.9,
             beta2 = 0.999,
             eps = 1e-8;
@@ -156,7 +168,7 @@ public sealed class ToyPolicy : IPolicyModel
             c2 = 1 - Math.Pow(beta2, _steps);
         for (int i = 0; i < _w.Length; i++)
         {
-            double g = _grad[i] * scale;
+            double g = _grad[i];
             double m = beta1 * _m[i] + (1 - beta1) * g,
                 v = beta2 * _v[i] + (1 - beta2) * g * g;
             _m[i] = (float)m;
@@ -164,7 +176,6 @@ public sealed class ToyPolicy : IPolicyModel
             _w[i] = (float)(_w[i] - learningRate * (m / c1 / (Math.Sqrt(v / c2) + eps) + _weightDecay * _w[i]));
             _grad[i] = 0;
         }
-        return norm;
     }
 
     public (int[] Response, double LogProb) Sample(

@@ -23,20 +23,36 @@ public sealed class AlignmentGroupLoss
     /// <param name="spec">The registry's row.</param>
     /// <param name="overrides">Hyper-parameters the loss takes; validated here (unknown name or out of range →
     /// ArgumentException).</param>
-    public AlignmentGroupLoss(Alignment.Losses.LossSpec spec, IReadOnlyDictionary<string, double> overrides)
+    /// <param name="metricBeta">β of the reward metrics; null: the loss's own β, else its beta_pi, else 0.1.</param>
+    public AlignmentGroupLoss(
+        Alignment.Losses.LossSpec spec,
+        IReadOnlyDictionary<string, double> overrides,
+        double? metricBeta = null
+    )
     {
         Spec = spec;
         _parameters = spec.Resolve(overrides);
+        MetricBeta = metricBeta
+            ?? (
+                Parameters.TryGetValue("beta", out double beta) ? beta
+                : Parameters.TryGetValue("beta_pi", out double betaPi) ? betaPi
+                : 0.1
+            );
     }
 
     /// <summary>
-    /// The loss a run's config names. Unknown names (the error lists the known ones), unknown hyper-parameters and
-    /// out-of-range values raise ArgumentException.
+    /// The loss a run's config names: its registry row, looked up once, with everything a step or an evaluation needs
+    /// from it (resolved parameters, shape, <see cref="MetricBeta"/>). Unknown names (the error lists the known ones),
+    /// unknown hyper-parameters and out-of-range values raise ArgumentException.
     /// </summary>
     public static AlignmentGroupLoss Create(LossConfig config)
     {
         var spec = LossRegistry.Get(config.Name);
-        return new AlignmentGroupLoss(spec, LossParameters(spec, config.Parameters));
+        return new AlignmentGroupLoss(
+            spec,
+            LossParameters(spec, config.Parameters),
+            config.Parameters.TryGetValue(KernelBeta, out double beta) ? beta : null
+        );
     }
 
     /// <summary>The config's parameters that go to the loss: all of them, except a <c>beta</c> the loss does not
@@ -59,18 +75,10 @@ public sealed class AlignmentGroupLoss
     public IReadOnlyDictionary<string, double> Parameters => _parameters.Values;
 
     /// <summary>
-    /// β used for the TRL reward metrics (rewards/* = β·ρ): the configured <c>beta</c>, else the loss's β (default
-    /// included), else its beta_pi (EXO, dpo_rw), else 0.1.
+    /// β used for the TRL reward metrics (rewards/* = β·ρ) and the held-out preference accuracy: the configured
+    /// <c>beta</c>, else the loss's β (default included), else its beta_pi (EXO, dpo_rw), else 0.1.
     /// </summary>
-    public static double MetricBeta(LossConfig config)
-    {
-        if (config.Parameters.TryGetValue(KernelBeta, out double beta))
-            return beta;
-        var resolved = Create(config).Parameters;
-        return resolved.TryGetValue("beta", out beta) ? beta
-            : resolved.TryGetValue("beta_pi", out double betaPi) ? betaPi
-            : 0.1;
-    }
+    public double MetricBeta { get; }
 
     /// <summary>Value and ∂L/∂logp_θ(y_i) for one prompt; index 0 is the chosen.</summary>
     public LossValue Evaluate(LossInputs inputs)

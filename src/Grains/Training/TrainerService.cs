@@ -121,14 +121,14 @@ public sealed class TrainerService : IDisposable
             foreach (var batch in order.Chunk(request.BatchSize))
             {
                 int batchTokens = batch.Sum(s => s.Response.Length);
+                using var forward = policy.Forward(Group.Share(batch)); // the step's dispose scope
                 // Loss = −Σ logp / tokens, so ∂loss/∂logp_i = −1/tokens for every sequence.
-                var share = Group.Share(batch);
-                nll -= policy
-                    .LogProbsAndGradient(share, logps => Enumerable.Repeat(-1.0 / batchTokens, logps.Length).ToArray())
-                    .Sum();
+                nll -= forward.LogProbs.Sum();
+                forward.Backward([.. forward.LogProbs.Select(_ => -1.0 / batchTokens)]);
                 tokens += batchTokens;
                 policy.SumGradient(Group);
-                policy.OptimizerStep(request.LearningRate);
+                policy.ClipGradient();
+                policy.Step(request.LearningRate);
             }
             losses[epoch] = Group.Sum(nll)[0] / tokens;
         }
@@ -145,8 +145,7 @@ public sealed class TrainerService : IDisposable
     /// </summary>
     public TrainReport Train(TrainRequest request, IReadOnlyList<PromptGroup> groups)
     {
-        var loss = AlignmentGroupLoss.Create(request.Loss);
-        double beta = AlignmentGroupLoss.MetricBeta(request.Loss);
+        var loss = AlignmentGroupLoss.Create(request.Loss); // the registry row, looked up once for the round
         var order = UnitScores.ForLoss(loss.Spec, [.. groups]).ToList();
         new SeededRandom(SeededRandom.Derive(request.Seed, "order")).Shuffle(order);
         // A data-parallel replica builds and back-propagates only its share of each batch; Step sums the rest.
@@ -161,7 +160,7 @@ public sealed class TrainerService : IDisposable
         {
             long started = Stopwatch.GetTimestamp();
             var examples = selector.Examples(shares[step], step, out var kernel);
-            if (Step(examples, loss, beta, request.LearningRate, step, kernel) is { } metrics)
+            if (Step(examples, loss, request.LearningRate, step, kernel) is { } metrics)
             {
                 steps.Add(metrics);
                 seconds.Add(Stopwatch.GetElapsedTime(started).TotalSeconds);
@@ -238,22 +237,22 @@ public sealed class TrainerService : IDisposable
     }
 
     /// <summary>
-    /// One optimizer step on this replica's examples; null when no replica has any. Loss gradients are divided by the
-    /// examples of all replicas and the parameter gradients summed over them, so the update (and every metric, a mean
-    /// over all examples) is what one trainer computes on the whole batch.
+    /// One optimizer step on this replica's examples, top to bottom: forward → loss → backward (summed over the
+    /// replicas) → clip → AdamW step; null when no replica has any example. Loss gradients are divided by the examples
+    /// of all replicas and the parameter gradients summed over them, so the update (and every metric, a mean over all
+    /// examples) is what one trainer computes on the whole batch.
     /// </summary>
     private StepMetrics? Step(
         List<PromptGroup> examples,
         AlignmentGroupLoss loss,
-        double beta,
         double learningRate,
         int step,
         (double EntropySum, int Picks) kernel
     )
     {
-        var sequences = new List<Sequence>();
-        foreach (var e in examples)
-            sequences.AddRange(e.Candidates.Select(c => new Sequence(e.PromptTokenIds, c.TokenIds)));
+        var sequences = examples
+            .SelectMany(e => e.Candidates.Select(c => new Sequence(e.PromptTokenIds, c.TokenIds)))
+            .ToList();
         // Throughput counts (over all replicas): (chosen, other) pairs and the tokens the forward pass reads.
         int pairs = examples.Sum(e => e.Candidates.Length - 1);
         long tokens = sequences.Sum(q => (long)q.Prompt.Length + q.Response.Length);
@@ -262,47 +261,19 @@ public sealed class TrainerService : IDisposable
             entropy = counts[2] > 0 ? counts[1] / counts[2] : 0;
         if (n == 0)
             return null;
-        // Sums over examples: loss, rewards chosen/rejected, accuracy, logps chosen/rejected, rho chosen/rejected.
-        var sums = new double[8];
-        // One forward: the loss reads the policy log-probs, and its gradient w.r.t. them is back-propagated.
-        Policy.LogProbsAndGradient(sequences, logps =>
-        {
-            var weights = new double[logps.Length];
-            int offset = 0;
-            foreach (var e in examples)
-            {
-                int k = e.Candidates.Length;
-                var inputs = new LossInputs(
-                    logps[offset..(offset + k)],
-                    e.Candidates.Select(c =>
-                            c.ReferenceLogProb
-                            ?? throw new InvalidOperationException(
-                                $"prompt {e.PromptId}: candidate {c.CandidateId} has no cached reference log-prob"
-                            )
-                        )
-                        .ToArray(),
-                    e.Candidates.Select(c => c.TokenIds.Length).ToArray(),
-                    e.Candidates.Select(c => c.Rating).ToArray()
-                );
-                var value = loss.Evaluate(inputs);
-                for (int i = 0; i < k; i++)
-                    weights[offset + i] = value.GradientWrtPolicyLogProbs[i] / n;
-                double rhoW = inputs.Rho(0),
-                    rhoL = Enumerable.Range(1, k - 1).Average(inputs.Rho);
-                sums[0] += value.Loss;
-                sums[1] += beta * rhoW;
-                sums[2] += beta * rhoL;
-                sums[3] += rhoW > rhoL ? 1 : 0;
-                sums[4] += inputs.PolicyLogProbs[0];
-                sums[5] += Enumerable.Range(1, k - 1).Average(i => inputs.PolicyLogProbs[i]);
-                sums[6] += rhoW;
-                sums[7] += rhoL;
-                offset += k;
-            }
-            return weights;
-        });
+
+        // Forward: the policy's log-probs of every candidate, with the autograd graph kept. The pass is the step's
+        // dispose scope: every tensor below is freed when the step ends.
+        using var forward = Policy.Forward(sequences); // (B)
+        // Loss: each example through the registry row, giving its value, its metrics and ∂loss/∂logp.
+        var (weights, sums) = Loss(examples, forward.LogProbs, loss, n);
+        // Backward: Σ_i w_i·∂logp_i/∂θ into the gradients, then the sum over the replicas.
+        forward.Backward(weights);
         Policy.SumGradient(Group);
-        double gradNorm = Policy.OptimizerStep(learningRate);
+        // Clip to the global norm, then the AdamW step (which clears the gradients).
+        double gradNorm = Policy.ClipGradient();
+        Policy.Step(learningRate);
+
         var m = Group.Sum(sums).Select(x => x / n).ToArray();
         return new StepMetrics(
             step,
@@ -320,6 +291,56 @@ public sealed class TrainerService : IDisposable
             (int)counts[3],
             (long)counts[4]
         );
+    }
+
+    /// <summary>
+    /// The loss of each example (a run of its candidates in <paramref name="logps"/>, chosen first): the weights
+    /// ∂loss/∂logp_i / <paramref name="n"/> for the backward, and the sums over examples of loss, rewards
+    /// chosen/rejected, accuracy, logps chosen/rejected, rho chosen/rejected (β = the loss's metric β).
+    /// </summary>
+    private static (double[] Weights, double[] Sums) Loss(
+        List<PromptGroup> examples,
+        double[] logps,
+        AlignmentGroupLoss loss,
+        double n
+    )
+    {
+        double beta = loss.MetricBeta;
+        var weights = new double[logps.Length];
+        var sums = new double[8];
+        int offset = 0;
+        foreach (var e in examples)
+        {
+            int k = e.Candidates.Length;
+            var inputs = new LossInputs(
+                logps[offset..(offset + k)],
+                [
+                    .. e.Candidates.Select(c =>
+                        c.ReferenceLogProb
+                        ?? throw new InvalidOperationException(
+                            $"prompt {e.PromptId}: candidate {c.CandidateId} has no cached reference log-prob"
+                        )
+                    ),
+                ],
+                [.. e.Candidates.Select(c => c.TokenIds.Length)],
+                [.. e.Candidates.Select(c => c.Rating)]
+            );
+            var value = loss.Evaluate(inputs);
+            for (int i = 0; i < k; i++)
+                weights[offset + i] = value.GradientWrtPolicyLogProbs[i] / n;
+            double rhoW = inputs.Rho(0),
+                rhoL = Enumerable.Range(1, k - 1).Average(inputs.Rho);
+            sums[0] += value.Loss;
+            sums[1] += beta * rhoW;
+            sums[2] += beta * rhoL;
+            sums[3] += rhoW > rhoL ? 1 : 0;
+            sums[4] += inputs.PolicyLogProbs[0];
+            sums[5] += Enumerable.Range(1, k - 1).Average(i => inputs.PolicyLogProbs[i]);
+            sums[6] += rhoW;
+            sums[7] += rhoL;
+            offset += k;
+        }
+        return (weights, sums);
     }
 
     /// <summary>

@@ -245,13 +245,14 @@ public class LossGradientTests
     [Fact]
     public void MetricBetaIsTheConfiguredBetaElseTheLossDefault()
     {
-        Assert.Equal(
-            0.25,
-            AlignmentGroupLoss.MetricBeta(new LossSpec("exo_rw", new Dictionary<string, double> { ["beta"] = 0.25 }))
-        );
-        Assert.Equal(0.5, AlignmentGroupLoss.MetricBeta(new LossSpec("exo_rw", new Dictionary<string, double>()))); // beta_pi default
-        Assert.Equal(2.0, AlignmentGroupLoss.MetricBeta(new LossSpec("simpo", new Dictionary<string, double>()))); // simpo's β default
-        Assert.Equal(0.1, AlignmentGroupLoss.MetricBeta(new LossSpec("pair_mnm", new Dictionary<string, double>())));
+        // Defaults from the registry rows (src/Alignment/Losses): exo_rw's beta_pi 0.5, simpo's β 2.0; pair_mnm has
+        // neither, so the metric falls back to 0.1.
+        static double MetricBeta(string name, Dictionary<string, double> parameters) =>
+            AlignmentGroupLoss.Create(new LossSpec(name, parameters)).MetricBeta;
+        Assert.Equal(0.25, MetricBeta("exo_rw", new() { ["beta"] = 0.25 }));
+        Assert.Equal(0.5, MetricBeta("exo_rw", [])); // beta_pi default
+        Assert.Equal(2.0, MetricBeta("simpo", [])); // simpo's β default
+        Assert.Equal(0.1, MetricBeta("pair_mnm", []));
     }
 
     [Fact]
