@@ -4,13 +4,16 @@ namespace AlignCluster.Hosting.Placement;
 
 /// <summary>
 /// The devices of this silo and which grain holds each (one grain per device). The placement director reserves a
-/// device on the silo it picks; the grain confirms it with <see cref="Acquire"/> in OnActivateAsync and gives it
-/// back with <see cref="Release"/> on deactivation. A reservation that no activation confirms within
-/// <see cref="ReservationTimeout"/> lapses (the placed activation never started).
+/// device on the silo it picks; the activation Orleans creates for the grain there takes the reservation over
+/// (<see cref="OnActivationCreated"/>), confirms it with <see cref="Acquire"/> in OnActivateAsync and gives it back
+/// with <see cref="Release"/>. Whatever an activation still holds when it ends is freed then
+/// (<see cref="OnActivationEnded"/>), also when OnDeactivateAsync never ran: an activation that failed, lost a
+/// duplicate-activation race or was deactivated while activating. A reservation no activation takes over within
+/// <see cref="ReservationTimeout"/> lapses (Orleans dropped the placed message before an activation was created).
 /// </summary>
 public sealed class DeviceLeases
 {
-    /// <summary>Unconfirmed reservations lapse after this long.</summary>
+    /// <summary>Reservations that no activation took over lapse after this long.</summary>
     public static readonly TimeSpan ReservationTimeout = TimeSpan.FromSeconds(60);
 
     private readonly object _lock = new();
@@ -19,6 +22,7 @@ public sealed class DeviceLeases
     private readonly TimeProvider _time;
     private readonly IGrainContextAccessor? _context;
     private long _relocations;
+    private long _endedHolding;
 
     /// <param name="devices">This silo's devices.</param>
     /// <param name="context">The silo's grain context accessor: lets <see cref="Acquire"/> re-place its caller.</param>
@@ -60,7 +64,7 @@ public sealed class DeviceLeases
             string? free = Devices.FirstOrDefault(d => !_byDevice.ContainsKey(d));
             if (free is null)
                 return null;
-            _byDevice[free] = new Lease(grain, Confirmed: false, _time.GetUtcNow() + ReservationTimeout);
+            _byDevice[free] = new Lease(grain, Confirmed: false, _time.GetUtcNow() + ReservationTimeout, default);
             return free;
         }
     }
@@ -80,7 +84,10 @@ public sealed class DeviceLeases
             string? device = HeldBy(grain) ?? Devices.FirstOrDefault(d => !_byDevice.ContainsKey(d));
             if (device is not null)
             {
-                _byDevice[device] = new Lease(grain, Confirmed: true, DateTimeOffset.MaxValue);
+                // Bound to the confirming activation (none outside one): its end frees the device.
+                ActivationId owner =
+                    _context?.GrainContext is { } me && me.GrainId == grain ? me.ActivationId : default;
+                _byDevice[device] = new Lease(grain, Confirmed: true, DateTimeOffset.MaxValue, owner);
                 return device;
             }
         }
@@ -117,6 +124,47 @@ public sealed class DeviceLeases
         }
     }
 
+    /// <summary>
+    /// An activation of <paramref name="grain"/> was created on this silo: it takes over the grain's reservation, so
+    /// that the reservation ends with it (<see cref="OnActivationEnded"/>) instead of lapsing. A reservation another
+    /// activation holds stays with that one.
+    /// </summary>
+    public void OnActivationCreated(GrainId grain, ActivationId activation)
+    {
+        lock (_lock)
+        {
+            if (HeldBy(grain) is { } device && _byDevice[device] is { Confirmed: false } lease && lease.Owner.IsDefault)
+                _byDevice[device] = lease with { ExpiresAt = DateTimeOffset.MaxValue, Owner = activation };
+        }
+    }
+
+    /// <summary>
+    /// An activation of <paramref name="grain"/> ended (deactivated, failed to activate, or lost a duplicate-activation
+    /// race): frees the device it reserved or confirmed, if it still does. A lease of a newer activation, or a fresh
+    /// reservation that none has taken over yet, stays.
+    /// </summary>
+    public void OnActivationEnded(GrainId grain, ActivationId activation)
+    {
+        string? device;
+        lock (_lock)
+        {
+            device = HeldBy(grain);
+            if (device is null || _byDevice[device].Owner != activation)
+                return;
+            _byDevice.Remove(device);
+            Interlocked.Increment(ref _endedHolding);
+        }
+        _logger?.LogInformation(
+            "{Grain} ({Activation}) ended holding {Device} without releasing it: freed",
+            grain,
+            activation,
+            device
+        );
+    }
+
+    /// <summary>Activations that ended still holding a device (freed then, not when a reservation lapsed).</summary>
+    public long FreedAtActivationEnd => Interlocked.Read(ref _endedHolding);
+
     /// <summary>Every device with its holder (null when free) and whether the holder has confirmed it.</summary>
     public IReadOnlyList<DeviceLease> Snapshot()
     {
@@ -150,12 +198,13 @@ public sealed class DeviceLeases
         DateTimeOffset now = _time.GetUtcNow();
         foreach ((string device, Lease lease) in _byDevice.ToArray())
         {
-            if (!lease.Confirmed && lease.ExpiresAt < now)
+            if (lease.ExpiresAt < now)
                 _byDevice.Remove(device);
         }
     }
 
-    private readonly record struct Lease(GrainId Holder, bool Confirmed, DateTimeOffset ExpiresAt);
+    /// <param name="Owner">The activation that took the lease over (default: none yet, a fresh reservation).</param>
+    private readonly record struct Lease(GrainId Holder, bool Confirmed, DateTimeOffset ExpiresAt, ActivationId Owner);
 }
 
 /// <summary>One device of a silo: who holds it (null: free) and whether the holder's activation confirmed it.</summary>

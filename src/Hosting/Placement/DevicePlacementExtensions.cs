@@ -8,10 +8,10 @@ public static class DevicePlacementExtensions
 {
     /// <summary>
     /// Declares this silo's devices ("cuda:0", "cpu:0", ...; an empty list for a silo without any) in its silo
-    /// metadata, registers its <see cref="DeviceLeases"/> and the placement directors for
-    /// <see cref="DevicePlacement"/>. Every silo of a cluster that hosts device-pinned grains calls it, since
-    /// placement runs on the silo that receives the first call. It calls <c>UseSiloMetadata</c>: a silo that
-    /// needs more metadata passes it in <paramref name="extraMetadata"/>.
+    /// metadata, registers its <see cref="DeviceLeases"/> (with <see cref="DeviceActivations"/>, which frees an ended
+    /// activation's device) and the placement directors for <see cref="DevicePlacement"/>. Every silo of a cluster
+    /// that hosts device-pinned grains calls it, since placement runs on the silo that receives the first call. It
+    /// calls <c>UseSiloMetadata</c>: a silo that needs more metadata passes it in <paramref name="extraMetadata"/>.
     /// </summary>
     public static ISiloBuilder AddDevices(
         this ISiloBuilder builder,
@@ -35,6 +35,7 @@ public static class DevicePlacementExtensions
             services.GetService<IGrainContextAccessor>(),
             services.GetService<ILogger<DeviceLeases>>()
         ));
+        builder.Services.AddSingleton<IConfigureGrainContextProvider>(services => new DeviceActivations(services));
         builder.Services.AddPlacementDirector<DevicePlacement, DevicePlacementDirector>();
         builder.Services.AddPlacementDirector<SiloTargetedPlacement, SiloTargetedPlacementDirector>();
         return builder;

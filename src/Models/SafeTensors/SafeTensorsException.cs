@@ -2,9 +2,11 @@ namespace AlignCluster.Models.SafeTensors;
 
 /// <summary>
 /// A safetensors file (or sharded checkpoint) is malformed or does not hold what the caller expected.
-/// The message always names the file and, where one is involved, the tensor.
+/// The message always names the file and, where one is involved, the tensor. An <see cref="IOException"/>, as the
+/// checkpoint reader's <see cref="InvalidDataException"/>s were: callers that treat unreadable input as bad input
+/// catch it as such.
 /// </summary>
-public sealed class SafeTensorsException : Exception
+public sealed class SafeTensorsException : IOException
 {
     /// <summary>The file the problem was found in.</summary>
     public string FilePath { get; }

@@ -1,5 +1,4 @@
 using System.IO.MemoryMappedFiles;
-using System.Text.Json;
 
 namespace AlignCluster.Models.SafeTensors;
 
@@ -25,14 +24,11 @@ public interface ISafeTensorSource : IDisposable
 }
 
 /// <summary>
-/// One safetensors file, memory-mapped read-only: an 8-byte little-endian header length, a JSON header
-/// (<c>{"name": {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {...}}</c>), then the raw data.
-/// Opening validates the whole header, so every later access is in bounds.
+/// One safetensors file, memory-mapped read-only: a header (<see cref="SafeTensorsHeader"/>, which parses and
+/// validates it), then the raw data. Opening validates the whole header, so every later access is in bounds.
 /// </summary>
 public sealed unsafe class SafeTensorsFile : ISafeTensorSource
 {
-    private const long MaxHeaderBytes = 100L << 20; // the reference implementation's limit
-
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
     private readonly byte* _data; // start of the data section
@@ -55,17 +51,16 @@ public sealed unsafe class SafeTensorsFile : ISafeTensorSource
         MemoryMappedFile? map,
         MemoryMappedViewAccessor? view,
         byte* data,
-        List<SafeTensorInfo> tensors,
-        Dictionary<string, string> metadata
+        SafeTensorsHeader header
     )
     {
         Path = path;
         _map = map;
         _view = view;
         _data = data;
-        Tensors = tensors;
-        _tensors = tensors.ToDictionary(t => t.Name);
-        Metadata = metadata;
+        Tensors = header.Tensors;
+        _tensors = header.Tensors.ToDictionary(t => t.Name);
+        Metadata = header.Metadata;
     }
 
     /// <summary>Maps and validates a file. Throws <see cref="SafeTensorsException"/> for any malformation.</summary>
@@ -75,12 +70,8 @@ public sealed unsafe class SafeTensorsFile : ISafeTensorSource
         if (!File.Exists(path))
             throw new SafeTensorsException(path, null, "file not found");
         long fileLength = new FileInfo(path).Length;
-        if (fileLength < 8)
-            throw new SafeTensorsException(
-                path,
-                null,
-                $"truncated: {fileLength} bytes, shorter than the 8-byte header length"
-            );
+        if (fileLength < SafeTensorsHeader.LengthFieldBytes) // too short to map a length field from: throws
+            SafeTensorsHeader.ReadLength(path, File.ReadAllBytes(path), 0);
 
         var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
         MemoryMappedViewAccessor? view = null;
@@ -93,24 +84,18 @@ public sealed unsafe class SafeTensorsFile : ISafeTensorSource
             acquired = true;
             basePtr += view.PointerOffset;
 
-            ulong headerLength = BitConverter.ToUInt64(new ReadOnlySpan<byte>(basePtr, 8)); // little-endian machines only
-            if (headerLength > (ulong)MaxHeaderBytes)
-                throw new SafeTensorsException(
-                    path,
-                    null,
-                    $"header length {headerLength} exceeds the {MaxHeaderBytes}-byte limit (not a safetensors file?)"
-                );
-            if (8 + (long)headerLength > fileLength)
-                throw new SafeTensorsException(
-                    path,
-                    null,
-                    $"truncated: header claims {headerLength} bytes but the file has only {fileLength - 8} after the length field"
-                );
-
-            var header = new ReadOnlySpan<byte>(basePtr + 8, (int)headerLength);
-            long dataLength = fileLength - 8 - (long)headerLength;
-            var (tensors, metadata) = ParseHeader(path, header, dataLength);
-            return new SafeTensorsFile(path, map, view, basePtr + 8 + (long)headerLength, tensors, metadata);
+            long available = fileLength - SafeTensorsHeader.LengthFieldBytes;
+            long headerLength = SafeTensorsHeader.ReadLength(
+                path,
+                new ReadOnlySpan<byte>(basePtr, SafeTensorsHeader.LengthFieldBytes),
+                available
+            );
+            var header = SafeTensorsHeader.Parse(
+                path,
+                new ReadOnlySpan<byte>(basePtr + SafeTensorsHeader.LengthFieldBytes, (int)headerLength),
+                available - headerLength
+            );
+            return new SafeTensorsFile(path, map, view, basePtr + header.DataStart, header);
         }
         catch
         {
@@ -119,134 +104,6 @@ public sealed unsafe class SafeTensorsFile : ISafeTensorSource
             view?.Dispose();
             map.Dispose();
             throw;
-        }
-    }
-
-    /// <summary>Parses and validates a header against the data section's length.</summary>
-    internal static (List<SafeTensorInfo>, Dictionary<string, string>) ParseHeader(
-        string path,
-        ReadOnlySpan<byte> header,
-        long dataLength
-    )
-    {
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(header.ToArray());
-        }
-        catch (JsonException e)
-        {
-            throw new SafeTensorsException(path, null, $"header is not valid JSON ({e.Message})", e);
-        }
-        using (doc)
-        {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                throw new SafeTensorsException(
-                    path,
-                    null,
-                    $"header JSON must be an object, found {doc.RootElement.ValueKind}"
-                );
-            var tensors = new List<SafeTensorInfo>();
-            var metadata = new Dictionary<string, string>();
-            foreach (var prop in doc.RootElement.EnumerateObject())
-            {
-                if (prop.Name == "__metadata__")
-                {
-                    if (prop.Value.ValueKind != JsonValueKind.Object)
-                        throw new SafeTensorsException(path, null, "__metadata__ must be an object of strings");
-                    foreach (var m in prop.Value.EnumerateObject())
-                    {
-                        if (m.Value.ValueKind != JsonValueKind.String)
-                            throw new SafeTensorsException(
-                                path,
-                                null,
-                                $"__metadata__ value '{m.Name}' must be a string"
-                            );
-                        metadata[m.Name] = m.Value.GetString()!;
-                    }
-                    continue;
-                }
-                tensors.Add(ParseEntry(path, prop, dataLength));
-            }
-            CheckNoOverlap(path, tensors);
-            return (tensors, metadata);
-        }
-    }
-
-    private static SafeTensorInfo ParseEntry(string path, JsonProperty prop, long dataLength)
-    {
-        string name = prop.Name;
-        SafeTensorsException Bad(string problem) => new(path, name, problem);
-        if (prop.Value.ValueKind != JsonValueKind.Object)
-            throw Bad("header entry must be an object");
-        var e = prop.Value;
-
-        if (!e.TryGetProperty("dtype", out var dt) || dt.ValueKind != JsonValueKind.String)
-            throw Bad("missing string field 'dtype'");
-        if (!SafeTensorDTypes.TryParse(dt.GetString()!, out var dtype))
-            throw Bad(
-                $"unsupported dtype '{dt.GetString()}' (supported: {string.Join(", ", Enum.GetNames<SafeTensorDType>())})"
-            );
-
-        if (!e.TryGetProperty("shape", out var sh) || sh.ValueKind != JsonValueKind.Array)
-            throw Bad("missing array field 'shape'");
-        var shape = new long[sh.GetArrayLength()];
-        int i = 0;
-        foreach (var d in sh.EnumerateArray())
-        {
-            if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out long v) || v < 0)
-                throw Bad($"shape entry {i} is not a non-negative integer");
-            shape[i++] = v;
-        }
-
-        if (
-            !e.TryGetProperty("data_offsets", out var off)
-            || off.ValueKind != JsonValueKind.Array
-            || off.GetArrayLength() != 2
-        )
-            throw Bad("missing field 'data_offsets' = [begin, end]");
-        long begin = ReadOffset(off[0]),
-            end = ReadOffset(off[1]);
-        if (begin < 0 || end < 0)
-            throw Bad("data_offsets must be non-negative integers");
-        if (end < begin)
-            throw Bad($"data_offsets [{begin}, {end}] end before begin");
-        if (end > dataLength)
-            throw Bad(
-                $"data_offsets [{begin}, {end}] run past the end of the data section ({dataLength} bytes; file truncated?)"
-            );
-
-        long expected;
-        try
-        {
-            expected = checked(SafeTensorDTypes.ElementCount(shape) * dtype.ElementSize());
-        }
-        catch (OverflowException)
-        {
-            throw Bad($"shape {SafeTensorDTypes.FormatShape(shape)} is too large");
-        }
-        if (expected != end - begin)
-            throw Bad(
-                $"byte count mismatch: dtype {dtype} with shape {SafeTensorDTypes.FormatShape(shape)} needs {expected} bytes but data_offsets [{begin}, {end}] span {end - begin}"
-            );
-        return new SafeTensorInfo(name, dtype, shape, begin, end);
-    }
-
-    private static long ReadOffset(JsonElement e) =>
-        e.ValueKind == JsonValueKind.Number && e.TryGetInt64(out long v) ? v : -1;
-
-    private static void CheckNoOverlap(string path, List<SafeTensorInfo> tensors)
-    {
-        SafeTensorInfo? previous = null;
-        foreach (var t in tensors.Where(t => t.ByteCount > 0).OrderBy(t => t.Begin))
-        {
-            if (previous is not null && t.Begin < previous.End)
-                throw new SafeTensorsException(
-                    path,
-                    t.Name,
-                    $"data_offsets [{t.Begin}, {t.End}] overlap those of '{previous.Name}' [{previous.Begin}, {previous.End}]"
-                );
-            previous = t;
         }
     }
 

@@ -144,7 +144,7 @@ public sealed class DevicePlacementTests(ITestOutputHelper output) : IAsyncLifet
     /// Retries while the cluster converges (a killed silo not yet declared dead, a deactivation in flight); gives up
     /// after 60 s, a bound for a loaded machine, not a timing assertion.
     /// </summary>
-    private static async Task<T> WaitForAsync<T>(Func<Task<T>> call)
+    internal static async Task<T> WaitForAsync<T>(Func<Task<T>> call)
     {
         DateTime deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (true)
