@@ -17,6 +17,9 @@ public partial class LocalSilos : IAsyncLifetime
     /// <summary>The script's STORAGE: local (files, silo 0 keeps the membership) or azure (Azurite).</summary>
     protected virtual string Storage => "local";
 
+    /// <summary>The script's CPU_DEVICES (devices per silo, e.g. "0,1"); null: its default, one each.</summary>
+    protected virtual string? CpuDevices => null;
+
     /// <summary>More ALIGNCLUSTER_* settings for the silos.</summary>
     protected virtual IReadOnlyDictionary<string, string> SiloSettings => new Dictionary<string, string>();
     private readonly string _root = FindRepoRoot();
@@ -105,6 +108,8 @@ public partial class LocalSilos : IAsyncLifetime
         psi.Environment["CLUSTER_DIR"] = Directory;
         psi.Environment["BASE_PORT"] = BasePort.ToString();
         psi.Environment["STORAGE"] = Storage;
+        if (CpuDevices is not null)
+            psi.Environment["CPU_DEVICES"] = CpuDevices;
         foreach (var (key, value) in SiloSettings)
             psi.Environment[key] = value;
         // The silo built beside these tests (the test project references it), so the configuration always matches.
