@@ -35,7 +35,7 @@ public sealed class TrainerSiloLossTests(HeadSiloAndTwoDeviceSilos silos, ITestO
     [Fact]
     public async Task Killing_the_trainers_silo_restarts_the_round_on_another_device_and_ends_bit_identical()
     {
-        const int rounds = 6;
+        const int rounds = 10; // enough that the kill lands mid-run on a loaded machine
         await using var observer = await silos.ConnectAsync();
 
         // A run id whose coordinator is on the head silo (silo 0), so the kill below takes the trainer and not the
@@ -62,15 +62,23 @@ public sealed class TrainerSiloLossTests(HeadSiloAndTwoDeviceSilos silos, ITestO
         int killed = IndexOf(trainerSilo);
         Assert.NotEqual(0, killed); // the head silo declares no device
 
+        await using var head = await RemoteCluster.ConnectAsync([silos.Gateways[0]], silos.Certificate);
         var clock = Stopwatch.StartNew();
         silos.Kill(killed);
-        var recovery = await WatchRecoveryAsync(observer.Client, coordinator, trainerSilo, clock);
+        var recovery = await WatchRecoveryAsync(
+            head.Client,
+            head.Client.GetGrain<ICoordinatorGrain>(runId),
+            trainerSilo,
+            rounds,
+            clock
+        );
         log.WriteLine(
             $"kill -9 of silo {killed} (the trainer's) in round {recovery.Interrupted}: declared dead after "
                 + $"{recovery.Dead.TotalSeconds:0.00} s, round failed (restart or resume counted) after "
                 + $"{recovery.Failed.TotalSeconds:0.00} s, trainer active on {recovery.NewSilo} after "
-                + $"{recovery.Moved.TotalSeconds:0.00} s, that round done after {recovery.RoundDone.TotalSeconds:0.00} s "
-                + $"(load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}, {Environment.ProcessorCount} cores)"
+                + $"{recovery.Moved.TotalSeconds:0.00} s, that round done after "
+                + $"{recovery.RoundDone.TotalSeconds:0.00} s (load average "
+                + $"{File.ReadAllText("/proc/loadavg").Split(' ')[0]}, {Environment.ProcessorCount} cores)"
         );
         int moved = IndexOf(recovery.NewSilo);
         Assert.NotEqual(killed, moved);
@@ -190,50 +198,57 @@ public sealed class TrainerSiloLossTests(HeadSiloAndTwoDeviceSilos silos, ITestO
     );
 
     /// <summary>
-    /// Polls every 100 ms (for the report, not an assertion) until the killed silo is Dead in the membership, the
-    /// coordinator counted a restart or resume, the trainer is active on another silo and the interrupted round is
-    /// done. Three minutes bound a stuck cluster on a loaded machine. (Polling the coordinator also re-activates it
-    /// at once when it lost its directory entry; `train` polls it too.)
+    /// Times, from the kill, until the killed silo is Dead in the membership table, the coordinator counted a restart
+    /// or resume, the trainer is active on another silo, and the interrupted round is done (or the run completed) —
+    /// for the report, not asserted. Each is polled every 100 ms in a loop of its own, through a client of the head
+    /// silo's gateway only, so no poll waits on the dead silo's gateway or on another poll. (Polling the coordinator
+    /// also re-activates it at once when it lost its directory entry; `train` polls it too.) Three minutes bound a
+    /// stuck cluster on a loaded machine.
     /// </summary>
     private static async Task<Recovery> WatchRecoveryAsync(
         IClusterClient client,
         ICoordinatorGrain coordinator,
         string killedSilo,
+        int rounds,
         Stopwatch clock
     )
     {
         var management = client.GetGrain<IManagementGrain>(0);
-        int interrupted = (await coordinator.GetStatusAsync()).Round + 1;
-        TimeSpan? dead = null,
-            failed = null,
-            moved = null,
-            done = null;
+        int interrupted = Math.Min((await coordinator.GetStatusAsync()).Round + 1, rounds);
         string? newSilo = null;
-        while (dead is null || failed is null || moved is null || done is null)
+        async Task<TimeSpan> Until(string what, Func<Task<bool>> reached)
         {
-            Assert.True(
-                clock.Elapsed < TimeSpan.FromMinutes(3),
-                $"no recovery within 3 minutes: dead {dead}, "
-                    + $"restart {failed}, moved {moved} ({newSilo}), round {interrupted} done {done}"
-            );
-            await Task.Delay(100);
-            var hosts = await management.GetHosts(onlyActive: false);
-            if (dead is null && hosts.Any(h => h.Key.ToString() == killedSilo && h.Value == SiloStatus.Dead))
-                dead = clock.Elapsed;
+            while (!await reached())
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromMinutes(3), $"not within 3 minutes of the kill: {what}");
+                await Task.Delay(100);
+            }
+            return clock.Elapsed;
+        }
+        async Task<bool> Noticed()
+        {
             var status = await coordinator.GetStatusAsync();
             Assert.False(status.State == RunState.Failed, $"the run failed: {status.Error}");
-            bool noticed = status.Restarts + status.Resumed >= 1; // the round restarted, or the run resumed
-            if (failed is null && noticed)
-                failed = clock.Elapsed;
-            if (
-                moved is null
-                && (await coordinator.GetPlacementAsync()).Trainers.Single() is { } at
-                && at != killedSilo
-            )
-                (moved, newSilo) = (clock.Elapsed, at);
-            if (done is null && status.Round >= interrupted && noticed)
-                done = clock.Elapsed;
+            return status.Restarts + status.Resumed >= 1; // the round restarted, or the run resumed
         }
-        return new Recovery(interrupted, dead.Value, failed.Value, moved.Value, newSilo!, done.Value);
+        var dead = Until("the silo declared dead", async () =>
+            (await management.GetHosts(onlyActive: false)).Any(h =>
+                h.Key.ToString() == killedSilo && h.Value == SiloStatus.Dead
+            )
+        );
+        var failed = Until("a restart or resume counted", Noticed);
+        var moved = Until("the trainer active on another silo", async () =>
+        {
+            newSilo = (await coordinator.GetPlacementAsync()).Trainers.Single();
+            return newSilo is not null && newSilo != killedSilo;
+        });
+        var done = Until($"round {interrupted} done again", async () =>
+        {
+            if (!await Noticed())
+                return false;
+            var status = await coordinator.GetStatusAsync();
+            return status.Round >= interrupted || status.State == RunState.Completed;
+        });
+        return new Recovery(interrupted, await dead, await failed, await moved, newSilo!, await done);
     }
 }
