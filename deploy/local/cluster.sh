@@ -4,6 +4,7 @@
 #   deploy/local/cluster.sh start N    start N silos, wait until each prints SILO READY
 #   deploy/local/cluster.sh stop       graceful stop (SIGTERM) of the silos and Azurite by PID, kill -9 after 60 s
 #   deploy/local/cluster.sh restart I  start silo I again (after it crashed or was killed), with its old ports
+#   deploy/local/cluster.sh kill I     kill -9 of silo I (a crash: no goodbye to the membership); prints the time
 #   deploy/local/cluster.sh status     show what runs
 # Environment (all optional):
 #   CLUSTER_DIR   run folder: logs, PIDs, data, the cluster certificate (default .cache/local-cluster)
@@ -98,7 +99,11 @@ start() {
   echo "${CPU_DEVICES:-}" > "$DIR/cpu-devices"
   if [ ! -f "$CERTIFICATE" ]; then dotnet "$SILO_DLL" new-certificate "$CERTIFICATE" || die "cannot create $CERTIFICATE"; fi
   # Only cluster mode needs Azure Storage: the local mode keeps everything in CLUSTER_DIR/data.
-  if [ "$STORAGE" = azure ]; then start_azurite; fi
+  if [ "$STORAGE" = azure ]; then
+    start_azurite
+    # For tools that read the cluster's tables and blobs (Azure Storage Explorer, tests).
+    echo "$AZURE_CONNECTION" > "$DIR/connection-string"
+  fi
 
   for ((i = 0; i < n; i++)); do
     launch "$i"
@@ -111,6 +116,7 @@ start() {
   done
   echo "cluster: $n silos on 127.0.0.1:$BASE_PORT.. (gateways $((BASE_PORT + 100)).., storage $STORAGE, run folder $DIR)"
   echo "clients: export ALIGNCLUSTER_CERTIFICATE=$CERTIFICATE"
+  if [ "$STORAGE" = azure ]; then echo "storage: Azurite, connection string in $DIR/connection-string"; fi
 }
 
 restart() {
@@ -125,6 +131,17 @@ restart() {
   launch "$i"
   wait_ready "$i" keep
   grep -m1 "SILO READY" "$DIR/silo-$i.log"
+}
+
+# kill -9 of silo $1 by its PID: what a crash looks like to the cluster (bring it back with restart I).
+crash() {
+  local i="${1:-}" n pid
+  n="$(cat "$DIR/silos" 2>/dev/null)" || die "no cluster was started in $DIR"
+  [[ "$i" =~ ^[0-9]+$ ]] && [ "$i" -lt "$n" ] || die "usage: cluster.sh kill I (0 <= I < $n)"
+  alive "$DIR/silo-$i.pid" || die "silo $i is not running"
+  pid="$(cat "$DIR/silo-$i.pid")"
+  kill -9 "$pid"
+  echo "silo $i (pid $pid, port $((BASE_PORT + i))) killed at $(date -u +%H:%M:%S.%3N) UTC"
 }
 
 # Waits for silo $1's SILO READY line; on failure stops the whole cluster unless $2 = keep (a restart).
@@ -180,6 +197,7 @@ case "${1:-}" in
   start) start "${2:-}" ;;
   stop) stop ;;
   restart) restart "${2:-}" ;;
+  kill) crash "${2:-}" ;;
   status) status ;;
-  *) die "usage: cluster.sh start N | stop | restart I | status" ;;
+  *) die "usage: cluster.sh start N | stop | restart I | kill I | status" ;;
 esac

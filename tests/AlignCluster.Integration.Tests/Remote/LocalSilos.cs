@@ -33,6 +33,9 @@ public partial class LocalSilos : IAsyncLifetime
     /// <summary>The cluster certificate cluster.sh created; clients present it.</summary>
     public string Certificate => Path.Combine(Directory, "cluster.pfx");
 
+    /// <summary>Azurite's connection string (STORAGE=azure: cluster.sh writes it into the run folder).</summary>
+    public string StorageConnection => File.ReadAllText(Path.Combine(Directory, "connection-string")).Trim();
+
     /// <summary>Process ids of the silos, by index (a restart replaces one).</summary>
     public IReadOnlyList<int> Pids => _pids;
 

@@ -6,6 +6,7 @@ using AlignCluster.Client.Cluster;
 using AlignCluster.Contracts;
 using AlignCluster.Grains.Configuration;
 using AlignCluster.Integration.Tests.Cluster;
+using Azure.Data.Tables;
 using Xunit.Abstractions;
 
 namespace AlignCluster.Integration.Tests.Remote;
@@ -63,14 +64,23 @@ public sealed class TrainerSiloLossTests(HeadSiloAndTwoDeviceSilos silos, ITestO
         Assert.NotEqual(0, killed); // the head silo declares no device
 
         await using var head = await RemoteCluster.ConnectAsync([silos.Gateways[0]], silos.Certificate);
+        var killedAt = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
-        silos.Kill(killed);
+        Assert.Contains("killed at", await silos.ScriptAsync($"kill {killed}", TimeSpan.FromSeconds(30)));
         var recovery = await WatchRecoveryAsync(
             head.Client,
             head.Client.GetGrain<ICoordinatorGrain>(runId),
             trainerSilo,
             rounds,
             clock
+        );
+        // The membership table's own record: Azurite stamps the row's last write (the Dead vote) with its clock,
+        // which is this machine's, so this time does not depend on any poll.
+        var row = await MembershipRowAsync(trainerSilo);
+        Assert.Equal("Dead", $"{row["Status"]}");
+        log.WriteLine(
+            $"membership table: silo {killed} written Dead {(row.Timestamp!.Value - killedAt).TotalSeconds:0.00} s "
+                + $"after the kill (suspected by {(row.TryGetValue("SuspectingSilos", out var by) ? by : "?")})"
         );
         log.WriteLine(
             $"kill -9 of silo {killed} (the trainer's) in round {recovery.Interrupted}: declared dead after "
@@ -122,6 +132,19 @@ public sealed class TrainerSiloLossTests(HeadSiloAndTwoDeviceSilos silos, ITestO
         var expected = await observer.Client.GetGrain<ICoordinatorGrain>(referenceId).GetStatusAsync();
         var actual = await coordinator.GetStatusAsync();
         Assert.Equal(Metrics(expected), Metrics(actual));
+    }
+
+    /// <summary>The killed silo's row in the cluster's membership table (ClusterStorageOptions: prefix +
+    /// "membership"; Orleans keys rows by address, port and generation).</summary>
+    private async Task<TableEntity> MembershipRowAsync(string siloAddress)
+    {
+        string[] parts = siloAddress.TrimStart('S').Split(':'); // S<ip>:<port>:<generation>
+        var table = new TableServiceClient(silos.StorageConnection).GetTableClient("alignclustermembership");
+        await foreach (var row in table.QueryAsync<TableEntity>())
+            if (Column(row, "Port") == parts[1] && Column(row, "Generation") == parts[2])
+                return row;
+        throw new InvalidOperationException($"no membership row for {siloAddress}");
+        static string? Column(TableEntity row, string name) => row.TryGetValue(name, out var v) ? $"{v}" : null;
     }
 
     /// <summary>Silo index of a SiloAddress string ("S127.0.0.1:PORT:GEN"): silo i listens on BasePort + i.</summary>
