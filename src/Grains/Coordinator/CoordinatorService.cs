@@ -114,7 +114,13 @@ public sealed class CoordinatorService(
             state.State = RunState.Completed;
             state.Phase = "done";
             await persist();
-            await trainer.ReleaseAsync(); // frees the device for the next run
+            // Frees the device for the next run. The run is complete and recorded: a trainer that cannot be reached
+            // now (its silo died after the last checkpoint) holds no device any more, and must not fail the run.
+            try
+            {
+                await trainer.ReleaseAsync();
+            }
+            catch (Exception e) when (e is not OperationCanceledException) { }
         }
     }
 

@@ -37,7 +37,9 @@ public sealed class TrainerSiloLossTests(HeadSiloAndTwoDeviceSilos silos, ITestO
     public async Task Killing_the_trainers_silo_restarts_the_round_on_another_device_and_ends_bit_identical()
     {
         const int rounds = 10; // enough that the kill lands mid-run on a loaded machine
-        await using var observer = await silos.ConnectAsync();
+        // The test's client talks to the head silo's gateway only: that silo is never killed, so no call of the test
+        // waits on the dead silo's gateway (`train` below uses all three, as users do).
+        await using var observer = await RemoteCluster.ConnectAsync([silos.Gateways[0]], silos.Certificate);
 
         // A run id whose coordinator is on the head silo (silo 0), so the kill below takes the trainer and not the
         // coordinator (that case is CoordinatorSiloLossTests). Asking a coordinator where it is activates it empty and
@@ -63,17 +65,10 @@ public sealed class TrainerSiloLossTests(HeadSiloAndTwoDeviceSilos silos, ITestO
         int killed = IndexOf(trainerSilo);
         Assert.NotEqual(0, killed); // the head silo declares no device
 
-        await using var head = await RemoteCluster.ConnectAsync([silos.Gateways[0]], silos.Certificate);
         var killedAt = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         Assert.Contains("killed at", await silos.ScriptAsync($"kill {killed}", TimeSpan.FromSeconds(30)));
-        var recovery = await WatchRecoveryAsync(
-            head.Client,
-            head.Client.GetGrain<ICoordinatorGrain>(runId),
-            trainerSilo,
-            rounds,
-            clock
-        );
+        var recovery = await WatchRecoveryAsync(observer.Client, coordinator, trainerSilo, rounds, clock);
         // The membership table's own record: Azurite stamps the row's last write (the Dead vote) with its clock,
         // which is this machine's, so this time does not depend on any poll.
         var row = await MembershipRowAsync(trainerSilo);
@@ -223,12 +218,12 @@ public sealed class TrainerSiloLossTests(HeadSiloAndTwoDeviceSilos silos, ITestO
     /// <summary>
     /// Times, from the kill, until the killed silo is Dead in the membership table, the coordinator counted a restart
     /// or resume, the trainer is active on another silo, and the interrupted round is done (or the run completed) —
-    /// for the report, not asserted. Each is polled every 100 ms in a loop of its own, through a client of the head
-    /// silo's gateway only, so no poll waits on the dead silo's gateway or on another poll. (Polling the coordinator
+    /// for the report, not asserted. Each is polled every 100 ms in a loop of its own (through the head silo's
+    /// gateway), so no poll waits on another. (Polling the coordinator
     /// also re-activates it at once when it lost its directory entry; `train` polls it too.) Three minutes bound a
     /// stuck cluster on a loaded machine.
     /// </summary>
-    private static async Task<Recovery> WatchRecoveryAsync(
+    private async Task<Recovery> WatchRecoveryAsync(
         IClusterClient client,
         ICoordinatorGrain coordinator,
         string killedSilo,
@@ -239,6 +234,7 @@ public sealed class TrainerSiloLossTests(HeadSiloAndTwoDeviceSilos silos, ITestO
         var management = client.GetGrain<IManagementGrain>(0);
         int interrupted = Math.Min((await coordinator.GetStatusAsync()).Round + 1, rounds);
         string? newSilo = null;
+        var phases = new List<(TimeSpan At, string Phase)>(); // the coordinator's phases as the polls saw them
         async Task<TimeSpan> Until(string what, Func<Task<bool>> reached)
         {
             while (!await reached())
@@ -267,11 +263,15 @@ public sealed class TrainerSiloLossTests(HeadSiloAndTwoDeviceSilos silos, ITestO
         });
         var done = Until($"round {interrupted} done again", async () =>
         {
-            if (!await Noticed())
-                return false;
+            bool noticed = await Noticed();
             var status = await coordinator.GetStatusAsync();
-            return status.Round >= interrupted || status.State == RunState.Completed;
+            if (phases.Count == 0 || phases[^1].Phase != status.Phase)
+                phases.Add((clock.Elapsed, status.Phase));
+            return noticed && (status.Round >= interrupted || status.State == RunState.Completed);
         });
-        return new Recovery(interrupted, await dead, await failed, await moved, newSilo!, await done);
+        var recovery = new Recovery(interrupted, await dead, await failed, await moved, newSilo!, await done);
+        foreach (var (at, phase) in phases)
+            log.WriteLine($"  {at.TotalSeconds, 6:0.00} s  {phase}");
+        return recovery;
     }
 }
