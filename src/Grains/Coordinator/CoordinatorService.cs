@@ -66,9 +66,11 @@ public sealed class CoordinatorService(
             {
                 state.Restarts++;
                 ClusterTelemetry.RecordRestart(runId);
+                // One line: Orleans' messaging errors carry their inner exception's stack trace in the message.
+                string error = e.Message.Split('\n', 2)[0].TrimEnd();
                 state.Phase =
-                    $"round {failedRound}: restart {failuresInARow}/{Config.Checkpoint.Restarts} from the checkpoint of round "
-                    + $"{state.LastCheckpointRound} after: {e.Message}";
+                    $"round {failedRound}: restart {failuresInARow}/{Config.Checkpoint.Restarts} from the checkpoint "
+                    + $"of round {state.LastCheckpointRound} after: {error}";
                 run?.AddEvent(
                     new ActivityEvent(
                         "restart",

@@ -272,6 +272,8 @@ public sealed class TrainerSiloLossTests(HeadSiloAndTwoDeviceSilos silos, ITestO
         var recovery = new Recovery(interrupted, await dead, await failed, await moved, newSilo!, await done);
         foreach (var (at, phase) in phases)
             log.WriteLine($"  {at.TotalSeconds, 6:0.00} s  {phase}");
+        // What `status` shows stays one line each, also when the error came from Orleans' messaging.
+        Assert.All(phases, p => Assert.DoesNotContain('\n', p.Phase));
         return recovery;
     }
 }
