@@ -36,7 +36,7 @@ public sealed class TrainerSiloLossTests(HeadSiloAndTwoDeviceSilos silos, ITestO
     [Fact]
     public async Task Killing_the_trainers_silo_restarts_the_round_on_another_device_and_ends_bit_identical()
     {
-        const int rounds = 10; // enough that the kill lands mid-run on a loaded machine
+        const int rounds = 16; // enough that the kill lands mid-run and the polls see the new trainer
         // The test's client talks to the head silo's gateway only: that silo is never killed, so no call of the test
         // waits on the dead silo's gateway (`train` below uses all three, as users do).
         await using var observer = await RemoteCluster.ConnectAsync([silos.Gateways[0]], silos.Certificate);
