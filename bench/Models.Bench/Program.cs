@@ -28,7 +28,8 @@ var dtype = Environment.GetCommandLineArgs().Contains("bfloat16") ? ScalarType.B
 if (Environment.GetCommandLineArgs().Contains("--reward"))
 {
     Console.WriteLine(
-        $"machine: {CpuModel()}, {Environment.ProcessorCount} logical cores, load average {LoadAverage()}; threads: {threads}"
+        $"machine: {CpuModel()}, {Environment.ProcessorCount} logical cores, load average {LoadAverage()}; "
+            + $"threads: {threads}"
     );
     RewardBench.Run(layers, Arg("--seq", 128), Arg("--count", 64), Arg("--batch", 16), Arg("--iters", 2));
     Console.WriteLine($"load average at end: {LoadAverage()}");
@@ -36,10 +37,12 @@ if (Environment.GetCommandLineArgs().Contains("--reward"))
 }
 
 Console.WriteLine(
-    $"machine: {CpuModel()}, {Environment.ProcessorCount} logical cores, load average {LoadAverage()}; threads: {threads} (C# and Python)"
+    $"machine: {CpuModel()}, {Environment.ProcessorCount} logical cores, load average {LoadAverage()}; threads: "
+        + $"{threads} (C# and Python)"
 );
 Console.WriteLine(
-    $"model: GPT-2 small shape (vocab 50257, 768 hidden, 12 heads, {layers} layers), C# {dtype} / Python float32, batch {batch} × {seq} tokens"
+    $"model: GPT-2 small shape (vocab 50257, 768 hidden, 12 heads, {layers} layers), C# {dtype} / Python float32, "
+        + $"batch {batch} × {seq} tokens"
 );
 Console.WriteLine($"C#: TorchSharp, libtorch {torch.__version__}");
 
@@ -101,7 +104,8 @@ Console.WriteLine(
     $"scoring {k} candidates of {responseLength} tokens after one {promptLength}-token prompt (no grad):"
 );
 Console.WriteLine(
-    $"  batched full sequences: {plain:F3} s; prompt once via KV cache: {shared:F3} s; saving {(1 - shared / plain) * 100:F0}% ({plain / shared:F2}× faster)"
+    $"  batched full sequences: {plain:F3} s; prompt once via KV cache: {shared:F3} s; saving "
+        + $"{(1 - shared / plain) * 100:F0}% ({plain / shared:F2}× faster)"
 );
 Console.WriteLine($"load average at end: {LoadAverage()}");
 return 0;

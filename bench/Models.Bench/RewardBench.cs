@@ -35,7 +35,8 @@ internal static class RewardBench
                 .ToList();
             long tokens = sequences.Sum(s => (long)s.Count);
             Console.WriteLine(
-                $"reward model: GPT-2 shape, {layers} layers, float32; {count} sequences of {seq / 2}–{seq} tokens ({tokens} tokens)"
+                $"reward model: GPT-2 shape, {layers} layers, float32; {count} sequences of {seq / 2}–{seq} "
+                    + $"tokens ({tokens} tokens)"
             );
             foreach (int b in new[] { batch, 1 })
             {

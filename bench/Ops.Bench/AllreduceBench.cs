@@ -35,7 +35,8 @@ internal static class AllreduceBench
         Console.WriteLine(machine);
         Console.WriteLine(
             $"2 ranks, one process each, Gloo over 127.0.0.1; {string.Join("/", Iterations)} timed calls per "
-                + $"size (after 2 warm-up calls, a barrier before each) in each of {rounds} alternating rounds; best and median of all"
+                + $"size (after 2 warm-up calls, a barrier before each) in each of {rounds} alternating rounds; "
+                + "best and median of all"
         );
         Dictionary<string, List<double>>? cs = null,
             py = null;
@@ -46,7 +47,8 @@ internal static class AllreduceBench
         }
         Console.WriteLine();
         Console.WriteLine(
-            $"{"allreduce (sum)", -26} {"C# best ms", 10} {"Py best ms", 10} {"C#/Py", 6} {"C# median", 10} {"Py median", 10} {"C#/Py", 6}"
+            $"{"allreduce (sum)", -26} {"C# best ms", 10} {"Py best ms", 10} {"C#/Py", 6} {"C# median", 10} "
+                + $"{"Py median", 10} {"C#/Py", 6}"
         );
         foreach (var key in cs!.Keys)
         {
@@ -55,12 +57,14 @@ internal static class AllreduceBench
                 cm = Median(cs[key]),
                 pm = Median(py[key]);
             Console.WriteLine(
-                $"{key, -26} {cb * 1e3, 10:F3} {pb * 1e3, 10:F3} {cb / pb, 6:F2} {cm * 1e3, 10:F3} {pm * 1e3, 10:F3} {cm / pm, 6:F2}"
+                $"{key, -26} {cb * 1e3, 10:F3} {pb * 1e3, 10:F3} {cb / pb, 6:F2} {cm * 1e3, 10:F3} "
+                    + $"{pm * 1e3, 10:F3} {cm / pm, 6:F2}"
             );
         }
         foreach (var (n, i) in Sizes.Select((n, i) => (n, i)))
             Console.WriteLine(
-                $"bus bandwidth {Label(n)}: C# {Bandwidth(n, cs[Key(n)].Min()):F2} GB/s, Python {Bandwidth(n, py![Key(n)].Min()):F2} GB/s "
+                $"bus bandwidth {Label(n)}: C# {Bandwidth(n, cs[Key(n)].Min()):F2} GB/s, Python "
+                    + $"{Bandwidth(n, py![Key(n)].Min()):F2} GB/s "
                     + "(2·(world−1)/world · bytes / best time)"
             );
         return 0;

@@ -61,7 +61,8 @@ foreach (var threads in threadCounts)
 }
 
 Console.WriteLine(
-    $"reference: {pythonVersion}; best of {rounds} alternating rounds; per op {iterations} calls in {CSharpOps.Batches} batches, best batch"
+    $"reference: {pythonVersion}; best of {rounds} alternating rounds; per op {iterations} calls in "
+        + $"{CSharpOps.Batches} batches, best batch"
 );
 Console.WriteLine();
 Console.WriteLine("per-op call overhead (8-element float32 tensors; C# includes Dispose of the result)");
@@ -75,7 +76,8 @@ Console.WriteLine($"{"threads", 7}  {"n", -12} {"C# GFLOP/s", 10} {"Python GFLOP
 foreach (var (threads, (cs, py)) in matmul)
 foreach (var n in cs.Keys)
     Console.WriteLine(
-        $"{threads, 7}  {n, -12} {Gflops(n, cs[n]), 10:F1} {Gflops(n, py[n]), 15:F1} {Gflops(n, cs[n]) / Gflops(n, py[n]), 10:F2}"
+        $"{threads, 7}  {n, -12} {Gflops(n, cs[n]), 10:F1} {Gflops(n, py[n]), 15:F1} "
+            + $"{Gflops(n, cs[n]) / Gflops(n, py[n]), 10:F2}"
     );
 Console.WriteLine($"load average at end: {LoadAverage()}");
 return 0;
@@ -105,7 +107,8 @@ JsonElement RunPython(int threads)
     process.WaitForExit();
     if (process.ExitCode != 0)
         throw new InvalidOperationException(
-            $"{python} {script} failed ({process.ExitCode}); is python3-torch installed (apt-get install python3-torch)?\n{error}"
+            $"{python} {script} failed ({process.ExitCode}); is python3-torch installed (apt-get install "
+                + $"python3-torch)?\n{error}"
         );
     return JsonDocument.Parse(output).RootElement.Clone();
 }

@@ -45,7 +45,8 @@ double sendLocal = await caller.SendRoundAsync(local, groups, 5),
     sendRemote = await caller.SendRoundAsync(remote, groups, 5);
 long tokens = groups.Sum(g => g.PromptTokenIds.Length + g.Candidates.Sum(c => c.TokenIds.Length));
 Console.WriteLine(
-    $"{$"round items, {prompts} prompts (ms/call)", -34} {sendLocal, 14:F1} {sendRemote, 14:F1} {sendRemote / sendLocal, 12:F2}"
+    $"{$"round items, {prompts} prompts (ms/call)", -34} {sendLocal, 14:F1} {sendRemote, 14:F1} "
+        + $"{sendRemote / sendLocal, 12:F2}"
 );
 Console.WriteLine(
     $"(round items: {groups.Length} prompts × {groups[0].Candidates.Length} candidates, {tokens:N0} token ids; "

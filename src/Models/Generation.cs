@@ -54,7 +54,8 @@ public static class Generation
             p = prompts.Max(x => x.Count);
         if (model.Config.Family == ModelFamily.Gpt2 && p + options.MaxNewTokens > model.Config.MaxPositions)
             throw new ArgumentException(
-                $"prompt ({p}) + max new tokens ({options.MaxNewTokens}) exceed GPT-2's {model.Config.MaxPositions} positions"
+                $"prompt ({p}) + max new tokens ({options.MaxNewTokens}) exceed GPT-2's "
+                    + $"{model.Config.MaxPositions} positions"
             );
 
         var ids = new long[b * p];
@@ -77,7 +78,8 @@ public static class Generation
         using var noGrad = torch.no_grad();
         using var generator = new Generator(options.Seed); // sampling happens on the CPU: same tokens on any device
         using var cache = new KvCache(model.Config.NumLayers);
-        var mask = torch.tensor(attention, [b, p], device: device).DetachFromDisposeScope(); // (B, S) grows by one per step
+        // (B, S) grows by one per step
+        var mask = torch.tensor(attention, [b, p], device: device).DetachFromDisposeScope();
         try
         {
             Tensor input = torch.tensor(ids, [b, p], device: device).DetachFromDisposeScope(); // (B, T)

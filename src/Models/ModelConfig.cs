@@ -109,7 +109,8 @@ public sealed record ModelConfig
             "gpt2" => ParseGpt2(f),
             "llama" or "mistral" or "qwen2" => ParseLlama(f, modelType),
             _ => throw new ModelLoadException(
-                $"{source}: model_type '{modelType}' (architectures: {architectures}) is not supported; supported: gpt2, llama, mistral, qwen2"
+                $"{source}: model_type '{modelType}' (architectures: {architectures}) is not supported; "
+                    + "supported: gpt2, llama, mistral, qwen2"
             ),
         };
         config = config with

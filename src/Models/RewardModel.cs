@@ -41,7 +41,8 @@ public sealed class RewardModel : IDisposable
         var declared = DeclaredHead(config.Json!, configPath);
         if (!SafeTensorsCheckpoint.Exists(directory))
             throw new ModelLoadException(
-                $"{Path.Combine(directory, SafeTensorsCheckpoint.SingleFileName)} not found: a reward model needs its weights"
+                $"{Path.Combine(directory, SafeTensorsCheckpoint.SingleFileName)} not found: a reward model needs "
+                    + "its weights"
             );
         try
         {
@@ -82,7 +83,8 @@ public sealed class RewardModel : IDisposable
         for (int i = 0; i < sequences.Count; i++)
             Validate(sequences[i], i);
         var rewards = new double[sequences.Count];
-        var order = Enumerable.Range(0, sequences.Count).OrderBy(i => sequences[i].Count).ToArray(); // less padding per batch
+        // less padding per batch
+        var order = Enumerable.Range(0, sequences.Count).OrderBy(i => sequences[i].Count).ToArray();
         using var noGrad = torch.no_grad();
         for (int start = 0; start < order.Length; start += batchSize)
         {
@@ -120,7 +122,8 @@ public sealed class RewardModel : IDisposable
                 ids[i * t + j] = rows[i][j];
                 attention[i * t + j] = 1;
             }
-            last[i] = LastTokenIndex(rows[i], Config.PadTokenId); // right padding: positions past the row are never pooled
+            // right padding: positions past the row are never pooled
+            last[i] = LastTokenIndex(rows[i], Config.PadTokenId);
         }
         bool padded = attention.Contains(0);
         var device = Network.Device;
@@ -138,12 +141,14 @@ public sealed class RewardModel : IDisposable
         foreach (int id in sequence)
             if (id < 0 || id >= Config.VocabSize)
                 throw new ArgumentException(
-                    $"reward model {Directory}: sequence {row} holds token id {id}, outside its vocabulary [0, {Config.VocabSize}) — "
+                    $"reward model {Directory}: sequence {row} holds token id {id}, outside its vocabulary [0, "
+                        + $"{Config.VocabSize}) — "
                         + "the policy's tokenizer is not the reward model's"
                 );
         if (Config.Family == ModelFamily.Gpt2 && sequence.Count > Config.MaxPositions)
             throw new ArgumentException(
-                $"reward model {Directory}: sequence {row} has {sequence.Count} tokens, more than its {Config.MaxPositions} positions (n_positions)"
+                $"reward model {Directory}: sequence {row} has {sequence.Count} tokens, more than its "
+                    + $"{Config.MaxPositions} positions (n_positions)"
             );
     }
 
@@ -160,8 +165,10 @@ public sealed class RewardModel : IDisposable
             var names = architectures.Select(a => a?.ToString() ?? "").ToList();
             if (!names.Any(n => n.EndsWith("ForSequenceClassification", StringComparison.Ordinal)))
                 throw new ModelLoadException(
-                    $"{configPath}: architectures [{string.Join(", ", names)}] is not a sequence classifier; a reward model is "
-                        + "a *ForSequenceClassification checkpoint (e.g. LlamaForSequenceClassification) with num_labels 1"
+                    $"{configPath}: architectures [{string.Join(", ", names)}] is not a sequence classifier; a "
+                        + "reward model is "
+                        + "a *ForSequenceClassification checkpoint (e.g. LlamaForSequenceClassification) with "
+                        + "num_labels 1"
                 );
         }
         try
@@ -187,19 +194,23 @@ public sealed class RewardModel : IDisposable
     {
         if (declaredLabels is { } declared && declared != 1)
             throw new ModelLoadException(
-                $"{configPath}: num_labels is {declared} (id2label/num_labels); a reward model has exactly 1 label (one score per sequence)"
+                $"{configPath}: num_labels is {declared} (id2label/num_labels); a reward model has exactly 1 "
+                    + "label (one score per sequence)"
             );
         if (!checkpoint.Contains("score.weight"))
             throw new ModelLoadException(
-                $"{checkpoint.FileOf("score.weight")}: no tensor 'score.weight': not a sequence-classification checkpoint "
+                $"{checkpoint.FileOf("score.weight")}: no tensor 'score.weight': not a sequence-classification "
+                    + "checkpoint "
                     + $"(a reward model's head is score.weight of shape [1, {config.HiddenSize}])"
             );
         var shape = checkpoint.Info("score.weight").Shape;
         if (shape.Length == 2 && shape[0] != 1 && shape[1] == config.HiddenSize)
             throw new ModelLoadException(
-                $"{checkpoint.FileOf("score.weight")}: score.weight has {shape[0]} rows (labels); a reward model has exactly 1"
+                $"{checkpoint.FileOf("score.weight")}: score.weight has {shape[0]} rows (labels); a reward model "
+                    + "has exactly 1"
             );
-        WeightLayout.ResolveClassifier(config, 1, checkpoint); // the trunk's tensors and the head's shape, each error naming the key
+        // the trunk's tensors and the head's shape, each error naming the key
+        WeightLayout.ResolveClassifier(config, 1, checkpoint);
     }
 
     public void Dispose() => Network.Dispose();

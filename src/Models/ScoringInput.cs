@@ -128,7 +128,8 @@ public static class ScoringInput
             if (prompt.Count + response.Count > model.Config.MaxPositions)
                 throw new FormatException(
                     $"{file}:{lineNumber}: prompt ({prompt.Count}) + response "
-                        + $"({response.Count}) tokens exceed the model's {model.Config.MaxPositions} positions (config.json); "
+                        + $"({response.Count}) tokens exceed the model's {model.Config.MaxPositions} positions "
+                        + "(config.json); "
                         + "shorten the row"
                 );
             batch.Add(new ScoringRow(prompt, response));

@@ -240,7 +240,10 @@ public static class SequenceScoring
         var hidden = model.ForwardHidden(respIds, fullMask, cache); // (N, R, C)
         var first = firstLogits.index_select(0, ownerT); // (N, 1, V)
         var logits =
-            r > 1 ? torch.cat([first, model.Logits(hidden.narrow(1, 0, r - 1)).to_type(ScalarType.Float32)], 1) : first; // (N, R, V)
+            // (N, R, V)
+            r > 1
+                ? torch.cat([first, model.Logits(hidden.narrow(1, 0, r - 1)).to_type(ScalarType.Float32)], 1)
+                : first;
         var tokenLogp = logits.gather(-1, respIds.unsqueeze(-1)).squeeze(-1) - logits.logsumexp(-1); // (N, R)
         var respMask = fullMask.narrow(1, lp, r).to_type(ScalarType.Float32); // (N, R)
         var perToken = tokenLogp * respMask;

@@ -107,7 +107,8 @@ public static class TorchRuntime
                 "python3",
                 [
                     "-c",
-                    "import importlib.util as u,os;s=u.find_spec('torch');print(os.path.dirname(s.origin) if s else '')",
+                    "import importlib.util as u,os;s=u.find_spec('torch');print(os.path.dirname(s.origin) if s "
+                        + "else '')",
                 ]
             )
             {

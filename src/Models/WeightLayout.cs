@@ -132,7 +132,8 @@ public static partial class WeightLayout
             var info = source.Info(found);
             if (!info.Shape.SequenceEqual(shape))
                 problems.Add(
-                    $"tensor '{found}' in '{Path.GetFileName(source.FileOf(found))}' has shape {SafeTensorDTypes.FormatShape(info.Shape)}, "
+                    $"tensor '{found}' in '{Path.GetFileName(source.FileOf(found))}' has shape "
+                        + $"{SafeTensorDTypes.FormatShape(info.Shape)}, "
                         + $"expected {SafeTensorDTypes.FormatShape(shape)}"
                 );
             else if (

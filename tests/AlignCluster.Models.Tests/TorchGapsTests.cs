@@ -15,7 +15,8 @@ public sealed class TorchGapsTests
         using var scope = torch.NewDisposeScope();
         var e = Assert.Throws<ArgumentException>(() => TorchGaps.MatMul(torch.ones(2, 3), torch.ones(4, 5)));
         Assert.Contains("[2, 3] @ [4, 5]", e.Message);
-        Assert.Throws<ArgumentException>(() => TorchGaps.MatMul(torch.ones(2, 2, 3), torch.ones(3, 3, 4))); // batch 2 vs 3
+        // batch 2 vs 3
+        Assert.Throws<ArgumentException>(() => TorchGaps.MatMul(torch.ones(2, 2, 3), torch.ones(3, 3, 4)));
         Assert.Throws<ArgumentException>(() => TorchGaps.MatMul(torch.ones(3), torch.ones(4)));
     }
 
@@ -26,7 +27,8 @@ public sealed class TorchGapsTests
         var a = torch.tensor(new float[] { 1, 2, 3, 4 }, [2, 2]);
         var b = torch.tensor(new float[] { 5, 6 }, [2, 1]);
         Assert.Equal([17f, 39f], TorchGaps.MatMul(a, b).data<float>().ToArray()); // 1·5+2·6, 3·5+4·6
-        Assert.Equal([2L, 4L, 2L, 1L], TorchGaps.MatMul(torch.ones(2, 1, 2, 2), torch.ones(4, 2, 1)).shape); // batches broadcast
+        // batches broadcast
+        Assert.Equal([2L, 4L, 2L, 1L], TorchGaps.MatMul(torch.ones(2, 1, 2, 2), torch.ones(4, 2, 1)).shape);
     }
 
     [Fact]

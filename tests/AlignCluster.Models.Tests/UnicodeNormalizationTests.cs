@@ -112,7 +112,8 @@ public sealed class UnicodeNormalizationTests
                 string ours = UnicodeNormalization.Normalize(texts[i], Form(form));
                 if (ours != expected[form][i])
                     failures.Add(
-                        $"{form} {JsonSerializer.Serialize(texts[i])}: node {JsonSerializer.Serialize(expected[form][i])} ours {JsonSerializer.Serialize(ours)}"
+                        $"{form} {JsonSerializer.Serialize(texts[i])}: node "
+                            + $"{JsonSerializer.Serialize(expected[form][i])} ours {JsonSerializer.Serialize(ours)}"
                     );
             }
         Assert.True(

@@ -64,7 +64,8 @@ public static class PreferenceReader
                     $"prompt id '{id}' already used on line {firstLine}"
                         + (
                             record.ExplicitId is null
-                                ? " (ids are derived from the prompt text when absent: the prompt repeats; give each record an 'id')"
+                                ? " (ids are derived from the prompt text when absent: the prompt repeats; give "
+                                    + "each record an 'id')"
                                 : ""
                         )
                 );

@@ -44,7 +44,8 @@ public sealed class ReadReport
             + $", {DuplicateCandidatesRemoved} duplicate candidates merged, {TiedTopChoices} tied top choices";
         if (SkippedLines.Count > 0)
             text +=
-                $"; skipped lines: {string.Join(", ", SkippedLines)}{(SkippedTooFewCandidates > SkippedLines.Count ? ", ..." : "")}";
+                "; skipped lines: "
+                + $"{string.Join(", ", SkippedLines)}{(SkippedTooFewCandidates > SkippedLines.Count ? ", ..." : "")}";
         return text;
     }
 }

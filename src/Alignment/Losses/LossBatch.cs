@@ -62,7 +62,8 @@ public sealed record LossBatch(
         )
             if (tensor is not null && !tensor.shape.SequenceEqual(PolicyLogps.shape))
                 throw new ArgumentException(
-                    $"{loss}: {name} have shape [{string.Join(", ", tensor.shape)}], policy log-probs [{string.Join(", ", PolicyLogps.shape)}]"
+                    $"{loss}: {name} have shape [{string.Join(", ", tensor.shape)}], policy log-probs "
+                        + $"[{string.Join(", ", PolicyLogps.shape)}]"
                 );
     }
 

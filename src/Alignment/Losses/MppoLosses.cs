@@ -147,7 +147,8 @@ public static class MppoLosses
         var order = new long[rows * columns];
         for (long r = 0; r < rows; r++)
         {
-            var row = Enumerable.Range(0, (int)columns).OrderByDescending(c => values[r * columns + c]).ToArray(); // stable
+            // stable
+            var row = Enumerable.Range(0, (int)columns).OrderByDescending(c => values[r * columns + c]).ToArray();
             for (long c = 0; c < columns; c++)
                 order[r * columns + c] = row[c];
         }

@@ -68,7 +68,8 @@ public sealed class RemoteCluster : IAsyncDisposable
         {
             client.UseStaticClustering(addresses);
             client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (ClusterId, "aligncluster"));
-            client.UseConnectionRetryFilter((_, _) => Task.FromResult(false)); // a dead address fails fast, not in a loop
+            // a dead address fails fast, not in a loop
+            client.UseConnectionRetryFilter((_, _) => Task.FromResult(false));
             client.AddActivityPropagation();
             // Both probe the gateways first, so a refusal (TLS required, wrong certificate) is said at once.
             if (tls is not null)

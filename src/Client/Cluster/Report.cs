@@ -96,11 +96,13 @@ public static class Report
         AnsiConsole.Write(table);
         if (status.History.LastOrDefault(r => r.Eval?.Preference is not null)?.Eval?.Preference is { } p)
             Console.WriteLine(
-                $"held-out preferences: accuracy {p.Accuracy:F3} over {p.Pairs} (chosen, rejected) pairs, implicit reward margin {p.MeanMargin:F4} (β={p.Beta:G3})"
+                $"held-out preferences: accuracy {p.Accuracy:F3} over {p.Pairs} (chosen, rejected) pairs, "
+                    + $"implicit reward margin {p.MeanMargin:F4} (β={p.Beta:G3})"
             );
         if (status.Restarts > 0)
             Console.WriteLine(
-                $"restarts: {status.Restarts} round(s) retried from the last checkpoint after a failure (checkpoint.restarts)"
+                $"restarts: {status.Restarts} round(s) retried from the last checkpoint after a failure "
+                    + "(checkpoint.restarts)"
             );
         if (status.Error is not null)
             AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(status.Error)}");

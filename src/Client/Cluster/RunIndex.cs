@@ -38,7 +38,8 @@ public sealed class RunIndex(ICheckpointStorage store)
     {
         if (await store.ExistsAsync(config.RunId + ".yaml"))
             throw new ClientException(
-                $"run '{config.RunId}' already exists in {store.Name}; pass --resume to continue it or choose another run_id (--set run_id=NAME)"
+                $"run '{config.RunId}' already exists in {store.Name}; pass --resume to continue it or choose "
+                    + "another run_id (--set run_id=NAME)"
             );
         await store.WriteAsync(config.RunId + ".yaml", Encoding.UTF8.GetBytes(RunConfigLoader.ToYaml(config)));
     }

@@ -17,7 +17,8 @@ internal static class CommonOptions
         new("--cluster")
         {
             Description =
-                "Connect to running silos through this gateway (host:port; repeatable or comma-separated) instead of the embedded cluster.",
+                "Connect to running silos through this gateway (host:port; repeatable or comma-separated) instead "
+                + "of the embedded cluster.",
             AllowMultipleArgumentsPerToken = false,
         };
 
@@ -46,7 +47,8 @@ internal static class CommonOptions
         new("--dashboard")
         {
             Description =
-                "Serve the live view on 127.0.0.1:PORT (default 8080): the run page at /run, the Orleans dashboard at /dashboard/.",
+                "Serve the live view on 127.0.0.1:PORT (default 8080): the run page at /run, the Orleans "
+                + "dashboard at /dashboard/.",
             Arity = ArgumentArity.ZeroOrOne,
         };
 
@@ -70,7 +72,8 @@ internal static class CommonOptions
     {
         if (endpoints is { Length: > 0 })
             throw new ClientException(
-                $"--cluster {string.Join(",", endpoints)}: connecting to running silos is not available in this build yet; run without --cluster (embedded cluster)"
+                $"--cluster {string.Join(",", endpoints)}: connecting to running silos is not available in this "
+                    + "build yet; run without --cluster (embedded cluster)"
             );
     }
 }

@@ -35,13 +35,15 @@ internal static class DemoCommand
         var policy = new Option<string>("--policy")
         {
             Description =
-                "Policy kind: gpt2 (tiny GPT-2 on libtorch, default), llama (tiny Llama on libtorch) or toy (plain C# log-linear model, seconds).",
+                "Policy kind: gpt2 (tiny GPT-2 on libtorch, default), llama (tiny Llama on libtorch) or toy "
+                + "(plain C# log-linear model, seconds).",
             DefaultValueFactory = _ => "gpt2",
         };
         var set = new Option<string[]>("--set")
         {
             Description =
-                "Override a value of every run's config, e.g. --set sft.epochs=8 (repeatable; names as in `train --print-config`).",
+                "Override a value of every run's config, e.g. --set sft.epochs=8 (repeatable; names as in `train "
+                + "--print-config`).",
             AllowMultipleArgumentsPerToken = false,
         };
         var profile = new Option<bool>("--profile")
@@ -81,7 +83,8 @@ internal static class DemoCommand
                         overrides.Length == 0 ? null : config => WithOverrides(config, overrides)
                     );
                     if (customize is not null)
-                        _ = customize(DemoProtocol.Config(chosen[0], 1, parse.GetValue(quick), parse.GetValue(noise))); // bad --set fails before any run starts
+                        // bad --set fails before any run starts
+                        _ = customize(DemoProtocol.Config(chosen[0], 1, parse.GetValue(quick), parse.GetValue(noise)));
                     var options = new DemoOptions(
                         parse.GetValue(output)!,
                         parse.GetValue(quick),
@@ -93,7 +96,9 @@ internal static class DemoCommand
                     );
                     AnsiConsole.MarkupLine(
                         $"[bold]AlignCluster demo[/]: {chosen.Count} methods × {seedCount} seeds, reverse-digits task, "
-                            + $"{(options.Quick ? "quick" : "full")} size{(options.InjectNoise ? ", corrupted-chosen noise injected" : "")}; embedded cluster, {options.Parallelism} runs at a time"
+                            + $"{(options.Quick ? "quick" : "full")} "
+                            + $"size{(options.InjectNoise ? ", corrupted-chosen noise injected" : "")}; embedded "
+                            + $"cluster, {options.Parallelism} runs at a time"
                     );
                     using var telemetry = ClientTelemetry.Start(parse.GetValue(otlp), "aligncluster-demo");
                     using var spans = parse.GetValue(profile) ? new SpanProfile() : null;
@@ -159,7 +164,8 @@ internal static class DemoCommand
             .Select(name =>
                 DemoProtocol.Methods.FirstOrDefault(m => m.Name == name)
                 ?? throw new ClientException(
-                    $"--methods: unknown method '{name}'; known: {string.Join(", ", DemoProtocol.Methods.Select(m => m.Name))}"
+                    $"--methods: unknown method '{name}'; known: "
+                        + $"{string.Join(", ", DemoProtocol.Methods.Select(m => m.Name))}"
                 )
             )
             .ToList();
@@ -174,7 +180,8 @@ internal static class DemoCommand
                 {
                     if (RunWatcher.IsFinished(status.State))
                         Console.WriteLine(
-                            $"  {status.RunId}: {status.State}, oracle reward {status.History.LastOrDefault()?.Eval?.OracleReward:F3}"
+                            $"  {status.RunId}: {status.State}, oracle reward "
+                                + $"{status.History.LastOrDefault()?.Eval?.OracleReward:F3}"
                         );
                 },
                 ct

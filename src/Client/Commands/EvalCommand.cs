@@ -21,7 +21,8 @@ internal static class EvalCommand
         var round = CommonOptions.Round();
         var command = new Command(
             "eval",
-            "Evaluate a run's checkpoint on its held-out prompts (oracle reward, win-rate and KL vs the reference; preference accuracy for preference files)."
+            "Evaluate a run's checkpoint on its held-out prompts (oracle reward, win-rate and KL vs the "
+                + "reference; preference accuracy for preference files)."
         )
         {
             state,
@@ -41,7 +42,8 @@ internal static class EvalCommand
                     // going.
                     using var progress = ProgressLine.ForStandardError();
                     string doing =
-                        $"eval {runId}: {(r is { } n ? $"checkpoint of round {n}" : "newest checkpoint")} on the held-out prompts";
+                        $"eval {runId}: {(r is { } n ? $"checkpoint of round {n}" : "newest checkpoint")} on the "
+                        + "held-out prompts";
                     if (parse.GetValue(cluster) is { Length: > 0 } gateways)
                     {
                         await using var remote = await RemoteCluster.ConnectAsync(gateways, ct: ct);
@@ -114,11 +116,13 @@ internal static class EvalCommand
         AnsiConsole.Write(table);
         if (!sampled)
             Console.WriteLine(
-                "no sampled evaluation: the reward rule reads the toy vocabulary, not this policy's tokens (reward.kind http or model rates any policy)"
+                "no sampled evaluation: the reward rule reads the toy vocabulary, not this policy's tokens "
+                    + "(reward.kind http or model rates any policy)"
             );
         if (e.Preference is { } p)
             Console.WriteLine(
-                $"preference accuracy {p.Accuracy:F3} over {p.Pairs} held-out (chosen, rejected) pairs; implicit reward β={p.Beta:G3}: "
+                $"preference accuracy {p.Accuracy:F3} over {p.Pairs} held-out (chosen, rejected) pairs; implicit "
+                    + $"reward β={p.Beta:G3}: "
                     + $"chosen {p.MeanChosenReward:F4}, rejected {p.MeanRejectedReward:F4}, margin {p.MeanMargin:F4}"
             );
     }

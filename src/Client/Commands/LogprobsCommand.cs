@@ -78,7 +78,8 @@ internal static class LogprobsCommand
                                     or ExternalException
                         )
                     {
-                        throw new ClientException(e is ExternalException x ? TorchGaps.Message(x) : e.Message); // bad input, as for train and losses
+                        // bad input, as for train and losses
+                        throw new ClientException(e is ExternalException x ? TorchGaps.Message(x) : e.Message);
                     }
                 })
         );

@@ -15,7 +15,8 @@ internal static class LossesCommand
         var input = new Option<FileInfo>("--input", "-i")
         {
             Description =
-                "JSON file with the group's log-probs (policy, reference), token counts, scores and the losses to evaluate",
+                "JSON file with the group's log-probs (policy, reference), token counts, scores and the losses to "
+                + "evaluate",
             Required = true,
         };
         var command = new Command(

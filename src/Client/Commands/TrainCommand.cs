@@ -111,7 +111,8 @@ internal static class TrainCommand
                     {
                         if (liveView is not null)
                             throw new ClientException(
-                                "--dashboard with --cluster: the silos serve the live view (start them with --dashboard PORT)"
+                                "--dashboard with --cluster: the silos serve the live view (start them with "
+                                    + "--dashboard PORT)"
                             );
                         return await TrainRemoteAsync(
                             parse.GetValue(cluster)!,
@@ -150,7 +151,8 @@ internal static class TrainCommand
                         )
                             if (RunConfigLoader.ToYaml(stored) != RunConfigLoader.ToYaml(runConfig))
                                 throw new ClientException(
-                                    $"--resume: the given config differs from the one run '{runConfig.RunId}' was started with; resume without --config/--set, or pick a new run_id"
+                                    $"--resume: the given config differs from the one run '{runConfig.RunId}' was "
+                                        + "started with; resume without --config/--set, or pick a new run_id"
                                 );
                         runConfig = stored;
                     }
@@ -160,7 +162,8 @@ internal static class TrainCommand
                     var coordinator = embedded.Client.GetGrain<ICoordinatorGrain>(runConfig.RunId);
                     await coordinator.StartAsync(runConfig);
                     AnsiConsole.MarkupLine(
-                        $"[bold]train[/] {Markup.Escape(runConfig.RunId)}: loss {runConfig.Loss.Name}, selection {runConfig.Selection.Strategy} per {runConfig.Selection.Per}, "
+                        $"[bold]train[/] {Markup.Escape(runConfig.RunId)}: loss {runConfig.Loss.Name}, selection "
+                            + $"{runConfig.Selection.Strategy} per {runConfig.Selection.Per}, "
                             + $"{runConfig.Training.Rounds} rounds; state in {Markup.Escape(embedded.StateDirectory)}"
                     );
                     var final = await WatchAsync(coordinator, events, ct);
@@ -216,13 +219,16 @@ internal static class TrainCommand
         else
             coordinator = (await RemoteCommands.StartRunAsync(remote, runConfig)).Coordinator;
         AnsiConsole.MarkupLine(
-            $"[bold]train[/] {Markup.Escape(runConfig.RunId)}: loss {runConfig.Loss.Name}, selection {runConfig.Selection.Strategy} per {runConfig.Selection.Per}, "
-                + $"{runConfig.Training.Rounds} rounds; on the cluster at {Markup.Escape(string.Join(",", remote.Gateways))}"
+            $"[bold]train[/] {Markup.Escape(runConfig.RunId)}: loss {runConfig.Loss.Name}, selection "
+                + $"{runConfig.Selection.Strategy} per {runConfig.Selection.Per}, "
+                + $"{runConfig.Training.Rounds} rounds; on the cluster at "
+                + $"{Markup.Escape(string.Join(",", remote.Gateways))}"
         );
         if (detach)
         {
             Console.WriteLine(
-                $"submitted; follow it with: aligncluster status --cluster {string.Join(",", remote.Gateways)} --run {runConfig.RunId}"
+                $"submitted; follow it with: aligncluster status --cluster {string.Join(",", remote.Gateways)} "
+                    + $"--run {runConfig.RunId}"
             );
             return 0;
         }

@@ -160,7 +160,8 @@ public static class ProgressText
             double perRound = s.History.Average(r => r.Seconds);
             int left = Math.Max(0, s.TotalRounds - s.Round);
             text +=
-                $", step {steps}/{expected}, {perRound:F1} s/round, ETA {Duration(TimeSpan.FromSeconds(perRound * left))}";
+                $", step {steps}/{expected}, {perRound:F1} s/round, ETA "
+                + $"{Duration(TimeSpan.FromSeconds(perRound * left))}";
         }
         return (text, s.Phase);
     }

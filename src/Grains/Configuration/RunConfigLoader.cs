@@ -137,7 +137,8 @@ public static class RunConfigLoader
             var flow = open.FirstOrDefault(o => o.Flow != ' ');
             throw new ConfigException(
                 flow.Flow != default
-                    ? $"{source}:{flow.Start.Line}:{flow.Start.Column}: malformed YAML: this '{flow.Flow}' is not closed"
+                    ? $"{source}:{flow.Start.Line}:{flow.Start.Column}: malformed YAML: this '{flow.Flow}' is not "
+                        + "closed"
                     : $"{source}: malformed YAML",
                 e
             );
@@ -172,7 +173,8 @@ public static class RunConfigLoader
             return node;
         }
         string Keys(YamlMappingNode m) => string.Join(", ", m.Children.Keys);
-        var segments = at.Path.Split('.').Select(k => k.Split('[')[0]).ToArray(); // an item of a list: the list's default
+        // an item of a list: the list's default
+        var segments = at.Path.Split('.').Select(k => k.Split('[')[0]).ToArray();
         if (e.Message.Contains("not found on type", StringComparison.Ordinal))
             return Lookup(segments[..^1]) is YamlMappingNode parent
                 ? $"{at.Path}: unknown key; known here: {Keys(parent)}"
@@ -321,7 +323,8 @@ public static class RunConfigLoader
             && c.Selection.Strategy != "all"
         )
             errors.Add(
-                $"selection.negatives: {name} compares the chosen with exactly one negative, got {c.Selection.Negatives} (use 1, or strategy all for one pair per negative)"
+                $"selection.negatives: {name} compares the chosen with exactly one negative, got "
+                    + $"{c.Selection.Negatives} (use 1, or strategy all for one pair per negative)"
             );
     }
 
@@ -364,7 +367,8 @@ public static class RunConfigLoader
         // tokenizer.
         Check(
             c.Data.Source != "task" || c.Policy.Kind != "hf",
-            $"data.source: the task '{c.Data.Task}' is written in the toy vocabulary (digit ids 0–{Demo.ToyVocabulary.Size - 1}), not in the hf policy's tokenizer; "
+            $"data.source: the task '{c.Data.Task}' is written in the toy vocabulary (digit ids "
+                + $"0–{Demo.ToyVocabulary.Size - 1}), not in the hf policy's tokenizer; "
                 + "with policy.kind hf use data.source file (a preference file, encoded with the model's tokenizer)"
         );
         Check(
@@ -386,22 +390,26 @@ public static class RunConfigLoader
             c.Data.DemonstrationNoise is >= 0 and <= 1,
             $"data.demonstration_noise: {c.Data.DemonstrationNoise} must be in [0, 1]"
         );
-        if (c.Policy.Kind is "toy" or "gpt2" or "llama") // the toy vocabulary's policies: answers are digits + end token
+        // the toy vocabulary's policies: answers are digits + end token
+        if (c.Policy.Kind is "toy" or "gpt2" or "llama")
             Check(
                 c.Policy.MaxResponseLength >= c.Data.MaxLength + 1,
-                $"policy.max_response_length: {c.Policy.MaxResponseLength} is too short for answers of {c.Data.MaxLength} digits plus the end token"
+                $"policy.max_response_length: {c.Policy.MaxResponseLength} is too short for answers of "
+                    + $"{c.Data.MaxLength} digits plus the end token"
             );
         long distinct = Enumerable
             .Range(c.Data.MinLength, Math.Max(0, c.Data.MaxLength - c.Data.MinLength + 1))
             .Sum(l => (long)Math.Pow(10, Math.Min(l, 15)));
         Check(
             c.Data.Source == "file" || c.Data.TrainPrompts + c.Data.EvalPrompts <= distinct / 2,
-            $"data.train_prompts + data.eval_prompts: {c.Data.TrainPrompts + c.Data.EvalPrompts} is too many for {distinct} distinct prompts of length {c.Data.MinLength}..{c.Data.MaxLength}"
+            $"data.train_prompts + data.eval_prompts: {c.Data.TrainPrompts + c.Data.EvalPrompts} is too many for "
+                + $"{distinct} distinct prompts of length {c.Data.MinLength}..{c.Data.MaxLength}"
         );
 
         Check(
             c.Sft.Epochs >= 0 && c.Sft.BatchSize >= 1 && c.Sft.LearningRate > 0,
-            $"sft: epochs ({c.Sft.Epochs}) must be ≥ 0, batch_size ({c.Sft.BatchSize}) ≥ 1, learning_rate ({c.Sft.LearningRate}) > 0"
+            $"sft: epochs ({c.Sft.Epochs}) must be ≥ 0, batch_size ({c.Sft.BatchSize}) ≥ 1, learning_rate "
+                + $"({c.Sft.LearningRate}) > 0"
         );
         Check(
             c.Candidates.Temperatures is { Length: > 0 }
@@ -417,7 +425,8 @@ public static class RunConfigLoader
 
         Check(
             Alignment.Selection.SelectorNames.TryParse(c.Selection.Strategy, out _),
-            $"selection.strategy: unknown '{c.Selection.Strategy}'; known: {string.Join(", ", Alignment.Selection.SelectorNames.All)}"
+            $"selection.strategy: unknown '{c.Selection.Strategy}'; known: "
+                + $"{string.Join(", ", Alignment.Selection.SelectorNames.All)}"
         );
         Check(c.Selection.Negatives >= 1, $"selection.negatives: {c.Selection.Negatives} must be ≥ 1");
         Check(c.Selection.Per is "round" or "step", $"selection.per: '{c.Selection.Per}' is not one of round, step");
@@ -461,7 +470,9 @@ public static class RunConfigLoader
         if (c.Reward.Kind == "rule" && c.Policy.Kind == "hf")
             Check(
                 c.Online.Every == 0 && !c.Candidates.InjectNoise,
-                $"reward.kind: the rule '{c.Reward.Name}' reads toy-vocabulary digits and cannot rate an hf policy's responses, which online rounds and candidates.inject_noise need; use reward.kind http or model"
+                $"reward.kind: the rule '{c.Reward.Name}' reads toy-vocabulary digits and cannot rate an hf "
+                    + "policy's responses, which online rounds and candidates.inject_noise need; use reward.kind "
+                    + "http or model"
             );
         if (c.Reward.Kind == "model" && Demo.RewardModelFunction.Problems(c) is { } rewardModelProblem)
             errors.Add(rewardModelProblem);

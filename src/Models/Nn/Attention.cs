@@ -54,7 +54,8 @@ public sealed class ForwardContext
         {
             if (attentionMask.ndim != 2 || attentionMask.shape[0] != b || attentionMask.shape[1] != s)
                 throw new ArgumentException(
-                    $"attention mask must be ({b}, {s}) = (batch, cached + new tokens), got {TorchGaps.Shape(attentionMask)}"
+                    $"attention mask must be ({b}, {s}) = (batch, cached + new tokens), got "
+                        + $"{TorchGaps.Shape(attentionMask)}"
                 );
             var valid = attentionMask.to_type(ScalarType.Bool).view(b, 1, 1, s);
             // A query always sees itself, so rows of padding never attend to nothing (which would give NaN).

@@ -103,7 +103,8 @@ public sealed class BpeModel
             }
             if (UnkToken is null || !_vocab.TryGetValue(UnkToken, out int unk))
                 throw new TokenizerException(
-                    $"character U+{rune.Value:X4} is not in the vocabulary and the BPE model has no unk token or byte fallback"
+                    $"character U+{rune.Value:X4} is not in the vocabulary and the BPE model has no unk token or "
+                        + "byte fallback"
                 );
             if (!(FuseUnk && previousWasUnk))
                 ids.Add(unk);

@@ -117,18 +117,22 @@ public sealed class ChatTemplate
         {
             ChatFormat.ChatMl =>
                 "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
-                    + "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}",
+                    + "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ "
+                    + "'<|im_start|>assistant\\n' }}{% endif %}",
             ChatFormat.Llama3 =>
                 "{{ bos_token }}{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + "
-                    + "'<|end_header_id|>\\n\\n' + message['content'] | trim + '<|eot_id|>' }}{% endfor %}{% if add_generation_prompt %}"
+                    + "'<|end_header_id|>\\n\\n' + message['content'] | trim + '<|eot_id|>' }}{% endfor %}{% if "
+                    + "add_generation_prompt %}"
                     + "{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}",
             // System text joins the first user turn (Mistral's template has no system role); every user turn opens with
             // BOS and every answer is closed with EOS, as in the Llama-2 original.
             ChatFormat.Inst => "{%- set ns = namespace(system='', first=true) -%}"
-                + "{%- for m in messages if m['role'] == 'system' -%}{%- set ns.system = ns.system + ('\\n\\n' if ns.system else '') + m['content'] -%}{%- endfor -%}"
+                + "{%- for m in messages if m['role'] == 'system' -%}{%- set ns.system = ns.system + ('\\n\\n' if "
+                + "ns.system else '') + m['content'] -%}{%- endfor -%}"
                 + "{%- for m in messages if m['role'] != 'system' -%}"
                 + "{%- if m['role'] == 'assistant' -%}{{ ' ' ~ m['content'] | trim ~ eos_token }}"
-                + "{%- else -%}{{ bos_token ~ '[INST] ' ~ ((ns.system + '\\n\\n' + m['content']) if ns.first and ns.system else m['content']) | trim ~ ' [/INST]' }}"
+                + "{%- else -%}{{ bos_token ~ '[INST] ' ~ ((ns.system + '\\n\\n' + m['content']) if ns.first and "
+                + "ns.system else m['content']) | trim ~ ' [/INST]' }}"
                 + "{%- set ns.first = false -%}{%- endif -%}{%- endfor -%}",
             _ => null,
         };
@@ -139,7 +143,8 @@ public sealed class ChatTemplate
     public string Prompt(IReadOnlyList<ChatMessage> messages)
     {
         if (_jinja is null)
-            return string.Join("\n\n", messages.Select(m => m.Content)); // Plain: roles dropped, blank lines between turns
+            // Plain: roles dropped, blank lines between turns
+            return string.Join("\n\n", messages.Select(m => m.Content));
         try
         {
             return Render(messages, addGenerationPrompt: true) + _responsePrefix;

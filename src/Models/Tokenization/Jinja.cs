@@ -1308,7 +1308,8 @@ public sealed class JinjaTemplate
             case List<object?>:
                 return Undefined.Instance;
             default:
-                return Undefined.Instance; // also of none or undefined, as @huggingface/jinja (Python's Jinja would raise)
+                // also of none or undefined, as @huggingface/jinja (Python's Jinja would raise)
+                return Undefined.Instance;
         }
     }
 

@@ -128,7 +128,8 @@ public static class TokenizerJson
                     throw Error(
                         $"model.{affix}",
                         $"{v.GetRawText()} is not supported (only null or \"\": "
-                            + "word-piece affixes belong to BERT/CLIP-style BPE, not to GPT-2, Llama, Mistral, Qwen or Gemma)"
+                            + "word-piece affixes belong to BERT/CLIP-style BPE, not to GPT-2, Llama, Mistral, "
+                            + "Qwen or Gemma)"
                     );
             if (
                 Optional(m, "dropout") is { } dropout

@@ -31,7 +31,8 @@ public class ErrorTests
     {
         var e = TempJsonl.Fails(Good, "{\"prompt\": \"b\", \"chosen\": \"x\"");
         AssertError(e, DataErrorKind.MalformedJson, 2, null);
-        Assert.DoesNotContain("LineNumber", e.Message); // System.Text.Json's own "LineNumber: 0" would contradict line 2
+        // System.Text.Json's own "LineNumber: 0" would contradict line 2
+        Assert.DoesNotContain("LineNumber", e.Message);
     }
 
     [Fact]

@@ -134,7 +134,8 @@ public class FormatTests
             0xBB,
             0xBF,
             .. System.Text.Encoding.UTF8.GetBytes(
-                "{\"prompt\": \"a\", \"chosen\": \"x\", \"rejected\": \"y\"}\r\n{\"prompt\": \"b\", \"chosen\": \"x\", \"rejected\": \"y\"}"
+                "{\"prompt\": \"a\", \"chosen\": \"x\", \"rejected\": \"y\"}\r\n{\"prompt\": \"b\", \"chosen\": "
+                    + "\"x\", \"rejected\": \"y\"}"
             ),
         ]);
         Assert.Equal(2, PreferenceReader.ReadAll(path).Prompts.Count);
@@ -147,7 +148,8 @@ public class FormatTests
         string big = new('z', 200_000);
         string path = TempJsonl.WriteBytes(
             System.Text.Encoding.UTF8.GetBytes(
-                $"{{\"prompt\": \"a\", \"chosen\": \"{big}\", \"rejected\": \"y\"}}\n{{\"prompt\": \"b\", \"chosen\": \"x\", \"rejected\": \"{big}\"}}"
+                $"{{\"prompt\": \"a\", \"chosen\": \"{big}\", \"rejected\": \"y\"}}\n{{\"prompt\": \"b\", "
+                    + $"\"chosen\": \"x\", \"rejected\": \"{big}\"}}"
             )
         );
         var (prompts, report) = PreferenceReader.ReadAll(path);

@@ -68,7 +68,8 @@ public class MetricsTests
             ["c"] = [1],
             ["new"] = [4],
         };
-        Assert.Equal(1.0 / 3, SelectionMetrics.FractionChanged(before, after), 12); // only "a" changed; "new" not compared
+        // only "a" changed; "new" not compared
+        Assert.Equal(1.0 / 3, SelectionMetrics.FractionChanged(before, after), 12);
         Assert.Equal(0, SelectionMetrics.FractionChanged(new Dictionary<string, int[]>(), after));
     }
 

@@ -109,7 +109,8 @@ public class SelectorTests
             .Range(0, 50)
             .Select(r => NegativeSelector.Select(options, Policy, Reference, 0, SelectionRng.For(43, r, "p1")))
             .ToList();
-        Assert.NotEqual(a, c); // 50 draws over 12 ordered pairs: identical sequences by chance are impossible in practice
+        // 50 draws over 12 ordered pairs: identical sequences by chance are impossible in practice
+        Assert.NotEqual(a, c);
     }
 
     [Fact]
