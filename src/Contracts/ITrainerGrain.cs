@@ -37,9 +37,25 @@ public interface ITrainerGrain : IGrainWithStringKey
     [Alias("Train"), ResponseTimeout(LongCall.Timeout)]
     Task<TrainReport> TrainAsync(TrainRequest request);
 
-    /// <summary>Samples responses (seeded) and scores each under policy and reference.</summary>
-    [Alias("Generate"), ResponseTimeout(LongCall.Timeout)]
-    Task<GeneratedResponse[]> GenerateAsync(GenerateRequest request);
+    // Generation and rating happen here, next to the policy: sampled token ids go from the trainer to the shards, and
+    // only counts and metrics come back to the caller (docs/cluster.md, "Data flow").
+
+    /// <summary>
+    /// A run's initial candidate sets: samples the prompts at each temperature (or takes the given groups), rates them
+    /// with the run's reward function, adds the noise copies if asked, and loads each shard with its trainable groups.
+    /// </summary>
+    [Alias("PrepareCandidates"), ResponseTimeout(LongCall.Timeout)]
+    Task<CandidateReport> PrepareCandidatesAsync(CandidateRequest request);
+
+    /// <summary>An online round: for each shard, samples its prompts, rates the samples and merges them into the
+    /// shard.</summary>
+    [Alias("GenerateCandidates"), ResponseTimeout(LongCall.Timeout)]
+    Task<MergeReport> GenerateCandidatesAsync(OnlineRequest request);
+
+    /// <summary>Held-out sampling evaluation: policy and reference sampled with the same seeds, rated,
+    /// compared.</summary>
+    [Alias("EvaluateSamples"), ResponseTimeout(LongCall.Timeout)]
+    Task<EvalResult> EvaluateSamplesAsync(SampleEvalRequest request);
 
     /// <summary>Writes policy weights, reference, optimizer and RNG state atomically under the run's checkpoint
     /// prefix.</summary>

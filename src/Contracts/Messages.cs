@@ -119,6 +119,16 @@ public static class ShardKeys
 
     /// <summary>Every shard key of a run with <paramref name="count"/> shards, in index order.</summary>
     public static string[] All(string runId, int count) => [.. Enumerable.Range(0, count).Select(i => Of(runId, i))];
+
+    /// <summary>The shard of <paramref name="count"/> that owns a prompt: a stable hash (FNV-1a) of its id, so every
+    /// process (coordinator or trainer) computes the same owner.</summary>
+    public static int IndexOf(string promptId, int count)
+    {
+        uint h = 2166136261;
+        foreach (char c in promptId)
+            h = (h ^ c) * 16777619;
+        return (int)(h % (uint)count);
+    }
 }
 
 /// <summary>What a call to train did: per-step metrics and the negatives picked (per round or per step).</summary>
@@ -157,6 +167,63 @@ public sealed record GenerateRequest(
     int MaxNewTokens,
     ulong Seed,
     bool FromReference = false
+);
+
+/// <summary>
+/// A run's initial candidate sets, built on the trainer: <paramref name="Given"/> groups (a preference file), or
+/// <paramref name="PerTemperature"/> samples per prompt at each of <paramref name="Temperatures"/> seeded with
+/// <paramref name="Seeds"/> (one per temperature); rated with <paramref name="Reward"/>; with a corrupted copy of each
+/// chosen when <paramref name="NoiseSeed"/> is set; the trainable groups loaded into <paramref name="Shards"/>
+/// (<see cref="ShardKeys.IndexOf"/> picks each prompt's shard).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("AlignCluster.CandidateRequest")]
+public sealed record CandidateRequest(
+    string RunId,
+    string[] Shards,
+    PromptRef[] Prompts,
+    PromptGroup[]? Given,
+    double[] Temperatures,
+    int PerTemperature,
+    int MaxNewTokens,
+    ulong[] Seeds,
+    ulong? NoiseSeed,
+    RewardConfig Reward
+);
+
+/// <summary>What building the candidate sets did, in counts.</summary>
+/// <param name="Built">Prompts that got at least one candidate.</param>
+/// <param name="Untrainable">Built prompts left out: no candidate rated below the chosen.</param>
+/// <param name="Groups">Groups loaded into the shards.</param>
+[GenerateSerializer, Alias("AlignCluster.CandidateReport")]
+public sealed record CandidateReport(int Built, int Untrainable, int Groups, int Candidates);
+
+/// <summary>
+/// An online round's new candidates: for each shard in order, <paramref name="PerPrompt"/> samples for each of its
+/// prompts (seeded with <paramref name="Seed"/>), rated with <paramref name="Reward"/>, merged under
+/// <paramref name="Cap"/>.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("AlignCluster.OnlineRequest")]
+public sealed record OnlineRequest(
+    int Round,
+    string[] Shards,
+    int PerPrompt,
+    double Temperature,
+    int MaxNewTokens,
+    ulong Seed,
+    int Cap,
+    RewardConfig Reward
+);
+
+/// <summary>Held-out sampling: <paramref name="PerPrompt"/> samples per prompt from the policy and from the
+/// reference, with the same seed, rated with <paramref name="Reward"/>.</summary>
+[GenerateSerializer, Immutable, Alias("AlignCluster.SampleEvalRequest")]
+public sealed record SampleEvalRequest(
+    PromptRef[] Prompts,
+    int PerPrompt,
+    double Temperature,
+    int MaxNewTokens,
+    ulong Seed,
+    RewardConfig Reward
 );
 
 /// <summary>A sampled response with its log-prob under the current policy and under the reference.</summary>

@@ -1,7 +1,6 @@
 using AlignCluster.Contracts;
 using AlignCluster.Grains.Checkpoints;
 using AlignCluster.Grains.Configuration;
-using AlignCluster.Grains.Demo;
 using AlignCluster.Grains.Hosting;
 
 namespace AlignCluster.Grains.Coordinator;
@@ -146,13 +145,7 @@ public sealed class CoordinatorGrain(
                 throw new ArgumentException(
                     $"run '{RunId}' has no complete checkpoint for round {r} (the newest is {run.LastCheckpointRound}; the two newest are kept)"
                 );
-            var result = await PolicyEvaluation.EvaluateAsync(
-                trainer,
-                RewardFunctions.Create(config.Reward),
-                run.EvalPrompts,
-                config,
-                heldOutGroups: run.EvalGroups
-            );
+            var result = await PolicyEvaluation.EvaluateAsync(trainer, run.EvalPrompts, config, run.EvalGroups);
             return new CheckpointEval(RunId, r, run.EvalPrompts.Length, result);
         }
         finally
@@ -236,7 +229,6 @@ public sealed class CoordinatorGrain(
             state.State,
             i => GrainFactory.GetGrain<IPromptShardGrain>(ShardKeys.Of(RunId, i)),
             Trainers(config.Training.Trainers),
-            RewardFunctions.Create(config.Reward),
             () =>
             {
                 // After a crash of this silo (activation abandoned) nothing more may be persisted: the run's next

@@ -8,17 +8,18 @@ namespace AlignCluster.Grains.Coordinator;
 
 /// <summary>
 /// A run's rounds, top to bottom (docs/cluster.md, "How a run flows through the grains"), over grain interfaces so it
-/// runs the same
-/// in the embedded cluster, a multi-silo one, or a unit test with plain objects. Each phase is a span; progress is
-/// persisted (through <paramref name="persist"/>) once a round is complete, and a resume restarts from the last
-/// checkpointed round, which reproduces an uninterrupted run exactly (every random draw derives from seed and round).
+/// runs the same in the embedded cluster, a multi-silo one, or a unit test with plain objects. It orchestrates and
+/// never computes: sampling, rating, scoring and training happen on the trainer, which reads and writes the shards
+/// itself; only shard keys, prompt references, specs, seeds, counts and metrics pass through here. Each phase is a
+/// span; progress is persisted (through <paramref name="persist"/>) once a round is complete, and a resume restarts
+/// from the last checkpointed round, which reproduces an uninterrupted run exactly (every random draw derives from
+/// seed and round).
 /// </summary>
 public sealed class CoordinatorService(
     string runId,
     CoordinatorState state,
     Func<int, IPromptShardGrain> shard,
     ITrainerGrain trainer,
-    IRewardFunction reward,
     Func<Task> persist,
     PreparationCache? preparations = null
 )
@@ -235,31 +236,34 @@ public sealed class CoordinatorService(
         }
 
         state.Phase = "candidates";
-        PromptGroup[] groups;
+        CandidateReport candidates;
         using (var generate = ClusterTelemetry.StartPhase("generate", runId, 0))
         {
-            var built = fromFile ?? await SampleCandidatesAsync(data.TrainPrompts, ct);
-            if (config.Candidates.InjectNoise)
-            {
-                var corruptions = CandidateSets.Corruptions(built, Seed, ToyVocabulary.Eos);
-                var toRate = built
-                    .Select((g, i) => (g.PromptTokenIds, ids: corruptions[i]))
-                    .Where(t => t.ids is not null)
-                    .Select(t => (t.PromptTokenIds, t.ids!))
-                    .ToList();
-                built = CandidateSets.AddCorruptions(built, corruptions, await reward.RateAsync(toRate, ct));
-            }
-            (groups, int skipped) = CandidateSets.Trainable(built);
-            state.PromptsSkipped = skipped + skippedByReader + data.TrainPrompts.Length - built.Count;
-            generate?.SetTag("candidates", groups.Sum(g => g.Candidates.Length));
+            // The trainer samples (or takes the file's groups), rates, adds the noise copies and loads the shards.
+            candidates = await trainer.PrepareCandidatesAsync(
+                new CandidateRequest(
+                    runId,
+                    ShardKeys.All(runId, config.Shards),
+                    data.TrainPrompts,
+                    fromFile?.ToArray(),
+                    config.Candidates.Temperatures,
+                    config.Candidates.PerTemperature,
+                    config.Policy.MaxResponseLength,
+                    [.. config.Candidates.Temperatures.Select(t => SeededRandom.Derive(Seed, "candidates", t))],
+                    config.Candidates.InjectNoise ? Seed : null,
+                    config.Reward
+                )
+            );
+            state.PromptsSkipped =
+                candidates.Untrainable + skippedByReader + data.TrainPrompts.Length - candidates.Built;
+            generate?.SetTag("candidates", candidates.Candidates);
             generate?.SetTag("prompts.skipped", state.PromptsSkipped);
         }
-        if (groups.Length == 0)
+        if (candidates.Groups == 0)
             throw new InvalidOperationException(
                 $"run '{runId}': no prompt has a candidate rated below its best one; nothing to train on"
             );
 
-        await LoadShardsAsync(groups);
         await ScoreReferenceAsync(0);
         if (state.EvalGroups.Length > 0) // the reference is frozen from here on: score the held-out candidates once
             state.EvalGroups = CacheReference(
@@ -267,7 +271,7 @@ public sealed class CoordinatorService(
                 await trainer.ScoreAsync(state.EvalGroups, reference: true)
             );
 
-        state.Baseline = await EvaluateAsync(0, ct);
+        state.Baseline = await EvaluateAsync(0);
         if (key is not null)
         {
             // The prepared policy goes to its own checkpoint: the run's round-0 checkpoint is pruned as rounds pass.
@@ -324,7 +328,7 @@ public sealed class CoordinatorService(
 
         int added = 0;
         if (config.Online.Every > 0 && round > 1 && (round - 1) % config.Online.Every == 0)
-            added = await GenerateOnlineCandidatesAsync(round, ct);
+            added = await GenerateOnlineCandidatesAsync(round);
 
         // The trainer reads the round's groups from the shards, selects negatives (per round or per step) and trains;
         // only shard keys, the loss's name and the selection ids pass through here.
@@ -380,7 +384,7 @@ public sealed class CoordinatorService(
         EvalResult? eval = null;
         bool last = round == config.Training.Rounds;
         if (last || (config.Eval.Every > 0 && round % config.Eval.Every == 0))
-            eval = await EvaluateAsync(round, ct);
+            eval = await EvaluateAsync(round);
         string? checkpointKey = null;
         if (last || round % config.Checkpoint.Every == 0)
             checkpointKey = await CheckpointAsync(round);
@@ -411,67 +415,29 @@ public sealed class CoordinatorService(
             ? report.Selections.Sum(s => (long)s.NegativeIds.Length)
             : shards.Sum(r => (long)r.Candidates - r.Prompts);
 
-    /// <summary>Online: new candidates from the current policy, rated, merged into the shards under the cap,
-    /// reference-scored.</summary>
-    private async Task<int> GenerateOnlineCandidatesAsync(int round, CancellationToken ct)
+    /// <summary>Online: new candidates from the current policy, sampled, rated and merged into the shards (under the
+    /// cap) by the trainer, then reference-scored.</summary>
+    private async Task<int> GenerateOnlineCandidatesAsync(int round)
     {
         state.Phase = $"round {round}: generate";
         using var span = ClusterTelemetry.StartPhase("generate", runId, round);
         var config = Config;
-        int added = 0;
-        for (int i = 0; i < config.Shards; i++)
-        {
-            var groups = await shard(i).GetTrainingItemsAsync(round);
-            if (groups.Length == 0)
-                continue;
-            var prompts = groups.Select(g => new PromptRef(g.PromptId, g.PromptTokenIds)).ToArray();
-            var samples = await trainer.GenerateAsync(
-                new GenerateRequest(
-                    prompts,
-                    config.Online.Generations,
-                    config.Online.Temperature,
-                    config.Policy.MaxResponseLength,
-                    SeededRandom.Derive(Seed, "online", round)
-                )
-            );
-            var ratings = await RateAsync(samples, prompts, ct);
-            var perPrompt = prompts
-                .Select(p =>
-                    samples
-                        .Select((s, k) => (s, k))
-                        .Where(t => t.s.PromptId == p.PromptId)
-                        .Select((t, j) => new Candidate($"g{round}-{j}", t.s.TokenIds, ratings[t.k]))
-                        .ToArray()
-                )
-                .ToArray();
-            var merged = await shard(i)
-                .MergeCandidatesAsync(round, perPrompt, prompts.Select(p => p.PromptId).ToArray(), config.Online.Cap);
-            added += merged.Added - merged.DroppedByCap;
-        }
+        var merged = await trainer.GenerateCandidatesAsync(
+            new OnlineRequest(
+                round,
+                ShardKeys.All(runId, config.Shards),
+                config.Online.Generations,
+                config.Online.Temperature,
+                config.Policy.MaxResponseLength,
+                SeededRandom.Derive(Seed, "online", round),
+                config.Online.Cap,
+                config.Reward
+            )
+        );
+        int added = merged.Added - merged.DroppedByCap;
         span?.SetTag("candidates.added", added);
         await ScoreReferenceAsync(round);
         return added;
-    }
-
-    /// <summary>Candidate sets sampled from the (SFT) policy at each configured temperature and rated by the reward
-    /// function.</summary>
-    private async Task<List<PromptGroup>> SampleCandidatesAsync(PromptRef[] prompts, CancellationToken ct)
-    {
-        var config = Config;
-        var samples = new List<GeneratedResponse>();
-        foreach (var temperature in config.Candidates.Temperatures)
-            samples.AddRange(
-                await trainer.GenerateAsync(
-                    new GenerateRequest(
-                        prompts,
-                        config.Candidates.PerTemperature,
-                        temperature,
-                        config.Policy.MaxResponseLength,
-                        SeededRandom.Derive(Seed, "candidates", temperature)
-                    )
-                )
-            );
-        return CandidateSets.Build(prompts, samples, await RateAsync(samples, prompts, ct));
     }
 
     /// <summary>Reference log-probs for every candidate that has none yet: computed once, cached in the
@@ -485,18 +451,11 @@ public sealed class CoordinatorService(
     }
 
     /// <summary>Held-out evaluation of the current policy against the reference.</summary>
-    private async Task<EvalResult> EvaluateAsync(int round, CancellationToken ct)
+    private async Task<EvalResult> EvaluateAsync(int round)
     {
         state.Phase = $"round {round}: evaluate";
         using var span = ClusterTelemetry.StartPhase("evaluate", runId, round);
-        var result = await PolicyEvaluation.EvaluateAsync(
-            trainer,
-            reward,
-            state.EvalPrompts,
-            Config,
-            ct,
-            state.EvalGroups
-        );
+        var result = await PolicyEvaluation.EvaluateAsync(trainer, state.EvalPrompts, Config, state.EvalGroups);
         span?.SetTag("oracle_reward", result.OracleReward);
         ClusterTelemetry.RecordEval(runId, result);
         return result;
@@ -524,20 +483,8 @@ public sealed class CoordinatorService(
 
     private IEnumerable<IPromptShardGrain> Shards() => Enumerable.Range(0, Config.Shards).Select(shard);
 
-    /// <summary>Prompt → shard by a stable hash (FNV-1a), so any process computes the same owner.</summary>
-    public int ShardIndex(string promptId)
-    {
-        uint h = 2166136261;
-        foreach (char c in promptId)
-            h = (h ^ c) * 16777619;
-        return (int)(h % (uint)Config.Shards);
-    }
-
-    private Task<double[]> RateAsync(IEnumerable<GeneratedResponse> samples, PromptRef[] prompts, CancellationToken ct)
-    {
-        var byId = prompts.ToDictionary(p => p.PromptId, p => p.PromptTokenIds);
-        return reward.RateAsync(samples.Select(s => (byId[s.PromptId], s.TokenIds)).ToList(), ct);
-    }
+    /// <summary>Prompt → shard (<see cref="ShardKeys.IndexOf"/>).</summary>
+    public int ShardIndex(string promptId) => ShardKeys.IndexOf(promptId, Config.Shards);
 
     public static PolicySpec PolicySpecOf(RunConfig c) =>
         new(

@@ -5,14 +5,13 @@ namespace AlignCluster.Grains.Coordinator;
 /// <summary>
 /// A run's trainer grains seen as one trainer (training.trainers &gt; 1), so a round reads the same whatever their
 /// number. Training and SFT run on every replica at once, each on its share of each batch, with gradients summed
-/// through Gloo or NCCL (the group is formed on first use, under a fresh name); scoring and sampling are split into
-/// contiguous
-/// slices, one per replica, run in parallel; rank 0 writes checkpoints.
+/// through Gloo or NCCL (the group is formed on first use, under a fresh name); scoring is split into contiguous
+/// slices, one per replica, run in parallel; rank 0 samples (candidates, online rounds, evaluation) and writes
+/// checkpoints.
 /// </summary>
 /// <remarks>
-/// Results equal one trainer's up to floating-point summation order, except sampling with a policy that seeds a whole
-/// decoding batch from its first row (the libtorch policies): there a sample depends on which slice its prompt fell in,
-/// so runs with different trainer counts sample differently (each is still deterministic).
+/// Results equal one trainer's up to floating-point summation order: samples are rank 0's, drawn as one trainer
+/// draws them.
 /// </remarks>
 public sealed class DataParallelTrainers : ITrainerGrain
 {
@@ -62,15 +61,17 @@ public sealed class DataParallelTrainers : ITrainerGrain
     public async Task<int> CacheReferenceAsync(string[] shards) =>
         (await Task.WhenAll(Slices(shards).Select((slice, r) => _replicas[r].CacheReferenceAsync(slice)))).Sum();
 
-    public async Task<GeneratedResponse[]> GenerateAsync(GenerateRequest request) =>
-        [
-            .. (
-                await Task.WhenAll(
-                    Slices(request.Prompts)
-                        .Select((slice, r) => _replicas[r].GenerateAsync(request with { Prompts = slice }))
-                )
-            ).SelectMany(g => g),
-        ];
+    // Rank 0 samples, rates and merges alone: every replica holds the same weights, each shard is merged into once,
+    // and a libtorch policy, which seeds a decoding batch from its first row, samples what one trainer samples.
+
+    public Task<CandidateReport> PrepareCandidatesAsync(CandidateRequest request) =>
+        _replicas[0].PrepareCandidatesAsync(request);
+
+    public Task<MergeReport> GenerateCandidatesAsync(OnlineRequest request) =>
+        _replicas[0].GenerateCandidatesAsync(request);
+
+    public Task<EvalResult> EvaluateSamplesAsync(SampleEvalRequest request) =>
+        _replicas[0].EvaluateSamplesAsync(request);
 
     /// <summary>Rank 0 writes it: every replica holds the same weights.</summary>
     public Task<CheckpointInfo> CheckpointAsync(string runId, int round) => _replicas[0].CheckpointAsync(runId, round);

@@ -1,16 +1,12 @@
-using AlignCluster.Alignment.Evaluation;
 using AlignCluster.Contracts;
-using AlignCluster.Grains.Demo;
 using AlignCluster.Grains.Policy;
 
 namespace AlignCluster.Grains.Coordinator;
 
 /// <summary>
-/// Held-out evaluation (docs/alignment.md "Evaluation"): sample from the policy and from the reference on the same
-/// prompts
-/// with the same seeds, rate both with the reward function; report the policy's mean reward, the adjusted win-rate
-/// (wins + ties/2)/n of policy samples against the reference samples drawn with the same seed, and
-/// KL(π_θ‖π_ref) ≈ mean over policy samples of logp_θ(y) − logp_ref(y).
+/// Held-out evaluation (docs/alignment.md "Evaluation"), asked of the trainer: it samples from the policy and from
+/// the reference on the same prompts with the same seeds and rates both with the run's reward function
+/// (<see cref="Training.CandidateGeneration.EvaluateSamplesAsync"/>), so only the metrics come back here.
 /// Preference files have no oracle: given the held-out prompts' candidate sets, the evaluation also reports how the
 /// policy's implicit reward ranks them (<see cref="PreferenceAccuracyAsync"/>). Sampling is skipped when the reward
 /// function cannot read the policy's texts (the reverse_digits rule with an hf policy): then Samples is 0.
@@ -19,10 +15,8 @@ public static class PolicyEvaluation
 {
     public static async Task<EvalResult> EvaluateAsync(
         ITrainerGrain trainer,
-        IRewardFunction reward,
         PromptRef[] prompts,
         RunConfig config,
-        CancellationToken ct = default,
         PromptGroup[]? heldOutGroups = null
     )
     {
@@ -35,37 +29,18 @@ public static class PolicyEvaluation
             : null;
         if (!RewardApplies(config))
             return new EvalResult(0, 0, 0, 0, 0, preference);
-        var seed = SeededRandom.Derive(config.Seed, "eval"); // the same draws every round: curves differ by the policy only
-        var request = new GenerateRequest(
-            prompts,
-            config.Eval.SamplesPerPrompt,
-            config.Eval.Temperature,
-            config.Policy.MaxResponseLength,
-            seed
+        var sampled = await trainer.EvaluateSamplesAsync(
+            new SampleEvalRequest(
+                prompts,
+                config.Eval.SamplesPerPrompt,
+                config.Eval.Temperature,
+                config.Policy.MaxResponseLength,
+                // The same draws every round: curves differ by the policy only.
+                SeededRandom.Derive(config.Seed, "eval"),
+                config.Reward
+            )
         );
-        var policy = await trainer.GenerateAsync(request);
-        var reference = await trainer.GenerateAsync(request with { FromReference = true });
-        var byId = prompts.ToDictionary(p => p.PromptId, p => p.PromptTokenIds);
-        var policyRewards = await reward.RateAsync(policy.Select(s => (byId[s.PromptId], s.TokenIds)).ToList(), ct);
-        var referenceRewards = await reward.RateAsync(
-            reference.Select(s => (byId[s.PromptId], s.TokenIds)).ToList(),
-            ct
-        );
-        var winRate = WinRate.From(policyRewards.Zip(referenceRewards, (p, r) => p > r ? Verdict.CandidateWins
-                : p < r ? Verdict.BaselineWins
-                : Verdict.Tie));
-        double kl = RewardKlFrontier.EstimateKl(
-            policy.Select(s => s.PolicyLogProb).ToList(),
-            policy.Select(s => s.ReferenceLogProb).ToList()
-        );
-        return new EvalResult(
-            policyRewards.Average(),
-            referenceRewards.Average(),
-            winRate.Adjusted,
-            kl,
-            policyRewards.Length,
-            preference
-        );
+        return sampled with { Preference = preference };
     }
 
     /// <summary>

@@ -8,11 +8,11 @@ namespace AlignCluster.Grains.Demo;
 /// <summary>
 /// <c>reward.kind: model</c>: rates (prompt, response) token ids with a Hugging Face reward-model checkpoint
 /// (<see cref="RewardModel"/>; <c>reward.name</c> is its directory). The ids are the policy's, passed as they are, so
-/// the
-/// reward model must share the policy's tokenizer — <see cref="Problems"/> checks that before a run starts.
-/// A checkpoint is loaded once per process (on first use) and shared by every run that names it: the coordinator
-/// creates its reward function per activation and per evaluation, and reloading weights each time would cost more than
-/// the scoring.
+/// the reward model must share the policy's tokenizer — <see cref="Problems"/> checks that before a run starts.
+/// It runs in the trainer's silo, on its CPU: the trainer's device holds the policy, its reference and the optimizer
+/// state. A checkpoint is loaded once per process (on first use) and shared by every run that names it: each trainer
+/// activation (and each checkpoint evaluation's) builds its reward function, and reloading weights each time would
+/// cost more than the scoring.
 /// </summary>
 public sealed class RewardModelFunction : IRewardFunction
 {

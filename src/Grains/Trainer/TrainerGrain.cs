@@ -46,6 +46,7 @@ public sealed class TrainerGrain(
 {
     private readonly TrainerService _trainer = new();
     private RendezvousStore? _rendezvous; // rank 0, between OpenRendezvousAsync and JoinGroupAsync
+    private (RewardConfig Config, Demo.IRewardFunction Function)? _reward; // the run's, built on first use
 
     /// <summary>The policy's weights go to the device this activation was leased (a GPU, else the CPU).</summary>
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -205,10 +206,29 @@ public sealed class TrainerGrain(
     /// <summary>This silo's advertised address, where the collectives listen.</summary>
     private string RendezvousHost() => silo.SiloAddress.Endpoint.Address.ToString();
 
-    public Task<GeneratedResponse[]> GenerateAsync(GenerateRequest request)
+    public Task<CandidateReport> PrepareCandidatesAsync(CandidateRequest request) =>
+        Generation(request.Reward).PrepareAsync(request);
+
+    public Task<MergeReport> GenerateCandidatesAsync(OnlineRequest request) =>
+        Generation(request.Reward).GenerateOnlineAsync(request);
+
+    public Task<EvalResult> EvaluateSamplesAsync(SampleEvalRequest request) =>
+        Generation(request.Reward).EvaluateSamplesAsync(request);
+
+    /// <summary>
+    /// Sampling on this trainer's device, rating with the run's reward function in this silo (a reward model is loaded
+    /// once per process, on its CPU: see <see cref="Demo.RewardModelFunction"/>), shards reached directly.
+    /// </summary>
+    private CandidateGeneration Generation(RewardConfig reward)
     {
         RequireWeights();
-        return OffScheduler(() => _trainer.Generate(request));
+        if (_reward?.Config != reward)
+            _reward = (reward, Demo.RewardFunctions.Create(reward));
+        return new CandidateGeneration(
+            request => OffScheduler(() => _trainer.Generate(request)),
+            _reward.Value.Function,
+            key => GrainFactory.GetGrain<IPromptShardGrain>(key)
+        );
     }
 
     /// <remarks>In a data-parallel group only rank 0 is asked: the replicas' weights are the same.</remarks>

@@ -356,7 +356,12 @@ public class DataParallelTests
         public Task<GroupScores[]> ScoreAsync(PromptGroup[] groups, bool reference) =>
             throw new NotSupportedException();
 
-        public Task<GeneratedResponse[]> GenerateAsync(GenerateRequest request) => throw new NotSupportedException();
+        public Task<CandidateReport> PrepareCandidatesAsync(CandidateRequest request) =>
+            throw new NotSupportedException();
+
+        public Task<MergeReport> GenerateCandidatesAsync(OnlineRequest request) => throw new NotSupportedException();
+
+        public Task<EvalResult> EvaluateSamplesAsync(SampleEvalRequest request) => throw new NotSupportedException();
 
         public Task<CheckpointInfo> CheckpointAsync(string runId, int round) => throw new NotSupportedException();
 

@@ -32,7 +32,12 @@ public class PreferenceEvalTests
 
         public Task<int> CacheReferenceAsync(string[] shards) => throw new NotSupportedException();
 
-        public Task<GeneratedResponse[]> GenerateAsync(GenerateRequest request) => throw new NotSupportedException();
+        public Task<CandidateReport> PrepareCandidatesAsync(CandidateRequest request) =>
+            throw new NotSupportedException();
+
+        public Task<MergeReport> GenerateCandidatesAsync(OnlineRequest request) => throw new NotSupportedException();
+
+        public Task<EvalResult> EvaluateSamplesAsync(SampleEvalRequest request) => throw new NotSupportedException();
 
         public Task<CheckpointInfo> CheckpointAsync(string runId, int round) => throw new NotSupportedException();
 
