@@ -4,7 +4,6 @@ using AlignCluster.Client.Cluster;
 using AlignCluster.Contracts;
 using AlignCluster.Grains.Checkpoints;
 using AlignCluster.Grains.Coordinator;
-using AlignCluster.Grains.Demo;
 using AlignCluster.Grains.Hosting;
 using AlignCluster.Grains.Telemetry;
 using AlignCluster.Hosting.Checkpoints;
@@ -121,7 +120,6 @@ public class SiloLossTests
             state,
             i => cluster.Client.GetGrain<IPromptShardGrain>(ShardKeys.Of(config.RunId, i)),
             trainer,
-            RewardFunctions.Create(config.Reward),
             () => Task.CompletedTask
         );
 
