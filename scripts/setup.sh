@@ -67,4 +67,6 @@ if [ ! -f "$NPM_DIR/.installed" ] || [ "$(cat "$NPM_DIR/.installed")" != "${NPM_
 fi
 
 command -v dotnet >/dev/null 2>&1 || { echo "setup: the .NET 10 SDK (dotnet) is required on PATH" >&2; exit 1; }
+# The code formatter (CSharpier, pinned in dotnet-tools.json): scripts/test.sh checks that every C# file is formatted.
+dotnet tool restore >/dev/null
 echo "setup: ok"

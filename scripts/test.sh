@@ -19,6 +19,15 @@ rc=${PIPESTATUS[0]}
 read -r passed failed skipped < <(grep -oE '(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+' "$log" | awk -F'[:,]' '
   { f += $2; p += $4; s += $6 } END { printf "%d %d %d\n", p, f, s }')
 [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1   # a crashed test host or build error counts as a failure
+# One more check: every C# file is as CSharpier (pinned in dotnet-tools.json, printWidth 120) formats it.
+if dotnet csharpier check . >"$log.format" 2>&1; then
+  passed=$((passed + 1))
+else
+  echo "format: these files differ from CSharpier's layout (run: dotnet csharpier format .)"
+  grep -a "Error" "$log.format" | head -20
+  failed=$((failed + 1)); rc=1
+fi
+rm -f "$log.format"
 rm -f "$log"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 exit $rc

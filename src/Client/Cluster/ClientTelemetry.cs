@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -14,6 +15,13 @@ public static class ClientTelemetry
 {
     /// <summary>The activity sources and meters exported: ours and Orleans'.</summary>
     public static readonly string[] Sources = ["AlignCluster.*", "Microsoft.Orleans.*"];
+
+    /// <summary>The command's own span (e.g. "train"), the root of the trace its grain calls continue.</summary>
+    public static readonly ActivitySource Source = new("AlignCluster.Client", "1.0");
+
+    /// <summary>Starts the span of one command for <paramref name="runId"/> (null when nobody listens).</summary>
+    public static Activity? StartCommand(string command, string runId) =>
+        Source.StartActivity(command, ActivityKind.Client)?.SetTag("run.id", runId);
 
     public static IDisposable? Start(string? endpoint, string serviceName)
     {

@@ -106,6 +106,7 @@ internal static class TrainCommand
                         runConfig.RunId
                     );
                     using var telemetry = ClientTelemetry.Start(parse.GetValue(otlp), "aligncluster-train");
+                    using var span = ClientTelemetry.StartCommand("train", runConfig.RunId);
                     var liveView = CommonOptions.LiveView(parse, dashboard);
                     if (remote)
                     {

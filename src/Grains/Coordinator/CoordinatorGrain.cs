@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using AlignCluster.Contracts;
 using AlignCluster.Grains.Checkpoints;
 using AlignCluster.Grains.Configuration;
@@ -27,6 +28,10 @@ public sealed class CoordinatorGrain(
 
     private IGrainTimer? _driver;
     private bool _driving;
+
+    // The call that (re)started the run (StartAsync, ResumeAsync): the run span continues its trace, so one trace runs
+    // from the user's command through every round. A reminder or re-activation starts a trace of its own.
+    private ActivityContext _startedBy;
 
     private string RunId => this.GetPrimaryKeyString();
 
@@ -61,7 +66,7 @@ public sealed class CoordinatorGrain(
         state.State.Phase = "starting";
         await state.WriteStateAsync();
         await this.RegisterOrUpdateReminder(KeepAliveReminder, KeepAlivePeriod, KeepAlivePeriod);
-        StartDriving();
+        StartDriving(continueCallersTrace: true);
         return state.State.ToStatus(RunId);
     }
 
@@ -109,7 +114,7 @@ public sealed class CoordinatorGrain(
             await state.WriteStateAsync();
         }
         if (state.State.State is RunState.Running or RunState.Preparing)
-            StartDriving();
+            StartDriving(continueCallersTrace: true);
         return state.State.ToStatus(RunId);
     }
 
@@ -194,11 +199,12 @@ public sealed class CoordinatorGrain(
             await StopReminderAsync();
     }
 
-    private void StartDriving()
+    private void StartDriving(bool continueCallersTrace = false)
     {
         if (_driving)
             return;
         _driving = true;
+        _startedBy = continueCallersTrace ? Activity.Current?.Context ?? default : default;
         _driver?.Dispose();
         _driver = this.RegisterGrainTimer<object?>(
             async (_, ct) =>
@@ -249,7 +255,8 @@ public sealed class CoordinatorGrain(
                         state.State.State = RunState.Running;
                     return state.State.State == RunState.Running && !ct.IsCancellationRequested;
                 },
-                ct
+                ct,
+                _startedBy
             );
         }
         catch (Exception) when (state.State.State == RunState.Failed)

@@ -37,9 +37,14 @@ public sealed class CoordinatorService(
     /// the run is prepared (a trainer's or shard's silo died, a collective broke) is retried from the last checkpoint,
     /// up to checkpoint.restarts times in a row; then the run is Failed with the last error.
     /// </summary>
-    public async Task DriveAsync(Func<bool> keepGoing, CancellationToken ct = default)
+    /// <param name="startedBy">The span of the call that started the run, if any: the run span is its child.</param>
+    public async Task DriveAsync(
+        Func<bool> keepGoing,
+        CancellationToken ct = default,
+        ActivityContext startedBy = default
+    )
     {
-        using var run = ClusterTelemetry.StartPhase("run", runId);
+        using var run = ClusterTelemetry.StartPhase("run", runId, parent: startedBy);
         run?.SetTag("loss", Config.Loss.Name);
         run?.SetTag("selection", Config.Selection.Strategy);
         int failedRound = -1,

@@ -201,9 +201,10 @@ public static class ClusterTelemetry
     private static KeyValuePair<string, object?> Run(string runId) => new("run.id", runId);
 
     /// <summary>Starts a phase span (null when nobody listens); tags go on as attributes.</summary>
-    public static Activity? StartPhase(string phase, string runId, int? round = null)
+    /// <param name="parent">Default: the current span (<see cref="Activity.Current"/>).</param>
+    public static Activity? StartPhase(string phase, string runId, int? round = null, ActivityContext parent = default)
     {
-        var activity = Source.StartActivity(phase, ActivityKind.Internal);
+        var activity = Source.StartActivity(phase, ActivityKind.Internal, parent);
         activity?.SetTag("run.id", runId);
         if (round is not null)
             activity?.SetTag("round", round.Value);
