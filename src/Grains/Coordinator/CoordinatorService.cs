@@ -72,9 +72,11 @@ public sealed class CoordinatorService(
             {
                 state.Restarts++;
                 ClusterTelemetry.RecordRestart(runId);
+                // One line: Orleans' messaging errors carry their inner exception's stack trace in the message.
+                string error = e.Message.Split('\n', 2)[0].TrimEnd();
                 state.Phase =
-                    $"round {failedRound}: restart {failuresInARow}/{Config.Checkpoint.Restarts} from the checkpoint of round "
-                    + $"{state.LastCheckpointRound} after: {e.Message}";
+                    $"round {failedRound}: restart {failuresInARow}/{Config.Checkpoint.Restarts} from the checkpoint "
+                    + $"of round {state.LastCheckpointRound} after: {error}";
                 run?.AddEvent(
                     new ActivityEvent(
                         "restart",
@@ -120,7 +122,13 @@ public sealed class CoordinatorService(
             state.State = RunState.Completed;
             state.Phase = "done";
             await persist();
-            await trainer.ReleaseAsync(); // frees the device for the next run
+            // Frees the device for the next run. The run is complete and recorded: a trainer that cannot be reached
+            // now (its silo died after the last checkpoint) holds no device any more, and must not fail the run.
+            try
+            {
+                await trainer.ReleaseAsync();
+            }
+            catch (Exception e) when (e is not OperationCanceledException) { }
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Reflection;
 using AlignCluster.Client.Cluster;
 using AlignCluster.Contracts;
 using AlignCluster.Grains.Checkpoints;
@@ -97,6 +98,50 @@ public class SiloLossTests
         {
             Assert.Equal(e.Name, a.Name);
             Assert.Equal(e.Values, a.Values); // bit-identical weights and optimizer moments
+        }
+    }
+
+    /// <summary>
+    /// The trainer's silo dies after the last round is checkpointed and recorded, just as the coordinator frees the
+    /// trainer's device: the run is complete and stays Completed (a dead silo holds no device to free). Before the
+    /// fix the failed release turned the finished run into a Failed one.
+    /// </summary>
+    [Fact]
+    public async Task ATrainerLostWhileItsDeviceIsFreedLeavesTheFinishedRunCompleted()
+    {
+        var config = TestConfigs.Tiny("lost-at-release", rounds: 1) with { ReusePreparation = false };
+        await using var cluster = await EmbeddedCluster.StartAsync(TestConfigs.TempDirectory());
+        var trainer = DispatchProxy.Create<ITrainerGrain, LostAtRelease>();
+        var lost = (LostAtRelease)(object)trainer;
+        lost.Inner = cluster.Client.GetGrain<ITrainerGrain>($"{config.RunId}/trainer-0");
+        var state = new CoordinatorState { Config = config, State = RunState.Preparing };
+        var service = new CoordinatorService(
+            config.RunId,
+            state,
+            i => cluster.Client.GetGrain<IPromptShardGrain>(ShardKeys.Of(config.RunId, i)),
+            trainer,
+            () => Task.CompletedTask
+        );
+
+        await service.DriveAsync(() => state.State is RunState.Preparing or RunState.Running);
+
+        Assert.Equal(1, lost.Releases); // the release was tried and failed
+        Assert.True(state.State == RunState.Completed, $"{state.State}: {state.Error}");
+        Assert.Equal([1], state.History.Select(h => h.Round));
+    }
+
+    /// <summary>A trainer whose silo is gone by the time it is released: every other call goes through.</summary>
+    public class LostAtRelease : DispatchProxy
+    {
+        public ITrainerGrain Inner { get; set; } = null!;
+        public int Releases { get; private set; }
+
+        protected override object? Invoke(MethodInfo? method, object?[]? args)
+        {
+            if (method!.Name != nameof(ITrainerGrain.ReleaseAsync))
+                return method.Invoke(Inner, args);
+            Releases++;
+            return Task.FromException(new SiloUnavailableException("the trainer's silo died"));
         }
     }
 

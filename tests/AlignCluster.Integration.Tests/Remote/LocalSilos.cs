@@ -17,6 +17,9 @@ public partial class LocalSilos : IAsyncLifetime
     /// <summary>The script's STORAGE: local (files, silo 0 keeps the membership) or azure (Azurite).</summary>
     protected virtual string Storage => "local";
 
+    /// <summary>The script's CPU_DEVICES (devices per silo, e.g. "0,1"); null: its default, one each.</summary>
+    protected virtual string? CpuDevices => null;
+
     /// <summary>More ALIGNCLUSTER_* settings for the silos.</summary>
     protected virtual IReadOnlyDictionary<string, string> SiloSettings => new Dictionary<string, string>();
     private readonly string _root = FindRepoRoot();
@@ -29,6 +32,9 @@ public partial class LocalSilos : IAsyncLifetime
 
     /// <summary>The cluster certificate cluster.sh created; clients present it.</summary>
     public string Certificate => Path.Combine(Directory, "cluster.pfx");
+
+    /// <summary>Azurite's connection string (STORAGE=azure: cluster.sh writes it into the run folder).</summary>
+    public string StorageConnection => File.ReadAllText(Path.Combine(Directory, "connection-string")).Trim();
 
     /// <summary>Process ids of the silos, by index (a restart replaces one).</summary>
     public IReadOnlyList<int> Pids => _pids;
@@ -105,6 +111,8 @@ public partial class LocalSilos : IAsyncLifetime
         psi.Environment["CLUSTER_DIR"] = Directory;
         psi.Environment["BASE_PORT"] = BasePort.ToString();
         psi.Environment["STORAGE"] = Storage;
+        if (CpuDevices is not null)
+            psi.Environment["CPU_DEVICES"] = CpuDevices;
         foreach (var (key, value) in SiloSettings)
             psi.Environment[key] = value;
         // The silo built beside these tests (the test project references it), so the configuration always matches.
