@@ -30,6 +30,7 @@ CERTIFICATE="${CERTIFICATE:-$DIR/cluster.pfx}"
 SILO_DLL="${SILO_DLL:-$ROOT/src/Silo/bin/Release/net10.0/AlignCluster.Silo.dll}"
 AZURITE="${AZURITE:-$ROOT/.cache/npm/node_modules/.bin/azurite}"
 AZURITE_PORT=$((BASE_PORT - 1000))
+CPU_DEVICES="${CPU_DEVICES:-}"
 read -r -a CPU_DEVICE_COUNTS <<< "${CPU_DEVICES//,/ }"
 # Azurite's fixed development account (the well-known emulator key, public by design).
 AZURITE_KEY="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
