@@ -26,6 +26,14 @@ internal static class LoopbackPorts
         throw new InvalidOperationException("no free port range found for the local cluster");
     }
 
+    /// <summary>A loopback port the OS reports free right now (for silos a test hosts in its own process).</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     private static bool IsFree(int port)
     {
         try

@@ -3,6 +3,7 @@ using AlignCluster.Client.Cluster;
 using AlignCluster.Contracts;
 using AlignCluster.Grains.Configuration;
 using AlignCluster.Grains.Hosting;
+using AlignCluster.Tests.Shared;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
 using Orleans.Runtime;
@@ -28,18 +29,18 @@ public class CliTraceTests
         // Two silo hosts in this process on loopback TCP (the command line connects as it would to deploy/local); silo
         // 0 has no device, so the trainer can only go to silo 1.
         string directory = TestConfigs.TempDirectory();
-        int primaryPort = LoopbackSilo.FreePort();
+        int primaryPort = LoopbackPorts.FreePort();
         await using var silo0 = await LoopbackSilo.StartAsync(
             directory,
             primaryPort,
-            LoopbackSilo.FreePort(),
+            LoopbackPorts.FreePort(),
             null,
             []
         );
         await using var silo1 = await LoopbackSilo.StartAsync(
             directory,
-            LoopbackSilo.FreePort(),
-            LoopbackSilo.FreePort(),
+            LoopbackPorts.FreePort(),
+            LoopbackPorts.FreePort(),
             primaryPort,
             ["cpu:0"]
         );

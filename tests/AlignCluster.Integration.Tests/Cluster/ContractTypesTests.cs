@@ -1,5 +1,6 @@
 using AlignCluster.Contracts;
 using AlignCluster.Grains.Coordinator;
+using AlignCluster.Tests.Shared;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization.TypeSystem;
 
@@ -16,8 +17,8 @@ public class ContractTypesTests
     {
         await using var silo = await LoopbackSilo.StartAsync(
             TestConfigs.TempDirectory(),
-            LoopbackSilo.FreePort(),
-            LoopbackSilo.FreePort(),
+            LoopbackPorts.FreePort(),
+            LoopbackPorts.FreePort(),
             null,
             []
         );

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using AlignCluster.Client.Cluster;
 using AlignCluster.Grains.Hosting;
 using Microsoft.Extensions.Hosting;
@@ -43,12 +42,5 @@ public sealed record LoopbackSilo(IHost Host, int SiloPort, int Gateway) : IAsyn
         var host = builder.Build();
         await host.StartAsync();
         return new LoopbackSilo(host, siloPort, gatewayPort);
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
